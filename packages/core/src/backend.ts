@@ -1,0 +1,337 @@
+/**
+ * The backend interface: the only thing a device has to implement.
+ *
+ * Core owns shapes, broadcasting, dtypes, autograd and memory policy. A backend owns
+ * buffers and runs kernels on them. Every kernel writes into an output buffer that core
+ * allocated with {@link Backend.alloc}; kernels never allocate tensors themselves, so
+ * ownership (and `memory()`) stays exact.
+ *
+ * Inputs to elementwise kernels are {@link StridedView}s: a buffer, an element offset and
+ * one stride per output dimension. A stride of 0 is how broadcasting reaches a kernel; a
+ * permuted stride is how a transposed view reaches it, so elementwise kernels need no
+ * separate "broadcast" or "transpose" variants. Reductions, matmul and the fused kernels
+ * take contiguous (row-major, offset 0) buffers: core makes inputs contiguous first.
+ *
+ * See `docs/backends.md` for a walk-through of writing a backend.
+ * @packageDocumentation
+ */
+
+/** Element types a tensor can hold. */
+export type DType = 'float32' | 'int32';
+
+/** The typed array that stores a given dtype on the host. */
+export type TypedArray = Float32Array | Int32Array;
+
+/**
+ * An opaque handle to device memory, created by {@link Backend.alloc}. Core never looks
+ * inside; each backend defines its own (a typed array, a wasm pointer, a GPUBuffer...).
+ */
+export interface BackendBuffer {
+  /** Number of elements the buffer holds. */
+  readonly size: number;
+  /** Element type of the buffer. */
+  readonly dtype: DType;
+}
+
+/** A strided read of a buffer: element `i0, i1, ...` lives at `offset + Σ ik * strides[k]`. */
+export interface StridedView {
+  readonly buffer: BackendBuffer;
+  /** Offset in elements (not bytes). */
+  readonly offset: number;
+  /** One stride per dimension of the output shape (0 for broadcast dimensions). */
+  readonly strides: readonly number[];
+}
+
+/** Unary elementwise operations. `copy` converts dtype when input and output differ. */
+export type UnaryOp =
+  | 'copy'
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'square'
+  | 'reciprocal';
+
+/**
+ * Binary elementwise operations. Arithmetic ops output the input dtype; comparisons
+ * (`eq ne lt le gt ge`) output int32 0/1 whatever the input dtype.
+ */
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge';
+
+/** Axis reductions. `argmax`/`argmin` write int32 indices (first occurrence on ties). */
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+/** Arguments of {@link Backend.matmul}: `out[b] = op(A[b]) · op(B[b])`, shapes `[m,k]·[k,n]`. */
+export interface MatmulArgs {
+  /** Number of matrices in the batch (1 for a plain matmul). */
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** A is stored as `[k, m]` row-major and used transposed. */
+  readonly transA: boolean;
+  /** B is stored as `[n, k]` row-major and used transposed. */
+  readonly transB: boolean;
+  /** Elements between consecutive A matrices; 0 broadcasts one A over the batch. */
+  readonly strideA: number;
+  /** Elements between consecutive B matrices; 0 broadcasts one B over the batch. */
+  readonly strideB: number;
+}
+
+/**
+ * Arguments of the fused batch-norm kernels. Input is contiguous `(N, C, L)`; a 2D
+ * `(N, C)` input is passed with `L = 1`. Statistics are taken per channel over N and L.
+ */
+export interface BatchNormShape {
+  readonly n: number;
+  readonly c: number;
+  readonly l: number;
+}
+
+/** Hyper-parameters of one in-place SGD update (PyTorch's `torch.optim.SGD` rule). */
+export interface SgdStepArgs {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  /** True on the first step: the momentum buffer is set to the gradient (no dampening). */
+  readonly firstStep: boolean;
+}
+
+/** Hyper-parameters of one in-place Adam/AdamW update (PyTorch's rules). */
+export interface AdamStepArgs {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** AdamW: decay the parameter by `lr * weightDecay` first instead of adding it to the gradient. */
+  readonly decoupled: boolean;
+  readonly amsgrad: boolean;
+  /** 1-based step count, for the bias corrections. */
+  readonly step: number;
+}
+
+/** Names of the optional fused kernels; listed in {@link BackendCapabilities.fused}. */
+export type FusedKernel =
+  | 'batchNormTrain'
+  | 'batchNormBackward'
+  | 'linear'
+  | 'softmaxCrossEntropy'
+  | 'sgdStep'
+  | 'adamStep';
+
+/** What a backend can do, for users and for the conformance suite. */
+export interface BackendCapabilities {
+  /** Fused kernels this backend implements natively. Core composes the others from primitives. */
+  readonly fused: readonly FusedKernel[];
+  /** True when {@link Backend.readSync} exists (cpu, wasm), false for WebGPU. */
+  readonly readSync: boolean;
+  /**
+   * Kernels this backend hands to another backend, with the reason. Empty for a complete
+   * backend; never silent.
+   */
+  readonly fallbacks: readonly { kernel: string; to: string; reason: string }[];
+  /** Free-form facts worth showing a user (threads, SIMD, adapter name). */
+  readonly info?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Bytes and buffers a backend holds right now. */
+export interface BackendMemory {
+  readonly buffers: number;
+  readonly bytes: number;
+}
+
+/**
+ * A compute device. The primitive kernels are required; the `fused` group is optional and
+ * each present kernel must be listed in `capabilities.fused`.
+ */
+export interface Backend {
+  /** Registry name, e.g. `'cpu'`. */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+
+  // ---- storage -------------------------------------------------------------------------
+  /** Allocates `size` elements of `dtype`; contents are unspecified (core writes or overwrites them). */
+  alloc(size: number, dtype: DType): BackendBuffer;
+  /** Copies host data into the buffer, starting at element 0. `data.length <= buffer.size`. */
+  write(buffer: BackendBuffer, data: TypedArray): void;
+  /** Copies the whole buffer to the host. Resolves once device work before it has finished. */
+  read(buffer: BackendBuffer): Promise<TypedArray>;
+  /** Synchronous read, where the device allows it (absent on WebGPU). */
+  readSync?(buffer: BackendBuffer): TypedArray;
+  /** Returns the buffer's memory. Using it afterwards is a bug core prevents. */
+  disposeBuffer(buffer: BackendBuffer): void;
+  /** Bytes and buffers held. */
+  memory(): BackendMemory;
+  /** Fills `out` with a constant. */
+  fill(out: BackendBuffer, value: number): void;
+
+  // ---- primitive kernels -------------------------------------------------------------
+  /** `out[i] = op(x[i])` over `shape`; `out` is contiguous with `prod(shape)` elements. */
+  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void;
+  /** `out[i] = op(a[i], b[i])` over `shape`, both inputs strided (broadcast with stride 0). */
+  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void;
+  /** `out[i] = cond[i] != 0 ? a[i] : b[i]`. `cond` is int32; `a`, `b`, `out` share a dtype. */
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    out: BackendBuffer,
+    shape: readonly number[],
+  ): void;
+  /**
+   * Reduces a contiguous `[outer, size, inner]` input over its middle axis into `[outer, inner]`.
+   * `size` is at least 1 for max/min/argmax/argmin; for `sum` a size of 0 gives 0.
+   */
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, size: number, inner: number): void;
+  /** Batched matrix product on contiguous matrices; see {@link MatmulArgs}. */
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void;
+  /**
+   * `out[o, j, i] = x[o, index[o, j, i], i]` for contiguous `x: [outer, size, inner]`,
+   * `index: [outer, k, inner]` (int32, already checked to lie in `[0, size)`), `out: [outer, k, inner]`.
+   */
+  gather(
+    x: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void;
+  /**
+   * The adjoint of {@link gather}: zero `out: [outer, size, inner]`, then
+   * `out[o, index[o, j, i], i] += src[o, j, i]`.
+   */
+  scatterAdd(
+    src: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void;
+
+  // ---- optional fused kernels ----------------------------------------------------------
+  /**
+   * Training-mode batch norm forward: per channel c, `mean[c]` and
+   * `invStd[c] = 1/sqrt(biasedVar[c] + eps)` over N and L; `out = (x - mean) * invStd * gamma + beta`.
+   * `gamma`/`beta` are null when the layer is not affine. Must stay accurate when
+   * |mean| >> std (use shifted sums or Welford, not a float32 sum of squares).
+   */
+  batchNormTrain?(
+    x: BackendBuffer,
+    gamma: BackendBuffer | null,
+    beta: BackendBuffer | null,
+    out: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    shape: BatchNormShape,
+    eps: number,
+  ): void;
+  /**
+   * Closed-form batch norm backward through the batch statistics. With `xhat = (x-mean)*invStd`
+   * and `M = N*L`: `dbeta = Σ dy`, `dgamma = Σ dy*xhat`,
+   * `dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma)` (gamma = 1 when null).
+   * `dgamma`/`dbeta` are always written (callers may ignore them).
+   */
+  batchNormBackward?(
+    dy: BackendBuffer,
+    x: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    gamma: BackendBuffer | null,
+    dx: BackendBuffer,
+    dgamma: BackendBuffer,
+    dbeta: BackendBuffer,
+    shape: BatchNormShape,
+  ): void;
+  /** `out[m, n] = Σ_k x[m, k] * w[n, k] + bias[n]`, then `max(0, ·)` when `relu`. */
+  linear?(
+    x: BackendBuffer,
+    w: BackendBuffer,
+    bias: BackendBuffer | null,
+    out: BackendBuffer,
+    m: number,
+    n: number,
+    k: number,
+    relu: boolean,
+  ): void;
+  /**
+   * Per-row softmax cross-entropy of `logits: [rows, classes]` against int32 `targets: [rows]`:
+   * `loss[r] = logSumExp(logits[r]) - logits[r, t]`, and `logSumExp[r]` saved for backward.
+   * Rows whose target equals `ignoreIndex` get loss 0.
+   */
+  softmaxCrossEntropy?(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    loss: BackendBuffer,
+    logSumExp: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void;
+  /**
+   * Backward of {@link softmaxCrossEntropy}: `dlogits[r, c] = g[r] * (softmax[r, c] - [c == t_r])`,
+   * zero rows for ignored targets.
+   */
+  softmaxCrossEntropyBackward?(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    logSumExp: BackendBuffer,
+    gradLoss: BackendBuffer,
+    dlogits: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void;
+  /** In-place SGD step on `param` (and `momentumBuf` when momentum is non-zero). */
+  sgdStep?(param: BackendBuffer, grad: BackendBuffer, momentumBuf: BackendBuffer | null, args: SgdStepArgs): void;
+  /** In-place Adam/AdamW step on `param`, `m`, `v` (and `vMax` with amsgrad). */
+  adamStep?(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    m: BackendBuffer,
+    v: BackendBuffer,
+    vMax: BackendBuffer | null,
+    args: AdamStepArgs,
+  ): void;
+
+  /** Waits until queued work is done (no-op for synchronous backends). */
+  sync?(): Promise<void>;
+  /** Releases everything (device, workers). The backend is unusable afterwards. */
+  destroy?(): void;
+}
+
+/** Bytes per element of a dtype. */
+export function bytesPerElement(dtype: DType): number {
+  void dtype; // float32 and int32 are both 4 bytes; a future float16 is not
+  return 4;
+}
+
+/** Allocates a host typed array of the dtype. */
+export function hostArray(dtype: DType, size: number): TypedArray {
+  return dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
+}

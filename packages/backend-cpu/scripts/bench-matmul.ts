@@ -1,0 +1,65 @@
+/**
+ * Matmul throughput of the cpu backend: median ms and GFLOP/s at 256/512/1024 for the four
+ * transpose forms, and a naive triple loop for comparison. Not a test; run from the repo root:
+ *   npx tsx packages/backend-cpu/scripts/bench-matmul.ts [sizes...]
+ */
+import { gemm } from '../src/kernels/matmul.js';
+
+function naive(a: Float32Array, b: Float32Array, c: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += a[i * n + p] * b[p * n + j];
+      c[i * n + j] = s;
+    }
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(fn: () => void, n: number): number {
+  fn(); // warm-up: compiles the kernels at this size
+  const reps = n <= 256 ? 15 : n <= 512 ? 7 : 3;
+  const ms: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
+const forms: [string, boolean, boolean][] = [
+  ['A·B', false, false],
+  ['Aᵀ·B', true, false],
+  ['A·Bᵀ', false, true],
+  ['Aᵀ·Bᵀ', true, true],
+];
+console.log('size  form      median ms   GFLOP/s');
+for (const n of sizes.length > 0 ? sizes : [256, 512, 1024]) {
+  const a = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
+  const b = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
+  const c = new Float32Array(n * n);
+  const flops = 2 * n * n * n;
+  const row = (name: string, ms: number) =>
+    console.log(
+      `${String(n).padEnd(6)}${name.padEnd(10)}${ms.toFixed(2).padStart(9)}   ${(flops / ms / 1e6).toFixed(2).padStart(7)}`,
+    );
+  for (const [name, ta, tb] of forms)
+    row(
+      name,
+      time(() => gemm(a, 0, ta, b, 0, tb, c, 0, n, n, n), n),
+    );
+  if (n <= 512)
+    row(
+      'naive',
+      time(() => naive(a, b, c, n), n),
+    );
+}

@@ -1,0 +1,374 @@
+/**
+ * The cpu backend: every kernel of the `Backend` interface, on typed arrays, synchronously.
+ * This file unwraps and checks buffers (owner, liveness, dtype, size) and hands plain typed
+ * arrays to the kernels in `kernels/`, which know nothing about buffers.
+ */
+import type {
+  AdamStepArgs,
+  Backend,
+  BackendBuffer,
+  BackendCapabilities,
+  BackendMemory,
+  BatchNormShape,
+  BinaryOp,
+  DType,
+  FusedKernel,
+  MatmulArgs,
+  ReduceOp,
+  SgdStepArgs,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from '@nabla/core';
+import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './cpu-buffer.js';
+import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
+import { type ArrayView, binary, unary, where } from './kernels/elementwise.js';
+import { gather, scatterAdd } from './kernels/gather.js';
+import { linear } from './kernels/linear.js';
+import { matmul } from './kernels/matmul.js';
+import { adamStep, sgdStep } from './kernels/optimizer.js';
+import { reduce } from './kernels/reduce.js';
+import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/softmax-cross-entropy.js';
+
+const FUSED: readonly FusedKernel[] = [
+  'batchNormTrain',
+  'batchNormBackward',
+  'linear',
+  'softmaxCrossEntropy',
+  'sgdStep',
+  'adamStep',
+];
+
+const ARITHMETIC: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
+
+function product(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) {
+    if (!Number.isInteger(s) || s < 0) throw new RangeError(`cpu backend: invalid shape [${shape}]`);
+    n *= s;
+  }
+  return n;
+}
+
+function view(v: StridedView, what: string): ArrayView {
+  return { data: cpuBuffer(v.buffer, what).data, offset: v.offset, strides: v.strides };
+}
+
+function checkCounts(kernel: string, counts: Record<string, number>): void {
+  for (const [name, v] of Object.entries(counts)) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`cpu ${kernel}: ${name} must be a count, got ${v}`);
+  }
+}
+
+/** The cpu backend's implementation of {@link Backend}; create it with `createCpuBackend()`. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly capabilities: BackendCapabilities = {
+    fused: FUSED,
+    readSync: true,
+    fallbacks: [],
+    info: { threads: 1, simd: false, accumulate: 'float64' },
+  };
+  private bytes = 0;
+  private buffers = 0;
+  private destroyed = false;
+
+  // ---- storage -------------------------------------------------------------------------
+
+  alloc(size: number, dtype: DType): BackendBuffer {
+    if (this.destroyed) throw new Error('cpu backend: used after destroy()');
+    const b = new CpuBuffer(size, dtype);
+    this.bytes += b.data.byteLength;
+    this.buffers++;
+    return b;
+  }
+
+  write(buffer: BackendBuffer, data: TypedArray): void {
+    const b = cpuBuffer(buffer, 'write target');
+    if (data.length > b.size) {
+      throw new RangeError(
+        `cpu write: ${data.length} elements do not fit a buffer of ${b.size} (${b.dtype})`,
+      );
+    }
+    b.data.set(data);
+  }
+
+  async read(buffer: BackendBuffer): Promise<TypedArray> {
+    return this.readSync(buffer);
+  }
+
+  readSync(buffer: BackendBuffer): TypedArray {
+    return cpuBuffer(buffer, 'read source').data.slice();
+  }
+
+  disposeBuffer(buffer: BackendBuffer): void {
+    const b = cpuBuffer(buffer, 'disposeBuffer argument');
+    this.bytes -= b.data.byteLength;
+    this.buffers--;
+    b.disposed = true;
+    b.data = b.dtype === 'float32' ? new Float32Array(0) : new Int32Array(0);
+  }
+
+  memory(): BackendMemory {
+    return { buffers: this.buffers, bytes: this.bytes };
+  }
+
+  fill(out: BackendBuffer, value: number): void {
+    cpuBuffer(out, 'fill target').data.fill(value);
+  }
+
+  // ---- primitive kernels -------------------------------------------------------------
+
+  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    const o = checked(out, `unary ${op} output`, null, product(shape));
+    unary(op, view(x, `unary ${op} input`), o.data, shape);
+  }
+
+  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    const expected: DType | null = ARITHMETIC.has(op) ? null : 'int32';
+    const o = checked(out, `binary ${op} output`, expected, product(shape));
+    binary(op, view(a, `binary ${op} lhs`), view(b, `binary ${op} rhs`), o.data, shape);
+  }
+
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    out: BackendBuffer,
+    shape: readonly number[],
+  ): void {
+    const c = cpuBuffer(cond.buffer, 'where condition');
+    if (c.dtype !== 'int32') throw new TypeError(`cpu where: condition must be int32, got ${c.dtype}`);
+    const o = checked(out, 'where output', null, product(shape));
+    where(view(cond, 'where condition'), view(a, 'where lhs'), view(b, 'where rhs'), o.data, shape);
+  }
+
+  reduce(
+    op: ReduceOp,
+    x: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void {
+    checkCounts(`reduce ${op}`, { outer, size, inner });
+    const xb = checked(x, `reduce ${op} input`, null, outer * size * inner);
+    const arg = op === 'argmax' || op === 'argmin';
+    const ob = checked(out, `reduce ${op} output`, arg ? 'int32' : null, outer * inner);
+    reduce(op, xb.data, ob.data, outer, size, inner);
+  }
+
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void {
+    const { batch, m, n, k, strideA, strideB } = args;
+    checkCounts('matmul', { batch, m, n, k, strideA, strideB });
+    const needA = batch === 0 ? 0 : (batch - 1) * strideA + m * k;
+    const needB = batch === 0 ? 0 : (batch - 1) * strideB + k * n;
+    matmul(
+      f32(a, `matmul A (batch ${batch}, [${m}, ${k}])`, needA),
+      f32(b, `matmul B (batch ${batch}, [${k}, ${n}])`, needB),
+      f32(out, `matmul output (batch ${batch}, [${m}, ${n}])`, batch * m * n),
+      args,
+    );
+  }
+
+  gather(
+    x: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void {
+    checkCounts('gather', { outer, size, k, inner });
+    const xb = checked(x, 'gather input', null, outer * size * inner);
+    const ob = checked(out, 'gather output', xb.dtype, outer * k * inner);
+    gather(xb.data, i32(index, 'gather index', outer * k * inner), ob.data, outer, size, k, inner);
+  }
+
+  scatterAdd(
+    src: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void {
+    checkCounts('scatterAdd', { outer, size, k, inner });
+    const sb = checked(src, 'scatterAdd source', null, outer * k * inner);
+    const ob = checked(out, 'scatterAdd output', sb.dtype, outer * size * inner);
+    scatterAdd(sb.data, i32(index, 'scatterAdd index', outer * k * inner), ob.data, outer, size, k, inner);
+  }
+
+  // ---- fused kernels -------------------------------------------------------------------
+
+  batchNormTrain(
+    x: BackendBuffer,
+    gamma: BackendBuffer | null,
+    beta: BackendBuffer | null,
+    out: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    shape: BatchNormShape,
+    eps: number,
+  ): void {
+    const { n, c, l } = shape;
+    checkCounts('batchNormTrain', { n, c, l });
+    const size = n * c * l;
+    batchNormTrain(
+      f32(x, `batchNormTrain input (${n}, ${c}, ${l})`, size),
+      gamma === null ? null : f32(gamma, 'batchNormTrain gamma', c),
+      beta === null ? null : f32(beta, 'batchNormTrain beta', c),
+      f32(out, 'batchNormTrain output', size),
+      f32(mean, 'batchNormTrain mean', c),
+      f32(invStd, 'batchNormTrain invStd', c),
+      n,
+      c,
+      l,
+      eps,
+    );
+  }
+
+  batchNormBackward(
+    dy: BackendBuffer,
+    x: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    gamma: BackendBuffer | null,
+    dx: BackendBuffer,
+    dgamma: BackendBuffer,
+    dbeta: BackendBuffer,
+    shape: BatchNormShape,
+  ): void {
+    const { n, c, l } = shape;
+    checkCounts('batchNormBackward', { n, c, l });
+    const size = n * c * l;
+    batchNormBackward(
+      f32(dy, `batchNormBackward dy (${n}, ${c}, ${l})`, size),
+      f32(x, 'batchNormBackward x', size),
+      f32(mean, 'batchNormBackward mean', c),
+      f32(invStd, 'batchNormBackward invStd', c),
+      gamma === null ? null : f32(gamma, 'batchNormBackward gamma', c),
+      f32(dx, 'batchNormBackward dx', size),
+      f32(dgamma, 'batchNormBackward dgamma', c),
+      f32(dbeta, 'batchNormBackward dbeta', c),
+      n,
+      c,
+      l,
+    );
+  }
+
+  linear(
+    x: BackendBuffer,
+    w: BackendBuffer,
+    bias: BackendBuffer | null,
+    out: BackendBuffer,
+    m: number,
+    n: number,
+    k: number,
+    relu: boolean,
+  ): void {
+    checkCounts('linear', { m, n, k });
+    linear(
+      f32(x, `linear input [${m}, ${k}]`, m * k),
+      f32(w, `linear weight [${n}, ${k}]`, n * k),
+      bias === null ? null : f32(bias, `linear bias [${n}]`, n),
+      f32(out, `linear output [${m}, ${n}]`, m * n),
+      m,
+      n,
+      k,
+      relu,
+    );
+  }
+
+  softmaxCrossEntropy(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    loss: BackendBuffer,
+    logSumExp: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void {
+    checkCounts('softmaxCrossEntropy', { rows, classes });
+    softmaxCrossEntropy(
+      f32(logits, `softmaxCrossEntropy logits [${rows}, ${classes}]`, rows * classes),
+      i32(targets, `softmaxCrossEntropy targets [${rows}]`, rows),
+      f32(loss, 'softmaxCrossEntropy loss', rows),
+      f32(logSumExp, 'softmaxCrossEntropy logSumExp', rows),
+      rows,
+      classes,
+      ignoreIndex,
+    );
+  }
+
+  softmaxCrossEntropyBackward(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    logSumExp: BackendBuffer,
+    gradLoss: BackendBuffer,
+    dlogits: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void {
+    checkCounts('softmaxCrossEntropyBackward', { rows, classes });
+    softmaxCrossEntropyBackward(
+      f32(logits, `softmaxCrossEntropyBackward logits [${rows}, ${classes}]`, rows * classes),
+      i32(targets, `softmaxCrossEntropyBackward targets [${rows}]`, rows),
+      f32(logSumExp, 'softmaxCrossEntropyBackward logSumExp', rows),
+      f32(gradLoss, 'softmaxCrossEntropyBackward gradLoss', rows),
+      f32(dlogits, 'softmaxCrossEntropyBackward dlogits', rows * classes),
+      rows,
+      classes,
+      ignoreIndex,
+    );
+  }
+
+  sgdStep(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    momentumBuf: BackendBuffer | null,
+    args: SgdStepArgs,
+  ): void {
+    const p = f32(param, 'sgdStep param', 0);
+    sgdStep(
+      p,
+      f32(grad, 'sgdStep grad', p.length),
+      momentumBuf === null ? null : f32(momentumBuf, 'sgdStep momentum buffer', p.length),
+      args,
+    );
+  }
+
+  adamStep(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    m: BackendBuffer,
+    v: BackendBuffer,
+    vMax: BackendBuffer | null,
+    args: AdamStepArgs,
+  ): void {
+    const p = f32(param, 'adamStep param', 0);
+    adamStep(
+      p,
+      f32(grad, 'adamStep grad', p.length),
+      f32(m, 'adamStep m', p.length),
+      f32(v, 'adamStep v', p.length),
+      vMax === null ? null : f32(vMax, 'adamStep vMax', p.length),
+      args,
+    );
+  }
+
+  async sync(): Promise<void> {}
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+/** Creates a cpu backend instance. Importing the package also registers one as `'cpu'`. */
+export function createCpuBackend(): CpuBackend {
+  return new CpuBackend();
+}

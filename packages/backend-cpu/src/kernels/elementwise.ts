@@ -1,0 +1,274 @@
+/**
+ * Elementwise kernels (unary, binary, where), generated from one template.
+ *
+ * Each op is a scalar expression in a table. For every (op, output dtype) pair the template
+ * emits two loops with the expression inlined: a contiguous loop and a strided loop
+ * (innermost dimension walked with one stride per input, outer dimensions with an
+ * odometer). Generating the source, instead of passing the op as a callback to a shared
+ * driver, gives every op its own function literal, so V8's type feedback stays monomorphic
+ * and the expression is inlined into the loop.
+ */
+import type { BinaryOp, TypedArray, UnaryOp } from '@nabla/core';
+
+/** A strided read of a typed array; strides are in elements, one per output dimension. */
+export interface ArrayView {
+  readonly data: TypedArray;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/** A scalar expression over the input names; `int` overrides it when the output is int32. */
+interface OpExpr {
+  readonly float: string;
+  readonly int?: string;
+}
+
+const e = (float: string, int?: string): OpExpr => ({ float, int });
+
+/** Unary ops over input `a`. Writes into an Int32Array wrap mod 2^32 and truncate toward zero. */
+const UNARY: Record<UnaryOp, OpExpr> = {
+  copy: e('a'),
+  neg: e('-a'),
+  abs: e('Math.abs(a)'),
+  // Keeps NaN and signed zero, like sign() in NumPy and PyTorch.
+  sign: e('(a > 0 ? 1 : a < 0 ? -1 : a)'),
+  exp: e('Math.exp(a)'),
+  log: e('Math.log(a)'),
+  sqrt: e('Math.sqrt(a)'),
+  rsqrt: e('1 / Math.sqrt(a)'),
+  // `a < 0 ? 0 : a` lets NaN through, as PyTorch's relu does.
+  relu: e('(a < 0 ? 0 : a)'),
+  // exp(-a) overflows to Infinity for very negative a, which still gives the right limit 0.
+  sigmoid: e('1 / (1 + Math.exp(-a))'),
+  tanh: e('Math.tanh(a)'),
+  // Math.imul keeps int32 products exact (a double product of two int32s can exceed 2^53).
+  square: e('a * a', 'Math.imul(a, a)'),
+  reciprocal: e('1 / a'),
+};
+
+/** Binary ops over inputs `a` and `b`. maximum/minimum propagate NaN from either side. */
+const BINARY: Record<BinaryOp, OpExpr> = {
+  add: e('a + b'),
+  sub: e('a - b'),
+  mul: e('a * b', 'Math.imul(a, b)'),
+  // int32 division truncates toward zero (the store into Int32Array does it); x/0 gives 0.
+  div: e('a / b'),
+  pow: e('Math.pow(a, b)'),
+  maximum: e('(a > b || a !== a ? a : b)'),
+  minimum: e('(a < b || a !== a ? a : b)'),
+  eq: e('(a === b ? 1 : 0)'),
+  ne: e('(a !== b ? 1 : 0)'),
+  lt: e('(a < b ? 1 : 0)'),
+  le: e('(a <= b ? 1 : 0)'),
+  gt: e('(a > b ? 1 : 0)'),
+  ge: e('(a >= b ? 1 : 0)'),
+};
+
+/** `cond` is int32; any non-zero picks `a`. */
+const WHERE: OpExpr = e('(c !== 0 ? a : b)');
+
+type ContigFn = (out: TypedArray, n: number, ...inputs: (TypedArray | number)[]) => void;
+type StridedFn = (
+  out: TypedArray,
+  shape: readonly number[],
+  ...inputs: (TypedArray | number | readonly number[])[]
+) => void;
+
+interface Generated {
+  readonly contiguous: ContigFn;
+  readonly strided: StridedFn;
+}
+
+/** Emits the two loops for one expression over the named inputs. */
+function generate(expr: string, names: readonly string[]): Generated {
+  const idx = names.map((_, k) => k);
+  const contigParams = idx.map((k) => `x${k}, p${k}`).join(', ');
+  const contigBody = `
+    for (let i = 0; i < n; i++) {
+      ${idx.map((k) => `const ${names[k]} = x${k}[p${k} + i];`).join(' ')}
+      out[i] = ${expr};
+    }`;
+  const stridedParams = idx.map((k) => `x${k}, p${k}, s${k}`).join(', ');
+  const stridedBody = `
+    const rank = shape.length;
+    const last = rank - 1;
+    const n = shape[last];
+    ${idx.map((k) => `const t${k} = s${k}[last];`).join(' ')}
+    let rows = 1;
+    for (let d = 0; d < last; d++) rows *= shape[d];
+    const counter = new Int32Array(rank);
+    let q = 0;
+    for (let r = 0; r < rows; r++) {
+      ${idx.map((k) => `let i${k} = p${k};`).join(' ')}
+      for (let j = 0; j < n; j++) {
+        ${idx.map((k) => `const ${names[k]} = x${k}[i${k}];`).join(' ')}
+        out[q++] = ${expr};
+        ${idx.map((k) => `i${k} += t${k};`).join(' ')}
+      }
+      for (let d = last - 1; d >= 0; d--) {
+        if (++counter[d] < shape[d]) {
+          ${idx.map((k) => `p${k} += s${k}[d];`).join(' ')}
+          break;
+        }
+        counter[d] = 0;
+        ${idx.map((k) => `p${k} -= s${k}[d] * (shape[d] - 1);`).join(' ')}
+      }
+    }`;
+  return {
+    contiguous: new Function(
+      'out',
+      'n',
+      ...contigParams.split(', '),
+      `'use strict';${contigBody}`,
+    ) as ContigFn,
+    strided: new Function(
+      'out',
+      'shape',
+      ...stridedParams.split(', '),
+      `'use strict';${stridedBody}`,
+    ) as StridedFn,
+  };
+}
+
+const cache = new Map<string, Generated>();
+
+function kernelFor(family: string, op: string, table: OpExpr, names: readonly string[], intOut: boolean) {
+  const key = `${family}:${op}:${intOut ? 'i' : 'f'}`;
+  let k = cache.get(key);
+  if (k === undefined) {
+    k = generate(intOut && table.int !== undefined ? table.int : table.float, names);
+    cache.set(key, k);
+  }
+  return k;
+}
+
+/**
+ * Merges dimensions that every input walks as one (stride[d] == stride[d+1] * shape[d+1])
+ * and drops size-1 dimensions, so most broadcasts and all contiguous cases become rank 1.
+ * Returns the collapsed shape and one stride list per input.
+ */
+export function collapse(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d];
+    if (size === 1) continue;
+    const top = outShape.length - 1;
+    if (top >= 0 && strides.every((s, k) => outStrides[k][top] === s[d] * size)) {
+      outShape[top] *= size;
+      strides.forEach((s, k) => {
+        outStrides[k][top] = s[d];
+      });
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => {
+        outStrides[k].push(s[d]);
+      });
+    }
+  }
+  if (outShape.length === 0) {
+    outShape.push(1);
+    for (const s of outStrides) s.push(0);
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/** Throws unless every element the view can reach lies inside its array. */
+function checkBounds(view: ArrayView, shape: readonly number[], what: string): void {
+  if (view.strides.length !== shape.length) {
+    throw new RangeError(
+      `cpu ${what}: view has ${view.strides.length} strides for an output of rank ${shape.length} [${shape}]`,
+    );
+  }
+  let lo = view.offset;
+  let hi = view.offset;
+  for (let d = 0; d < shape.length; d++) {
+    const span = view.strides[d] * (shape[d] - 1);
+    if (span < 0) lo += span;
+    else hi += span;
+  }
+  if (lo < 0 || hi >= view.data.length || !Number.isInteger(lo) || !Number.isInteger(hi)) {
+    throw new RangeError(
+      `cpu ${what}: strided view (offset ${view.offset}, strides [${view.strides}]) over shape [${shape}] ` +
+        `reaches elements ${lo}..${hi} of a buffer of ${view.data.length}`,
+    );
+  }
+}
+
+function run(
+  kernel: Generated,
+  what: string,
+  inputs: readonly ArrayView[],
+  out: TypedArray,
+  shape: readonly number[],
+) {
+  let total = 1;
+  for (const s of shape) total *= s;
+  if (out.length < total) {
+    throw new RangeError(`cpu ${what}: output holds ${out.length} elements, shape [${shape}] needs ${total}`);
+  }
+  if (total === 0) return;
+  for (const v of inputs) checkBounds(v, shape, what);
+  const c = collapse(
+    shape,
+    inputs.map((v) => v.strides),
+  );
+  if (c.shape.length === 1 && c.strides.every((s) => s[0] === 1)) {
+    const args = inputs.flatMap((v) => [v.data, v.offset]);
+    kernel.contiguous(out, total, ...args);
+    return;
+  }
+  const args = inputs.flatMap((v, k) => [v.data, v.offset, c.strides[k]]);
+  kernel.strided(out, c.shape, ...args);
+}
+
+/** `out[i] = op(x[i])` over `shape`. The output array's type picks float or int32 semantics. */
+export function unary(op: UnaryOp, x: ArrayView, out: TypedArray, shape: readonly number[]): void {
+  const table = UNARY[op];
+  if (table === undefined) throw new TypeError(`cpu unary: unknown op '${op}'`);
+  run(kernelFor('unary', op, table, ['a'], out instanceof Int32Array), `unary ${op}`, [x], out, shape);
+}
+
+/** `out[i] = op(a[i], b[i])` over `shape`; comparisons write 0/1. */
+export function binary(
+  op: BinaryOp,
+  a: ArrayView,
+  b: ArrayView,
+  out: TypedArray,
+  shape: readonly number[],
+): void {
+  const table = BINARY[op];
+  if (table === undefined) throw new TypeError(`cpu binary: unknown op '${op}'`);
+  run(
+    kernelFor('binary', op, table, ['a', 'b'], out instanceof Int32Array),
+    `binary ${op}`,
+    [a, b],
+    out,
+    shape,
+  );
+}
+
+/** `out[i] = cond[i] != 0 ? a[i] : b[i]` over `shape`. */
+export function where(
+  cond: ArrayView,
+  a: ArrayView,
+  b: ArrayView,
+  out: TypedArray,
+  shape: readonly number[],
+): void {
+  run(
+    kernelFor('where', 'where', WHERE, ['c', 'a', 'b'], out instanceof Int32Array),
+    'where',
+    [cond, a, b],
+    out,
+    shape,
+  );
+}
+
+/** The unary and binary op names this backend implements (all of the interface's). */
+export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
+/** @see UNARY_OPS */
+export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];

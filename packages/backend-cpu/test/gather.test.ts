@@ -1,0 +1,51 @@
+import type { DType } from '@nabla/core';
+import { describe, expect, it } from 'vitest';
+import { fixture, randInt, randomArray, rng } from './helpers.js';
+
+describe('cpu gather / scatterAdd', () => {
+  it('gathers along the middle axis and scatter-adds back (the adjoint), for both dtypes', () => {
+    const r = rng(31);
+    const { be, buf } = fixture();
+    for (let trial = 0; trial < 100; trial++) {
+      const outer = randInt(r, 0, 3);
+      const size = randInt(r, 1, 5);
+      const k = randInt(r, 0, 6);
+      const inner = randInt(r, 1, 4);
+      const dtype: DType = r() < 0.5 ? 'int32' : 'float32';
+      const x = randomArray(r, outer * size * inner, dtype);
+      const index = Int32Array.from({ length: outer * k * inner }, () => randInt(r, 0, size - 1));
+      const out = be.alloc(outer * k * inner, dtype);
+      be.gather(buf(x), buf(index), out, outer, size, k, inner);
+      const want: number[] = [];
+      for (let o = 0; o < outer; o++)
+        for (let j = 0; j < k; j++)
+          for (let i = 0; i < inner; i++)
+            want.push(x[(o * size + index[(o * k + j) * inner + i]) * inner + i]);
+      expect(Array.from(be.readSync(out))).toEqual(want);
+
+      const src = randomArray(r, outer * k * inner, dtype);
+      const acc = be.alloc(outer * size * inner, dtype);
+      be.fill(acc, 123); // must be zeroed first
+      be.scatterAdd(buf(src), buf(index), acc, outer, size, k, inner);
+      const sums = new Float64Array(outer * size * inner);
+      for (let o = 0; o < outer; o++)
+        for (let j = 0; j < k; j++)
+          for (let i = 0; i < inner; i++) {
+            const q = (o * k + j) * inner + i;
+            sums[(o * size + index[q]) * inner + i] += src[q];
+          }
+      const got = be.readSync(acc);
+      for (let i = 0; i < sums.length; i++) expect(got[i]).toBeCloseTo(sums[i], 4);
+    }
+  });
+
+  it('never reads outside the input on a bad index', () => {
+    const { be, buf } = fixture();
+    expect(() =>
+      be.gather(buf(new Float32Array(4)), buf(new Int32Array([0, 4])), be.alloc(2, 'float32'), 1, 4, 2, 1),
+    ).toThrow(/index 4 at position 1 is outside \[0, 4\)/);
+    expect(() =>
+      be.gather(buf(new Float32Array(4)), buf(new Float32Array(2)), be.alloc(2, 'float32'), 1, 4, 2, 1),
+    ).toThrow(/gather index must be int32/);
+  });
+});

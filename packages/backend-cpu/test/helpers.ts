@@ -1,0 +1,106 @@
+/** Test helpers: a seeded generator, random shapes and a float64 strided reader. */
+import type { DType, StridedView } from '@nabla/core';
+import { type CpuBackend, createCpuBackend } from '../src/cpu-backend.js';
+
+/** Mulberry32: small, seeded, good enough for test data. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randInt(r: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(r() * (hi - lo + 1));
+}
+
+export function randomArray(r: () => number, n: number, dtype: DType, scale = 4): Float32Array | Int32Array {
+  return dtype === 'float32'
+    ? Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * scale)
+    : Int32Array.from({ length: n }, () => randInt(r, -scale, scale));
+}
+
+export function prod(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d];
+  }
+  return s;
+}
+
+/** Every multi-index of `shape` in row-major order. */
+export function* indices(shape: readonly number[]): Generator<number[]> {
+  if (shape.some((s) => s === 0)) return;
+  const idx = new Array<number>(shape.length).fill(0);
+  for (;;) {
+    yield idx.slice();
+    let d = shape.length - 1;
+    while (d >= 0 && ++idx[d] === shape[d]) idx[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+/** Reads element `idx` of a strided view straight from its definition. */
+export function at(
+  data: ArrayLike<number>,
+  offset: number,
+  strides: readonly number[],
+  idx: number[],
+): number {
+  let p = offset;
+  for (let d = 0; d < idx.length; d++) p += idx[d] * strides[d];
+  return data[p];
+}
+
+export interface Fixture {
+  be: CpuBackend;
+  /** Allocates and writes a buffer. */
+  buf(data: Float32Array | Int32Array): ReturnType<CpuBackend['alloc']>;
+  view(data: Float32Array | Int32Array, offset: number, strides: readonly number[]): StridedView;
+}
+
+export function fixture(): Fixture {
+  const be = createCpuBackend();
+  const buf = (data: Float32Array | Int32Array) => {
+    const b = be.alloc(data.length, data instanceof Float32Array ? 'float32' : 'int32');
+    be.write(b, data);
+    return b;
+  };
+  return { be, buf, view: (data, offset, strides) => ({ buffer: buf(data), offset, strides }) };
+}
+
+/**
+ * A random input view for an output `shape`: each dimension is randomly broadcast
+ * (stride 0, when the size allows), the storage order is randomly permuted (transposed
+ * strides), and the view starts at a random offset inside a larger array.
+ */
+export function randomView(
+  r: () => number,
+  shape: readonly number[],
+  dtype: DType,
+  scale = 4,
+): { data: Float32Array | Int32Array; offset: number; strides: number[] } {
+  const rank = shape.length;
+  const stored = shape.map((s) => (s > 1 && r() < 0.25 ? 1 : s)); // 1 → broadcast below
+  const order = [...Array(rank).keys()].sort(() => r() - 0.5);
+  const strides = new Array<number>(rank).fill(0);
+  let acc = 1;
+  for (let q = rank - 1; q >= 0; q--) {
+    const d = order[q];
+    strides[d] = stored[d] === 1 ? 0 : acc;
+    acc *= stored[d];
+  }
+  const offset = randInt(r, 0, 3);
+  const data = randomArray(r, offset + prod(stored) + randInt(r, 0, 2), dtype, scale);
+  return { data, offset, strides };
+}

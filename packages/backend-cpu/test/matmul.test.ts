@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, randInt, randomArray, rng } from './helpers.js';
+
+/** Triple-loop float64 reference of one batched, transposed matmul. */
+function reference(
+  a: Float32Array,
+  b: Float32Array,
+  args: {
+    batch: number;
+    m: number;
+    n: number;
+    k: number;
+    transA: boolean;
+    transB: boolean;
+    strideA: number;
+    strideB: number;
+  },
+): Float64Array {
+  const { batch, m, n, k, transA, transB, strideA, strideB } = args;
+  const out = new Float64Array(batch * m * n);
+  for (let z = 0; z < batch; z++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) {
+          const av = a[z * strideA + (transA ? p * m + i : i * k + p)];
+          const bv = b[z * strideB + (transB ? j * k + p : p * n + j)];
+          s += av * bv;
+        }
+        out[(z * m + i) * n + j] = s;
+      }
+    }
+  }
+  return out;
+}
+
+describe('cpu matmul', () => {
+  it('matches the reference for all transpose forms, edge tiles, batch and broadcast strides', () => {
+    const r = rng(21);
+    const { be, buf } = fixture();
+    for (let trial = 0; trial < 120; trial++) {
+      const m = randInt(r, 0, 11);
+      const n = randInt(r, 0, 11);
+      const k = randInt(r, 0, 13);
+      const batch = randInt(r, 0, 3);
+      const transA = r() < 0.5;
+      const transB = r() < 0.5;
+      const strideA = r() < 0.3 ? 0 : m * k;
+      const strideB = r() < 0.3 ? 0 : k * n;
+      const args = { batch, m, n, k, transA, transB, strideA, strideB };
+      const a = randomArray(r, Math.max(1, batch) * m * k, 'float32') as Float32Array;
+      const b = randomArray(r, Math.max(1, batch) * k * n, 'float32') as Float32Array;
+      const out = be.alloc(batch * m * n, 'float32');
+      be.fill(out, Number.NaN); // every element must be written
+      be.matmul(buf(a), buf(b), out, args);
+      const got = be.readSync(out);
+      const want = reference(a, b, args);
+      for (let i = 0; i < want.length; i++) {
+        expect(Math.abs(got[i] - want[i]), `${JSON.stringify(args)} at ${i}`).toBeLessThan(
+          1e-4 * (1 + Math.abs(want[i])),
+        );
+      }
+    }
+  });
+
+  it('is correct past one K block (k > 256) and one row block (m > 64)', () => {
+    const r = rng(22);
+    const { be, buf } = fixture();
+    for (const [m, n, k, transA, transB] of [
+      [70, 9, 300, false, false],
+      [67, 13, 513, true, true],
+      [5, 66, 257, false, true],
+      [130, 3, 260, true, false],
+    ] as const) {
+      const args = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0 };
+      const a = randomArray(r, m * k, 'float32', 1) as Float32Array;
+      const b = randomArray(r, k * n, 'float32', 1) as Float32Array;
+      const out = be.alloc(m * n, 'float32');
+      be.matmul(buf(a), buf(b), out, args);
+      const got = be.readSync(out);
+      const want = reference(a, b, args);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      expect(worst, `[${m},${k}]·[${k},${n}] ${transA} ${transB}`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('reports undersized operands with the shapes involved', () => {
+    const { be, buf } = fixture();
+    expect(() =>
+      be.matmul(buf(new Float32Array(5)), buf(new Float32Array(6)), be.alloc(4, 'float32'), {
+        batch: 1,
+        m: 2,
+        n: 2,
+        k: 3,
+        transA: false,
+        transB: false,
+        strideA: 6,
+        strideB: 6,
+      }),
+    ).toThrow(/matmul A \(batch 1, \[2, 3\]\) holds 5 elements, the kernel needs 6/);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Reverse-mode autograd. Every differentiable op that sees an input requiring grad records
+ * a {@link GradNode}: the edges to its inputs, the tensors it saved, and a closure that
+ * maps the output's gradient to one gradient per input. `backward` walks the nodes in
+ * reverse topological order (micrograd's idea, with explicit memory ownership).
+ */
+import type { Tensor } from './tensor.js';
+
+let gradEnabled = true;
+
+/** True unless inside {@link noGrad}. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording any graph (like `torch.no_grad()`); synchronous. */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Where an input's gradient goes: a leaf tensor's `.grad`, another node, or nowhere. */
+export type Edge = { leaf: Tensor } | { node: GradNode } | null;
+
+/**
+ * Maps the output gradient to one gradient per input (null where none is needed). It reads
+ * tensors only through `saved` (aliases the node owns): the originals may be disposed by then.
+ */
+export type BackwardFn = (grad: Tensor, saved: readonly Tensor[], needs: readonly boolean[]) => (Tensor | null)[];
+
+export class GradNode {
+  /** Tensors and other owners (downstream nodes) holding this node. */
+  private refs = 0;
+  /** True once the saved tensors were released (after backward, or when nothing refers to it). */
+  freed = false;
+
+  constructor(
+    readonly op: string,
+    readonly edges: readonly Edge[],
+    readonly saved: readonly Tensor[],
+    readonly backwardFn: BackwardFn,
+  ) {
+    for (const e of edges) if (e && 'node' in e) e.node.retain();
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  /** Drops one owner; with none left, frees saved tensors and lets go of upstream nodes. */
+  release(): void {
+    if (--this.refs > 0) return;
+    this.freeSaved();
+    for (const e of this.edges) if (e && 'node' in e) e.node.release();
+  }
+
+  freeSaved(): void {
+    if (this.freed) return;
+    this.freed = true;
+    for (const t of this.saved) t.dispose();
+  }
+}

@@ -1,0 +1,100 @@
+/** The backward pass: reverse topological walk over {@link GradNode}s. */
+import { type Edge, GradNode, noGrad } from './autograd.js';
+import { keep, tidy } from './scope.js';
+import { formatShape } from './shape.js';
+import type { Tensor } from './tensor.js';
+import { add, ones } from './ops/index.js';
+
+/** @internal the engine behind `Tensor.backward`. */
+export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
+  root.storageFor('backward');
+  if (!root.requiresGrad) {
+    throw new Error('backward: element 0 of tensors does not require grad and does not have a grad_fn');
+  }
+  if (grad === undefined && root.size !== 1) {
+    throw new Error(
+      `backward: grad can be implicitly created only for scalar outputs (got shape ${formatShape(root.shape)}); ` +
+        'pass a gradient of the same shape: y.backward(grad)',
+    );
+  }
+  if (grad !== undefined && (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i]))) {
+    throw new Error(`backward: gradient has shape ${formatShape(grad.shape)} but the tensor has shape ${formatShape(root.shape)}`);
+  }
+  const order = topologicalOrder(root.gradFn);
+  for (const node of order) {
+    if (node.freed) {
+      throw new Error(
+        `backward: trying to backward through the graph a second time (the tensors saved by '${node.op}' were freed ` +
+          'after the first backward). Pass { retainGraph: true } to the first backward if you need to call it twice.',
+      );
+    }
+  }
+
+  const leafGrads = new Map<Tensor, Tensor>();
+  tidy(() =>
+    noGrad(() => {
+      const seed = grad ?? ones(root.shape, { dtype: root.dtype, backend: root.backend });
+      const pending = new Map<GradNode, Tensor>();
+      const accumulate = (edge: Edge, g: Tensor): void => {
+        if (edge === null) return;
+        if ('leaf' in edge) {
+          if (edge.leaf.isDisposed) return;
+          const prev = leafGrads.get(edge.leaf);
+          leafGrads.set(edge.leaf, prev ? add(prev, g) : g);
+        } else {
+          const prev = pending.get(edge.node);
+          pending.set(edge.node, prev ? add(prev, g) : g);
+        }
+      };
+      accumulate(root.gradFn ? { node: root.gradFn } : { leaf: root }, seed);
+      for (const node of order) {
+        const g = pending.get(node);
+        if (!g) continue;
+        pending.delete(node);
+        const needs = node.edges.map((e) => e !== null);
+        const inputGrads = node.backwardFn(g, node.saved, needs);
+        node.edges.forEach((edge, i) => {
+          const ig = inputGrads[i];
+          if (edge && ig) accumulate(edge, ig);
+        });
+      }
+      // Hand each leaf a gradient it owns alone: clone where one tensor serves twice or is the user's.
+      const claimed = new Set<Tensor>();
+      for (const [leaf, g] of leafGrads) {
+        let owned = g === grad || claimed.has(g) ? g.clone() : g;
+        claimed.add(owned);
+        if (leaf.grad) {
+          const sum = add(leaf.grad, owned);
+          leaf.grad.dispose();
+          owned = sum;
+        }
+        leaf.grad = keep(owned.detach());
+      }
+    }),
+  );
+  if (!retainGraph) for (const node of order) node.freeSaved();
+}
+
+/** Nodes reachable from `start`, each after every node that consumes its output. */
+function topologicalOrder(start: GradNode | null): GradNode[] {
+  if (!start) return [];
+  const order: GradNode[] = [];
+  const visited = new Set<GradNode>();
+  const stack: { node: GradNode; next: number }[] = [{ node: start, next: 0 }];
+  visited.add(start);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const edges = top.node.edges;
+    if (top.next < edges.length) {
+      const e = edges[top.next++];
+      if (e && 'node' in e && !visited.has(e.node)) {
+        visited.add(e.node);
+        stack.push({ node: e.node, next: 0 });
+      }
+    } else {
+      order.push(top.node);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}

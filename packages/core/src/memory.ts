@@ -1,0 +1,24 @@
+/** `memory()`: what is alive right now, for leak tests and dashboards. */
+import { initializedBackends } from './registry.js';
+import { liveTensorCount } from './scope.js';
+import { storageTotals } from './storage.js';
+
+/** Live tensors and device memory, in total and per backend. */
+export interface MemoryInfo {
+  /** Tensors not yet disposed (views and tensors saved for backward included). */
+  tensors: number;
+  /** Bytes of device buffers held by tensors. */
+  bytes: number;
+  /** Device buffers held by tensors. */
+  buffers: number;
+  /** What each started backend reports it holds (pools and caches included where it has them). */
+  backends: Record<string, { bytes: number; buffers: number }>;
+}
+
+/** Live tensors and bytes, in total and per backend. A training loop should keep these flat. */
+export function memory(): MemoryInfo {
+  const totals = storageTotals();
+  const backends: MemoryInfo['backends'] = {};
+  for (const b of initializedBackends()) backends[b.name] = b.memory();
+  return { tensors: liveTensorCount(), bytes: totals.bytes, buffers: totals.buffers, backends };
+}

@@ -1,0 +1,335 @@
+/**
+ * The fused operations: one autograd node each, computed by the backend's fused kernel when
+ * `backend.capabilities.fused` lists it, else composed from primitive ops. Both paths give
+ * the same numbers (the conformance suite checks it; `composedOnly` forces the composition).
+ */
+import { noGrad } from '../autograd.js';
+import type { AdamStepArgs, Backend, FusedKernel, SgdStepArgs } from '../backend.js';
+import { tidy } from '../scope.js';
+import { formatShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { where } from './elementwise.js';
+import { record, requireFloat, sameBackend } from './graph.js';
+import { checkIndexRange, gather, oneHot } from './indexing.js';
+import { matmul } from './matmul.js';
+import { mean, sum } from './reduce.js';
+import { logSumExp } from './softmax.js';
+import { dense, reshape } from './views.js';
+
+let forceComposed = 0;
+
+/** Runs `fn` with every fused kernel disabled, so ops take their composed path (for tests and debugging). */
+export function composedOnly<T>(fn: () => T): T {
+  forceComposed++;
+  try {
+    return fn();
+  } finally {
+    forceComposed--;
+  }
+}
+
+function hasFused(backend: Backend, kernel: FusedKernel): boolean {
+  return forceComposed === 0 && backend.capabilities.fused.includes(kernel);
+}
+
+function checkVector(op: string, name: string, t: Tensor | null, c: number): void {
+  if (t && (t.rank !== 1 || t.shape[0] !== c)) {
+    throw new Error(`${op}: ${name} should have shape [${c}], got ${formatShape(t.shape)}`);
+  }
+}
+
+/** Result of {@link batchNormTrain}. */
+export interface BatchNormTrainResult {
+  /** Normalised (and affine-transformed) input, same shape as x; differentiable. */
+  output: Tensor;
+  /** Per-channel batch mean `[C]` (no gradient). */
+  mean: Tensor;
+  /** Per-channel `1/sqrt(biasedVar + eps)` `[C]` (no gradient). */
+  invStd: Tensor;
+}
+
+/**
+ * Batch normalisation with batch statistics: x is `(N, C)` or `(N, C, L)`, statistics per
+ * channel over N (and L) with the biased variance. Gradients reach x, weight and bias
+ * through the statistics. Running-stat updates belong to the caller (`nn.BatchNorm1d`).
+ */
+export function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): BatchNormTrainResult {
+  const op = 'batchNormTrain';
+  requireFloat(op, x);
+  if (x.rank !== 2 && x.rank !== 3) throw new Error(`${op}: expected 2D or 3D input (got ${x.rank}D input)`);
+  const [n, c] = x.shape;
+  const l = x.rank === 3 ? x.shape[2] : 1;
+  checkVector(op, 'weight', weight, c);
+  checkVector(op, 'bias', bias, c);
+  const backend = sameBackend(op, x, ...[weight, bias].filter((t): t is Tensor => t !== null));
+  const shape = { n, c, l };
+  let output: Tensor;
+  let meanT: Tensor;
+  let invStd: Tensor;
+  if (hasFused(backend, 'batchNormTrain')) {
+    const xd = dense(x);
+    output = Tensor.empty(x.shape, 'float32', backend);
+    meanT = Tensor.empty([c], 'float32', backend);
+    invStd = Tensor.empty([c], 'float32', backend);
+    const wd = weight && dense(weight);
+    const bd = bias && dense(bias);
+    backend.batchNormTrain!(
+      xd.storageFor(op).buffer, wd?.storageFor(op).buffer ?? null, bd?.storageFor(op).buffer ?? null,
+      output.storageFor(op).buffer, meanT.storageFor(op).buffer, invStd.storageFor(op).buffer, shape, eps,
+    );
+    for (const [d, o] of [[xd, x], [wd, weight], [bd, bias]] as const) if (d && d !== o) d.dispose();
+  } else {
+    [output, meanT, invStd] = noGrad(() =>
+      tidy(() => {
+        const x3 = reshape(x, [n, c, l]);
+        const mu = mean(x3, [0, 2], true);
+        const centered = x3.sub(mu); // two-pass: exact for large offsets with small spread
+        const istd = mean(centered.square(), [0, 2], true).add(eps).rsqrt();
+        let y = centered.mul(istd);
+        if (weight) y = y.mul(reshape(weight, [1, c, 1]));
+        if (bias) y = y.add(reshape(bias, [1, c, 1]));
+        return [reshape(y, x.shape).contiguous(), reshape(mu, [c]).contiguous(), reshape(istd, [c]).contiguous()];
+      }),
+    );
+  }
+  const saved = [x, meanT, invStd, ...(weight ? [weight] : [])];
+  record(output, op, [x, weight, bias], saved, (g, [sx, sMean, sInv, sW], needs) => {
+    const { dx, dgamma, dbeta } = batchNormBackward(g, sx, sMean, sInv, sW ?? null);
+    return [needs[0] ? dx : null, needs[1] ? dgamma : null, needs[2] ? dbeta : null];
+  });
+  return { output, mean: meanT, invStd };
+}
+
+/** The closed-form gradient of {@link batchNormTrain}; no autograd. */
+export function batchNormBackward(
+  dy: Tensor, x: Tensor, meanT: Tensor, invStd: Tensor, weight: Tensor | null,
+): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  const op = 'batchNormBackward';
+  const [n, c] = x.shape;
+  const l = x.rank === 3 ? x.shape[2] : 1;
+  const backend = x.backendFor(op);
+  if (hasFused(backend, 'batchNormBackward')) {
+    const dyd = dense(dy);
+    const xd = dense(x);
+    const wd = weight && dense(weight);
+    const dx = Tensor.empty(x.shape, 'float32', backend);
+    const dgamma = Tensor.empty([c], 'float32', backend);
+    const dbeta = Tensor.empty([c], 'float32', backend);
+    backend.batchNormBackward!(
+      dyd.storageFor(op).buffer, xd.storageFor(op).buffer, meanT.storageFor(op).buffer, invStd.storageFor(op).buffer,
+      wd?.storageFor(op).buffer ?? null, dx.storageFor(op).buffer, dgamma.storageFor(op).buffer, dbeta.storageFor(op).buffer,
+      { n, c, l },
+    );
+    for (const [d, o] of [[dyd, dy], [xd, x], [wd, weight]] as const) if (d && d !== o) d.dispose();
+    return { dx, dgamma, dbeta };
+  }
+  return noGrad(() =>
+    tidy(() => {
+      const m = n * l;
+      const dy3 = reshape(dy, [n, c, l]);
+      const inv = reshape(invStd, [1, c, 1]);
+      const xhat = reshape(x, [n, c, l]).sub(reshape(meanT, [1, c, 1])).mul(inv);
+      const dbeta = sum(dy3, [0, 2]);
+      const dgamma = sum(dy3.mul(xhat), [0, 2]);
+      let scale = inv.mul(1 / m);
+      if (weight) scale = scale.mul(reshape(weight, [1, c, 1]));
+      const inner = dy3.mul(m).sub(reshape(dbeta, [1, c, 1])).sub(xhat.mul(reshape(dgamma, [1, c, 1])));
+      return { dx: reshape(inner.mul(scale), x.shape).contiguous(), dgamma, dbeta };
+    }),
+  );
+}
+
+/**
+ * `x · weightᵀ + bias` (PyTorch's Linear layout: weight is `[out, in]`), optionally followed
+ * by ReLU in the same kernel. x is `(*, in)`.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: { relu?: boolean } = {}): Tensor {
+  const op = 'linear';
+  requireFloat(op, x);
+  if (weight.rank !== 2) throw new Error(`${op}: weight must be 2D [out, in], got ${formatShape(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  if (x.rank === 0 || x.shape[x.rank - 1] !== inF) {
+    throw new Error(`${op}: input shape ${formatShape(x.shape)} does not match weight shape ${formatShape(weight.shape)}: expected the last dimension of the input to be ${inF}`);
+  }
+  checkVector(op, 'bias', bias, outF);
+  const backend = sameBackend(op, x, weight, ...(bias ? [bias] : []));
+  const relu = options.relu ?? false;
+  const rows = x.size / Math.max(inF, 1);
+  const outShape = [...x.shape.slice(0, -1), outF];
+  let out: Tensor;
+  if (hasFused(backend, 'linear') && inF > 0) {
+    const xd = dense(x);
+    const wd = dense(weight);
+    const bd = bias && dense(bias);
+    out = Tensor.empty(outShape, 'float32', backend);
+    if (out.size > 0) {
+      backend.linear!(xd.storageFor(op).buffer, wd.storageFor(op).buffer, bd?.storageFor(op).buffer ?? null, out.storageFor(op).buffer, rows, outF, inF, relu);
+    }
+    for (const [d, o] of [[xd, x], [wd, weight], [bd, bias]] as const) if (d && d !== o) d.dispose();
+  } else {
+    out = noGrad(() =>
+      tidy(() => {
+        let y = matmul(reshape(x, [rows, inF]), weight.t());
+        if (bias) y = y.add(bias);
+        if (relu) y = y.relu();
+        return reshape(y, outShape);
+      }),
+    );
+  }
+  return record(out, op, [x, weight, bias], relu ? [x, weight, out] : [x, weight], (g, [sx, sw, so], needs) => {
+    let g2 = reshape(g, [rows, outF]);
+    if (relu) g2 = g2.mul(reshape(so, [rows, outF]).gt(0).float());
+    const x2 = reshape(sx, [rows, inF]);
+    return [
+      needs[0] ? reshape(matmul(g2, sw), sx.shape) : null,
+      needs[1] ? matmul(g2.t(), x2) : null,
+      needs[2] ? sum(g2, 0) : null,
+    ];
+  });
+}
+
+/**
+ * Per-row softmax cross-entropy of `logits [N, C]` against int32 class `targets [N]`:
+ * `logSumExp(logits[r]) - logits[r, t_r]`; rows whose target is `ignoreIndex` give 0.
+ */
+export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: { ignoreIndex?: number } = {}): Tensor {
+  const op = 'softmaxCrossEntropy';
+  requireFloat(op, logits);
+  if (logits.rank !== 2) throw new Error(`${op}: logits must be 2D [N, C], got ${formatShape(logits.shape)}`);
+  if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32 class indices, got ${targets.dtype}`);
+  const [rows, classes] = logits.shape;
+  if (targets.rank !== 1 || targets.shape[0] !== rows) {
+    throw new Error(`${op}: expected targets of shape [${rows}] for logits ${formatShape(logits.shape)}, got ${formatShape(targets.shape)}`);
+  }
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  checkIndexRange(targets, classes, op, ignoreIndex);
+  const backend = sameBackend(op, logits, targets);
+  let loss: Tensor;
+  let lse: Tensor;
+  if (hasFused(backend, 'softmaxCrossEntropy')) {
+    const ld = dense(logits);
+    const td = dense(targets);
+    loss = Tensor.empty([rows], 'float32', backend);
+    lse = Tensor.empty([rows], 'float32', backend);
+    if (rows > 0) {
+      backend.softmaxCrossEntropy!(ld.storageFor(op).buffer, td.storageFor(op).buffer, loss.storageFor(op).buffer, lse.storageFor(op).buffer, rows, classes, ignoreIndex);
+    }
+    if (ld !== logits) ld.dispose();
+    if (td !== targets) td.dispose();
+  } else {
+    [loss, lse] = noGrad(() =>
+      tidy(() => {
+        const ignored = targets.eq(ignoreIndex);
+        const safe = where(ignored, 0, targets);
+        const l = logSumExp(logits, 1);
+        const picked = gather(logits, 1, safe.unsqueeze(1)).squeeze(1);
+        return [where(ignored, 0, l.sub(picked)), l];
+      }),
+    );
+  }
+  record(loss, op, [logits, null], [logits, targets, lse], (g, [sl, st, slse]) => [softmaxCrossEntropyBackward(sl, st, slse, g, ignoreIndex)]);
+  lse.dispose();
+  return loss;
+}
+
+function softmaxCrossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, gradLoss: Tensor, ignoreIndex: number): Tensor {
+  const op = 'softmaxCrossEntropyBackward';
+  const [rows, classes] = logits.shape;
+  const backend = logits.backendFor(op);
+  if (hasFused(backend, 'softmaxCrossEntropy')) {
+    const gd = dense(gradLoss);
+    const out = Tensor.empty([rows, classes], 'float32', backend);
+    backend.softmaxCrossEntropyBackward!(
+      logits.storageFor(op).buffer, targets.storageFor(op).buffer, lse.storageFor(op).buffer, gd.storageFor(op).buffer,
+      out.storageFor(op).buffer, rows, classes, ignoreIndex,
+    );
+    if (gd !== gradLoss) gd.dispose();
+    return out;
+  }
+  return tidy(() => {
+    const ignored = targets.eq(ignoreIndex);
+    const probs = logits.sub(lse.unsqueeze(1)).exp();
+    const hot = oneHot(where(ignored, 0, targets), classes).float();
+    const keepRow = ignored.eq(0).float().unsqueeze(1);
+    return probs.sub(hot).mul(gradLoss.unsqueeze(1)).mul(keepRow);
+  });
+}
+
+function checkState(op: string, param: Tensor, name: string, t: Tensor | null): void {
+  if (!t) return;
+  if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
+    throw new Error(`${op}: ${name} has shape ${formatShape(t.shape)} but the parameter has shape ${formatShape(param.shape)}`);
+  }
+  if (t !== param && !t.isDense && name !== 'grad') throw new Error(`${op}: ${name} must own contiguous memory`);
+}
+
+/**
+ * One in-place SGD update of `param` (PyTorch's rule, including the first-step momentum
+ * buffer copy, dampening, Nesterov and coupled weight decay). `momentumBuffer` is required
+ * when `args.momentum` is non-zero.
+ */
+export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, args: SgdStepArgs): void {
+  const op = 'sgdStep';
+  if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
+  checkState(op, param, 'grad', grad);
+  checkState(op, param, 'momentumBuffer', momentumBuffer);
+  if (args.momentum !== 0 && !momentumBuffer) throw new Error(`${op}: momentum ${args.momentum} needs a momentum buffer`);
+  const backend = sameBackend(op, param, grad, ...(momentumBuffer ? [momentumBuffer] : []));
+  if (param.size === 0) return;
+  if (hasFused(backend, 'sgdStep')) {
+    const gd = dense(grad);
+    backend.sgdStep!(param.storageFor(op).buffer, gd.storageFor(op).buffer, momentumBuffer?.storageFor(op).buffer ?? null, args);
+    if (gd !== grad) gd.dispose();
+    return;
+  }
+  noGrad(() =>
+    tidy(() => {
+      let g = grad;
+      if (args.weightDecay !== 0) g = g.add(param.mul(args.weightDecay));
+      if (args.momentum !== 0 && momentumBuffer) {
+        const buf = args.firstStep ? g : momentumBuffer.mul(args.momentum).add(g.mul(1 - args.dampening));
+        momentumBuffer.assign(buf);
+        g = args.nesterov ? g.add(momentumBuffer.mul(args.momentum)) : momentumBuffer;
+      }
+      param.assign(param.sub(g.mul(args.lr)));
+    }),
+  );
+}
+
+/** One in-place Adam (or, with `decoupled`, AdamW) update of `param`, `m`, `v` (and `vMax` with amsgrad). */
+export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, args: AdamStepArgs): void {
+  const op = 'adamStep';
+  if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
+  checkState(op, param, 'grad', grad);
+  checkState(op, param, 'm', m);
+  checkState(op, param, 'v', v);
+  checkState(op, param, 'vMax', vMax);
+  if (args.amsgrad && !vMax) throw new Error(`${op}: amsgrad needs a vMax buffer`);
+  if (!Number.isInteger(args.step) || args.step < 1) throw new Error(`${op}: step must be a positive integer, got ${args.step}`);
+  const backend = sameBackend(op, param, grad, m, v, ...(vMax ? [vMax] : []));
+  if (param.size === 0) return;
+  if (hasFused(backend, 'adamStep')) {
+    const gd = dense(grad);
+    backend.adamStep!(param.storageFor(op).buffer, gd.storageFor(op).buffer, m.storageFor(op).buffer, v.storageFor(op).buffer, vMax?.storageFor(op).buffer ?? null, args);
+    if (gd !== grad) gd.dispose();
+    return;
+  }
+  noGrad(() =>
+    tidy(() => {
+      let g = grad;
+      if (args.decoupled) param.assign(param.mul(1 - args.lr * args.weightDecay));
+      else if (args.weightDecay !== 0) g = g.add(param.mul(args.weightDecay));
+      m.assign(m.mul(args.beta1).add(g.mul(1 - args.beta1)));
+      v.assign(v.mul(args.beta2).add(g.mul(g).mul(1 - args.beta2)));
+      const bc1 = 1 - args.beta1 ** args.step;
+      const bc2Sqrt = Math.sqrt(1 - args.beta2 ** args.step);
+      let second = v;
+      if (args.amsgrad && vMax) {
+        vMax.assign(vMax.maximum(v));
+        second = vMax;
+      }
+      const denom = second.sqrt().div(bc2Sqrt).add(args.eps);
+      param.assign(param.sub(m.div(denom).mul(args.lr / bc1)));
+    }),
+  );
+}

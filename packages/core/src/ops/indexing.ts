@@ -1,0 +1,197 @@
+/** Index ops: gather (and its adjoint), one-hot, concatenation and stacking. */
+import { noGrad } from '../autograd.js';
+import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { arange, fromHost, full } from './creation.js';
+import { binaryKernel, where } from './elementwise.js';
+import { record, sameBackend } from './graph.js';
+import { dense, slice, unsqueeze } from './views.js';
+
+/**
+ * Checks that every index lies in `[0, size)`. The check needs the values on the host, so
+ * it runs where the backend reads synchronously (cpu, wasm); on WebGPU the kernels treat an
+ * out-of-range index as reading 0 instead of crashing.
+ */
+export function checkIndexRange(index: Tensor, size: number, op: string, allow?: number): void {
+  const backend = index.backendFor(op);
+  if (!backend.readSync) return;
+  const values = index.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((v < 0 || v >= size) && v !== allow) {
+      throw new Error(`${op}: index ${v} at position ${i} is out of bounds for dimension of size ${size} (expected 0 <= index < ${size})`);
+    }
+  }
+}
+
+function requireIndex(op: string, index: Tensor): void {
+  if (index.dtype !== 'int32') {
+    throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype} (non-integer indices are not allowed)`);
+  }
+}
+
+/** @internal gather kernel on `[outer, size, inner]` views; no autograd. */
+function gatherKernel(x: Tensor, index: Tensor, dim: number, outShape: Shape, op: string): Tensor {
+  const backend = sameBackend(op, x, index);
+  const xs = dense(x);
+  const is = dense(index);
+  const out = Tensor.empty(outShape, x.dtype, backend);
+  const outer = sizeOf(outShape.slice(0, dim));
+  const inner = sizeOf(outShape.slice(dim + 1));
+  if (out.size > 0) {
+    backend.gather(xs.storageFor(op).buffer, is.storageFor(op).buffer, out.storageFor(op).buffer, outer, x.shape[dim], outShape[dim], inner);
+  }
+  if (xs !== x) xs.dispose();
+  if (is !== index) is.dispose();
+  return out;
+}
+
+/** @internal adjoint of gather: scatters `src` (index's shape) into zeros of `shape`, adding. */
+export function scatterAddKernel(src: Tensor, index: Tensor, dim: number, shape: Shape, op: string): Tensor {
+  const backend = sameBackend(op, src, index);
+  const ss = dense(src);
+  const is = dense(index);
+  const out = Tensor.empty(shape, src.dtype, backend);
+  const outer = sizeOf(shape.slice(0, dim));
+  const inner = sizeOf(shape.slice(dim + 1));
+  if (out.size > 0) {
+    backend.scatterAdd(ss.storageFor(op).buffer, is.storageFor(op).buffer, out.storageFor(op).buffer, outer, shape[dim], index.shape[dim], inner);
+  }
+  if (ss !== src) ss.dispose();
+  if (is !== index) is.dispose();
+  return out;
+}
+
+/**
+ * `out[..., j, ...] = x[..., index[..., j, ...], ...]` along `dim`, like `torch.gather`.
+ * `index` is int32 with x's rank and x's sizes on every other dim.
+ */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  requireIndex('gather', index);
+  const d = normalizeAxis(dim, x.rank, 'gather');
+  if (index.rank !== x.rank || index.shape.some((s, i) => i !== d && s !== x.shape[i])) {
+    throw new Error(
+      `gather: index shape ${formatShape(index.shape)} must match input shape ${formatShape(x.shape)} in every dimension except dim ${d}`,
+    );
+  }
+  checkIndexRange(index, x.shape[d], 'gather');
+  const out = gatherKernel(x, index, d, index.shape, 'gather');
+  const shape = x.shape;
+  return record(out, 'gather', [x, null], [index], (g, [idx]) => [scatterAddKernel(g, idx, d, shape, 'gather')]);
+}
+
+/**
+ * @internal `x` placed at `start` along `dim` of a zero tensor whose `dim` has size `total`
+ * (the adjoint of slicing). Built from gather + where so no backend needs a strided write.
+ */
+export function placeAlong(x: Tensor, dim: number, start: number, total: number): Tensor {
+  return noGrad(() => {
+    const len = x.shape[dim];
+    const shape = [...x.shape];
+    shape[dim] = total;
+    const pick = new Int32Array(total);
+    const inside = new Int32Array(total);
+    for (let j = 0; j < total; j++) {
+      pick[j] = Math.min(Math.max(j - start, 0), Math.max(len - 1, 0));
+      inside[j] = j >= start && j < start + len ? 1 : 0;
+    }
+    const along = shape.map((s, i) => (i === dim ? s : 1));
+    const backend = x.backend;
+    const pickT = fromHost(pick, along, { backend });
+    const insideT = fromHost(inside, along, { backend });
+    let result: Tensor;
+    if (len === 0) {
+      result = full(shape, 0, { dtype: x.dtype, backend });
+    } else {
+      const fullIndex = dense(pickT.expand(shape));
+      const gathered = gatherKernel(x, fullIndex, dim, shape, 'slice');
+      result = where(insideT, gathered, 0);
+      fullIndex.dispose();
+      gathered.dispose();
+    }
+    pickT.dispose();
+    insideT.dispose();
+    return result;
+  });
+}
+
+/** Joins tensors along an existing `dim`; all other sizes must match. */
+export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new Error('concat: expected a non-empty list of tensors');
+  const first = tensors[0];
+  const d = normalizeAxis(dim, first.rank, 'concat');
+  sameBackend('concat', ...tensors);
+  for (const [i, t] of tensors.entries()) {
+    if (t.dtype !== first.dtype) throw new Error(`concat: dtype mismatch: tensor 0 is ${first.dtype}, tensor ${i} is ${t.dtype}`);
+    if (t.rank !== first.rank || t.shape.some((s, k) => k !== d && s !== first.shape[k])) {
+      throw new Error(`concat: sizes of tensors must match except in dimension ${d}: tensor 0 has shape ${formatShape(first.shape)}, tensor ${i} has shape ${formatShape(t.shape)}`);
+    }
+  }
+  const total = tensors.reduce((n, t) => n + t.shape[d], 0);
+  const starts: number[] = [];
+  let out = noGrad(() => {
+    let acc: Tensor | null = null;
+    let at = 0;
+    for (const t of tensors) {
+      starts.push(at);
+      const placed = placeAlong(t, d, at, total);
+      at += t.shape[d];
+      if (acc === null) acc = placed;
+      else {
+        const next = binaryKernel('add', acc, placed, 'concat');
+        acc.dispose();
+        placed.dispose();
+        acc = next;
+      }
+    }
+    return acc!;
+  });
+  out = record(out, 'concat', tensors, [], (g) => tensors.map((t, i) => slice(g, d, starts[i], starts[i] + t.shape[d]).contiguous()));
+  return out;
+}
+
+/** Joins same-shape tensors along a new `dim`. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new Error('stack: expected a non-empty list of tensors');
+  const d = normalizeAxis(dim, tensors[0].rank + 1, 'stack');
+  for (const [i, t] of tensors.entries()) {
+    if (t.rank !== tensors[0].rank || t.shape.some((s, k) => s !== tensors[0].shape[k])) {
+      throw new Error(`stack: expects each tensor to be equal size, but got ${formatShape(tensors[0].shape)} at entry 0 and ${formatShape(t.shape)} at entry ${i}`);
+    }
+  }
+  const parts = tensors.map((t) => unsqueeze(t, d));
+  const out = concat(parts, d);
+  for (const p of parts) p.dispose();
+  return out;
+}
+
+/**
+ * One-hot encoding of int32 class indices: shape `[...index.shape, numClasses]`, int32.
+ * `numClasses` defaults to `max(index) + 1`.
+ */
+export function oneHot(index: Tensor, numClasses?: number): Tensor {
+  requireIndex('oneHot', index);
+  if (numClasses === undefined) {
+    const backend = index.backendFor('oneHot');
+    if (!backend.readSync) throw new Error(`oneHot: pass numClasses explicitly on the '${backend.name}' backend`);
+    numClasses = index.size ? Math.max(...index.dataSync()) + 1 : 0;
+  }
+  if (!Number.isInteger(numClasses) || numClasses < 0) throw new Error(`oneHot: numClasses must be a non-negative integer, got ${numClasses}`);
+  const classes = numClasses;
+  if (index.backendFor('oneHot').readSync) {
+    const values = index.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] < 0 || values[i] >= classes) {
+        throw new Error(`oneHot: class values must be in [0, ${classes}) (numClasses = ${classes}), got ${values[i]} at position ${i}`);
+      }
+    }
+  }
+  return noGrad(() => {
+    const ids = arange(classes, undefined, 1, { backend: index.backend });
+    const column = unsqueeze(index, -1);
+    const out = binaryKernel('eq', column, ids, 'oneHot');
+    ids.dispose();
+    column.dispose();
+    return out;
+  });
+}

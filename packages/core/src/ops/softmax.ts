@@ -1,0 +1,40 @@
+/** Softmax family, stable for large logits (the row maximum is subtracted first). */
+import { noGrad } from '../autograd.js';
+import { normalizeAxis } from '../shape.js';
+import { tidy } from '../scope.js';
+import type { Tensor } from '../tensor.js';
+import { requireFloat } from './graph.js';
+import { max, sum } from './reduce.js';
+
+function rowMax(x: Tensor, d: number): Tensor {
+  // The shift cancels mathematically, so it carries no gradient.
+  return noGrad(() => max(x.detach(), d, true));
+}
+
+/** `log(Σ exp(x))` along `dim`, computed without overflow. */
+export function logSumExp(x: Tensor, dim: number, keepDim = false): Tensor {
+  requireFloat('logSumExp', x);
+  const d = normalizeAxis(dim, x.rank, 'logSumExp');
+  return tidy(() => {
+    const m = rowMax(x, d);
+    const lse = sum(x.sub(m).exp(), d, true).log().add(m);
+    return keepDim ? lse : lse.squeeze(d);
+  });
+}
+
+/** `exp(x) / Σ exp(x)` along `dim`. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  requireFloat('softmax', x);
+  const d = normalizeAxis(dim, x.rank, 'softmax');
+  return tidy(() => {
+    const e = x.sub(rowMax(x, d)).exp();
+    return e.div(sum(e, d, true));
+  });
+}
+
+/** `x - logSumExp(x)` along `dim`. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  requireFloat('logSoftmax', x);
+  const d = normalizeAxis(dim, x.rank, 'logSoftmax');
+  return tidy(() => x.sub(logSumExp(x, d, true)));
+}

@@ -1,0 +1,111 @@
+/**
+ * The backend registry. Backend packages register a factory on import; `setBackend`
+ * initialises one (asynchronously: WebGPU needs to await an adapter) and makes it active.
+ */
+import type { Backend } from './backend.js';
+
+/** Creates a backend; may await device start-up. */
+export type BackendFactory = () => Backend | Promise<Backend>;
+
+interface Entry {
+  factory: BackendFactory;
+  priority: number;
+  instance: Backend | null;
+  pending: Promise<Backend> | null;
+}
+
+const entries = new Map<string, Entry>();
+let active: Backend | null = null;
+
+/**
+ * Registers a backend factory under `name`. A higher `priority` makes it the choice of
+ * {@link ready} when the user names none. Registering a name twice replaces the factory.
+ */
+export function registerBackend(name: string, factory: BackendFactory, options: { priority?: number } = {}): void {
+  const previous = entries.get(name);
+  if (previous?.instance && previous.instance === active) active = null;
+  entries.set(name, { factory, priority: options.priority ?? 0, instance: null, pending: null });
+}
+
+/** Names of registered backends, highest priority first. */
+export function listBackends(): string[] {
+  return [...entries.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
+}
+
+function unknown(name: string): Error {
+  const known = listBackends();
+  return new Error(
+    `Unknown backend '${name}'. Registered backends: ${known.length ? known.join(', ') : '(none)'}. ` +
+      `Import the backend package first, e.g. import '@nabla/backend-${name}'.`,
+  );
+}
+
+/** Initialises (once) and returns the backend registered under `name`, without activating it. */
+export async function initBackend(name: string): Promise<Backend> {
+  const entry = entries.get(name);
+  if (!entry) throw unknown(name);
+  if (entry.instance) return entry.instance;
+  if (!entry.pending) {
+    entry.pending = Promise.resolve()
+      .then(() => entry.factory())
+      .then(
+        (b) => {
+          entry.instance = b;
+          return b;
+        },
+        (err: unknown) => {
+          entry.pending = null;
+          throw err;
+        },
+      );
+  }
+  return entry.pending;
+}
+
+/** Initialises the named backend and makes it the one new tensors are created on. */
+export async function setBackend(name: string): Promise<Backend> {
+  const backend = await initBackend(name);
+  active = backend;
+  return backend;
+}
+
+/** Activates the highest-priority registered backend that starts. Returns its name. */
+export async function ready(): Promise<string> {
+  if (active) return active.name;
+  const errors: string[] = [];
+  for (const name of listBackends()) {
+    try {
+      await setBackend(name);
+      return name;
+    } catch (err) {
+      errors.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`No backend could start. ${errors.length ? errors.join('; ') : 'None is registered: import @nabla/backend-cpu.'}`);
+}
+
+/** The active backend; throws when none has been set. */
+export function getBackend(): Backend {
+  if (!active) {
+    const known = listBackends();
+    throw new Error(
+      `No backend is active. Call \`await setBackend(name)\` first (registered: ${known.length ? known.join(', ') : 'none; import @nabla/backend-cpu'}).`,
+    );
+  }
+  return active;
+}
+
+/** An already initialised backend by name (for `t.to(name)`); throws if it was never started. */
+export function getInitializedBackend(name: string): Backend {
+  const entry = entries.get(name);
+  if (!entry) throw unknown(name);
+  if (!entry.instance) {
+    throw new Error(`Backend '${name}' is registered but not started: call \`await initBackend('${name}')\` or \`await setBackend('${name}')\` first.`);
+  }
+  return entry.instance;
+}
+
+/** Every backend started so far (for `memory()`). */
+export function initializedBackends(): Backend[] {
+  return [...entries.values()].flatMap((e) => (e.instance ? [e.instance] : []));
+}

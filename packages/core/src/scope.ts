@@ -1,0 +1,97 @@
+/**
+ * Deterministic memory management: `tidy` scopes, `keep`, and the garbage-collection
+ * safety net. JavaScript's collector does not see wasm or GPU memory, so every tensor is
+ * disposed explicitly, by a scope, or (as a last resort) when it becomes unreachable.
+ */
+import type { Tensor } from './tensor.js';
+
+interface Scope {
+  tensors: Set<Tensor>;
+}
+
+const scopes: Scope[] = [];
+let liveTensors = 0;
+
+/** Called by the Tensor constructor. */
+export function trackTensor(t: Tensor): void {
+  liveTensors++;
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.tensors.add(t);
+}
+
+/** Called by `Tensor.dispose`. */
+export function untrackTensor(t: Tensor): void {
+  liveTensors--;
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.tensors.delete(t);
+}
+
+/** Number of tensors not yet disposed. */
+export function liveTensorCount(): number {
+  return liveTensors;
+}
+
+/**
+ * Removes `t` from every open scope so no `tidy` disposes it; the caller (a module, an
+ * optimizer, the user) now owns it and disposes it with `t.dispose()`.
+ */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.tensors.delete(t);
+  return t;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it except those it returns (a tensor,
+ * or tensors inside a returned array or plain object) and those passed to {@link keep}.
+ * Returned tensors move to the enclosing scope. `fn` must be synchronous: async work would
+ * outlive the scope, so a returned promise is an error.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Scope = { tensors: new Set() };
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    scopes.pop();
+    for (const t of scope.tensors) t.dispose();
+    throw err;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of scope.tensors) t.dispose();
+    throw new Error('tidy: the function returned a Promise; tidy scopes must be synchronous (await outside the tidy, or dispose tensors yourself)');
+  }
+  const survivors = new Set<Tensor>();
+  collectTensors(result, survivors, 0);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope.tensors) {
+    if (survivors.has(t)) parent?.tensors.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+function collectTensors(value: unknown, out: Set<Tensor>, depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 4) return;
+  if (isTensorLike(value)) {
+    out.add(value as Tensor);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collectTensors(v, out, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype || value instanceof Map) {
+    const values = value instanceof Map ? value.values() : Object.values(value);
+    for (const v of values) collectTensors(v, out, depth + 1);
+  }
+}
+
+function isTensorLike(v: object): boolean {
+  return (v as { __nablaTensor?: boolean }).__nablaTensor === true;
+}
+
+/** The safety net: releases the storage of tensors that became unreachable without `dispose()`. */
+export const collectedTensors = new FinalizationRegistry<() => void>((release) => {
+  liveTensors--;
+  release();
+});

@@ -1,0 +1,95 @@
+/** Shape arithmetic shared by every op: sizes, strides, broadcasting and axis normalisation. */
+
+/** A tensor's dimensions, outermost first. `[]` is a scalar. */
+export type Shape = readonly number[];
+
+/** Number of elements in a shape (1 for a scalar). */
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides of a contiguous tensor. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** True when `strides` describe a row-major layout of `shape` (size-1 dims may have any stride). */
+export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+/** `[2, 3]` printed as PyTorch prints sizes. */
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Checks a user-given shape: non-negative integers. */
+export function checkShape(shape: Shape, op: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new Error(`${op}: invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer`);
+    }
+  }
+}
+
+/** NumPy/PyTorch broadcasting of two shapes; throws naming both shapes and the op. */
+export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(
+        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast ` +
+          `(dimension ${i} is ${da} vs ${db}; sizes must match or one must be 1)`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides that read a tensor of `shape`/`strides` broadcast to `outShape` (0 on broadcast dims). */
+export function broadcastStrides(shape: Shape, strides: readonly number[], outShape: Shape): number[] {
+  const rank = outShape.length;
+  const out = new Array<number>(rank).fill(0);
+  const shift = rank - shape.length;
+  for (let i = 0; i < shape.length; i++) {
+    out[i + shift] = shape[i] === 1 && outShape[i + shift] !== 1 ? 0 : strides[i];
+  }
+  return out;
+}
+
+/** Resolves a possibly negative axis against a rank; throws PyTorch-style on out-of-range. */
+export function normalizeAxis(axis: number, rank: number, op: string): number {
+  const lo = -Math.max(rank, 1);
+  const hi = Math.max(rank, 1) - 1;
+  if (!Number.isInteger(axis) || axis < lo || axis > hi) {
+    throw new Error(`${op}: dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${axis})`);
+  }
+  return axis < 0 ? axis + Math.max(rank, 1) : axis;
+}
+
+/** Normalises `undefined` (all axes), one axis or a list of axes into sorted unique axes. */
+export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof axes === 'number' ? [axes] : axes;
+  const out = list.map((a) => normalizeAxis(a, rank, op));
+  const unique = [...new Set(out)].sort((x, y) => x - y);
+  if (unique.length !== out.length) throw new Error(`${op}: dimension ${list.join(', ')} appears multiple times`);
+  return unique;
+}

@@ -1,0 +1,324 @@
+/**
+ * The Tensor: a shape, strides and an offset over reference-counted device storage, plus
+ * autograd state. Methods are thin wrappers over the op functions in `ops/`, so every op
+ * exists both as `add(a, b)` and `a.add(b)`.
+ */
+import { GradNode, isGradEnabled } from './autograd.js';
+import type { Backend, DType, StridedView, TypedArray } from './backend.js';
+import { formatTensor } from './format.js';
+import { getBackend, getInitializedBackend } from './registry.js';
+import { collectedTensors, keep, trackTensor, untrackTensor } from './scope.js';
+import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
+import { Storage } from './storage.js';
+import * as ops from './ops/index.js';
+import { runBackward } from './backward.js';
+
+/** A number or a tensor: what binary ops accept as their other operand. */
+export type TensorOrScalar = Tensor | number;
+
+let nextId = 0;
+
+export class Tensor {
+  /** Unique id, for debugging and maps. */
+  readonly id = nextId++;
+  /** @internal marks tensors for `tidy`'s result walk without an import cycle. */
+  readonly __nablaTensor = true;
+  /** Dimensions, outermost first. */
+  readonly shape: readonly number[];
+  /** @internal element strides into the storage. */
+  readonly strides: readonly number[];
+  /** @internal element offset into the storage. */
+  readonly offset: number;
+  /** Element type. */
+  readonly dtype: DType;
+  /** Whether gradients flow to this tensor. Set it on leaves you want `.grad` for. */
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf after `backward()`; null until then. Owned by this tensor. */
+  grad: Tensor | null = null;
+  private _storage: Storage | null;
+  private _gradFn: GradNode | null = null;
+
+  /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, requiresGrad = false) {
+    this._storage = storage;
+    this.shape = shape;
+    this.strides = strides;
+    this.offset = offset;
+    this.dtype = storage.dtype;
+    this.requiresGrad = requiresGrad;
+    storage.retain();
+    trackTensor(this);
+    collectedTensors.register(this, () => storage.release(), this);
+  }
+
+  /** @internal a new contiguous tensor over a fresh buffer on `backend`. */
+  static empty(shape: Shape, dtype: DType, backend: Backend = getBackend()): Tensor {
+    return new Tensor(Storage.alloc(backend, sizeOf(shape), dtype), shape, contiguousStrides(shape), 0);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Name of the backend holding this tensor's data. */
+  get backend(): string {
+    return this.storageFor('backend').backend.name;
+  }
+
+  /** True once `dispose()` ran (directly, via `tidy`, or via the safety net). */
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** The autograd node that produced this tensor; null for leaves and constants. */
+  get gradFn(): GradNode | null {
+    return this._gradFn;
+  }
+
+  /** True for tensors created by the user (not by a differentiable op). */
+  get isLeaf(): boolean {
+    return this._gradFn === null;
+  }
+
+  /** @internal */
+  storageFor(op: string): Storage {
+    if (this._storage === null) throw new Error(`${op}: tensor was disposed (shape ${JSON.stringify(this.shape)}, ${this.dtype})`);
+    return this._storage;
+  }
+
+  /** @internal the device backend, checking the tensor is alive. */
+  backendFor(op: string): Backend {
+    return this.storageFor(op).backend;
+  }
+
+  /** @internal true when the tensor is row-major over its whole storage from offset 0. */
+  get isDense(): boolean {
+    return this.offset === 0 && this._storage !== null && this._storage.size === this.size && isContiguous(this.shape, this.strides);
+  }
+
+  /** @internal a strided read of this tensor broadcast to `shape` (defaults to its own). */
+  viewFor(op: string, strides: readonly number[] = this.strides): StridedView {
+    return { buffer: this.storageFor(op).buffer, offset: this.offset, strides };
+  }
+
+  /** @internal attaches the node that produced this tensor. */
+  setGradFn(node: GradNode): void {
+    node.retain();
+    this._gradFn = node;
+    this.requiresGrad = true;
+  }
+
+  /** @internal a second handle on the same storage and layout (not tracked by scopes). */
+  alias(): Tensor {
+    return keep(new Tensor(this.storageFor('alias'), this.shape, this.strides, this.offset));
+  }
+
+  /** Frees this tensor's reference to device memory now. Safe to call twice. */
+  dispose(): void {
+    const storage = this._storage;
+    if (storage === null) return;
+    this._storage = null;
+    collectedTensors.unregister(this);
+    untrackTensor(this);
+    storage.release();
+    if (this._gradFn) {
+      const node = this._gradFn;
+      this._gradFn = null;
+      node.release();
+    }
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  // ---- autograd ----------------------------------------------------------------------
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires grad and
+   * accumulates them into their `.grad`. `grad` defaults to 1 for a one-element tensor.
+   * The graph's saved tensors are freed afterwards unless `retainGraph` is set.
+   */
+  backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    runBackward(this, grad, options.retainGraph ?? false);
+  }
+
+  /** Sets `.grad` to null, disposing the old gradient. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /** A tensor sharing this one's data, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storageFor('detach'), this.shape, this.strides, this.offset);
+  }
+
+  /** Sets `requiresGrad` and returns this tensor (chainable, like PyTorch's `requires_grad_`). */
+  requiresGrad_(value = true): this {
+    if (!this.isLeaf && !value) throw new Error('requiresGrad_: can only change requiresGrad of leaf tensors; use detach()');
+    this.requiresGrad = value;
+    return this;
+  }
+
+  // ---- readback ------------------------------------------------------------------------
+
+  /** A copy of the values, row-major, as a typed array. Waits for pending device work. */
+  async data(): Promise<TypedArray> {
+    const backend = this.backendFor('data');
+    if (this.isDense) return backend.read(this.storageFor('data').buffer);
+    const c = ops.contiguousCopy(this);
+    try {
+      return await backend.read(c.storageFor('data').buffer);
+    } finally {
+      c.dispose();
+    }
+  }
+
+  /** Synchronous {@link data}, for backends that can (cpu, wasm). */
+  dataSync(): TypedArray {
+    const backend = this.backendFor('dataSync');
+    if (!backend.readSync) {
+      throw new Error(`dataSync: the '${backend.name}' backend cannot read synchronously; use \`await t.data()\` instead`);
+    }
+    if (this.isDense) return backend.readSync(this.storageFor('dataSync').buffer);
+    const c = ops.contiguousCopy(this);
+    try {
+      return backend.readSync(c.storageFor('dataSync').buffer);
+    } finally {
+      c.dispose();
+    }
+  }
+
+  /** The values as nested arrays. */
+  async array(): Promise<unknown> {
+    return toNested(await this.data(), this.shape);
+  }
+
+  /** Synchronous {@link array}. */
+  arraySync(): unknown {
+    return toNested(this.dataSync(), this.shape);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
+    return (await this.data())[0];
+  }
+
+  /** Synchronous {@link item}. */
+  itemSync(): number {
+    if (this.size !== 1) throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
+    return this.dataSync()[0];
+  }
+
+  /** Shape, dtype and abbreviated values (values only where the backend reads synchronously). */
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  /** A copy on another (already started) backend. */
+  to(name: string): Tensor {
+    const target = getInitializedBackend(name);
+    if (target === this.backendFor('to')) return this;
+    const out = Tensor.empty(this.shape, this.dtype, target);
+    target.write(out.storageFor('to').buffer, this.dataSync());
+    return out;
+  }
+
+  /** Asynchronous {@link to}: works from any backend, WebGPU included. */
+  async toAsync(name: string): Promise<Tensor> {
+    const target = getInitializedBackend(name);
+    if (target === this.backendFor('toAsync')) return this;
+    const values = await this.data();
+    const out = Tensor.empty(this.shape, this.dtype, target);
+    target.write(out.storageFor('toAsync').buffer, values);
+    return out;
+  }
+
+  /** Copies `source`'s values into this tensor's memory in place (no autograd). */
+  assign(source: Tensor): this {
+    ops.assign(this, source);
+    return this;
+  }
+
+  // ---- ops as methods ----------------------------------------------------------------
+  add(o: TensorOrScalar): Tensor { return ops.add(this, o); }
+  sub(o: TensorOrScalar): Tensor { return ops.sub(this, o); }
+  mul(o: TensorOrScalar): Tensor { return ops.mul(this, o); }
+  div(o: TensorOrScalar): Tensor { return ops.div(this, o); }
+  pow(o: TensorOrScalar): Tensor { return ops.pow(this, o); }
+  maximum(o: TensorOrScalar): Tensor { return ops.maximum(this, o); }
+  minimum(o: TensorOrScalar): Tensor { return ops.minimum(this, o); }
+  eq(o: TensorOrScalar): Tensor { return ops.eq(this, o); }
+  ne(o: TensorOrScalar): Tensor { return ops.ne(this, o); }
+  lt(o: TensorOrScalar): Tensor { return ops.lt(this, o); }
+  le(o: TensorOrScalar): Tensor { return ops.le(this, o); }
+  gt(o: TensorOrScalar): Tensor { return ops.gt(this, o); }
+  ge(o: TensorOrScalar): Tensor { return ops.ge(this, o); }
+  neg(): Tensor { return ops.neg(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  relu(): Tensor { return ops.relu(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  square(): Tensor { return ops.square(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  float(): Tensor { return ops.cast(this, 'float32'); }
+  int(): Tensor { return ops.cast(this, 'int32'); }
+  sum(axis?: number | readonly number[], keepDim = false): Tensor { return ops.sum(this, axis, keepDim); }
+  mean(axis?: number | readonly number[], keepDim = false): Tensor { return ops.mean(this, axis, keepDim); }
+  max(axis?: number | readonly number[], keepDim = false): Tensor { return ops.max(this, axis, keepDim); }
+  min(axis?: number | readonly number[], keepDim = false): Tensor { return ops.min(this, axis, keepDim); }
+  argmax(axis?: number, keepDim = false): Tensor { return ops.argmax(this, axis, keepDim); }
+  argmin(axis?: number, keepDim = false): Tensor { return ops.argmin(this, axis, keepDim); }
+  var(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor { return ops.variance(this, axis, options); }
+  std(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor { return ops.std(this, axis, options); }
+  matmul(o: Tensor): Tensor { return ops.matmul(this, o); }
+  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
+  view(shape: readonly number[]): Tensor { return ops.view(this, shape); }
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  /** Transpose of a 2D (or 1D/0D, unchanged) tensor. */
+  t(): Tensor { return this.rank < 2 ? this : ops.transpose(this, 0, 1); }
+  permute(dims: readonly number[]): Tensor { return ops.permute(this, dims); }
+  expand(shape: readonly number[]): Tensor { return ops.expand(this, shape); }
+  squeeze(dim?: number): Tensor { return ops.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  slice(dim: number, start?: number, end?: number): Tensor { return ops.slice(this, dim, start, end); }
+  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+  clone(): Tensor { return ops.clone(this); }
+  contiguous(): Tensor { return ops.contiguous(this); }
+}
+
+function toNested(values: TypedArray, shape: Shape): unknown {
+  if (shape.length === 0) return values[0];
+  const build = (dim: number, offset: number): unknown[] => {
+    const n = shape[dim];
+    const step = sizeOf(shape.slice(dim + 1));
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = dim === shape.length - 1 ? values[offset + i] : build(dim + 1, offset + i * step);
+    return out;
+  };
+  return build(0, 0);
+}
+
+/** @internal records `node` on `out` when grad mode is on and an input needs a gradient. */
+export function needsGrad(inputs: readonly (Tensor | null)[]): boolean {
+  if (!isGradEnabled()) return false;
+  for (const t of inputs) if (t?.requiresGrad) return true;
+  return false;
+}

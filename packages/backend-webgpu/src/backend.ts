@@ -1,0 +1,545 @@
+/**
+ * The WebGPU backend: buffers from a size-class pool, kernels encoded into the runtime's
+ * pending command stream, reads through a mapped staging buffer.
+ */
+import type {
+  AdamStepArgs,
+  Backend,
+  BackendBuffer,
+  BackendCapabilities,
+  BackendMemory,
+  BatchNormShape,
+  BinaryOp,
+  DType,
+  FusedKernel,
+  MatmulArgs,
+  ReduceOp,
+  SgdStepArgs,
+  StridedView,
+  TypedArray,
+  UnaryOp,
+} from '@nabla/core';
+import { type AcquiredDevice, type DeviceOptions, acquireDevice } from './device.js';
+import { BufferPool, sizeClass } from './pool.js';
+import { type Binding, Runtime } from './runtime.js';
+import { batchNormBackwardSource, batchNormTrainSource } from './kernels/batchnorm.js';
+import {
+  binaryExpr,
+  elementwiseParams,
+  elementwiseSource,
+  prepareViews,
+  unaryExpr,
+} from './kernels/elementwise.js';
+import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
+import { matmulSource, pickTile } from './kernels/matmul.js';
+import { adamSource, sgdSource } from './kernels/optim.js';
+import { SERIAL_REDUCE_MAX, reduceSource } from './kernels/reduce.js';
+import { softmaxCrossEntropyBackwardSource, softmaxCrossEntropySource } from './kernels/softmax-ce.js';
+import { WG, grid } from './kernels/wgsl.js';
+
+/** A device buffer: `size` elements of `dtype` in a pooled `GPUBuffer` of `classBytes` bytes. */
+export class WebGpuBuffer implements BackendBuffer {
+  /** @internal */ released = false;
+  constructor(
+    readonly size: number,
+    readonly dtype: DType,
+    readonly gpu: GPUBuffer,
+    readonly classBytes: number,
+  ) {}
+}
+
+/** `memory()` of the WebGPU backend: live tensor buffers, plus what waits in the pool. */
+export interface WebGpuMemory extends BackendMemory {
+  /** Bytes of pooled (free, reusable) buffers; not counted in `bytes`. */
+  readonly pooledBytes: number;
+  readonly pooledBuffers: number;
+  /** Bytes the live buffers occupy on the device (size classes round requests up). */
+  readonly deviceBytes: number;
+}
+
+/** Options of {@link createWebGpuBackend}. */
+export interface WebGpuBackendOptions extends DeviceOptions {
+  /** Most bytes of freed buffers kept for reuse (default 256 MiB). */
+  readonly maxPooledBytes?: number;
+  /** Called once if the device is lost (the registry uses it to open a fresh device next time). */
+  readonly onDeviceLost?: (message: string) => void;
+  /** Lowers the per-dimension workgroup count used for dispatches (tests use it to reach the 2D path at small sizes). */
+  readonly maxWorkgroupsPerDimension?: number;
+}
+
+const FUSED: readonly FusedKernel[] = [
+  'batchNormTrain',
+  'batchNormBackward',
+  'linear',
+  'softmaxCrossEntropy',
+  'sgdStep',
+  'adamStep',
+];
+
+const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The {@link Backend} implementation; create it with {@link createWebGpuBackend}. */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly capabilities: BackendCapabilities;
+  private readonly device: GPUDevice;
+  private readonly runtime: Runtime;
+  private readonly pool: BufferPool;
+  private readonly maxPerDim: number;
+  private readonly maxBinding: number;
+  /** Dawn's GPU object: referenced for as long as this backend (and its device) lives. */
+  private readonly keepAlive: unknown;
+  private liveBytes = 0;
+  private liveClassBytes = 0;
+  private liveBuffers = 0;
+  private destroyed = false;
+
+  constructor(acquired: AcquiredDevice, options: WebGpuBackendOptions = {}) {
+    this.device = acquired.device;
+    this.keepAlive = acquired.keepAlive;
+    this.runtime = new Runtime(this.device, options.onDeviceLost);
+    this.pool = new BufferPool(this.device, options.maxPooledBytes ?? 256 * 1024 * 1024);
+    const limits = this.device.limits;
+    this.maxPerDim = Math.min(limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
+    this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.capabilities = {
+      fused: FUSED,
+      readSync: false,
+      fallbacks: [],
+      info: {
+        adapter: acquired.adapterName,
+        runtime: acquired.keepAlive ? 'node (Dawn)' : 'navigator.gpu',
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      },
+    };
+  }
+
+  /** Dispatch, pipeline and submit counters (for tests and diagnostics). */
+  get stats(): Readonly<{ dispatches: number; submits: number; pipelines: number }> {
+    return this.runtime.stats;
+  }
+
+  private guard(op: string): void {
+    if (this.destroyed) throw new Error(`WebGPU backend: '${op}' called after destroy()`);
+    this.runtime.check(op);
+  }
+
+  private buf(b: BackendBuffer, op: string): WebGpuBuffer {
+    if (!(b instanceof WebGpuBuffer)) throw new Error(`WebGPU backend: '${op}' got a buffer from another backend`);
+    if (b.released) throw new Error(`WebGPU backend: '${op}' got a disposed buffer`);
+    return b;
+  }
+
+  private bind(b: BackendBuffer, op: string, write = false): Binding {
+    return { buffer: this.buf(b, op).gpu, write };
+  }
+
+  private flat(label: string, source: string, bindings: Binding[], total: number, params: number[]): void {
+    this.runtime.dispatch({
+      source,
+      label,
+      bindings,
+      params: (w) => w.us(params),
+      groups: grid(Math.ceil(total / WG), this.maxPerDim),
+    });
+  }
+
+  // ---- storage ----------------------------------------------------------------------
+
+  alloc(size: number, dtype: DType): BackendBuffer {
+    this.guard('alloc');
+    if (!Number.isInteger(size) || size < 0) throw new Error(`WebGPU backend: cannot allocate ${size} elements`);
+    const bytes = size * 4;
+    const classBytes = sizeClass(bytes);
+    if (classBytes > this.maxBinding) {
+      throw new Error(
+        `WebGPU backend: a ${dtype} buffer of ${size} elements (${bytes} bytes) exceeds this device's ` +
+          `largest storage binding (${this.maxBinding} bytes)`,
+      );
+    }
+    const gpu = this.pool.acquire(classBytes, `nabla-${dtype}-${size}`);
+    this.liveBytes += bytes;
+    this.liveClassBytes += classBytes;
+    this.liveBuffers++;
+    return new WebGpuBuffer(size, dtype, gpu, classBytes);
+  }
+
+  write(buffer: BackendBuffer, data: TypedArray): void {
+    this.guard('write');
+    const b = this.buf(buffer, 'write');
+    if (data.length > b.size) {
+      throw new Error(`WebGPU backend: write of ${data.length} elements into a buffer of ${b.size}`);
+    }
+    const expected = b.dtype === 'float32' ? Float32Array : Int32Array;
+    if (!(data instanceof expected)) {
+      throw new Error(`WebGPU backend: write of ${data.constructor.name} into a ${b.dtype} buffer`);
+    }
+    this.runtime.write(b.gpu, data);
+  }
+
+  async read(buffer: BackendBuffer): Promise<TypedArray> {
+    this.guard('read');
+    const b = this.buf(buffer, 'read');
+    const bytes = await this.runtime.read(b.gpu, b.size * 4);
+    return b.dtype === 'float32' ? new Float32Array(bytes) : new Int32Array(bytes);
+  }
+
+  disposeBuffer(buffer: BackendBuffer): void {
+    const b = this.buf(buffer, 'disposeBuffer');
+    b.released = true;
+    this.liveBytes -= b.size * 4;
+    this.liveClassBytes -= b.classBytes;
+    this.liveBuffers--;
+    if (this.destroyed) return;
+    // Pending commands may still use it: the pool hands it out only to later commands, in order.
+    if (!this.pool.release(b.gpu, b.classBytes)) this.runtime.destroyLater(b.gpu);
+  }
+
+  memory(): WebGpuMemory {
+    const pooled = this.pool.pooled;
+    return {
+      buffers: this.liveBuffers,
+      bytes: this.liveBytes,
+      pooledBytes: pooled.bytes,
+      pooledBuffers: pooled.buffers,
+      deviceBytes: this.liveClassBytes,
+    };
+  }
+
+  fill(out: BackendBuffer, value: number): void {
+    this.guard('fill');
+    const o = this.buf(out, 'fill');
+    const bits = new ArrayBuffer(4);
+    if (o.dtype === 'float32') new Float32Array(bits)[0] = value;
+    else new Int32Array(bits)[0] = value;
+    const word = new Uint32Array(bits)[0];
+    this.flat('fill', fillSource(o.dtype), [this.bind(out, 'fill', true)], o.size, [o.size, word]);
+  }
+
+  // ---- primitive kernels ------------------------------------------------------------
+
+  private elementwise(
+    op: string,
+    names: string[],
+    views: StridedView[],
+    out: BackendBuffer,
+    shape: readonly number[],
+    expr: string,
+  ): void {
+    this.guard(op);
+    const o = this.buf(out, op);
+    const total = elementCount(shape);
+    if (total === 0) return;
+    if (o.size < total) throw new Error(`WebGPU backend: '${op}' output holds ${o.size} elements, shape [${shape}] needs ${total}`);
+    const prepared = prepareViews(views, shape);
+    const source = elementwiseSource(names, prepared.inputs, o.dtype, expr);
+    const bindings = views.map((v) => this.bind(v.buffer, op));
+    bindings.push(this.bind(out, op, true));
+    this.flat(op, source, bindings, total, elementwiseParams(total, prepared.shape, prepared.inputs));
+  }
+
+  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    this.elementwise(op, ['x'], [x], out, shape, unaryExpr(op, x.buffer.dtype));
+  }
+
+  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    if (a.buffer.dtype !== b.buffer.dtype) {
+      throw new Error(`WebGPU backend: binary '${op}' on ${a.buffer.dtype} and ${b.buffer.dtype}; core must cast first`);
+    }
+    this.elementwise(op, ['a', 'b'], [a, b], out, shape, binaryExpr(op, a.buffer.dtype));
+  }
+
+  where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    this.elementwise('where', ['c', 'a', 'b'], [cond, a, b], out, shape, 'select(b, a, c != 0i)');
+  }
+
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, size: number, inner: number): void {
+    this.guard(`reduce(${op})`);
+    const xb = this.buf(x, 'reduce');
+    const outputs = outer * inner;
+    if (outputs === 0) return;
+    if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
+    const serial = size <= SERIAL_REDUCE_MAX;
+    const bindings = [this.bind(x, 'reduce'), this.bind(out, 'reduce', true)];
+    const source = reduceSource(op, xb.dtype, serial);
+    const groups = serial ? Math.ceil(outputs / WG) : outputs;
+    this.runtime.dispatch({
+      source,
+      label: `reduce-${op}`,
+      bindings,
+      params: (w) => w.us([outer, size, inner]),
+      groups: grid(groups, this.maxPerDim),
+    });
+  }
+
+  private gemm(
+    label: string,
+    a: BackendBuffer,
+    b: BackendBuffer,
+    bias: BackendBuffer | null,
+    out: BackendBuffer,
+    args: MatmulArgs,
+    relu: boolean,
+  ): void {
+    this.guard(label);
+    const ab = this.buf(a, label);
+    const bb = this.buf(b, label);
+    if (ab.dtype !== bb.dtype) throw new Error(`WebGPU backend: ${label} of ${ab.dtype} and ${bb.dtype}`);
+    const { batch, m, n, k } = args;
+    if (batch === 0 || m === 0 || n === 0) return;
+    const tile = pickTile(m, n);
+    const gx = Math.ceil(n / tile.tn);
+    const gy = Math.ceil(m / tile.tm);
+    if (gx > this.maxPerDim || gy > this.maxPerDim) {
+      throw new Error(`WebGPU backend: ${label} output [${m}, ${n}] needs more workgroups than the device allows`);
+    }
+    const source = matmulSource({
+      dtype: ab.dtype,
+      transA: args.transA,
+      transB: args.transB,
+      bias: bias !== null,
+      relu,
+      tile,
+    });
+    const bindings = [this.bind(a, label), this.bind(b, label)];
+    if (bias) bindings.push(this.bind(bias, label));
+    bindings.push(this.bind(out, label, true));
+    // Batches beyond the per-dimension limit go in several dispatches, offset by batchBase.
+    for (let base = 0; base < batch; base += this.maxPerDim) {
+      const count = Math.min(this.maxPerDim, batch - base);
+      this.runtime.dispatch({
+        source,
+        label,
+        bindings,
+        params: (w) => w.us([m, n, k, args.strideA, args.strideB, base]),
+        groups: [gx, gy, count],
+      });
+    }
+  }
+
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void {
+    this.gemm('matmul', a, b, null, out, args, false);
+  }
+
+  gather(x: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+    this.guard('gather');
+    const xb = this.buf(x, 'gather');
+    const total = outer * k * inner;
+    const bindings = [this.bind(x, 'gather'), this.bind(index, 'gather'), this.bind(out, 'gather', true)];
+    this.flat('gather', gatherSource(xb.dtype), bindings, total, [outer, size, k, inner]);
+  }
+
+  scatterAdd(src: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+    this.guard('scatterAdd');
+    const sb = this.buf(src, 'scatterAdd');
+    const bindings = [this.bind(src, 'scatterAdd'), this.bind(index, 'scatterAdd'), this.bind(out, 'scatterAdd', true)];
+    this.flat('scatterAdd', scatterAddSource(sb.dtype), bindings, outer * inner, [outer, size, k, inner]);
+  }
+
+  // ---- fused kernels ----------------------------------------------------------------
+
+  batchNormTrain(
+    x: BackendBuffer,
+    gamma: BackendBuffer | null,
+    beta: BackendBuffer | null,
+    out: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    shape: BatchNormShape,
+    eps: number,
+  ): void {
+    this.guard('batchNormTrain');
+    const bindings = [this.bind(x, 'batchNormTrain')];
+    if (gamma) bindings.push(this.bind(gamma, 'batchNormTrain'));
+    if (beta) bindings.push(this.bind(beta, 'batchNormTrain'));
+    bindings.push(this.bind(out, 'batchNormTrain', true));
+    bindings.push(this.bind(mean, 'batchNormTrain', true));
+    bindings.push(this.bind(invStd, 'batchNormTrain', true));
+    this.runtime.dispatch({
+      source: batchNormTrainSource(gamma !== null, beta !== null),
+      label: 'batchNormTrain',
+      bindings,
+      params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
+      groups: grid(shape.c, this.maxPerDim),
+    });
+  }
+
+  batchNormBackward(
+    dy: BackendBuffer,
+    x: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    gamma: BackendBuffer | null,
+    dx: BackendBuffer,
+    dgamma: BackendBuffer,
+    dbeta: BackendBuffer,
+    shape: BatchNormShape,
+  ): void {
+    const op = 'batchNormBackward';
+    this.guard(op);
+    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(mean, op), this.bind(invStd, op)];
+    if (gamma) bindings.push(this.bind(gamma, op));
+    bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
+    this.runtime.dispatch({
+      source: batchNormBackwardSource(gamma !== null),
+      label: op,
+      bindings,
+      params: (w) => w.us([shape.n, shape.c, shape.l]),
+      groups: grid(shape.c, this.maxPerDim),
+    });
+  }
+
+  linear(
+    x: BackendBuffer,
+    w: BackendBuffer,
+    bias: BackendBuffer | null,
+    out: BackendBuffer,
+    m: number,
+    n: number,
+    k: number,
+    relu: boolean,
+  ): void {
+    const args: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 };
+    this.gemm('linear', x, w, bias, out, args, relu);
+  }
+
+  softmaxCrossEntropy(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    loss: BackendBuffer,
+    logSumExp: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void {
+    const op = 'softmaxCrossEntropy';
+    this.guard(op);
+    if (rows === 0) return;
+    this.runtime.dispatch({
+      source: softmaxCrossEntropySource,
+      label: op,
+      bindings: [this.bind(logits, op), this.bind(targets, op), this.bind(loss, op, true), this.bind(logSumExp, op, true)],
+      params: (w) => w.us([rows, classes]).i(ignoreIndex),
+      groups: grid(rows, this.maxPerDim),
+    });
+  }
+
+  softmaxCrossEntropyBackward(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    logSumExp: BackendBuffer,
+    gradLoss: BackendBuffer,
+    dlogits: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void {
+    const op = 'softmaxCrossEntropyBackward';
+    this.guard(op);
+    const bindings = [
+      this.bind(logits, op),
+      this.bind(targets, op),
+      this.bind(logSumExp, op),
+      this.bind(gradLoss, op),
+      this.bind(dlogits, op, true),
+    ];
+    this.runtime.dispatch({
+      source: softmaxCrossEntropyBackwardSource,
+      label: op,
+      bindings,
+      params: (w) => w.us([rows, classes]).i(ignoreIndex),
+      groups: grid(Math.ceil((rows * classes) / WG), this.maxPerDim),
+    });
+  }
+
+  sgdStep(param: BackendBuffer, grad: BackendBuffer, momentumBuf: BackendBuffer | null, args: SgdStepArgs): void {
+    const op = 'sgdStep';
+    this.guard(op);
+    const p = this.buf(param, op);
+    const bindings = [this.bind(param, op, true), this.bind(grad, op)];
+    if (momentumBuf) bindings.push(this.bind(momentumBuf, op, true));
+    this.runtime.dispatch({
+      source: sgdSource(momentumBuf !== null),
+      label: op,
+      bindings,
+      params: (w) =>
+        w
+          .u(p.size)
+          .f(args.lr)
+          .f(args.momentum)
+          .f(args.dampening)
+          .f(args.weightDecay)
+          .u(args.nesterov ? 1 : 0)
+          .u(args.firstStep ? 1 : 0),
+      groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
+    });
+  }
+
+  adamStep(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    m: BackendBuffer,
+    v: BackendBuffer,
+    vMax: BackendBuffer | null,
+    args: AdamStepArgs,
+  ): void {
+    const op = 'adamStep';
+    this.guard(op);
+    const p = this.buf(param, op);
+    if (args.amsgrad && !vMax) throw new Error('WebGPU backend: adamStep with amsgrad needs a vMax buffer');
+    const bindings = [this.bind(param, op, true), this.bind(grad, op), this.bind(m, op, true), this.bind(v, op, true)];
+    const ams = args.amsgrad && vMax !== null;
+    if (ams && vMax) bindings.push(this.bind(vMax, op, true));
+    const bc1 = 1 - args.beta1 ** args.step;
+    const bc2 = 1 - args.beta2 ** args.step;
+    this.runtime.dispatch({
+      source: adamSource(ams),
+      label: op,
+      bindings,
+      params: (w) =>
+        w
+          .u(p.size)
+          .f(args.lr)
+          .f(args.beta1)
+          .f(args.beta2)
+          .f(args.eps)
+          .f(args.weightDecay)
+          .u(args.decoupled ? 1 : 0)
+          .f(args.lr / bc1)
+          .f(Math.sqrt(bc2)),
+      groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
+    });
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------
+
+  /** Submits pending work now (it is otherwise submitted on read, sync, or when the stream is full). */
+  flush(): void {
+    this.guard('flush');
+    this.runtime.flush();
+  }
+
+  async sync(): Promise<void> {
+    this.guard('sync');
+    await this.runtime.sync();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.runtime.destroy();
+    this.pool.clear();
+    this.device.destroy();
+  }
+}
+
+/**
+ * Opens a WebGPU device (navigator.gpu, or Dawn's `webgpu` package in Node) and returns a
+ * backend on it. Rejects with an explanation when no adapter is available.
+ */
+export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  return new WebGpuBackend(await acquireDevice(options), options);
+}

@@ -1,0 +1,118 @@
+/**
+ * Fused training-mode batch norm, forward and backward: one workgroup per channel of a
+ * contiguous `(N, C, L)` input. The forward takes the mean of values shifted by the
+ * channel's first element, then the variance as a second pass over `(x - mean)²`, so
+ * statistics stay accurate when |mean| >> std. Parameters: n, c, l, eps.
+ */
+import { PARAMS_HEADER, flatEntry, storage } from './wgsl.js';
+import { workgroupReducers } from './reduce-wg.js';
+
+/** Invocations per channel workgroup. */
+export const BN_WG = 128;
+
+const cache = new Map<string, string>();
+
+/** Shared prologue: channel index `ch`, element count `count`, and `at(j)` for the j-th element of the channel. */
+const CHANNEL_PROLOGUE = `
+  let C = pu(1u);
+  let L = pu(2u);
+  let ch = group;
+  if (ch >= C) { return; }
+  let count = pu(0u) * L;`;
+
+const AT = `fn at(ch: u32, j: u32) -> u32 {
+  let C = pu(1u);
+  let L = pu(2u);
+  return ((j / L) * C + ch) * L + j % L;
+}`;
+
+/** Forward shader; gamma and beta bindings exist only when present. */
+export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): string {
+  const key = `bn|${hasGamma}|${hasBeta}`;
+  let src = cache.get(key);
+  if (src) return src;
+  const binds = [storage(1, 'x', 'f32', false)];
+  if (hasGamma) binds.push(storage(binds.length + 1, 'gamma', 'f32', false));
+  if (hasBeta) binds.push(storage(binds.length + 1, 'beta', 'f32', false));
+  binds.push(storage(binds.length + 1, 'out', 'f32', true));
+  binds.push(storage(binds.length + 1, 'meanOut', 'f32', true));
+  binds.push(storage(binds.length + 1, 'invStdOut', 'f32', true));
+  const scale = hasGamma ? 'invStd * gamma[ch]' : 'invStd';
+  const shift = hasBeta ? ' + beta[ch]' : '';
+  src = `${PARAMS_HEADER}
+${binds.join('\n')}
+${workgroupReducers(BN_WG)}
+${AT}
+${flatEntry(BN_WG)}
+${CHANNEL_PROLOGUE}
+  let shiftBy = x[at(ch, 0u)];
+  var s = 0.0;
+  for (var j = lid; j < count; j += ${BN_WG}u) { s += x[at(ch, j)] - shiftBy; }
+  let mean = shiftBy + wgSum(lid, s) / f32(count);
+  var q = 0.0;
+  for (var j = lid; j < count; j += ${BN_WG}u) { let d = x[at(ch, j)] - mean; q += d * d; }
+  let invStd = 1.0 / sqrt(wgSum(lid, q) / f32(count) + pf(3u));
+  let a = ${scale};
+  for (var j = lid; j < count; j += ${BN_WG}u) {
+    let i = at(ch, j);
+    out[i] = (x[i] - mean) * a${shift};
+  }
+  if (lid == 0u) {
+    meanOut[ch] = mean;
+    invStdOut[ch] = invStd;
+  }
+}
+`;
+  cache.set(key, src);
+  return src;
+}
+
+/** Backward shader: `dbeta = Σdy`, `dgamma = Σ dy·xhat`, `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`. */
+export function batchNormBackwardSource(hasGamma: boolean): string {
+  const key = `bnb|${hasGamma}`;
+  let src = cache.get(key);
+  if (src) return src;
+  const binds = [
+    storage(1, 'dy', 'f32', false),
+    storage(2, 'x', 'f32', false),
+    storage(3, 'meanIn', 'f32', false),
+    storage(4, 'invStdIn', 'f32', false),
+  ];
+  if (hasGamma) binds.push(storage(5, 'gamma', 'f32', false));
+  binds.push(storage(binds.length + 1, 'dx', 'f32', true));
+  binds.push(storage(binds.length + 1, 'dgamma', 'f32', true));
+  binds.push(storage(binds.length + 1, 'dbeta', 'f32', true));
+  src = `${PARAMS_HEADER}
+${binds.join('\n')}
+${workgroupReducers(BN_WG)}
+${AT}
+${flatEntry(BN_WG)}
+${CHANNEL_PROLOGUE}
+  let mean = meanIn[ch];
+  let invStd = invStdIn[ch];
+  var sdy = 0.0;
+  var sdyx = 0.0;
+  for (var j = lid; j < count; j += ${BN_WG}u) {
+    let i = at(ch, j);
+    let g = dy[i];
+    sdy += g;
+    sdyx += g * (x[i] - mean) * invStd;
+  }
+  let sumDy = wgSum(lid, sdy);
+  let sumDyXhat = wgSum(lid, sdyx);
+  let m = f32(count);
+  let k = ${hasGamma ? 'gamma[ch]' : '1.0'} * invStd / m;
+  for (var j = lid; j < count; j += ${BN_WG}u) {
+    let i = at(ch, j);
+    let xhat = (x[i] - mean) * invStd;
+    dx[i] = k * (m * dy[i] - sumDy - xhat * sumDyXhat);
+  }
+  if (lid == 0u) {
+    dgamma[ch] = sumDyXhat;
+    dbeta[ch] = sumDy;
+  }
+}
+`;
+  cache.set(key, src);
+  return src;
+}

@@ -1,0 +1,85 @@
+/**
+ * `gather` (one invocation per output element) and its adjoint `scatterAdd`, which runs
+ * one invocation per `(outer, inner)` column looping over `k`: each column is owned by a
+ * single invocation, so accumulation needs no float atomics and is deterministic.
+ * Parameters of both: outer, size, k, inner.
+ */
+import type { DType } from '@nabla/core';
+import { PARAMS_HEADER, WG, flatEntry, storage, wgslType } from './wgsl.js';
+
+const cache = new Map<string, string>();
+
+/** Shader source of `gather` for the data dtype. */
+export function gatherSource(dtype: DType): string {
+  const key = `gather|${dtype}`;
+  let src = cache.get(key);
+  if (!src) {
+    const t = wgslType(dtype);
+    src = `${PARAMS_HEADER}
+${storage(1, 'x', t, false)}
+${storage(2, 'index', 'i32', false)}
+${storage(3, 'out', t, true)}
+${flatEntry(WG)}
+  let size = pu(1u);
+  let k = pu(2u);
+  let inner = pu(3u);
+  if (gid >= pu(0u) * k * inner) { return; }
+  let o = gid / (k * inner);
+  let i = gid % inner;
+  let idx = u32(index[gid]);
+  out[gid] = x[(o * size + idx) * inner + i];
+}
+`;
+    cache.set(key, src);
+  }
+  return src;
+}
+
+/** Shader source of `scatterAdd` for the data dtype. */
+export function scatterAddSource(dtype: DType): string {
+  const key = `scatter|${dtype}`;
+  let src = cache.get(key);
+  if (!src) {
+    const t = wgslType(dtype);
+    const zero = t === 'f32' ? '0.0' : '0i';
+    src = `${PARAMS_HEADER}
+${storage(1, 'src', t, false)}
+${storage(2, 'index', 'i32', false)}
+${storage(3, 'out', t, true)}
+${flatEntry(WG)}
+  let size = pu(1u);
+  let k = pu(2u);
+  let inner = pu(3u);
+  if (gid >= pu(0u) * inner) { return; }
+  let o = gid / inner;
+  let i = gid % inner;
+  for (var s = 0u; s < size; s++) { out[(o * size + s) * inner + i] = ${zero}; }
+  for (var j = 0u; j < k; j++) {
+    let at = (o * k + j) * inner + i;
+    let dst = (o * size + u32(index[at])) * inner + i;
+    out[dst] = out[dst] + src[at];
+  }
+}
+`;
+    cache.set(key, src);
+  }
+  return src;
+}
+
+/** Shader source of `fill`: parameters total, value bits. */
+export function fillSource(dtype: DType): string {
+  const key = `fill|${dtype}`;
+  let src = cache.get(key);
+  if (!src) {
+    const t = wgslType(dtype);
+    src = `${PARAMS_HEADER}
+${storage(1, 'out', t, true)}
+${flatEntry(WG)}
+  if (gid >= pu(0u)) { return; }
+  out[gid] = ${t === 'f32' ? 'pf(1u)' : 'pi(1u)'};
+}
+`;
+    cache.set(key, src);
+  }
+  return src;
+}

@@ -1,0 +1,90 @@
+/**
+ * Axis reductions of a contiguous `[outer, size, inner]` input into `[outer, inner]`, from
+ * one template over a combine rule. Two generated schedules: one invocation per output
+ * (short axes), or one workgroup per output with a tree reduction in workgroup memory
+ * (long axes). Max/min propagate NaN; argmax/argmin keep the first index on ties.
+ */
+import type { DType, ReduceOp } from '@nabla/core';
+import { PARAMS_HEADER, WG, flatEntry, storage, wgslType } from './wgsl.js';
+
+/** Invocations per workgroup of the workgroup schedule. */
+export const REDUCE_WG = 128;
+/** Axes up to this long are reduced by one invocation per output. */
+export const SERIAL_REDUCE_MAX = 64;
+
+function identity(op: ReduceOp, t: 'f32' | 'i32'): string {
+  if (op === 'sum') return t === 'f32' ? '0.0' : '0i';
+  const low = op === 'max' || op === 'argmax';
+  if (t === 'f32') return low ? '-f32Inf()' : 'f32Inf()';
+  return low ? 'i32(-2147483648)' : '2147483647i';
+}
+
+function combineFn(op: ReduceOp, t: 'f32' | 'i32'): string {
+  if (op === 'sum') return `fn comb(a: S, b: S) -> S { return S(a.v + b.v, 0u); }`;
+  const better = op === 'max' || op === 'argmax' ? '>' : '<';
+  // b wins when it is NaN and a is not, when it is strictly better, or on a tie with a lower index.
+  return `fn comb(a: S, b: S) -> S {
+  let an = ${t === 'f32' ? 'isNan(a.v)' : 'false'};
+  let bn = ${t === 'f32' ? 'isNan(b.v)' : 'false'};
+  let take = (bn && !an) || (!an && b.v ${better} a.v) || ((b.v == a.v || (an && bn)) && b.i < a.i);
+  if (take) { return b; }
+  return a;
+}`;
+}
+
+const cache = new Map<string, string>();
+
+/** Shader source of a reduction variant. */
+export function reduceSource(op: ReduceOp, dtype: DType, serial: boolean): string {
+  const key = `${op}|${dtype}|${serial}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const t = wgslType(dtype);
+  const outT = op === 'argmax' || op === 'argmin' ? 'i32' : t;
+  const result = outT === t && op !== 'argmax' && op !== 'argmin' ? 's.v' : 'i32(s.i)';
+  const head = `${PARAMS_HEADER}
+${storage(1, 'x', t, false)}
+${storage(2, 'out', outT, true)}
+struct S { v: ${t}, i: u32 }
+${combineFn(op, t)}
+`;
+  // Parameters: outer, size, inner.
+  const body = serial
+    ? `${flatEntry(WG)}
+  let inner = pu(2u);
+  if (gid >= pu(0u) * inner) { return; }
+  let size = pu(1u);
+  let base = (gid / inner) * size * inner + gid % inner;
+  var s = S(${identity(op, t)}, 0xffffffffu);
+  for (var j = 0u; j < size; j++) { s = comb(s, S(x[base + j * inner], j)); }
+  out[gid] = ${result};
+}`
+    : `var<workgroup> shv: array<${t}, ${REDUCE_WG}>;
+var<workgroup> shi: array<u32, ${REDUCE_WG}>;
+${flatEntry(REDUCE_WG)}
+  let inner = pu(2u);
+  if (group >= pu(0u) * inner) { return; }
+  let size = pu(1u);
+  let base = (group / inner) * size * inner + group % inner;
+  var s = S(${identity(op, t)}, 0xffffffffu);
+  for (var j = lid; j < size; j += ${REDUCE_WG}u) { s = comb(s, S(x[base + j * inner], j)); }
+  shv[lid] = s.v;
+  shi[lid] = s.i;
+  workgroupBarrier();
+  for (var step = ${REDUCE_WG / 2}u; step > 0u; step >>= 1u) {
+    if (lid < step) {
+      let r = comb(S(shv[lid], shi[lid]), S(shv[lid + step], shi[lid + step]));
+      shv[lid] = r.v;
+      shi[lid] = r.i;
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let s = S(shv[0], shi[0]);
+    out[group] = ${result};
+  }
+}`;
+  const src = `${head}${body}\n`;
+  cache.set(key, src);
+  return src;
+}

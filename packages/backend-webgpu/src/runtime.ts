@@ -1,0 +1,261 @@
+/**
+ * The command stream: kernels encode dispatches into one pending command encoder and
+ * return at once; the encoder is submitted (flushed) when the host needs data back, when
+ * the uniform arena is full, or on `sync()`. Shapes and scalars travel in a 256-byte
+ * uniform slot per dispatch, so one pipeline serves every size.
+ */
+
+/** Bytes of one dispatch's uniform slot (also WebGPU's usual minUniformBufferOffsetAlignment). */
+export const PARAM_SLOT_BYTES = 256;
+/** Number of 32-bit words a kernel can read from its slot. */
+export const PARAM_WORDS = PARAM_SLOT_BYTES / 4;
+/** Dispatches encoded before a flush is forced (the uniform arena has this many slots). */
+const SLOTS = 256;
+
+const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
+const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
+const MAP_WRITE_USAGE = 0x02 /* MAP_WRITE */ | 0x04; /* COPY_SRC */
+const MAP_MODE_READ = 1;
+
+/** Sequential writer of a dispatch's uniform words. */
+export class ParamWriter {
+  private index = 0;
+  constructor(
+    private readonly u32: Uint32Array,
+    private readonly i32: Int32Array,
+    private readonly f32: Float32Array,
+    private readonly base: number,
+  ) {}
+  private next(): number {
+    if (this.index >= PARAM_WORDS) throw new Error(`WebGPU backend: more than ${PARAM_WORDS} kernel parameters`);
+    return this.base + this.index++;
+  }
+  /** Appends an unsigned integer. */
+  u(v: number): this {
+    this.u32[this.next()] = v >>> 0;
+    return this;
+  }
+  /** Appends a signed integer. */
+  i(v: number): this {
+    this.i32[this.next()] = v | 0;
+    return this;
+  }
+  /** Appends a float (rounded to float32). */
+  f(v: number): this {
+    this.f32[this.next()] = v;
+    return this;
+  }
+  /** Appends several unsigned integers. */
+  us(vs: readonly number[]): this {
+    for (const v of vs) this.u(v);
+    return this;
+  }
+}
+
+/** One storage binding of a dispatch, in binding order (binding 0 is the uniform slot). */
+export interface Binding {
+  readonly buffer: GPUBuffer;
+  /** True when the shader declares it `read_write`. */
+  readonly write: boolean;
+}
+
+/** Everything needed for one dispatch. */
+export interface DispatchSpec {
+  readonly source: string;
+  readonly label: string;
+  readonly bindings: readonly Binding[];
+  readonly params: (w: ParamWriter) => void;
+  readonly groups: readonly [number, number, number];
+}
+
+/** The pending command stream of one device, plus the pipeline cache. */
+export class Runtime {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly arena: GPUBuffer;
+  private readonly host = new ArrayBuffer(SLOTS * PARAM_SLOT_BYTES);
+  private readonly hostU32 = new Uint32Array(this.host);
+  private readonly hostI32 = new Int32Array(this.host);
+  private readonly hostF32 = new Float32Array(this.host);
+  private slotsUsed = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  /** Buffers to destroy once the commands that use them are submitted. */
+  private destroyAfterSubmit: GPUBuffer[] = [];
+  private lostMessage: string | null = null;
+  private errorMessage: string | null = null;
+  /** Counters for tests and `info`. */
+  readonly stats = { dispatches: 0, submits: 0, pipelines: 0 };
+
+  constructor(
+    readonly device: GPUDevice,
+    onLost?: (message: string) => void,
+  ) {
+    this.arena = device.createBuffer({ size: SLOTS * PARAM_SLOT_BYTES, usage: UNIFORM_USAGE, label: 'nabla-params' });
+    device.lost.then((info) => {
+      this.lostMessage = `${info.reason ?? 'unknown'}: ${info.message || 'no message'}`;
+      onLost?.(this.lostMessage);
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      const e = (event as GPUUncapturedErrorEvent).error;
+      this.errorMessage ??= e.message;
+    });
+  }
+
+  /** Throws when the device was lost or a previous command failed validation. */
+  check(op: string): void {
+    if (this.lostMessage !== null) {
+      throw new Error(
+        `WebGPU backend: the device was lost (${this.lostMessage}); '${op}' cannot run. ` +
+          "Call setBackend('webgpu') again to open a new device; tensors on the lost device are gone.",
+      );
+    }
+    if (this.errorMessage !== null) {
+      const msg = this.errorMessage;
+      this.errorMessage = null;
+      throw new Error(`WebGPU backend: an earlier GPU command failed (${msg}); detected before '${op}'.`);
+    }
+  }
+
+  /** True once the device is lost. */
+  get lost(): boolean {
+    return this.lostMessage !== null;
+  }
+
+  private pipeline(source: string, label: string): GPUComputePipeline {
+    let p = this.pipelines.get(source);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: source, label });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      this.pipelines.set(source, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: 'nabla' });
+    return this.encoder;
+  }
+
+  private getPass(): GPUComputePassEncoder {
+    this.pass ??= this.getEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Encodes one dispatch. Inputs that alias a written binding are read from a copy. */
+  dispatch(spec: DispatchSpec): void {
+    if (spec.groups[0] === 0 || spec.groups[1] === 0 || spec.groups[2] === 0) return;
+    if (this.slotsUsed === SLOTS) this.flush();
+    const written = spec.bindings.filter((b) => b.write).map((b) => b.buffer);
+    const bindings = spec.bindings.map((b) => {
+      if (b.write || !written.includes(b.buffer)) return b.buffer;
+      return this.copyOf(b.buffer);
+    });
+    const slot = this.slotsUsed++;
+    spec.params(new ParamWriter(this.hostU32, this.hostI32, this.hostF32, (slot * PARAM_SLOT_BYTES) / 4));
+    const pipeline = this.pipeline(spec.source, spec.label);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.arena, offset: slot * PARAM_SLOT_BYTES, size: PARAM_SLOT_BYTES } },
+    ];
+    bindings.forEach((buffer, i) => {
+      entries.push({ binding: i + 1, resource: { buffer } });
+    });
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.getPass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(spec.groups[0], spec.groups[1], spec.groups[2]);
+    this.stats.dispatches++;
+  }
+
+  private copyOf(src: GPUBuffer): GPUBuffer {
+    const tmp = this.device.createBuffer({ size: src.size, usage: 0x80 | 0x04 | 0x08, label: 'nabla-alias-copy' });
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(src, 0, tmp, 0, src.size);
+    this.destroyAfterSubmit.push(tmp);
+    return tmp;
+  }
+
+  /**
+   * Writes host bytes at the buffer's start, ordered after every pending dispatch: directly
+   * when nothing is pending, else through a staging copy encoded in the stream (a plain
+   * `queue.writeBuffer` would land before the pending commands that still use the buffer).
+   */
+  write(dst: GPUBuffer, data: ArrayBufferView): void {
+    const bytes = data.byteLength;
+    if (bytes === 0) return;
+    const src = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, bytes);
+    if (this.encoder === null) {
+      this.device.queue.writeBuffer(dst, 0, src);
+      return;
+    }
+    const staging = this.device.createBuffer({ size: bytes, usage: MAP_WRITE_USAGE, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(src);
+    staging.unmap();
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(staging, 0, dst, 0, bytes);
+    this.destroyAfterSubmit.push(staging);
+  }
+
+  /** Destroys a buffer once the pending commands (which may use it) are submitted. */
+  destroyLater(buffer: GPUBuffer): void {
+    if (this.encoder === null) buffer.destroy();
+    else this.destroyAfterSubmit.push(buffer);
+  }
+
+  /** Submits the pending commands. Uniform slots are reusable afterwards: queue order keeps them apart. */
+  flush(): void {
+    if (this.encoder === null) return;
+    this.endPass();
+    if (this.slotsUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.host, 0, this.slotsUsed * PARAM_SLOT_BYTES);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.slotsUsed = 0;
+    this.stats.submits++;
+    for (const b of this.destroyAfterSubmit) b.destroy();
+    this.destroyAfterSubmit = [];
+  }
+
+  /** Copies `bytes` bytes of a buffer to the host, after all pending work. */
+  async read(src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(4, bytes);
+    const staging = this.device.createBuffer({ size, usage: MAP_READ_USAGE, label: 'nabla-readback' });
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(src, 0, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+    } catch (err) {
+      staging.destroy();
+      this.check('read');
+      throw new Error(`WebGPU backend: reading a buffer back failed (${(err as Error).message})`);
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    this.check('read');
+    return out;
+  }
+
+  /** Resolves when all submitted work has finished. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check('sync');
+  }
+
+  /** Drops pending work and the pipeline cache. */
+  destroy(): void {
+    this.endPass();
+    this.encoder = null;
+    for (const b of this.destroyAfterSubmit) b.destroy();
+    this.destroyAfterSubmit = [];
+    this.pipelines.clear();
+    this.arena.destroy();
+  }
+}

@@ -1,0 +1,285 @@
+/** Primitive kernels against float64 reference loops, at small sizes (software Vulkan is slow). */
+import type { BinaryOp, ReduceOp, UnaryOp } from '@nabla/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { contiguousStrides, expectClose, f32, openBackend, randomArray, readAll, upload, view } from './helpers.js';
+
+const backend = await openBackend();
+
+describe.skipIf(!backend)('webgpu primitive kernels', () => {
+  const b = backend!;
+  afterAll(() => b.destroy());
+
+  const unaryRef: Record<UnaryOp, (x: number) => number> = {
+    copy: (x) => x,
+    neg: (x) => -x,
+    abs: Math.abs,
+    sign: Math.sign,
+    exp: Math.exp,
+    log: Math.log,
+    sqrt: Math.sqrt,
+    rsqrt: (x) => 1 / Math.sqrt(x),
+    relu: (x) => Math.max(x, 0),
+    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+    tanh: Math.tanh,
+    square: (x) => x * x,
+    reciprocal: (x) => 1 / x,
+  };
+
+  it('unary float32 ops on a transposed view match float64', async () => {
+    // x is stored [3, 4]; the op reads its transpose [4, 3] through strides.
+    const xs = f32(randomArray(12, 1, -4, 4));
+    xs[0] = 0;
+    xs[5] = -30; // sigmoid/tanh far tails
+    xs[7] = 30;
+    const x = upload(b, xs);
+    for (const op of Object.keys(unaryRef) as UnaryOp[]) {
+      const out = b.alloc(12, 'float32');
+      b.unary(op, view(x, [1, 4]), out, [4, 3]);
+      const expected: number[] = [];
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expected.push(unaryRef[op](xs[j * 4 + i]));
+      expectClose(await readAll(b, out), f32(expected), 1e-5, 1e-6, op);
+      b.disposeBuffer(out);
+    }
+  });
+
+  it('unary int32 ops and dtype conversion by copy', async () => {
+    const xs = [-3, 0, 7, -2147483647, 5];
+    const x = upload(b, xs, 'int32');
+    const cases: [UnaryOp, (v: number) => number][] = [
+      ['neg', (v) => -v],
+      ['abs', Math.abs],
+      ['sign', Math.sign],
+      ['relu', (v) => Math.max(v, 0)],
+      ['square', (v) => Math.imul(v, v)],
+    ];
+    for (const [op, ref] of cases) {
+      const out = b.alloc(5, 'int32');
+      b.unary(op, view(x, [1]), out, [5]);
+      expect(await readAll(b, out), op).toEqual(xs.map((v) => ref(v) | 0));
+    }
+    const asFloat = b.alloc(5, 'float32');
+    b.unary('copy', view(x, [1]), asFloat, [5]);
+    expect(await readAll(b, asFloat)).toEqual(f32(xs));
+    const fl = upload(b, [-2.7, -0.5, 0.5, 3.9]);
+    const asInt = b.alloc(4, 'int32');
+    b.unary('copy', view(fl, [1]), asInt, [4]);
+    expect(await readAll(b, asInt)).toEqual([-2, 0, 0, 3]); // truncation toward zero, like Int32Array
+  });
+
+  const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
+    add: (x, y) => x + y,
+    sub: (x, y) => x - y,
+    mul: (x, y) => x * y,
+    div: (x, y) => x / y,
+    pow: Math.pow,
+    maximum: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.max(x, y)),
+    minimum: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.min(x, y)),
+    eq: (x, y) => +(x === y),
+    ne: (x, y) => +(x !== y),
+    lt: (x, y) => +(x < y),
+    le: (x, y) => +(x <= y),
+    gt: (x, y) => +(x > y),
+    ge: (x, y) => +(x >= y),
+  };
+
+  it('binary ops broadcast [2,3,1] against [1,4] (stride 0) and match float64', async () => {
+    const as = [-2, 0, 1.5, 3, -0.5, 2];
+    const bs = [2, 3, 0, -1];
+    const a = upload(b, as); // [2,3,1]
+    const bb = upload(b, bs); // [4]
+    for (const op of Object.keys(binaryRef) as BinaryOp[]) {
+      const cmp = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op);
+      const out = b.alloc(24, cmp ? 'int32' : 'float32');
+      b.binary(op, view(a, [3, 1, 0]), view(bb, [0, 0, 1]), out, [2, 3, 4]);
+      const expected: number[] = [];
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) expected.push(binaryRef[op](as[i], bs[j]));
+      expectClose(await readAll(b, out), cmp ? expected : f32(expected), 1e-5, 1e-6, op);
+      b.disposeBuffer(out);
+    }
+  });
+
+  it('binary with a scalar operand, an offset view and int32 arithmetic', async () => {
+    const a = upload(b, [10, 20, 30, 40, 50, 60]);
+    const s = upload(b, [0, 0.5]);
+    const out = b.alloc(4, 'float32');
+    b.binary('mul', view(a, [1], 2), view(s, [0], 1), out, [4]);
+    expect(await readAll(b, out)).toEqual([15, 20, 25, 30]);
+    const ia = upload(b, [7, -7, 9, 5], 'int32');
+    const ib = upload(b, [2, 2, 0, -3], 'int32');
+    const iout = b.alloc(4, 'int32');
+    b.binary('div', view(ia, [1]), view(ib, [1]), iout, [4]);
+    expect(await readAll(b, iout)).toEqual([3, -3, 0, -1]);
+    b.binary('add', view(ia, [1]), view(ib, [1]), iout, [4]);
+    expect(await readAll(b, iout)).toEqual([9, -5, 9, 2]);
+  });
+
+  it('where broadcasts cond, a and b; rank-6 strided views work', async () => {
+    const cond = upload(b, [1, 0, 1], 'int32');
+    const a = upload(b, [1, 2, 3, 4, 5, 6]);
+    const bb = upload(b, [-1, -2]);
+    const out = b.alloc(6, 'float32');
+    // shape [2, 3]: cond broadcast over rows, b broadcast over columns.
+    b.where(view(cond, [0, 1]), view(a, [3, 1]), view(bb, [1, 0]), out, [2, 3]);
+    expect(await readAll(b, out)).toEqual([1, -1, 3, 4, -2, 6]);
+    // A permuted rank-6 view (shape 2x1x2x2x1x2 with reversed strides) cannot collapse.
+    const shape = [2, 3, 2, 2, 3, 2];
+    const n = shape.reduce((p, q) => p * q, 1);
+    const xs = f32(randomArray(n, 9));
+    const x = upload(b, xs);
+    const st = contiguousStrides([...shape].reverse()).reverse();
+    const o6 = b.alloc(n, 'float32');
+    b.unary('neg', view(x, st), o6, shape);
+    const expected: number[] = [];
+    const idx = [0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < n; i++) {
+      let r = i;
+      for (let d = 5; d >= 0; d--) {
+        idx[d] = r % shape[d];
+        r = Math.floor(r / shape[d]);
+      }
+      expected.push(-xs[idx.reduce((acc, v, d) => acc + v * st[d], 0)]);
+    }
+    expect(await readAll(b, o6)).toEqual(expected);
+  });
+
+  function refReduce(op: ReduceOp, xs: number[], outer: number, size: number, inner: number): number[] {
+    const out: number[] = [];
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        const vals = Array.from({ length: size }, (_, j) => xs[(o * size + j) * inner + i]);
+        if (op === 'sum') out.push(vals.reduce((p, q) => p + q, 0));
+        else if (op === 'max') out.push(vals.some(Number.isNaN) ? Number.NaN : Math.max(...vals));
+        else if (op === 'min') out.push(vals.some(Number.isNaN) ? Number.NaN : Math.min(...vals));
+        else {
+          let best = 0;
+          for (let j = 1; j < size; j++) {
+            const better = op === 'argmax' ? vals[j] > vals[best] : vals[j] < vals[best];
+            if (!Number.isNaN(vals[best]) && (Number.isNaN(vals[j]) || better)) best = j;
+          }
+          out.push(best);
+        }
+      }
+    return out;
+  }
+
+  for (const [outer, size, inner] of [
+    [3, 5, 2],
+    [2, 300, 3],
+    [1, 1, 7],
+  ] as const) {
+    it(`reduce sum/max/min/argmax/argmin over [${outer}, ${size}, ${inner}]`, async () => {
+      const xs = f32(randomArray(outer * size * inner, size).map((v) => Math.round(v * 8) / 2)); // ties likely
+      const x = upload(b, xs);
+      for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
+        const arg = op.startsWith('arg');
+        const out = b.alloc(outer * inner, arg ? 'int32' : 'float32');
+        b.reduce(op, x, out, outer, size, inner);
+        expectClose(await readAll(b, out), refReduce(op, xs, outer, size, inner), 1e-5, 1e-4, op);
+      }
+    });
+  }
+
+  it('reduce propagates NaN, sums an empty axis to 0 and reduces int32', async () => {
+    const x = upload(b, [1, Number.NaN, 3, 4, 5, 6]);
+    const out = b.alloc(2, 'float32');
+    b.reduce('max', x, out, 2, 3, 1);
+    expectClose(await readAll(b, out), [Number.NaN, 6]);
+    const am = b.alloc(2, 'int32');
+    b.reduce('argmax', x, am, 2, 3, 1);
+    expect(await readAll(b, am)).toEqual([1, 2]);
+    const empty = b.alloc(0, 'float32');
+    const z = b.alloc(4, 'float32');
+    b.reduce('sum', empty, z, 2, 0, 2);
+    expect(await readAll(b, z)).toEqual([0, 0, 0, 0]);
+    const xi = upload(b, [3, -9, 4, 2], 'int32');
+    const oi = b.alloc(2, 'int32');
+    b.reduce('min', xi, oi, 1, 2, 2);
+    expect(await readAll(b, oi)).toEqual([3, -9]);
+  });
+
+  function refMatmul(
+    as: number[],
+    bs: number[],
+    a: { batch: number; m: number; n: number; k: number; transA: boolean; transB: boolean; strideA: number; strideB: number },
+  ): number[] {
+    const out: number[] = [];
+    for (let q = 0; q < a.batch; q++)
+      for (let i = 0; i < a.m; i++)
+        for (let j = 0; j < a.n; j++) {
+          let s = 0;
+          for (let p = 0; p < a.k; p++) {
+            const av = as[q * a.strideA + (a.transA ? p * a.m + i : i * a.k + p)];
+            const bv = bs[q * a.strideB + (a.transB ? j * a.k + p : p * a.n + j)];
+            s += av * bv;
+          }
+          out.push(s);
+        }
+    return out;
+  }
+
+  for (const [m, n, k] of [
+    [5, 3, 7],
+    [37, 45, 19],
+  ] as const) {
+    it(`matmul ${m}x${k}·${k}x${n}, all transpose forms, batched with a broadcast operand`, async () => {
+      const batch = 2;
+      const as = f32(randomArray(batch * m * k, m));
+      const bs = f32(randomArray(k * n, n));
+      const A = upload(b, as);
+      const B = upload(b, bs);
+      for (const transA of [false, true])
+        for (const transB of [false, true]) {
+          const args = { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0 };
+          const out = b.alloc(batch * m * n, 'float32');
+          b.matmul(A, B, out, args);
+          expectClose(await readAll(b, out), refMatmul(as, bs, args), 1e-5, 1e-5, `tA=${transA} tB=${transB}`);
+          b.disposeBuffer(out);
+        }
+    });
+  }
+
+  it('matmul with k = 0 writes zeros; int32 matmul is exact', async () => {
+    const A = b.alloc(0, 'float32');
+    const out = b.alloc(6, 'float32');
+    b.fill(out, 5);
+    b.matmul(A, A, out, { batch: 1, m: 2, n: 3, k: 0, transA: false, transB: false, strideA: 0, strideB: 0 });
+    expect(await readAll(b, out)).toEqual([0, 0, 0, 0, 0, 0]);
+    const ia = upload(b, [1, 2, 3, 4], 'int32');
+    const io = b.alloc(4, 'int32');
+    b.matmul(ia, ia, io, { batch: 1, m: 2, n: 2, k: 2, transA: false, transB: false, strideA: 0, strideB: 0 });
+    expect(await readAll(b, io)).toEqual([7, 10, 15, 22]);
+  });
+
+  it('gather and scatterAdd (repeated indices accumulate)', async () => {
+    // x: [outer=2, size=3, inner=2], index: [2, k=4, 2]
+    const xs = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    const idx = [2, 0, 0, 0, 1, 2, 2, 2, 0, 1, 1, 1, 2, 2, 0, 0];
+    const x = upload(b, xs);
+    const index = upload(b, idx, 'int32');
+    const out = b.alloc(16, 'float32');
+    b.gather(x, index, out, 2, 3, 4, 2);
+    const expected: number[] = [];
+    for (let o = 0; o < 2; o++)
+      for (let j = 0; j < 4; j++) for (let i = 0; i < 2; i++) expected.push(xs[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i]);
+    expect(await readAll(b, out)).toEqual(expected);
+    const src = upload(b, randomArray(16, 4).map((v) => Math.round(v * 10)));
+    const srcVals = await readAll(b, src);
+    const acc = b.alloc(12, 'float32');
+    b.fill(acc, 99); // scatterAdd must zero first
+    b.scatterAdd(src, index, acc, 2, 3, 4, 2);
+    const ref = new Array(12).fill(0);
+    for (let o = 0; o < 2; o++)
+      for (let j = 0; j < 4; j++)
+        for (let i = 0; i < 2; i++) ref[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i] += srcVals[(o * 4 + j) * 2 + i];
+    expect(await readAll(b, acc)).toEqual(ref);
+  });
+
+  it('fill writes float32 and int32 constants', async () => {
+    const f = b.alloc(5, 'float32');
+    b.fill(f, -1.25);
+    expect(await readAll(b, f)).toEqual([-1.25, -1.25, -1.25, -1.25, -1.25]);
+    const i = b.alloc(3, 'int32');
+    b.fill(i, -7);
+    expect(await readAll(b, i)).toEqual([-7, -7, -7]);
+  });
+});

@@ -1,8 +1,14 @@
 /**
  * `@nabla/backend-cpu`: the pure TypeScript backend of Nabla. Importing the package
- * registers it as `'cpu'`; `await setBackend('cpu')` activates it.
+ * registers it as `'cpu'` (priority 1, the fallback when no faster backend starts);
+ * `await setBackend('cpu')` activates it.
  * @packageDocumentation
  */
-import './register.js';
+import { registerBackend } from '@nabla/core';
+import { createCpuBackend } from './cpu-backend.js';
+
+// Registration lives in the entry module itself: bundlers keep it because the package's
+// "sideEffects" names its entry files.
+registerBackend('cpu', async () => createCpuBackend(), { priority: 1 });
 
 export { CpuBackend, createCpuBackend } from './cpu-backend.js';

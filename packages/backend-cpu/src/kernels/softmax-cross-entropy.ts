@@ -1,7 +1,8 @@
 /**
  * Fused softmax cross-entropy over rows of logits, stable for any logit magnitude: every
- * exponent is taken of `logit - rowMax` (≤ 0), and the log-sum-exp is saved for backward so
- * it never recomputes the row's maximum or sum.
+ * exponent is taken of `logit - rowMax` (≤ 0), and the loss is formed as
+ * `(rowMax - logit[t]) + log(Σ exp)` so a huge common offset cancels before it can swallow
+ * the small log term. The log-sum-exp is saved for backward, which needs no row maximum.
  */
 
 function checkTarget(t: number, r: number, classes: number, ignoreIndex: number): boolean {
@@ -35,10 +36,10 @@ export function softmaxCrossEntropy(
     const shift = max === -Infinity ? 0 : max;
     let s = 0;
     for (let c = 0; c < classes; c++) s += Math.exp(logits[base + c] - shift);
-    const lse = shift + Math.log(s);
-    logSumExp[r] = lse;
+    const logS = Math.log(s);
+    logSumExp[r] = shift + logS;
     const t = targets[r];
-    loss[r] = checkTarget(t, r, classes, ignoreIndex) ? lse - logits[base + t] : 0;
+    loss[r] = checkTarget(t, r, classes, ignoreIndex) ? shift - logits[base + t] + logS : 0;
   }
 }
 
@@ -60,9 +61,19 @@ export function softmaxCrossEntropyBackward(
       dlogits.fill(0, base, base + classes);
       continue;
     }
-    const g = gradLoss[r];
+    // The saved log-sum-exp is float32, so exp(logit - lse) can be off by the rounding of
+    // lse (relative 6e-8 of |lse|, which matters for large logits). Renormalising by the
+    // sum of those exponentials cancels that error exactly at the cost of one more pass.
     const lse = logSumExp[r];
-    for (let c = 0; c < classes; c++) dlogits[base + c] = g * Math.exp(logits[base + c] - lse);
+    let s = 0;
+    for (let c = 0; c < classes; c++) {
+      const v = Math.exp(logits[base + c] - lse);
+      dlogits[base + c] = v;
+      s += v;
+    }
+    const g = gradLoss[r];
+    const k = g / s;
+    for (let c = 0; c < classes; c++) dlogits[base + c] *= k;
     dlogits[base + t] -= g;
   }
 }

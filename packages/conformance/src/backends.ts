@@ -1,0 +1,47 @@
+/**
+ * Which backends the tests run on. Every backend package that is built and can start here
+ * is under test; `NABLA_TEST_BACKENDS=cpu,wasm` narrows the list. A backend that cannot
+ * start is reported (with its reason) rather than silently dropped.
+ */
+import { initBackend } from '@nabla/core';
+
+/** Backend names and the packages that register them. */
+export const KNOWN_BACKENDS: Record<string, string> = {
+  cpu: '@nabla/backend-cpu',
+  wasm: '@nabla/backend-wasm',
+  webgpu: '@nabla/backend-webgpu',
+};
+
+/** Why a backend is not under test, by name (filled by {@link backendsUnderTest}). */
+export const skippedBackends: Record<string, string> = {};
+
+let cached: Promise<string[]> | null = null;
+
+/** Names of the backends to run the suites on; `cpu` must always start. */
+export function backendsUnderTest(): Promise<string[]> {
+  cached ??= discover();
+  return cached;
+}
+
+async function discover(): Promise<string[]> {
+  const wanted = (process.env.NABLA_TEST_BACKENDS ?? Object.keys(KNOWN_BACKENDS).join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const ready: string[] = [];
+  for (const name of wanted) {
+    const pkg = KNOWN_BACKENDS[name];
+    if (!pkg) throw new Error(`NABLA_TEST_BACKENDS names unknown backend '${name}' (known: ${Object.keys(KNOWN_BACKENDS).join(', ')})`);
+    try {
+      await import(/* @vite-ignore */ pkg);
+      await initBackend(name);
+      ready.push(name);
+    } catch (err) {
+      const reason = (err as Error).message.split('\n')[0];
+      skippedBackends[name] = reason;
+      if (name === 'cpu' || process.env.NABLA_TEST_BACKENDS) throw new Error(`backend '${name}' is required but cannot start: ${reason}`);
+      console.warn(`[nabla tests] backend '${name}' is NOT under test: ${reason}`);
+    }
+  }
+  return ready;
+}

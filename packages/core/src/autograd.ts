@@ -31,7 +31,11 @@ export type Edge = { leaf: Tensor } | { node: GradNode } | null;
  * Maps the output gradient to one gradient per input (null where none is needed). It reads
  * tensors only through `saved` (aliases the node owns): the originals may be disposed by then.
  */
-export type BackwardFn = (grad: Tensor, saved: readonly Tensor[], needs: readonly boolean[]) => (Tensor | null)[];
+export type BackwardFn = (
+  grad: Tensor,
+  saved: readonly Tensor[],
+  needs: readonly boolean[],
+) => (Tensor | null)[];
 
 export class GradNode {
   /** Tensors and other owners (downstream nodes) holding this node. */

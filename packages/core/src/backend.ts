@@ -204,7 +204,14 @@ export interface Backend {
    * Reduces a contiguous `[outer, size, inner]` input over its middle axis into `[outer, inner]`.
    * `size` is at least 1 for max/min/argmax/argmin; for `sum` a size of 0 gives 0.
    */
-  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, size: number, inner: number): void;
+  reduce(
+    op: ReduceOp,
+    x: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void;
   /** Batched matrix product on contiguous matrices; see {@link MatmulArgs}. */
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void;
   /**
@@ -308,7 +315,12 @@ export interface Backend {
     ignoreIndex: number,
   ): void;
   /** In-place SGD step on `param` (and `momentumBuf` when momentum is non-zero). */
-  sgdStep?(param: BackendBuffer, grad: BackendBuffer, momentumBuf: BackendBuffer | null, args: SgdStepArgs): void;
+  sgdStep?(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    momentumBuf: BackendBuffer | null,
+    args: SgdStepArgs,
+  ): void;
   /** In-place Adam/AdamW step on `param`, `m`, `v` (and `vMax` with amsgrad). */
   adamStep?(
     param: BackendBuffer,

@@ -1,9 +1,9 @@
 /** The backward pass: reverse topological walk over {@link GradNode}s. */
-import { type Edge, GradNode, noGrad } from './autograd.js';
+import { type Edge, type GradNode, noGrad } from './autograd.js';
+import { add, ones } from './ops/index.js';
 import { keep, tidy } from './scope.js';
 import { formatShape } from './shape.js';
 import type { Tensor } from './tensor.js';
-import { add, ones } from './ops/index.js';
 
 /** @internal the engine behind `Tensor.backward`. */
 export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
@@ -17,8 +17,13 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
         'pass a gradient of the same shape: y.backward(grad)',
     );
   }
-  if (grad !== undefined && (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i]))) {
-    throw new Error(`backward: gradient has shape ${formatShape(grad.shape)} but the tensor has shape ${formatShape(root.shape)}`);
+  if (
+    grad !== undefined &&
+    (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i]))
+  ) {
+    throw new Error(
+      `backward: gradient has shape ${formatShape(grad.shape)} but the tensor has shape ${formatShape(root.shape)}`,
+    );
   }
   const order = topologicalOrder(root.gradFn);
   for (const node of order) {

@@ -20,7 +20,13 @@ export function formatTensor(t: Tensor): string {
     let step = 1;
     for (let d = dim + 1; d < t.shape.length; d++) step *= t.shape[d];
     const idx = n > 2 * EDGE ? [...range(0, EDGE), -1, ...range(n - EDGE, n)] : range(0, n);
-    const parts = idx.map((i) => (i < 0 ? '...' : dim === t.shape.length - 1 ? fmt(values[offset + i]) : render(dim + 1, offset + i * step)));
+    const parts = idx.map((i) =>
+      i < 0
+        ? '...'
+        : dim === t.shape.length - 1
+          ? fmt(values[offset + i])
+          : render(dim + 1, offset + i * step),
+    );
     const sep = dim === t.shape.length - 1 ? ', ' : `,\n${' '.repeat(8 + dim)}`;
     return `[${parts.join(sep)}]`;
   };

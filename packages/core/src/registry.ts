@@ -21,7 +21,11 @@ let active: Backend | null = null;
  * Registers a backend factory under `name`. A higher `priority` makes it the choice of
  * {@link ready} when the user names none. Registering a name twice replaces the factory.
  */
-export function registerBackend(name: string, factory: BackendFactory, options: { priority?: number } = {}): void {
+export function registerBackend(
+  name: string,
+  factory: BackendFactory,
+  options: { priority?: number } = {},
+): void {
   const previous = entries.get(name);
   if (previous?.instance && previous.instance === active) active = null;
   entries.set(name, { factory, priority: options.priority ?? 0, instance: null, pending: null });
@@ -81,7 +85,9 @@ export async function ready(): Promise<string> {
       errors.push(`${name}: ${(err as Error).message}`);
     }
   }
-  throw new Error(`No backend could start. ${errors.length ? errors.join('; ') : 'None is registered: import @nabla/backend-cpu.'}`);
+  throw new Error(
+    `No backend could start. ${errors.length ? errors.join('; ') : 'None is registered: import @nabla/backend-cpu.'}`,
+  );
 }
 
 /** The active backend; throws when none has been set. */
@@ -100,7 +106,9 @@ export function getInitializedBackend(name: string): Backend {
   const entry = entries.get(name);
   if (!entry) throw unknown(name);
   if (!entry.instance) {
-    throw new Error(`Backend '${name}' is registered but not started: call \`await initBackend('${name}')\` or \`await setBackend('${name}')\` first.`);
+    throw new Error(
+      `Backend '${name}' is registered but not started: call \`await initBackend('${name}')\` or \`await setBackend('${name}')\` first.`,
+    );
   }
   return entry.instance;
 }

@@ -60,7 +60,9 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) {
     for (const t of scope.tensors) t.dispose();
-    throw new Error('tidy: the function returned a Promise; tidy scopes must be synchronous (await outside the tidy, or dispose tensors yourself)');
+    throw new Error(
+      'tidy: the function returned a Promise; tidy scopes must be synchronous (await outside the tidy, or dispose tensors yourself)',
+    );
   }
   const survivors = new Set<Tensor>();
   collectTensors(result, survivors, 0);

@@ -40,7 +40,9 @@ export function formatShape(shape: Shape): string {
 export function checkShape(shape: Shape, op: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new Error(`${op}: invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer`);
+      throw new Error(
+        `${op}: invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer`,
+      );
     }
   }
 }
@@ -79,17 +81,24 @@ export function normalizeAxis(axis: number, rank: number, op: string): number {
   const lo = -Math.max(rank, 1);
   const hi = Math.max(rank, 1) - 1;
   if (!Number.isInteger(axis) || axis < lo || axis > hi) {
-    throw new Error(`${op}: dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${axis})`);
+    throw new Error(
+      `${op}: dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${axis})`,
+    );
   }
   return axis < 0 ? axis + Math.max(rank, 1) : axis;
 }
 
 /** Normalises `undefined` (all axes), one axis or a list of axes into sorted unique axes. */
-export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
+export function normalizeAxes(
+  axes: number | readonly number[] | undefined,
+  rank: number,
+  op: string,
+): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const out = list.map((a) => normalizeAxis(a, rank, op));
   const unique = [...new Set(out)].sort((x, y) => x - y);
-  if (unique.length !== out.length) throw new Error(`${op}: dimension ${list.join(', ')} appears multiple times`);
+  if (unique.length !== out.length)
+    throw new Error(`${op}: dimension ${list.join(', ')} appears multiple times`);
   return unique;
 }

@@ -3,15 +3,15 @@
  * autograd state. Methods are thin wrappers over the op functions in `ops/`, so every op
  * exists both as `add(a, b)` and `a.add(b)`.
  */
-import { GradNode, isGradEnabled } from './autograd.js';
+import { type GradNode, isGradEnabled } from './autograd.js';
 import type { Backend, DType, StridedView, TypedArray } from './backend.js';
+import { runBackward } from './backward.js';
 import { formatTensor } from './format.js';
+import * as ops from './ops/index.js';
 import { getBackend, getInitializedBackend } from './registry.js';
 import { collectedTensors, keep, trackTensor, untrackTensor } from './scope.js';
 import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
-import * as ops from './ops/index.js';
-import { runBackward } from './backward.js';
 
 /** A number or a tensor: what binary ops accept as their other operand. */
 export type TensorOrScalar = Tensor | number;
@@ -39,7 +39,13 @@ export class Tensor {
   private _gradFn: GradNode | null = null;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
-  constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, requiresGrad = false) {
+  constructor(
+    storage: Storage,
+    shape: Shape,
+    strides: readonly number[],
+    offset: number,
+    requiresGrad = false,
+  ) {
     this._storage = storage;
     this.shape = shape;
     this.strides = strides;
@@ -88,7 +94,8 @@ export class Tensor {
 
   /** @internal */
   storageFor(op: string): Storage {
-    if (this._storage === null) throw new Error(`${op}: tensor was disposed (shape ${JSON.stringify(this.shape)}, ${this.dtype})`);
+    if (this._storage === null)
+      throw new Error(`${op}: tensor was disposed (shape ${JSON.stringify(this.shape)}, ${this.dtype})`);
     return this._storage;
   }
 
@@ -99,7 +106,12 @@ export class Tensor {
 
   /** @internal true when the tensor is row-major over its whole storage from offset 0. */
   get isDense(): boolean {
-    return this.offset === 0 && this._storage !== null && this._storage.size === this.size && isContiguous(this.shape, this.strides);
+    return (
+      this.offset === 0 &&
+      this._storage !== null &&
+      this._storage.size === this.size &&
+      isContiguous(this.shape, this.strides)
+    );
   }
 
   /** @internal a strided read of this tensor broadcast to `shape` (defaults to its own). */
@@ -162,7 +174,8 @@ export class Tensor {
 
   /** Sets `requiresGrad` and returns this tensor (chainable, like PyTorch's `requires_grad_`). */
   requiresGrad_(value = true): this {
-    if (!this.isLeaf && !value) throw new Error('requiresGrad_: can only change requiresGrad of leaf tensors; use detach()');
+    if (!this.isLeaf && !value)
+      throw new Error('requiresGrad_: can only change requiresGrad of leaf tensors; use detach()');
     this.requiresGrad = value;
     return this;
   }
@@ -185,7 +198,9 @@ export class Tensor {
   dataSync(): TypedArray {
     const backend = this.backendFor('dataSync');
     if (!backend.readSync) {
-      throw new Error(`dataSync: the '${backend.name}' backend cannot read synchronously; use \`await t.data()\` instead`);
+      throw new Error(
+        `dataSync: the '${backend.name}' backend cannot read synchronously; use \`await t.data()\` instead`,
+      );
     }
     if (this.isDense) return backend.readSync(this.storageFor('dataSync').buffer);
     const c = ops.contiguousCopy(this);
@@ -208,13 +223,15 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
+    if (this.size !== 1)
+      throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
     return (await this.data())[0];
   }
 
   /** Synchronous {@link item}. */
   itemSync(): number {
-    if (this.size !== 1) throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
+    if (this.size !== 1)
+      throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
     return this.dataSync()[0];
   }
 
@@ -249,59 +266,163 @@ export class Tensor {
   }
 
   // ---- ops as methods ----------------------------------------------------------------
-  add(o: TensorOrScalar): Tensor { return ops.add(this, o); }
-  sub(o: TensorOrScalar): Tensor { return ops.sub(this, o); }
-  mul(o: TensorOrScalar): Tensor { return ops.mul(this, o); }
-  div(o: TensorOrScalar): Tensor { return ops.div(this, o); }
-  pow(o: TensorOrScalar): Tensor { return ops.pow(this, o); }
-  maximum(o: TensorOrScalar): Tensor { return ops.maximum(this, o); }
-  minimum(o: TensorOrScalar): Tensor { return ops.minimum(this, o); }
-  eq(o: TensorOrScalar): Tensor { return ops.eq(this, o); }
-  ne(o: TensorOrScalar): Tensor { return ops.ne(this, o); }
-  lt(o: TensorOrScalar): Tensor { return ops.lt(this, o); }
-  le(o: TensorOrScalar): Tensor { return ops.le(this, o); }
-  gt(o: TensorOrScalar): Tensor { return ops.gt(this, o); }
-  ge(o: TensorOrScalar): Tensor { return ops.ge(this, o); }
-  neg(): Tensor { return ops.neg(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  square(): Tensor { return ops.square(this); }
-  reciprocal(): Tensor { return ops.reciprocal(this); }
-  clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
-  float(): Tensor { return ops.cast(this, 'float32'); }
-  int(): Tensor { return ops.cast(this, 'int32'); }
-  sum(axis?: number | readonly number[], keepDim = false): Tensor { return ops.sum(this, axis, keepDim); }
-  mean(axis?: number | readonly number[], keepDim = false): Tensor { return ops.mean(this, axis, keepDim); }
-  max(axis?: number | readonly number[], keepDim = false): Tensor { return ops.max(this, axis, keepDim); }
-  min(axis?: number | readonly number[], keepDim = false): Tensor { return ops.min(this, axis, keepDim); }
-  argmax(axis?: number, keepDim = false): Tensor { return ops.argmax(this, axis, keepDim); }
-  argmin(axis?: number, keepDim = false): Tensor { return ops.argmin(this, axis, keepDim); }
-  var(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor { return ops.variance(this, axis, options); }
-  std(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor { return ops.std(this, axis, options); }
-  matmul(o: Tensor): Tensor { return ops.matmul(this, o); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  view(shape: readonly number[]): Tensor { return ops.view(this, shape); }
-  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
-  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  add(o: TensorOrScalar): Tensor {
+    return ops.add(this, o);
+  }
+  sub(o: TensorOrScalar): Tensor {
+    return ops.sub(this, o);
+  }
+  mul(o: TensorOrScalar): Tensor {
+    return ops.mul(this, o);
+  }
+  div(o: TensorOrScalar): Tensor {
+    return ops.div(this, o);
+  }
+  pow(o: TensorOrScalar): Tensor {
+    return ops.pow(this, o);
+  }
+  maximum(o: TensorOrScalar): Tensor {
+    return ops.maximum(this, o);
+  }
+  minimum(o: TensorOrScalar): Tensor {
+    return ops.minimum(this, o);
+  }
+  eq(o: TensorOrScalar): Tensor {
+    return ops.eq(this, o);
+  }
+  ne(o: TensorOrScalar): Tensor {
+    return ops.ne(this, o);
+  }
+  lt(o: TensorOrScalar): Tensor {
+    return ops.lt(this, o);
+  }
+  le(o: TensorOrScalar): Tensor {
+    return ops.le(this, o);
+  }
+  gt(o: TensorOrScalar): Tensor {
+    return ops.gt(this, o);
+  }
+  ge(o: TensorOrScalar): Tensor {
+    return ops.ge(this, o);
+  }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  sign(): Tensor {
+    return ops.sign(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  rsqrt(): Tensor {
+    return ops.rsqrt(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  square(): Tensor {
+    return ops.square(this);
+  }
+  reciprocal(): Tensor {
+    return ops.reciprocal(this);
+  }
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return ops.clamp(this, min, max);
+  }
+  float(): Tensor {
+    return ops.cast(this, 'float32');
+  }
+  int(): Tensor {
+    return ops.cast(this, 'int32');
+  }
+  sum(axis?: number | readonly number[], keepDim = false): Tensor {
+    return ops.sum(this, axis, keepDim);
+  }
+  mean(axis?: number | readonly number[], keepDim = false): Tensor {
+    return ops.mean(this, axis, keepDim);
+  }
+  max(axis?: number | readonly number[], keepDim = false): Tensor {
+    return ops.max(this, axis, keepDim);
+  }
+  min(axis?: number | readonly number[], keepDim = false): Tensor {
+    return ops.min(this, axis, keepDim);
+  }
+  argmax(axis?: number, keepDim = false): Tensor {
+    return ops.argmax(this, axis, keepDim);
+  }
+  argmin(axis?: number, keepDim = false): Tensor {
+    return ops.argmin(this, axis, keepDim);
+  }
+  var(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor {
+    return ops.variance(this, axis, options);
+  }
+  std(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor {
+    return ops.std(this, axis, options);
+  }
+  matmul(o: Tensor): Tensor {
+    return ops.matmul(this, o);
+  }
+  reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  view(shape: readonly number[]): Tensor {
+    return ops.view(this, shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return ops.flatten(this, startDim, endDim);
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return ops.transpose(this, dim0, dim1);
+  }
   /** Transpose of a 2D (or 1D/0D, unchanged) tensor. */
-  t(): Tensor { return this.rank < 2 ? this : ops.transpose(this, 0, 1); }
-  permute(dims: readonly number[]): Tensor { return ops.permute(this, dims); }
-  expand(shape: readonly number[]): Tensor { return ops.expand(this, shape); }
-  squeeze(dim?: number): Tensor { return ops.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
-  slice(dim: number, start?: number, end?: number): Tensor { return ops.slice(this, dim, start, end); }
-  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
-  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
-  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
-  clone(): Tensor { return ops.clone(this); }
-  contiguous(): Tensor { return ops.contiguous(this); }
+  t(): Tensor {
+    return this.rank < 2 ? this : ops.transpose(this, 0, 1);
+  }
+  permute(dims: readonly number[]): Tensor {
+    return ops.permute(this, dims);
+  }
+  expand(shape: readonly number[]): Tensor {
+    return ops.expand(this, shape);
+  }
+  squeeze(dim?: number): Tensor {
+    return ops.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return ops.unsqueeze(this, dim);
+  }
+  slice(dim: number, start?: number, end?: number): Tensor {
+    return ops.slice(this, dim, start, end);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return ops.gather(this, dim, index);
+  }
+  softmax(dim: number): Tensor {
+    return ops.softmax(this, dim);
+  }
+  logSoftmax(dim: number): Tensor {
+    return ops.logSoftmax(this, dim);
+  }
+  clone(): Tensor {
+    return ops.clone(this);
+  }
+  contiguous(): Tensor {
+    return ops.contiguous(this);
+  }
 }
 
 function toNested(values: TypedArray, shape: Shape): unknown {
@@ -310,7 +431,8 @@ function toNested(values: TypedArray, shape: Shape): unknown {
     const n = shape[dim];
     const step = sizeOf(shape.slice(dim + 1));
     const out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = dim === shape.length - 1 ? values[offset + i] : build(dim + 1, offset + i * step);
+    for (let i = 0; i < n; i++)
+      out[i] = dim === shape.length - 1 ? values[offset + i] : build(dim + 1, offset + i * step);
     return out;
   };
   return build(0, 0);

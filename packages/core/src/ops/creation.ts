@@ -30,7 +30,10 @@ export function fromHost(values: TypedArray, shape: Shape, options: CreateOption
   }
   const backend = backendOf(options);
   const t = Tensor.empty(shape, dtype, backend);
-  const data = values.constructor === (dtype === 'float32' ? Float32Array : Int32Array) ? values : convert(values, dtype);
+  const data =
+    values.constructor === (dtype === 'float32' ? Float32Array : Int32Array)
+      ? values
+      : convert(values, dtype);
   backend.write(t.storageFor('tensor').buffer, data);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
@@ -41,7 +44,8 @@ function convert(values: ArrayLike<number>, dtype: DType): TypedArray {
   if (dtype === 'int32') {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (!Number.isInteger(v)) throw new Error(`tensor: value ${v} at index ${i} is not an integer, but dtype is int32`);
+      if (!Number.isInteger(v))
+        throw new Error(`tensor: value ${v} at index ${i} is not an integer, but dtype is int32`);
       out[i] = v;
     }
   } else out.set(values);
@@ -69,14 +73,18 @@ export function tensor(
   if (options.shape) {
     checkShape(options.shape, 'tensor');
     if (sizeOf(options.shape) !== flat.length) {
-      throw new Error(`tensor: shape ${formatShape(options.shape)} needs ${sizeOf(options.shape)} values, got ${flat.length}`);
+      throw new Error(
+        `tensor: shape ${formatShape(options.shape)} needs ${sizeOf(options.shape)} values, got ${flat.length}`,
+      );
     }
     shape = [...options.shape];
   }
   const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
-  const values = ArrayBuffer.isView(flat) && (flat as TypedArray).constructor === (dtype === 'float32' ? Float32Array : Int32Array)
-    ? (flat as TypedArray)
-    : convert(flat, dtype);
+  const values =
+    ArrayBuffer.isView(flat) &&
+    (flat as TypedArray).constructor === (dtype === 'float32' ? Float32Array : Int32Array)
+      ? (flat as TypedArray)
+      : convert(flat, dtype);
   return fromHost(values, shape, { ...options, dtype });
 }
 
@@ -95,14 +103,17 @@ function flatten(data: NestedArray, shape: number[]): number[] {
   const out: number[] = [];
   const walk = (v: NestedArray, dim: number, path: string): void => {
     if (dim === shape.length) {
-      if (Array.isArray(v)) throw new Error(`tensor: ragged nested array: expected a number at ${path}, got an array`);
+      if (Array.isArray(v))
+        throw new Error(`tensor: ragged nested array: expected a number at ${path}, got an array`);
       if (typeof v === 'boolean') out.push(v ? 1 : 0);
       else if (typeof v === 'number') out.push(v);
       else throw new Error(`tensor: expected a number at ${path}, got ${typeof v}`);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new Error(`tensor: ragged nested array: expected length ${shape[dim]} at ${path || 'the top level'}, got ${Array.isArray(v) ? v.length : typeof v}`);
+      throw new Error(
+        `tensor: ragged nested array: expected length ${shape[dim]} at ${path || 'the top level'}, got ${Array.isArray(v) ? v.length : typeof v}`,
+      );
     }
     for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
   };
@@ -114,7 +125,8 @@ function flatten(data: NestedArray, shape: number[]): number[] {
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
   const dtype = options.dtype ?? 'float32';
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new Error(`full: value ${value} is not an integer, but dtype is int32`);
+  if (dtype === 'int32' && !Number.isInteger(value))
+    throw new Error(`full: value ${value} is not an integer, but dtype is int32`);
   const backend = backendOf(options);
   const t = Tensor.empty([...shape], dtype, backend);
   backend.fill(t.storageFor('full').buffer, value);
@@ -151,7 +163,8 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
     end = start;
     start = 0;
   }
-  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be non-zero and finite, got ${step}`);
+  if (step === 0 || !Number.isFinite(step))
+    throw new Error(`arange: step must be non-zero and finite, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dtype = options.dtype ?? (ints ? 'int32' : 'float32');
@@ -169,7 +182,12 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   return fromHost(values, [n, m], { ...options, dtype });
 }
 
-function draw(shape: readonly number[], op: string, sample: (g: Generator) => number, options: CreateOptions): Tensor {
+function draw(
+  shape: readonly number[],
+  op: string,
+  sample: (g: Generator) => number,
+  options: CreateOptions,
+): Tensor {
   checkShape(shape, op);
   const dtype = options.dtype ?? 'float32';
   const g = defaultGenerator();
@@ -184,19 +202,32 @@ export function rand(shape: readonly number[], options: CreateOptions = {}): Ten
 }
 
 /** Uniform samples in [low, high). */
-export function uniform(shape: readonly number[], low: number, high: number, options: CreateOptions = {}): Tensor {
+export function uniform(
+  shape: readonly number[],
+  low: number,
+  high: number,
+  options: CreateOptions = {},
+): Tensor {
   return draw(shape, 'uniform', (g) => low + (high - low) * g.uniform(), options);
 }
 
 /** Standard normal samples, times `std` plus `mean` when given. */
-export function randn(shape: readonly number[], options: CreateOptions & { mean?: number; std?: number } = {}): Tensor {
+export function randn(
+  shape: readonly number[],
+  options: CreateOptions & { mean?: number; std?: number } = {},
+): Tensor {
   const mean = options.mean ?? 0;
   const std = options.std ?? 1;
   return draw(shape, 'randn', (g) => mean + std * g.normal(), options);
 }
 
 /** Uniform integers in [low, high), int32. */
-export function randint(low: number, high: number, shape: readonly number[], options: CreateOptions = {}): Tensor {
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  options: CreateOptions = {},
+): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: expected integers low < high, got low=${low}, high=${high}`);
   }

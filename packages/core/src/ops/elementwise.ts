@@ -1,6 +1,7 @@
 /** Elementwise ops with NumPy broadcasting, and their gradients. */
-import type { BinaryOp, DType, UnaryOp } from '../backend.js';
+
 import { noGrad } from '../autograd.js';
+import type { BinaryOp, DType, UnaryOp } from '../backend.js';
 import { tidy } from '../scope.js';
 import { broadcastShapes, broadcastStrides, type Shape } from '../shape.js';
 import { Tensor, type TensorOrScalar } from '../tensor.js';
@@ -44,13 +45,18 @@ export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, name: string): 
 }
 
 function operands(a: TensorOrScalar, b: TensorOrScalar, name: string): [Tensor, Tensor, () => void] {
-  if (typeof a === 'number' && typeof b === 'number') throw new Error(`${name}: at least one operand must be a tensor`);
+  if (typeof a === 'number' && typeof b === 'number')
+    throw new Error(`${name}: at least one operand must be a tensor`);
   const ta = typeof a === 'number' ? scalarLike(a, b as Tensor) : a;
   const tb = typeof b === 'number' ? scalarLike(b, ta) : b;
-  return [ta, tb, () => {
-    if (ta !== a) ta.dispose();
-    if (tb !== b) tb.dispose();
-  }];
+  return [
+    ta,
+    tb,
+    () => {
+      if (ta !== a) ta.dispose();
+      if (tb !== b) tb.dispose();
+    },
+  ];
 }
 
 type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
@@ -69,7 +75,10 @@ function binary(op: BinaryOp, name: string, floatOnly: boolean, grad: BinaryGrad
       const shapeB = tb.shape;
       return record(out, name, [ta, tb], [ta, tb, out], (g, [sa, sb, so], needs) => {
         const [ga, gb] = grad(g, sa, sb, so);
-        return [needs[0] && ga ? sumToShape(ga, shapeA) : null, needs[1] && gb ? sumToShape(gb, shapeB) : null];
+        return [
+          needs[0] && ga ? sumToShape(ga, shapeA) : null,
+          needs[1] && gb ? sumToShape(gb, shapeB) : null,
+        ];
       });
     } finally {
       release();
@@ -152,7 +161,12 @@ export const sqrt = unary('sqrt', true, (g, _x, out) => g.div(out.mul(2)), false
 /** `1 / sqrt(x)`. */
 export const rsqrt = unary('rsqrt', true, (g, _x, out) => g.mul(out.mul(out).mul(out)).mul(-0.5), false);
 /** `max(x, 0)`; gradient 0 at 0, as in PyTorch. */
-export const relu = unary('relu', false, (g, _x, out) => g.mul(binaryKernel('gt', out, scalarLike(0, out), 'relu').float()), false);
+export const relu = unary(
+  'relu',
+  false,
+  (g, _x, out) => g.mul(binaryKernel('gt', out, scalarLike(0, out), 'relu').float()),
+  false,
+);
 /** Logistic sigmoid. */
 export const sigmoid = unary('sigmoid', true, (g, _x, out) => g.mul(out).mul(out.neg().add(1)), false);
 /** Hyperbolic tangent. */
@@ -170,7 +184,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 /** `cond ? a : b` elementwise with broadcasting; `cond` is int32 (nonzero is true). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  if (cond.dtype !== 'int32') throw new Error(`where: condition must be int32 (a comparison result), got ${cond.dtype}`);
+  if (cond.dtype !== 'int32')
+    throw new Error(`where: condition must be int32 (a comparison result), got ${cond.dtype}`);
   const [ta, tb, release] = operands(a, b, 'where');
   try {
     const backend = sameBackend('where', cond, ta, tb);
@@ -220,9 +235,4 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
     if (hi !== null) inside = inside.mul(binaryKernel('le', sx, scalarLike(hi, sx), 'clamp').float());
     return [inside];
   });
-}
-
-/** @internal broadcast-aware shape of a binary op (for ops built on these). */
-export function resultShape(a: Shape, b: Shape, op: string): number[] {
-  return broadcastShapes(a, b, op);
 }

@@ -53,7 +53,12 @@ export interface BatchNormTrainResult {
  * channel over N (and L) with the biased variance. Gradients reach x, weight and bias
  * through the statistics. Running-stat updates belong to the caller (`nn.BatchNorm1d`).
  */
-export function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): BatchNormTrainResult {
+export function batchNormTrain(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): BatchNormTrainResult {
   const op = 'batchNormTrain';
   requireFloat(op, x);
   if (x.rank !== 2 && x.rank !== 3) throw new Error(`${op}: expected 2D or 3D input (got ${x.rank}D input)`);
@@ -74,10 +79,21 @@ export function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | 
     const wd = weight && dense(weight);
     const bd = bias && dense(bias);
     backend.batchNormTrain!(
-      xd.storageFor(op).buffer, wd?.storageFor(op).buffer ?? null, bd?.storageFor(op).buffer ?? null,
-      output.storageFor(op).buffer, meanT.storageFor(op).buffer, invStd.storageFor(op).buffer, shape, eps,
+      xd.storageFor(op).buffer,
+      wd?.storageFor(op).buffer ?? null,
+      bd?.storageFor(op).buffer ?? null,
+      output.storageFor(op).buffer,
+      meanT.storageFor(op).buffer,
+      invStd.storageFor(op).buffer,
+      shape,
+      eps,
     );
-    for (const [d, o] of [[xd, x], [wd, weight], [bd, bias]] as const) if (d && d !== o) d.dispose();
+    for (const [d, o] of [
+      [xd, x],
+      [wd, weight],
+      [bd, bias],
+    ] as const)
+      if (d && d !== o) d.dispose();
   } else {
     [output, meanT, invStd] = noGrad(() =>
       tidy(() => {
@@ -88,7 +104,11 @@ export function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | 
         let y = centered.mul(istd);
         if (weight) y = y.mul(reshape(weight, [1, c, 1]));
         if (bias) y = y.add(reshape(bias, [1, c, 1]));
-        return [reshape(y, x.shape).contiguous(), reshape(mu, [c]).contiguous(), reshape(istd, [c]).contiguous()];
+        return [
+          reshape(y, x.shape).contiguous(),
+          reshape(mu, [c]).contiguous(),
+          reshape(istd, [c]).contiguous(),
+        ];
       }),
     );
   }
@@ -102,7 +122,11 @@ export function batchNormTrain(x: Tensor, weight: Tensor | null, bias: Tensor | 
 
 /** The closed-form gradient of {@link batchNormTrain}; no autograd. */
 export function batchNormBackward(
-  dy: Tensor, x: Tensor, meanT: Tensor, invStd: Tensor, weight: Tensor | null,
+  dy: Tensor,
+  x: Tensor,
+  meanT: Tensor,
+  invStd: Tensor,
+  weight: Tensor | null,
 ): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNormBackward';
   const [n, c] = x.shape;
@@ -116,11 +140,22 @@ export function batchNormBackward(
     const dgamma = Tensor.empty([c], 'float32', backend);
     const dbeta = Tensor.empty([c], 'float32', backend);
     backend.batchNormBackward!(
-      dyd.storageFor(op).buffer, xd.storageFor(op).buffer, meanT.storageFor(op).buffer, invStd.storageFor(op).buffer,
-      wd?.storageFor(op).buffer ?? null, dx.storageFor(op).buffer, dgamma.storageFor(op).buffer, dbeta.storageFor(op).buffer,
+      dyd.storageFor(op).buffer,
+      xd.storageFor(op).buffer,
+      meanT.storageFor(op).buffer,
+      invStd.storageFor(op).buffer,
+      wd?.storageFor(op).buffer ?? null,
+      dx.storageFor(op).buffer,
+      dgamma.storageFor(op).buffer,
+      dbeta.storageFor(op).buffer,
       { n, c, l },
     );
-    for (const [d, o] of [[dyd, dy], [xd, x], [wd, weight]] as const) if (d && d !== o) d.dispose();
+    for (const [d, o] of [
+      [dyd, dy],
+      [xd, x],
+      [wd, weight],
+    ] as const)
+      if (d && d !== o) d.dispose();
     return { dx, dgamma, dbeta };
   }
   return noGrad(() =>
@@ -128,12 +163,17 @@ export function batchNormBackward(
       const m = n * l;
       const dy3 = reshape(dy, [n, c, l]);
       const inv = reshape(invStd, [1, c, 1]);
-      const xhat = reshape(x, [n, c, l]).sub(reshape(meanT, [1, c, 1])).mul(inv);
+      const xhat = reshape(x, [n, c, l])
+        .sub(reshape(meanT, [1, c, 1]))
+        .mul(inv);
       const dbeta = sum(dy3, [0, 2]);
       const dgamma = sum(dy3.mul(xhat), [0, 2]);
       let scale = inv.mul(1 / m);
       if (weight) scale = scale.mul(reshape(weight, [1, c, 1]));
-      const inner = dy3.mul(m).sub(reshape(dbeta, [1, c, 1])).sub(xhat.mul(reshape(dgamma, [1, c, 1])));
+      const inner = dy3
+        .mul(m)
+        .sub(reshape(dbeta, [1, c, 1]))
+        .sub(xhat.mul(reshape(dgamma, [1, c, 1])));
       return { dx: reshape(inner.mul(scale), x.shape).contiguous(), dgamma, dbeta };
     }),
   );
@@ -143,13 +183,21 @@ export function batchNormBackward(
  * `x · weightᵀ + bias` (PyTorch's Linear layout: weight is `[out, in]`), optionally followed
  * by ReLU in the same kernel. x is `(*, in)`.
  */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: { relu?: boolean } = {}): Tensor {
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: { relu?: boolean } = {},
+): Tensor {
   const op = 'linear';
   requireFloat(op, x);
-  if (weight.rank !== 2) throw new Error(`${op}: weight must be 2D [out, in], got ${formatShape(weight.shape)}`);
+  if (weight.rank !== 2)
+    throw new Error(`${op}: weight must be 2D [out, in], got ${formatShape(weight.shape)}`);
   const [outF, inF] = weight.shape;
   if (x.rank === 0 || x.shape[x.rank - 1] !== inF) {
-    throw new Error(`${op}: input shape ${formatShape(x.shape)} does not match weight shape ${formatShape(weight.shape)}: expected the last dimension of the input to be ${inF}`);
+    throw new Error(
+      `${op}: input shape ${formatShape(x.shape)} does not match weight shape ${formatShape(weight.shape)}: expected the last dimension of the input to be ${inF}`,
+    );
   }
   checkVector(op, 'bias', bias, outF);
   const backend = sameBackend(op, x, weight, ...(bias ? [bias] : []));
@@ -163,9 +211,23 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     const bd = bias && dense(bias);
     out = Tensor.empty(outShape, 'float32', backend);
     if (out.size > 0) {
-      backend.linear!(xd.storageFor(op).buffer, wd.storageFor(op).buffer, bd?.storageFor(op).buffer ?? null, out.storageFor(op).buffer, rows, outF, inF, relu);
+      backend.linear!(
+        xd.storageFor(op).buffer,
+        wd.storageFor(op).buffer,
+        bd?.storageFor(op).buffer ?? null,
+        out.storageFor(op).buffer,
+        rows,
+        outF,
+        inF,
+        relu,
+      );
     }
-    for (const [d, o] of [[xd, x], [wd, weight], [bd, bias]] as const) if (d && d !== o) d.dispose();
+    for (const [d, o] of [
+      [xd, x],
+      [wd, weight],
+      [bd, bias],
+    ] as const)
+      if (d && d !== o) d.dispose();
   } else {
     out = noGrad(() =>
       tidy(() => {
@@ -176,30 +238,43 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
       }),
     );
   }
-  return record(out, op, [x, weight, bias], relu ? [x, weight, out] : [x, weight], (g, [sx, sw, so], needs) => {
-    let g2 = reshape(g, [rows, outF]);
-    if (relu) g2 = g2.mul(reshape(so, [rows, outF]).gt(0).float());
-    const x2 = reshape(sx, [rows, inF]);
-    return [
-      needs[0] ? reshape(matmul(g2, sw), sx.shape) : null,
-      needs[1] ? matmul(g2.t(), x2) : null,
-      needs[2] ? sum(g2, 0) : null,
-    ];
-  });
+  return record(
+    out,
+    op,
+    [x, weight, bias],
+    relu ? [x, weight, out] : [x, weight],
+    (g, [sx, sw, so], needs) => {
+      let g2 = reshape(g, [rows, outF]);
+      if (relu) g2 = g2.mul(reshape(so, [rows, outF]).gt(0).float());
+      const x2 = reshape(sx, [rows, inF]);
+      return [
+        needs[0] ? reshape(matmul(g2, sw), sx.shape) : null,
+        needs[1] ? matmul(g2.t(), x2) : null,
+        needs[2] ? sum(g2, 0) : null,
+      ];
+    },
+  );
 }
 
 /**
  * Per-row softmax cross-entropy of `logits [N, C]` against int32 class `targets [N]`:
  * `logSumExp(logits[r]) - logits[r, t_r]`; rows whose target is `ignoreIndex` give 0.
  */
-export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: { ignoreIndex?: number } = {}): Tensor {
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  targets: Tensor,
+  options: { ignoreIndex?: number } = {},
+): Tensor {
   const op = 'softmaxCrossEntropy';
   requireFloat(op, logits);
   if (logits.rank !== 2) throw new Error(`${op}: logits must be 2D [N, C], got ${formatShape(logits.shape)}`);
-  if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32 class indices, got ${targets.dtype}`);
+  if (targets.dtype !== 'int32')
+    throw new Error(`${op}: targets must be int32 class indices, got ${targets.dtype}`);
   const [rows, classes] = logits.shape;
   if (targets.rank !== 1 || targets.shape[0] !== rows) {
-    throw new Error(`${op}: expected targets of shape [${rows}] for logits ${formatShape(logits.shape)}, got ${formatShape(targets.shape)}`);
+    throw new Error(
+      `${op}: expected targets of shape [${rows}] for logits ${formatShape(logits.shape)}, got ${formatShape(targets.shape)}`,
+    );
   }
   const ignoreIndex = options.ignoreIndex ?? -100;
   checkIndexRange(targets, classes, op, ignoreIndex);
@@ -212,7 +287,15 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: { 
     loss = Tensor.empty([rows], 'float32', backend);
     lse = Tensor.empty([rows], 'float32', backend);
     if (rows > 0) {
-      backend.softmaxCrossEntropy!(ld.storageFor(op).buffer, td.storageFor(op).buffer, loss.storageFor(op).buffer, lse.storageFor(op).buffer, rows, classes, ignoreIndex);
+      backend.softmaxCrossEntropy!(
+        ld.storageFor(op).buffer,
+        td.storageFor(op).buffer,
+        loss.storageFor(op).buffer,
+        lse.storageFor(op).buffer,
+        rows,
+        classes,
+        ignoreIndex,
+      );
     }
     if (ld !== logits) ld.dispose();
     if (td !== targets) td.dispose();
@@ -227,12 +310,20 @@ export function softmaxCrossEntropy(logits: Tensor, targets: Tensor, options: { 
       }),
     );
   }
-  record(loss, op, [logits, null], [logits, targets, lse], (g, [sl, st, slse]) => [softmaxCrossEntropyBackward(sl, st, slse, g, ignoreIndex)]);
+  record(loss, op, [logits, null], [logits, targets, lse], (g, [sl, st, slse]) => [
+    softmaxCrossEntropyBackward(sl, st, slse, g, ignoreIndex),
+  ]);
   lse.dispose();
   return loss;
 }
 
-function softmaxCrossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tensor, gradLoss: Tensor, ignoreIndex: number): Tensor {
+function softmaxCrossEntropyBackward(
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  gradLoss: Tensor,
+  ignoreIndex: number,
+): Tensor {
   const op = 'softmaxCrossEntropyBackward';
   const [rows, classes] = logits.shape;
   const backend = logits.backendFor(op);
@@ -240,8 +331,14 @@ function softmaxCrossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tenso
     const gd = dense(gradLoss);
     const out = Tensor.empty([rows, classes], 'float32', backend);
     backend.softmaxCrossEntropyBackward!(
-      logits.storageFor(op).buffer, targets.storageFor(op).buffer, lse.storageFor(op).buffer, gd.storageFor(op).buffer,
-      out.storageFor(op).buffer, rows, classes, ignoreIndex,
+      logits.storageFor(op).buffer,
+      targets.storageFor(op).buffer,
+      lse.storageFor(op).buffer,
+      gd.storageFor(op).buffer,
+      out.storageFor(op).buffer,
+      rows,
+      classes,
+      ignoreIndex,
     );
     if (gd !== gradLoss) gd.dispose();
     return out;
@@ -258,9 +355,12 @@ function softmaxCrossEntropyBackward(logits: Tensor, targets: Tensor, lse: Tenso
 function checkState(op: string, param: Tensor, name: string, t: Tensor | null): void {
   if (!t) return;
   if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
-    throw new Error(`${op}: ${name} has shape ${formatShape(t.shape)} but the parameter has shape ${formatShape(param.shape)}`);
+    throw new Error(
+      `${op}: ${name} has shape ${formatShape(t.shape)} but the parameter has shape ${formatShape(param.shape)}`,
+    );
   }
-  if (t !== param && !t.isDense && name !== 'grad') throw new Error(`${op}: ${name} must own contiguous memory`);
+  if (t !== param && !t.isDense && name !== 'grad')
+    throw new Error(`${op}: ${name} must own contiguous memory`);
 }
 
 /**
@@ -273,12 +373,18 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
   if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
   checkState(op, param, 'grad', grad);
   checkState(op, param, 'momentumBuffer', momentumBuffer);
-  if (args.momentum !== 0 && !momentumBuffer) throw new Error(`${op}: momentum ${args.momentum} needs a momentum buffer`);
+  if (args.momentum !== 0 && !momentumBuffer)
+    throw new Error(`${op}: momentum ${args.momentum} needs a momentum buffer`);
   const backend = sameBackend(op, param, grad, ...(momentumBuffer ? [momentumBuffer] : []));
   if (param.size === 0) return;
   if (hasFused(backend, 'sgdStep')) {
     const gd = dense(grad);
-    backend.sgdStep!(param.storageFor(op).buffer, gd.storageFor(op).buffer, momentumBuffer?.storageFor(op).buffer ?? null, args);
+    backend.sgdStep!(
+      param.storageFor(op).buffer,
+      gd.storageFor(op).buffer,
+      momentumBuffer?.storageFor(op).buffer ?? null,
+      args,
+    );
     if (gd !== grad) gd.dispose();
     return;
   }
@@ -297,7 +403,14 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
 }
 
 /** One in-place Adam (or, with `decoupled`, AdamW) update of `param`, `m`, `v` (and `vMax` with amsgrad). */
-export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax: Tensor | null, args: AdamStepArgs): void {
+export function adamStep(
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  vMax: Tensor | null,
+  args: AdamStepArgs,
+): void {
   const op = 'adamStep';
   if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
   checkState(op, param, 'grad', grad);
@@ -305,12 +418,20 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, vMax
   checkState(op, param, 'v', v);
   checkState(op, param, 'vMax', vMax);
   if (args.amsgrad && !vMax) throw new Error(`${op}: amsgrad needs a vMax buffer`);
-  if (!Number.isInteger(args.step) || args.step < 1) throw new Error(`${op}: step must be a positive integer, got ${args.step}`);
+  if (!Number.isInteger(args.step) || args.step < 1)
+    throw new Error(`${op}: step must be a positive integer, got ${args.step}`);
   const backend = sameBackend(op, param, grad, m, v, ...(vMax ? [vMax] : []));
   if (param.size === 0) return;
   if (hasFused(backend, 'adamStep')) {
     const gd = dense(grad);
-    backend.adamStep!(param.storageFor(op).buffer, gd.storageFor(op).buffer, m.storageFor(op).buffer, v.storageFor(op).buffer, vMax?.storageFor(op).buffer ?? null, args);
+    backend.adamStep!(
+      param.storageFor(op).buffer,
+      gd.storageFor(op).buffer,
+      m.storageFor(op).buffer,
+      v.storageFor(op).buffer,
+      vMax?.storageFor(op).buffer ?? null,
+      args,
+    );
     if (gd !== grad) gd.dispose();
     return;
   }

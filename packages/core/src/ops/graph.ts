@@ -7,13 +7,26 @@ import { needsGrad, type Tensor } from '../tensor.js';
  * Attaches a backward rule to `out` when gradients are on and an input requires them.
  * `saved` tensors are kept alive (as aliases) until the graph is freed.
  */
-export function record(out: Tensor, op: string, inputs: readonly (Tensor | null)[], saved: readonly Tensor[], fn: BackwardFn): Tensor {
+export function record(
+  out: Tensor,
+  op: string,
+  inputs: readonly (Tensor | null)[],
+  saved: readonly Tensor[],
+  fn: BackwardFn,
+): Tensor {
   if (!needsGrad(inputs)) return out;
   const edges: Edge[] = inputs.map((t) => {
     if (!t?.requiresGrad) return null;
     return t.gradFn ? { node: t.gradFn } : { leaf: t };
   });
-  out.setGradFn(new GradNode(op, edges, saved.map((t) => t.alias()), fn));
+  out.setGradFn(
+    new GradNode(
+      op,
+      edges,
+      saved.map((t) => t.alias()),
+      fn,
+    ),
+  );
   return out;
 }
 
@@ -23,7 +36,9 @@ export function sameBackend(op: string, ...tensors: Tensor[]) {
   for (const t of tensors) {
     const b = t.backendFor(op);
     if (b !== backend) {
-      throw new Error(`${op}: tensors are on different backends, '${backend.name}' and '${b.name}'; move one with t.to('${backend.name}')`);
+      throw new Error(
+        `${op}: tensors are on different backends, '${backend.name}' and '${b.name}'; move one with t.to('${backend.name}')`,
+      );
     }
   }
   return backend;
@@ -31,7 +46,8 @@ export function sameBackend(op: string, ...tensors: Tensor[]) {
 
 /** Throws unless the tensor is float32 (for ops that have no integer meaning). */
 export function requireFloat(op: string, t: Tensor): void {
-  if (t.dtype !== 'float32') throw new Error(`${op}: expected a float32 tensor, got ${t.dtype} (cast with .float())`);
+  if (t.dtype !== 'float32')
+    throw new Error(`${op}: expected a float32 tensor, got ${t.dtype} (cast with .float())`);
 }
 
 /** Throws unless the tensor has the given rank(s). */

@@ -19,14 +19,18 @@ export function checkIndexRange(index: Tensor, size: number, op: string, allow?:
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if ((v < 0 || v >= size) && v !== allow) {
-      throw new Error(`${op}: index ${v} at position ${i} is out of bounds for dimension of size ${size} (expected 0 <= index < ${size})`);
+      throw new Error(
+        `${op}: index ${v} at position ${i} is out of bounds for dimension of size ${size} (expected 0 <= index < ${size})`,
+      );
     }
   }
 }
 
 function requireIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') {
-    throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype} (non-integer indices are not allowed)`);
+    throw new Error(
+      `${op}: index must be an int32 tensor, got ${index.dtype} (non-integer indices are not allowed)`,
+    );
   }
 }
 
@@ -39,7 +43,15 @@ function gatherKernel(x: Tensor, index: Tensor, dim: number, outShape: Shape, op
   const outer = sizeOf(outShape.slice(0, dim));
   const inner = sizeOf(outShape.slice(dim + 1));
   if (out.size > 0) {
-    backend.gather(xs.storageFor(op).buffer, is.storageFor(op).buffer, out.storageFor(op).buffer, outer, x.shape[dim], outShape[dim], inner);
+    backend.gather(
+      xs.storageFor(op).buffer,
+      is.storageFor(op).buffer,
+      out.storageFor(op).buffer,
+      outer,
+      x.shape[dim],
+      outShape[dim],
+      inner,
+    );
   }
   if (xs !== x) xs.dispose();
   if (is !== index) is.dispose();
@@ -55,7 +67,15 @@ export function scatterAddKernel(src: Tensor, index: Tensor, dim: number, shape:
   const outer = sizeOf(shape.slice(0, dim));
   const inner = sizeOf(shape.slice(dim + 1));
   if (out.size > 0) {
-    backend.scatterAdd(ss.storageFor(op).buffer, is.storageFor(op).buffer, out.storageFor(op).buffer, outer, shape[dim], index.shape[dim], inner);
+    backend.scatterAdd(
+      ss.storageFor(op).buffer,
+      is.storageFor(op).buffer,
+      out.storageFor(op).buffer,
+      outer,
+      shape[dim],
+      index.shape[dim],
+      inner,
+    );
   }
   if (ss !== src) ss.dispose();
   if (is !== index) is.dispose();
@@ -77,7 +97,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndexRange(index, x.shape[d], 'gather');
   const out = gatherKernel(x, index, d, index.shape, 'gather');
   const shape = x.shape;
-  return record(out, 'gather', [x, null], [index], (g, [idx]) => [scatterAddKernel(g, idx, d, shape, 'gather')]);
+  return record(out, 'gather', [x, null], [index], (g, [idx]) => [
+    scatterAddKernel(g, idx, d, shape, 'gather'),
+  ]);
 }
 
 /**
@@ -122,9 +144,12 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const d = normalizeAxis(dim, first.rank, 'concat');
   sameBackend('concat', ...tensors);
   for (const [i, t] of tensors.entries()) {
-    if (t.dtype !== first.dtype) throw new Error(`concat: dtype mismatch: tensor 0 is ${first.dtype}, tensor ${i} is ${t.dtype}`);
+    if (t.dtype !== first.dtype)
+      throw new Error(`concat: dtype mismatch: tensor 0 is ${first.dtype}, tensor ${i} is ${t.dtype}`);
     if (t.rank !== first.rank || t.shape.some((s, k) => k !== d && s !== first.shape[k])) {
-      throw new Error(`concat: sizes of tensors must match except in dimension ${d}: tensor 0 has shape ${formatShape(first.shape)}, tensor ${i} has shape ${formatShape(t.shape)}`);
+      throw new Error(
+        `concat: sizes of tensors must match except in dimension ${d}: tensor 0 has shape ${formatShape(first.shape)}, tensor ${i} has shape ${formatShape(t.shape)}`,
+      );
     }
   }
   const total = tensors.reduce((n, t) => n + t.shape[d], 0);
@@ -146,7 +171,9 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
     }
     return acc!;
   });
-  out = record(out, 'concat', tensors, [], (g) => tensors.map((t, i) => slice(g, d, starts[i], starts[i] + t.shape[d]).contiguous()));
+  out = record(out, 'concat', tensors, [], (g) =>
+    tensors.map((t, i) => slice(g, d, starts[i], starts[i] + t.shape[d]).contiguous()),
+  );
   return out;
 }
 
@@ -156,7 +183,9 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const d = normalizeAxis(dim, tensors[0].rank + 1, 'stack');
   for (const [i, t] of tensors.entries()) {
     if (t.rank !== tensors[0].rank || t.shape.some((s, k) => s !== tensors[0].shape[k])) {
-      throw new Error(`stack: expects each tensor to be equal size, but got ${formatShape(tensors[0].shape)} at entry 0 and ${formatShape(t.shape)} at entry ${i}`);
+      throw new Error(
+        `stack: expects each tensor to be equal size, but got ${formatShape(tensors[0].shape)} at entry 0 and ${formatShape(t.shape)} at entry ${i}`,
+      );
     }
   }
   const parts = tensors.map((t) => unsqueeze(t, d));
@@ -173,16 +202,20 @@ export function oneHot(index: Tensor, numClasses?: number): Tensor {
   requireIndex('oneHot', index);
   if (numClasses === undefined) {
     const backend = index.backendFor('oneHot');
-    if (!backend.readSync) throw new Error(`oneHot: pass numClasses explicitly on the '${backend.name}' backend`);
+    if (!backend.readSync)
+      throw new Error(`oneHot: pass numClasses explicitly on the '${backend.name}' backend`);
     numClasses = index.size ? Math.max(...index.dataSync()) + 1 : 0;
   }
-  if (!Number.isInteger(numClasses) || numClasses < 0) throw new Error(`oneHot: numClasses must be a non-negative integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 0)
+    throw new Error(`oneHot: numClasses must be a non-negative integer, got ${numClasses}`);
   const classes = numClasses;
   if (index.backendFor('oneHot').readSync) {
     const values = index.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (values[i] < 0 || values[i] >= classes) {
-        throw new Error(`oneHot: class values must be in [0, ${classes}) (numClasses = ${classes}), got ${values[i]} at position ${i}`);
+        throw new Error(
+          `oneHot: class values must be in [0, ${classes}) (numClasses = ${classes}), got ${values[i]} at position ${i}`,
+        );
       }
     }
   }

@@ -1,6 +1,13 @@
 /** Matrix products: 1D, 2D and batched with broadcasting, with zero-copy transposed operands. */
 import type { MatmulArgs } from '../backend.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, formatShape, type Shape, sizeOf } from '../shape.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  contiguousStrides,
+  formatShape,
+  type Shape,
+  sizeOf,
+} from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { record, requireFloat, sameBackend } from './graph.js';
 import { sumToShape } from './reduce.js';
@@ -36,7 +43,8 @@ function operand(x: Tensor, batchShape: Shape): Operand {
     uniform = zero || dense;
     batchStride = zero ? 0 : step;
   }
-  if ((plain || trans) && uniform && x.offset === 0) return { tensor: x, trans, batchStride, temporary: false };
+  if ((plain || trans) && uniform && x.offset === 0)
+    return { tensor: x, trans, batchStride, temporary: false };
   const full = expand(x, [...batchShape, r, c]);
   const copy = contiguousCopy(full);
   if (full !== x) full.dispose();
@@ -61,11 +69,21 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
       const oa = operand(a, batchShape);
       const ob = operand(b, batchShape);
       const args: MatmulArgs = {
-        batch: sizeOf(batchShape), m, n, k,
-        transA: oa.trans, transB: ob.trans,
-        strideA: oa.batchStride, strideB: ob.batchStride,
+        batch: sizeOf(batchShape),
+        m,
+        n,
+        k,
+        transA: oa.trans,
+        transB: ob.trans,
+        strideA: oa.batchStride,
+        strideB: ob.batchStride,
       };
-      backend.matmul(oa.tensor.storageFor('matmul').buffer, ob.tensor.storageFor('matmul').buffer, out.storageFor('matmul').buffer, args);
+      backend.matmul(
+        oa.tensor.storageFor('matmul').buffer,
+        ob.tensor.storageFor('matmul').buffer,
+        out.storageFor('matmul').buffer,
+        args,
+      );
       if (oa.temporary) oa.tensor.dispose();
       if (ob.temporary) ob.tensor.dispose();
     }
@@ -86,7 +104,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat('matmul', a);
   requireFloat('matmul', b);
   if (a.rank === 0 || b.rank === 0) {
-    throw new Error(`matmul: both arguments need at least 1 dimension, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+    throw new Error(
+      `matmul: both arguments need at least 1 dimension, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
   }
   if (a.rank >= 2 && b.rank >= 2) return matmulNd(a, b);
   const a2 = a.rank === 1 ? unsqueeze(a, 0) : a;
@@ -101,9 +121,4 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   for (const t of [a2, b2, prod]) if (t !== a && t !== b && t !== out) t.dispose();
   return out;
-}
-
-/** @internal 2D `[m,k]·[k,n]` helper for fused compositions. */
-export function reshapeTo2d(x: Tensor, lastDim: number): Tensor {
-  return reshape(x, [x.size / Math.max(lastDim, 1), lastDim]);
 }

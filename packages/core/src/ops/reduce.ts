@@ -1,7 +1,7 @@
 /** Axis reductions (sum, mean, max, min, argmax, argmin, var, std) and their gradients. */
 import type { ReduceOp } from '../backend.js';
-import { formatShape, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { tidy } from '../scope.js';
+import { formatShape, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { record, requireFloat } from './graph.js';
 import { dense, expand, permute, reshape } from './views.js';
@@ -17,7 +17,13 @@ function reducedShape(shape: Shape, axes: readonly number[], keepDim: boolean): 
 }
 
 /** Runs the reduce kernel over `axes` (sorted, unique); no autograd. */
-export function reduceKernel(op: ReduceOp, x: Tensor, axes: readonly number[], keepDim: boolean, name: string): Tensor {
+export function reduceKernel(
+  op: ReduceOp,
+  x: Tensor,
+  axes: readonly number[],
+  keepDim: boolean,
+  name: string,
+): Tensor {
   const backend = x.backendFor(name);
   const shape = x.shape;
   const outShape = reducedShape(shape, axes, keepDim);
@@ -133,7 +139,11 @@ export interface VarianceOptions {
 }
 
 /** Variance over `axis` with Bessel's `correction` (default 1, as in PyTorch). */
-export function variance(x: Tensor, axis?: number | readonly number[], options: VarianceOptions = {}): Tensor {
+export function variance(
+  x: Tensor,
+  axis?: number | readonly number[],
+  options: VarianceOptions = {},
+): Tensor {
   requireFloat('var', x);
   const axes = normalizeAxes(axis, x.rank, 'var');
   const correction = options.correction ?? 1;

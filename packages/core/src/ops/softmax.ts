@@ -1,7 +1,7 @@
 /** Softmax family, stable for large logits (the row maximum is subtracted first). */
 import { noGrad } from '../autograd.js';
-import { normalizeAxis } from '../shape.js';
 import { tidy } from '../scope.js';
+import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { requireFloat } from './graph.js';
 import { max, sum } from './reduce.js';

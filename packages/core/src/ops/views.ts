@@ -2,7 +2,17 @@
  * Shape ops. Most are views (new shape/strides over the same storage, no copy):
  * reshape of contiguous data, transpose, permute, expand, squeeze, unsqueeze, slice.
  */
-import { broadcastShapes, broadcastStrides, checkShape, contiguousStrides, formatShape, isContiguous, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  checkShape,
+  contiguousStrides,
+  formatShape,
+  isContiguous,
+  normalizeAxis,
+  type Shape,
+  sizeOf,
+} from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { unaryKernel } from './elementwise.js';
 import { record } from './graph.js';
@@ -35,7 +45,10 @@ function resolveShape(shape: readonly number[], size: number, op: string, input:
     out[inferred] = size / known;
   }
   checkShape(out, op);
-  if (sizeOf(out) !== size) throw new Error(`${op}: shape '${formatShape(shape)}' is invalid for input of size ${size} (input shape ${formatShape(input)})`);
+  if (sizeOf(out) !== size)
+    throw new Error(
+      `${op}: shape '${formatShape(shape)}' is invalid for input of size ${size} (input shape ${formatShape(input)})`,
+    );
   return out;
 }
 
@@ -52,7 +65,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 /** Like {@link reshape} but never copies: throws when the strides do not allow a view. */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   if (!isContiguous(x.shape, x.strides)) {
-    throw new Error(`view: size and stride are not compatible with the input (shape ${formatShape(x.shape)} is not contiguous); use .reshape(...) instead`);
+    throw new Error(
+      `view: size and stride are not compatible with the input (shape ${formatShape(x.shape)} is not contiguous); use .reshape(...) instead`,
+    );
   }
   return reshape(x, shape);
 }
@@ -69,11 +84,18 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 /** Reorders dimensions: `out.shape[i] = x.shape[dims[i]]`. */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.rank) {
-    throw new Error(`permute: number of dims don't match (input has ${x.rank} dims, got ${dims.length}: [${dims.join(', ')}])`);
+    throw new Error(
+      `permute: number of dims don't match (input has ${x.rank} dims, got ${dims.length}: [${dims.join(', ')}])`,
+    );
   }
   const norm = dims.map((d) => normalizeAxis(d, x.rank, 'permute'));
   if (new Set(norm).size !== norm.length) throw new Error(`permute: repeated dim in [${dims.join(', ')}]`);
-  const out = viewOf(x, norm.map((d) => x.shape[d]), norm.map((d) => x.strides[d]), x.offset);
+  const out = viewOf(
+    x,
+    norm.map((d) => x.shape[d]),
+    norm.map((d) => x.strides[d]),
+    x.offset,
+  );
   const inverse = new Array<number>(norm.length);
   norm.forEach((d, i) => {
     inverse[d] = i;
@@ -95,7 +117,9 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 /** Broadcasts size-1 dims (and new leading dims) to `shape` without copying; `-1` keeps a size. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length < x.rank) {
-    throw new Error(`expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.rank})`);
+    throw new Error(
+      `expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.rank})`,
+    );
   }
   const lead = shape.length - x.rank;
   const outShape: number[] = [];
@@ -104,7 +128,8 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     const src = i - lead;
     const have = src >= 0 ? x.shape[src] : 1;
     const want = shape[i] === -1 && src >= 0 ? have : shape[i];
-    if (!Number.isInteger(want) || want < 0) throw new Error(`expand: invalid size ${shape[i]} at dimension ${i}`);
+    if (!Number.isInteger(want) || want < 0)
+      throw new Error(`expand: invalid size ${shape[i]} at dimension ${i}`);
     if (have !== want && have !== 1) {
       throw new Error(
         `expand: the expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton dimension ${i}. Target sizes: ${formatShape(shape)}. Tensor sizes: ${formatShape(x.shape)}`,
@@ -120,10 +145,17 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Removes size-1 dims (only `dim` when given; a no-op if that dim is not 1). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (dim === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const d = normalizeAxis(dim, x.rank, 'squeeze');
   if (x.rank === 0 || x.shape[d] !== 1) return reshape(x, x.shape);
-  return reshape(x, x.shape.filter((_, i) => i !== d));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== d),
+  );
 }
 
 /** Inserts a size-1 dim at `dim` (`-1` appends). */
@@ -168,7 +200,8 @@ export function clone(x: Tensor): Tensor {
 
 /** Copies `source`'s values into `target`'s memory in place (no autograd); `source` broadcasts to `target`'s shape. */
 export function assign(target: Tensor, source: Tensor): void {
-  if (target.dtype !== source.dtype) throw new Error(`assign: dtype mismatch: target is ${target.dtype}, source is ${source.dtype}`);
+  if (target.dtype !== source.dtype)
+    throw new Error(`assign: dtype mismatch: target is ${target.dtype}, source is ${source.dtype}`);
   if (!target.isDense) throw new Error('assign: the target must own contiguous memory (not a view)');
   const backend = target.backendFor('assign');
   if (source.backendFor('assign') !== backend) {
@@ -176,7 +209,9 @@ export function assign(target: Tensor, source: Tensor): void {
   }
   const shape = broadcastShapes(target.shape, source.shape, 'assign');
   if (shape.length !== target.rank || shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(`assign: source shape ${formatShape(source.shape)} does not broadcast to target shape ${formatShape(target.shape)}`);
+    throw new Error(
+      `assign: source shape ${formatShape(source.shape)} does not broadcast to target shape ${formatShape(target.shape)}`,
+    );
   }
   if (target.size === 0) return;
   if (source.storageFor('assign') === target.storageFor('assign') && !source.isDense) {

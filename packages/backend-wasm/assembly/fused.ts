@@ -1,0 +1,282 @@
+// Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward,
+// backward) and the in-place optimizer steps. Pointers are byte addresses.
+
+/** Rows folded into float32 partial sums before they are added to the float64 totals. */
+const BLOCK: i32 = 64;
+/** Bytes of scratch the batch-norm kernels need per channel. */
+export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
+
+// @ts-ignore: decorator
+@inline function f32p(base: usize, i: i32): usize { return base + (<usize>i << 2); }
+// @ts-ignore: decorator
+@inline function f64p(base: usize, i: i32): usize { return base + (<usize>i << 3); }
+
+/**
+ * Per-channel sums over N and L of `d = x - ctr[c]`: S += d, Q += d*d (train), or, with `y`,
+ * S += y, Q += y*d (backward). Float32 partials over short runs, float64 totals, so a
+ * channel with mean 1e4 and std 1e-1 keeps its variance (the shift makes d small).
+ */
+// @ts-ignore: decorator
+@inline function bnAccumulate(x: usize, y: usize, n: i32, c: i32, l: i32, ctr: usize, ps: usize, pq: usize, S: usize, Q: usize, withY: bool): void {
+  memory.fill(S, 0, <usize>c << 3);
+  memory.fill(Q, 0, <usize>c << 3);
+  if (l == 1) {
+    // (N, C): vectorize across channels, one row at a time
+    for (let r0 = 0; r0 < n; r0 += BLOCK) {
+      memory.fill(ps, 0, <usize>c << 2);
+      memory.fill(pq, 0, <usize>c << 2);
+      const r1 = min(n, r0 + BLOCK);
+      for (let r = r0; r < r1; r++) {
+        const xr = x + (<usize>r * <usize>c << 2);
+        const yr = y + (<usize>r * <usize>c << 2);
+        let j = 0;
+        for (; j + 4 <= c; j += 4) {
+          const off = <usize>j << 2;
+          const d = f32x4.sub(v128.load(xr + off), v128.load(ctr + off));
+          const e = withY ? v128.load(yr + off) : d;
+          v128.store(ps + off, f32x4.add(v128.load(ps + off), e));
+          v128.store(pq + off, f32x4.add(v128.load(pq + off), f32x4.mul(e, d)));
+        }
+        for (; j < c; j++) {
+          const off = <usize>j << 2;
+          const d = load<f32>(xr + off) - load<f32>(ctr + off);
+          const e = withY ? load<f32>(yr + off) : d;
+          store<f32>(ps + off, load<f32>(ps + off) + e);
+          store<f32>(pq + off, load<f32>(pq + off) + e * d);
+        }
+      }
+      for (let j = 0; j < c; j++) {
+        store<f64>(f64p(S, j), load<f64>(f64p(S, j)) + <f64>load<f32>(f32p(ps, j)));
+        store<f64>(f64p(Q, j), load<f64>(f64p(Q, j)) + <f64>load<f32>(f32p(pq, j)));
+      }
+    }
+    return;
+  }
+  // (N, C, L): each (n, c) is a contiguous run of L; vectorize along it
+  for (let r = 0; r < n; r++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (<usize>r * <usize>c + <usize>ch) * <usize>l << 2;
+      const cs = load<f32>(f32p(ctr, ch));
+      const cv = f32x4.splat(cs);
+      let s: f64 = 0, q: f64 = 0;
+      for (let i0 = 0; i0 < l; i0 += BLOCK * 4) {
+        const i1 = min(l, i0 + BLOCK * 4);
+        let vs = f32x4.splat(0), vq = vs;
+        let i = i0;
+        for (; i + 4 <= i1; i += 4) {
+          const off = base + (<usize>i << 2);
+          const d = f32x4.sub(v128.load(x + off), cv);
+          const e = withY ? v128.load(y + off) : d;
+          vs = f32x4.add(vs, e);
+          vq = f32x4.add(vq, f32x4.mul(e, d));
+        }
+        let ts: f32 = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
+        let tq: f32 = f32x4.extract_lane(vq, 0) + f32x4.extract_lane(vq, 1) + f32x4.extract_lane(vq, 2) + f32x4.extract_lane(vq, 3);
+        for (; i < i1; i++) {
+          const off = base + (<usize>i << 2);
+          const d = load<f32>(x + off) - cs;
+          const e = withY ? load<f32>(y + off) : d;
+          ts += e;
+          tq += e * d;
+        }
+        s += <f64>ts;
+        q += <f64>tq;
+      }
+      store<f64>(f64p(S, ch), load<f64>(f64p(S, ch)) + s);
+      store<f64>(f64p(Q, ch), load<f64>(f64p(Q, ch)) + q);
+    }
+  }
+}
+
+/** `out = (x - ctr[c]) * A[c] + y * B[c] + C[c]` (the `y` term only when `withY`). */
+// @ts-ignore: decorator
+@inline function bnApply(x: usize, y: usize, out: usize, n: i32, c: i32, l: i32, ctr: usize, A: usize, B: usize, C: usize, withY: bool): void {
+  if (l == 1) {
+    for (let r = 0; r < n; r++) {
+      const ro = <usize>r * <usize>c << 2;
+      let j = 0;
+      for (; j + 4 <= c; j += 4) {
+        const off = <usize>j << 2;
+        let v = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + ro + off), v128.load(ctr + off)), v128.load(A + off)), v128.load(C + off));
+        if (withY) v = f32x4.add(v, f32x4.mul(v128.load(y + ro + off), v128.load(B + off)));
+        v128.store(out + ro + off, v);
+      }
+      for (; j < c; j++) {
+        const off = <usize>j << 2;
+        let v = (load<f32>(x + ro + off) - load<f32>(ctr + off)) * load<f32>(A + off) + load<f32>(C + off);
+        if (withY) v += load<f32>(y + ro + off) * load<f32>(B + off);
+        store<f32>(out + ro + off, v);
+      }
+    }
+    return;
+  }
+  for (let r = 0; r < n; r++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (<usize>r * <usize>c + <usize>ch) * <usize>l << 2;
+      const cs = load<f32>(f32p(ctr, ch)), as = load<f32>(f32p(A, ch)), bs = load<f32>(f32p(B, ch)), zs = load<f32>(f32p(C, ch));
+      const cv = f32x4.splat(cs), av = f32x4.splat(as), bv = f32x4.splat(bs), zv = f32x4.splat(zs);
+      let i = 0;
+      for (; i + 4 <= l; i += 4) {
+        const off = base + (<usize>i << 2);
+        let v = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + off), cv), av), zv);
+        if (withY) v = f32x4.add(v, f32x4.mul(v128.load(y + off), bv));
+        v128.store(out + off, v);
+      }
+      for (; i < l; i++) {
+        const off = base + (<usize>i << 2);
+        let v = (load<f32>(x + off) - cs) * as + zs;
+        if (withY) v += load<f32>(y + off) * bs;
+        store<f32>(out + off, v);
+      }
+    }
+  }
+}
+
+/**
+ * Training batch norm forward over contiguous (N, C, L): writes mean[c], invStd[c] and
+ * out = (x - mean) * invStd * gamma + beta (gamma/beta = 0: not affine).
+ * Sums are shifted by the channel's first element (exact when values cluster far from 0).
+ */
+export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, invStd: usize,
+    n: i32, c: i32, l: i32, eps: f64, scratch: usize): void {
+  const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
+  const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2);
+  const S = pq + (<usize>c << 2), Q = S + (<usize>c << 3);
+  for (let ch = 0; ch < c; ch++) store<f32>(f32p(ctr, ch), load<f32>(x + (<usize>ch * <usize>l << 2)));
+  bnAccumulate(x, 0, n, c, l, ctr, ps, pq, S, Q, false);
+  const M = <f64>n * <f64>l;
+  for (let ch = 0; ch < c; ch++) {
+    const ds = load<f64>(f64p(S, ch)) / M;
+    const mu = <f64>load<f32>(f32p(ctr, ch)) + ds;
+    const v = Math.max(0, load<f64>(f64p(Q, ch)) / M - ds * ds);
+    const is = 1 / Math.sqrt(v + eps);
+    store<f32>(f32p(mean, ch), <f32>mu);
+    store<f32>(f32p(invStd, ch), <f32>is);
+    store<f32>(f32p(ctr, ch), <f32>mu);
+    store<f32>(f32p(A, ch), <f32>(is * (gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1)));
+    store<f32>(f32p(C, ch), beta != 0 ? load<f32>(f32p(beta, ch)) : 0);
+  }
+  bnApply(x, 0, out, n, c, l, ctr, A, B, C, false);
+}
+
+/**
+ * Batch norm backward through the batch statistics (see the Backend interface):
+ * dbeta = Σ dy, dgamma = Σ dy * xhat, dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma).
+ */
+export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gamma: usize,
+    dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, l: i32, scratch: usize): void {
+  const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
+  const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2);
+  const S = pq + (<usize>c << 2), Q = S + (<usize>c << 3);
+  memory.copy(ctr, mean, <usize>c << 2);
+  bnAccumulate(x, dy, n, c, l, ctr, ps, pq, S, Q, true);
+  const M = <f64>n * <f64>l;
+  for (let ch = 0; ch < c; ch++) {
+    const is = <f64>load<f32>(f32p(invStd, ch));
+    const g = gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1;
+    const db = load<f64>(f64p(S, ch));
+    const dg = load<f64>(f64p(Q, ch)) * is;
+    store<f32>(f32p(dbeta, ch), <f32>db);
+    store<f32>(f32p(dgamma, ch), <f32>dg);
+    const k = g * is;
+    store<f32>(f32p(A, ch), <f32>(-k * is * dg / M));
+    store<f32>(f32p(B, ch), <f32>k);
+    store<f32>(f32p(C, ch), <f32>(-k * db / M));
+  }
+  bnApply(x, dy, dx, n, c, l, ctr, A, B, C, true);
+}
+
+/** Largest element of a row of floats (SIMD with a scalar tail). */
+// @ts-ignore: decorator
+@inline function rowMax(p: usize, len: i32): f32 {
+  let i = 0;
+  let best: f32 = -Infinity;
+  if (len >= 4) {
+    let v = v128.load(p);
+    for (i = 4; i + 4 <= len; i += 4) v = f32x4.max(v, v128.load(p + (<usize>i << 2)));
+    best = Mathf.max(Mathf.max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), Mathf.max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  }
+  for (; i < len; i++) best = Mathf.max(best, load<f32>(p + (<usize>i << 2)));
+  return best;
+}
+
+/** Per-row softmax cross-entropy: loss[r] = logSumExp(row) - row[target] (0 when ignored). */
+export function softmax_ce(logits: usize, targets: usize, loss: usize, lse: usize, rows: i32, classes: i32, ignore: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = logits + (<usize>r * <usize>classes << 2);
+    const mx = rowMax(row, classes);
+    let s: f32 = 0;
+    for (let j = 0; j < classes; j++) s += Mathf.exp(load<f32>(row + (<usize>j << 2)) - mx);
+    const l = mx + Mathf.log(s);
+    store<f32>(f32p(lse, r), l);
+    const t = load<i32>(targets + (<usize>r << 2));
+    let v: f32 = 0;
+    if (t != ignore) v = t >= 0 && t < classes ? l - load<f32>(row + (<usize>t << 2)) : NaN;
+    store<f32>(f32p(loss, r), v);
+  }
+}
+
+/** dlogits[r, c] = g[r] * (softmax[r, c] - [c == t_r]); ignored rows are zero. */
+export function softmax_ce_backward(logits: usize, targets: usize, lse: usize, g: usize, dl: usize, rows: i32, classes: i32, ignore: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << 2;
+    const t = load<i32>(targets + (<usize>r << 2));
+    if (t == ignore) {
+      memory.fill(dl + off, 0, <usize>classes << 2);
+      continue;
+    }
+    const l = load<f32>(f32p(lse, r)), gr = load<f32>(f32p(g, r));
+    for (let j = 0; j < classes; j++) {
+      const p = Mathf.exp(load<f32>(logits + off + (<usize>j << 2)) - l);
+      store<f32>(dl + off + (<usize>j << 2), gr * (j == t ? p - 1 : p));
+    }
+  }
+}
+
+// The optimizer steps run over whole 16-byte groups: the allocator rounds every buffer to a
+// multiple of 16 bytes, so the padding lanes belong to the same buffer and no tail is needed.
+
+/** In-place SGD (PyTorch's rule) on `n` elements; `buf` is 0 when momentum is 0. */
+export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32, dampening: f32,
+    wd: f32, nesterov: bool, firstStep: bool): void {
+  const vlr = f32x4.splat(lr), vmom = f32x4.splat(momentum), vdamp = f32x4.splat(1 - dampening), vwd = f32x4.splat(wd);
+  for (let i = 0; i < n; i += 4) {
+    const off = <usize>i << 2;
+    const pv = v128.load(p + off);
+    let gv = v128.load(g + off);
+    if (wd != 0) gv = f32x4.add(gv, f32x4.mul(vwd, pv));
+    if (momentum != 0) {
+      const b = firstStep ? gv : f32x4.add(f32x4.mul(vmom, v128.load(buf + off)), f32x4.mul(vdamp, gv));
+      v128.store(buf + off, b);
+      gv = nesterov ? f32x4.add(gv, f32x4.mul(vmom, b)) : b;
+    }
+    v128.store(p + off, f32x4.sub(pv, f32x4.mul(vlr, gv)));
+  }
+}
+
+/** In-place Adam / AdamW (PyTorch's rules) on `n` elements; `vmax` is 0 without amsgrad. */
+export function adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, lr: f32, b1: f32, b2: f32,
+    eps: f32, wd: f32, decoupled: bool, amsgrad: bool, stepSize: f32, invSqrtBc2: f32): void {
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+  const vwd = f32x4.splat(wd), vdecay = f32x4.splat(1 - lr * wd), veps = f32x4.splat(eps);
+  const vstep = f32x4.splat(stepSize), vbc2 = f32x4.splat(invSqrtBc2);
+  for (let i = 0; i < n; i += 4) {
+    const off = <usize>i << 2;
+    let pv = v128.load(p + off);
+    let gv = v128.load(g + off);
+    if (wd != 0) {
+      if (decoupled) pv = f32x4.mul(pv, vdecay);
+      else gv = f32x4.add(gv, f32x4.mul(vwd, pv));
+    }
+    const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(vb1c, gv));
+    let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(vb2c, f32x4.mul(gv, gv)));
+    v128.store(m + off, mv);
+    v128.store(v + off, vv);
+    if (amsgrad) {
+      vv = f32x4.max(v128.load(vmax + off), vv);
+      v128.store(vmax + off, vv);
+    }
+    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vbc2), veps);
+    v128.store(p + off, f32x4.sub(pv, f32x4.mul(vstep, f32x4.div(mv, denom))));
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * A size-class allocator over one `WebAssembly.Memory`. Blocks are 16-byte aligned and their
+ * sizes rounded up to a class (multiples of 64 bytes up to 4 KiB, then eight classes per
+ * power of two, so at most 12.5% is lost to rounding). Freed blocks go on their class's free
+ * list and are reused first; a freed block that ends at the top of the heap is handed back
+ * to the bump pointer, together with any free blocks below it, so the heap also shrinks.
+ * Growth failure throws an out-of-memory error naming the request.
+ */
+export class Allocator {
+  private top: number;
+  private readonly freeLists = new Map<number, Set<number>>();
+  /** Free blocks keyed by their end address, to return runs of them to the bump pointer. */
+  private readonly freeByEnd = new Map<number, number>();
+
+  /**
+   * @param memory the linear memory to carve up
+   * @param base first byte the allocator may hand out (after the module's stack and statics)
+   * @param maxPages the memory's declared maximum, in 64 KiB pages
+   * @param onGrow called after the memory grew, so views can be re-created
+   */
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    base: number,
+    private readonly maxPages: number,
+    private readonly onGrow: () => void,
+  ) {
+    this.top = roundUp(base, 64);
+  }
+
+  /** Bytes actually reserved for a request of `bytes` (its size class). */
+  static classOf(bytes: number): number {
+    if (bytes <= 4096) return Math.max(64, roundUp(bytes, 64));
+    const step = 2 ** (Math.ceil(Math.log2(bytes)) - 3);
+    return roundUp(bytes, step);
+  }
+
+  /** Returns a 16-byte aligned address with at least `bytes` usable bytes. */
+  alloc(bytes: number): number {
+    const cls = Allocator.classOf(bytes);
+    const list = this.freeLists.get(cls);
+    if (list && list.size > 0) {
+      const ptr = list.values().next().value as number;
+      list.delete(ptr);
+      this.freeByEnd.delete(ptr + cls);
+      return ptr;
+    }
+    const ptr = this.top;
+    this.ensure(ptr + cls, bytes);
+    this.top = ptr + cls;
+    return ptr;
+  }
+
+  /** Returns a block obtained from {@link alloc} with the same `bytes`. */
+  free(ptr: number, bytes: number): void {
+    const cls = Allocator.classOf(bytes);
+    if (ptr + cls === this.top) {
+      this.top = ptr;
+      // fold free blocks that now touch the top back into the bump region
+      for (let p = this.freeByEnd.get(this.top); p !== undefined; p = this.freeByEnd.get(this.top)) {
+        this.freeByEnd.delete(this.top);
+        this.freeLists.get(this.top - p)?.delete(p);
+        this.top = p;
+      }
+      return;
+    }
+    let list = this.freeLists.get(cls);
+    if (!list) {
+      list = new Set();
+      this.freeLists.set(cls, list);
+    }
+    list.add(ptr);
+    this.freeByEnd.set(ptr + cls, ptr);
+  }
+
+  /** End of the bump region: bytes of linear memory in use or on free lists. */
+  get heapTop(): number {
+    return this.top;
+  }
+
+  private ensure(end: number, request: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pagesNow = have / 65536;
+    const need = Math.ceil((end - have) / 65536);
+    // grow geometrically (by at least a quarter) so a training loop does not grow per step
+    const want = Math.min(this.maxPages - pagesNow, Math.max(need, Math.ceil(pagesNow / 4)));
+    try {
+      if (need > this.maxPages - pagesNow) throw new RangeError('above the declared maximum');
+      try {
+        this.memory.grow(want);
+      } catch {
+        this.memory.grow(need);
+      }
+    } catch (err) {
+      throw new Error(
+        `wasm backend: out of memory allocating ${request} bytes: linear memory is ${have} bytes ` +
+          `(limit ${this.maxPages * 65536} bytes) and could not grow by ${need * 65536} bytes (${String(
+            (err as Error).message ?? err,
+          )}). Dispose tensors you no longer need, or use tidy().`,
+      );
+    }
+    this.onGrow();
+  }
+}
+
+function roundUp(x: number, m: number): number {
+  return Math.ceil(x / m) * m;
+}

@@ -1,0 +1,228 @@
+/** The `wasm` backend: storage in one linear memory, kernels from the AssemblyScript module. */
+import type {
+  AdamStepArgs, Backend, BackendBuffer, BackendCapabilities, BackendMemory, BatchNormShape, BinaryOp, DType,
+  MatmulArgs, ReduceOp, SgdStepArgs, StridedView, TypedArray, UnaryOp,
+} from '@nabla/core';
+import { own, WasmBuffer } from './buffer.js';
+import * as ew from './kernels/elementwise.js';
+import * as fused from './kernels/fused.js';
+import * as mm from './kernels/matmul.js';
+import * as red from './kernels/reduce.js';
+import { compileKernels } from './module.js';
+import { threadSupport } from './pool.js';
+import { Runtime } from './runtime.js';
+
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /** Threads for matmul and large kernels, including the calling one. Default: all cores. */
+  readonly threads?: number;
+  /** Use the relaxed-SIMD build (fused multiply-add): `'auto'` (default) when the engine validates it. */
+  readonly relaxedSimd?: boolean | 'auto';
+  /** Run each kernel family once at start so the engine's optimizing tier is ready. Default true. */
+  readonly warmup?: boolean;
+}
+
+const FUSED = ['batchNormTrain', 'batchNormBackward', 'linear', 'softmaxCrossEntropy', 'sgdStep', 'adamStep'] as const;
+
+/** The wasm backend. Create it with {@link createWasmBackend}. */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly capabilities: BackendCapabilities;
+  private liveBuffers = 0;
+  private liveBytes = 0;
+  private destroyed = false;
+
+  /** @internal use {@link createWasmBackend} */
+  constructor(
+    private readonly rt: Runtime,
+    threadsReason: string,
+  ) {
+    this.capabilities = {
+      fused: FUSED,
+      readSync: true,
+      fallbacks: [],
+      info: {
+        threads: rt.threads,
+        threadsReason,
+        simd: true,
+        relaxedSimd: rt.compiled.relaxedSimd,
+        sharedMemory: rt.compiled.shared,
+      },
+    };
+  }
+
+  // ---- storage ------------------------------------------------------------------------
+  alloc(size: number, dtype: DType): BackendBuffer {
+    this.alive();
+    if (!Number.isInteger(size) || size < 0) throw new Error(`wasm backend: cannot allocate ${size} elements of ${dtype}`);
+    if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`wasm backend: unsupported dtype '${dtype}'`);
+    const ptr = this.rt.allocator.alloc(Math.max(16, size * 4));
+    this.liveBuffers++;
+    this.liveBytes += size * 4;
+    return new WasmBuffer(size, dtype, ptr);
+  }
+
+  write(buffer: BackendBuffer, data: TypedArray): void {
+    const b = own(buffer, 'write target');
+    if (data.length > b.size) {
+      throw new Error(`wasm backend: writing ${data.length} elements into a buffer of ${b.size} (${b.dtype})`);
+    }
+    (b.dtype === 'float32' ? this.rt.f32 : this.rt.i32).set(data, b.ptr >>> 2);
+  }
+
+  read(buffer: BackendBuffer): Promise<TypedArray> {
+    try {
+      return Promise.resolve(this.readSync(buffer));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  readSync(buffer: BackendBuffer): TypedArray {
+    const b = own(buffer, 'read source');
+    const start = b.ptr >>> 2;
+    // slice copies out of (possibly shared) linear memory into an ordinary array
+    return (b.dtype === 'float32' ? this.rt.f32 : this.rt.i32).slice(start, start + b.size);
+  }
+
+  disposeBuffer(buffer: BackendBuffer): void {
+    const b = own(buffer, 'disposed buffer');
+    b.disposed = true;
+    this.rt.allocator.free(b.ptr, Math.max(16, b.size * 4));
+    this.liveBuffers--;
+    this.liveBytes -= b.size * 4;
+  }
+
+  memory(): BackendMemory {
+    return { buffers: this.liveBuffers, bytes: this.liveBytes };
+  }
+
+  fill(out: BackendBuffer, value: number): void {
+    ew.fill(this.rt, out, value);
+  }
+
+  // ---- primitive kernels ----------------------------------------------------------------
+  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    ew.unary(this.rt, op, x, out, shape);
+  }
+
+  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    ew.binary(this.rt, op, a, b, out, shape);
+  }
+
+  where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+    ew.where(this.rt, cond, a, b, out, shape);
+  }
+
+  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, size: number, inner: number): void {
+    red.reduce(this.rt, op, x, out, outer, size, inner);
+  }
+
+  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void {
+    mm.matmul(this.rt, a, b, out, args);
+  }
+
+  gather(x: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+    red.gather(this.rt, x, index, out, outer, size, k, inner);
+  }
+
+  scatterAdd(src: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+    red.scatterAdd(this.rt, src, index, out, outer, size, k, inner);
+  }
+
+  // ---- fused kernels --------------------------------------------------------------------
+  batchNormTrain(x: BackendBuffer, gamma: BackendBuffer | null, beta: BackendBuffer | null, out: BackendBuffer,
+      mean: BackendBuffer, invStd: BackendBuffer, shape: BatchNormShape, eps: number): void {
+    fused.batchNormTrain(this.rt, x, gamma, beta, out, mean, invStd, shape, eps);
+  }
+
+  batchNormBackward(dy: BackendBuffer, x: BackendBuffer, mean: BackendBuffer, invStd: BackendBuffer, gamma: BackendBuffer | null,
+      dx: BackendBuffer, dgamma: BackendBuffer, dbeta: BackendBuffer, shape: BatchNormShape): void {
+    fused.batchNormBackward(this.rt, dy, x, mean, invStd, gamma, dx, dgamma, dbeta, shape);
+  }
+
+  linear(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, m: number, n: number, k: number, relu: boolean): void {
+    mm.linear(this.rt, x, w, bias, out, m, n, k, relu);
+  }
+
+  softmaxCrossEntropy(logits: BackendBuffer, targets: BackendBuffer, loss: BackendBuffer, logSumExp: BackendBuffer,
+      rows: number, classes: number, ignoreIndex: number): void {
+    fused.softmaxCrossEntropy(this.rt, logits, targets, loss, logSumExp, rows, classes, ignoreIndex);
+  }
+
+  softmaxCrossEntropyBackward(logits: BackendBuffer, targets: BackendBuffer, logSumExp: BackendBuffer, gradLoss: BackendBuffer,
+      dlogits: BackendBuffer, rows: number, classes: number, ignoreIndex: number): void {
+    fused.softmaxCrossEntropyBackward(this.rt, logits, targets, logSumExp, gradLoss, dlogits, rows, classes, ignoreIndex);
+  }
+
+  sgdStep(param: BackendBuffer, grad: BackendBuffer, momentumBuf: BackendBuffer | null, args: SgdStepArgs): void {
+    fused.sgdStep(this.rt, param, grad, momentumBuf, args);
+  }
+
+  adamStep(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, vMax: BackendBuffer | null, args: AdamStepArgs): void {
+    fused.adamStep(this.rt, param, grad, m, v, vMax, args);
+  }
+
+  async sync(): Promise<void> {}
+
+  /** Terminates the worker threads; the backend is unusable afterwards. */
+  destroy(): void {
+    this.destroyed = true;
+    this.rt.destroy();
+  }
+
+  /** Bytes of linear memory in use by buffers, free lists and scratch (for diagnostics). */
+  get heapBytes(): number {
+    return this.rt.allocator.heapTop;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new Error('wasm backend: used after destroy()');
+  }
+}
+
+/**
+ * Creates the wasm backend: compiles the inlined SIMD kernels (relaxed SIMD when the engine
+ * has it), starts the worker pool on a shared memory when allowed, and warms the kernels up.
+ */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const support = await threadSupport();
+  const requested = options.threads ?? support.cores;
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new Error(`wasm backend: threads must be a positive integer, got ${String(options.threads)}`);
+  }
+  let threads = support.ok ? Math.min(requested, 64) : 1;
+  let reason = support.ok ? `${threads} thread(s): ${support.reason}` : `1 thread: ${support.reason}`;
+  if (support.ok && requested === 1) reason = '1 thread (requested)';
+  const compiled = await compileKernels(threads > 1, options.relaxedSimd ?? 'auto');
+  const rt = await Runtime.create(compiled);
+  try {
+    await rt.startThreads(threads);
+  } catch (err) {
+    threads = 1;
+    reason = `1 thread: workers failed to start (${(err as Error).message})`;
+    rt.pool = null;
+  }
+  const backend = new WasmBackend(rt, reason);
+  if (options.warmup !== false) warmup(backend);
+  return backend;
+}
+
+/** Runs the hot kernels a few times so the first real step does not pay for tier-up. */
+function warmup(b: WasmBackend): void {
+  const n = 96;
+  const x = b.alloc(n * n, 'float32');
+  const y = b.alloc(n * n, 'float32');
+  const z = b.alloc(n * n, 'float32');
+  b.fill(x, 0.5);
+  b.fill(y, 0.25);
+  for (let i = 0; i < 4; i++) {
+    b.matmul(x, y, z, { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0 });
+    b.matmul(x, y, z, { batch: 1, m: n, n, k: n, transA: true, transB: true, strideA: 0, strideB: 0 });
+  }
+  const strides = [n, 1];
+  b.binary('add', { buffer: x, offset: 0, strides }, { buffer: y, offset: 0, strides: [0, 1] }, z, [n, n]);
+  b.unary('relu', { buffer: z, offset: 0, strides }, z, [n, n]);
+  b.reduce('sum', z, x, 1, n, n);
+  for (const buf of [x, y, z]) b.disposeBuffer(buf);
+}

@@ -1,0 +1,22 @@
+import type { BackendBuffer, DType } from '@nabla/core';
+
+/** A tensor's storage: a block of the backend's linear memory. */
+export class WasmBuffer implements BackendBuffer {
+  /** Set by disposeBuffer; a disposed buffer's memory may already belong to another. */
+  disposed = false;
+  constructor(
+    readonly size: number,
+    readonly dtype: DType,
+    /** Byte address in linear memory (16-byte aligned). */
+    readonly ptr: number,
+  ) {}
+}
+
+/** Narrows a core buffer handle to this backend's, with a clear error for foreign or freed ones. */
+export function own(b: BackendBuffer, what: string): WasmBuffer {
+  if (!(b instanceof WasmBuffer)) {
+    throw new Error(`wasm backend: ${what} is not a wasm buffer (a tensor from another backend?)`);
+  }
+  if (b.disposed) throw new Error(`wasm backend: ${what} was disposed`);
+  return b;
+}

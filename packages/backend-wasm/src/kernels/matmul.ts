@@ -1,0 +1,89 @@
+/** Matrix products: batched matmul with transposes and the fused linear layer. */
+import type { BackendBuffer, MatmulArgs } from '@nabla/core';
+import { own } from '../buffer.js';
+import type { Runtime } from '../runtime.js';
+
+/** Below this many multiply-adds one thread does the whole product. */
+const PARALLEL_MIN_MACS = 1 << 18;
+
+interface Gemm {
+  a: number;
+  b: number;
+  c: number;
+  batch: number;
+  sa: number;
+  sb: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  bias: number;
+  relu: boolean;
+}
+
+/** Runs a (batched) sgemm, splitting rows of C, or whole matrices, across threads. */
+export function gemm(rt: Runtime, g: Gemm): void {
+  const { m, n, k, batch } = g;
+  if (m === 0 || n === 0 || batch === 0) return;
+  const lda = g.transA ? m : k;
+  const ldb = g.transB ? k : n;
+  const T = rt.threads;
+  const sc = m * n;
+  const args = (a: number, c: number, nb: number, rows: number, b: number, t: number) => [
+    a, b, c, nb, g.sa, g.sb, sc, rows, n, k, lda, ldb, n, g.transA ? 1 : 0, g.transB ? 1 : 0, g.bias, g.relu ? 1 : 0,
+    rt.gemmScratch[t] as number,
+  ];
+  const macs = m * n * k;
+  if (T < 2 || macs * batch < PARALLEL_MIN_MACS) {
+    rt.call('sgemm_batched', ...args(g.a, g.c, batch, m, g.b, 0));
+    return;
+  }
+  if (batch >= T && macs < PARALLEL_MIN_MACS * 4) {
+    // many small products: whole matrices per thread
+    const per = Math.ceil(batch / T);
+    const jobs: number[][] = [];
+    for (let s = 0, t = 0; s < batch; s += per, t++) {
+      jobs.push(args(g.a + s * g.sa * 4, g.c + s * sc * 4, Math.min(per, batch - s), m, g.b + s * g.sb * 4, t));
+    }
+    rt.parallel('sgemm_batched', jobs);
+    return;
+  }
+  // large products: split rows of C (multiples of 4, the micro-tile height)
+  const per = Math.max(4, Math.ceil(m / T / 4) * 4);
+  for (let i = 0; i < batch; i++) {
+    const a0 = g.a + i * g.sa * 4;
+    const b0 = g.b + i * g.sb * 4;
+    const c0 = g.c + i * sc * 4;
+    const jobs: number[][] = [];
+    for (let r = 0, t = 0; r < m; r += per, t++) {
+      const a = g.transA ? a0 + r * 4 : a0 + r * lda * 4;
+      jobs.push(args(a, c0 + r * n * 4, 1, Math.min(per, m - r), b0, t));
+    }
+    rt.parallel('sgemm_batched', jobs);
+  }
+}
+
+/** `out[b] = op(A[b]) · op(B[b])` (see MatmulArgs). */
+export function matmul(rt: Runtime, aB: BackendBuffer, bB: BackendBuffer, outB: BackendBuffer, p: MatmulArgs): void {
+  const a = own(aB, 'matmul input A');
+  const b = own(bB, 'matmul input B');
+  const out = own(outB, 'matmul output');
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') {
+    throw new Error(`wasm backend: matmul supports float32 only, got A ${a.dtype}, B ${b.dtype}, out ${out.dtype}`);
+  }
+  gemm(rt, {
+    a: a.ptr, b: b.ptr, c: out.ptr, batch: p.batch, sa: p.strideA, sb: p.strideB,
+    m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB, bias: 0, relu: false,
+  });
+}
+
+/** `out = x · wᵀ + bias`, then ReLU when asked: the bias and ReLU ride on the last C store. */
+export function linear(rt: Runtime, xB: BackendBuffer, wB: BackendBuffer, biasB: BackendBuffer | null, outB: BackendBuffer,
+    m: number, n: number, k: number, relu: boolean): void {
+  const x = own(xB, 'linear input');
+  const w = own(wB, 'linear weight');
+  const out = own(outB, 'linear output');
+  const bias = biasB ? own(biasB, 'linear bias').ptr : 0;
+  gemm(rt, { a: x.ptr, b: w.ptr, c: out.ptr, batch: 1, sa: 0, sb: 0, m, n, k, transA: false, transB: true, bias, relu });
+}

@@ -1,0 +1,179 @@
+/**
+ * A pool of worker threads sharing the backend's `WebAssembly.Memory`. The calling thread is
+ * thread 0 and always runs the first share of a job itself; workers 1..n-1 are woken through
+ * their wake words in the control block (see worker-source.ts). `run` returns when every
+ * share is done, so kernels stay synchronous.
+ */
+import { MAX_ARGS, nodeWorkerSource, SLOT_BYTES, webWorkerSource } from './worker-source.js';
+
+/** Spins on a wake word / the done counter before blocking in `Atomics.wait`. */
+const SPIN = 20000;
+
+interface AnyWorker {
+  terminate(): unknown;
+}
+
+/** Why threads are or are not available in this environment. */
+export interface ThreadSupport {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly cores: number;
+  readonly node: boolean;
+}
+
+const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
+
+/** Whether shared memory and workers exist here, and how many cores there are. */
+export async function threadSupport(): Promise<ThreadSupport> {
+  if (isNode) {
+    const os = await import('node:os');
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return { ok: true, reason: 'node worker_threads with shared WebAssembly.Memory', cores, node: true };
+  }
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; navigator?: { hardwareConcurrency?: number } };
+  const cores = g.navigator?.hardwareConcurrency ?? 1;
+  if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated !== true) {
+    return {
+      ok: false,
+      reason:
+        'shared memory is unavailable: the page is not cross-origin isolated (serve it with ' +
+        'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+      cores,
+      node: false,
+    };
+  }
+  if (typeof g.Worker !== 'function') return { ok: false, reason: 'Web Workers are unavailable here', cores, node: false };
+  return { ok: true, reason: 'Web Workers with shared WebAssembly.Memory', cores, node: false };
+}
+
+/** Worker threads running the kernels of one module on one shared memory. */
+export class ThreadPool {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly done: number;
+  private destroyed = false;
+  /** The calling thread may block in Atomics.wait (Node, workers); a browser main thread may not. */
+  private readonly canWait: boolean;
+
+  private constructor(
+    private readonly workers: AnyWorker[],
+    memory: WebAssembly.Memory,
+    private readonly ctrl: number,
+    private readonly fns: ((...args: number[]) => void)[],
+  ) {
+    this.i32 = new Int32Array(memory.buffer, 0, (ctrl >>> 2) + 64 * (SLOT_BYTES / 4));
+    this.f64 = new Float64Array(memory.buffer, 0, (ctrl >>> 3) + 64 * (SLOT_BYTES / 8));
+    this.done = ctrl >>> 2;
+    this.canWait = isNode;
+  }
+
+  /** Threads including the caller. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Starts `threads - 1` workers. `ctrl` is a zeroed block of `threads * SLOT_BYTES` bytes in
+   * the shared memory; `names` lists the module's exports, indexed by the ids `run` takes.
+   */
+  static async create(
+    threads: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    ctrl: number,
+    names: readonly string[],
+    exportsObj: Record<string, unknown>,
+  ): Promise<ThreadPool> {
+    const workers: AnyWorker[] = [];
+    const ready: Promise<void>[] = [];
+    const data = (slot: number) => ({ module, memory, ctrl, slot, names: [...names], spin: SPIN });
+    try {
+      if (isNode) {
+        const { Worker } = await import('node:worker_threads');
+        for (let slot = 1; slot < threads; slot++) {
+          const w = new Worker(nodeWorkerSource, { eval: true });
+          workers.push(w);
+          ready.push(
+            new Promise((resolve, reject) => {
+              w.once('message', () => resolve());
+              w.once('error', reject);
+            }),
+          );
+          w.postMessage(data(slot));
+          w.unref(); // a pool must never keep the process alive
+        }
+      } else {
+        const url = URL.createObjectURL(new Blob([webWorkerSource], { type: 'text/javascript' }));
+        const W = (globalThis as unknown as { Worker: new (u: string) => Worker }).Worker;
+        for (let slot = 1; slot < threads; slot++) {
+          const w = new W(url);
+          workers.push(w);
+          ready.push(
+            new Promise((resolve, reject) => {
+              w.onmessage = () => resolve();
+              w.onerror = (e) => reject(new Error(`wasm backend: worker failed to start: ${e.message}`));
+            }),
+          );
+          w.postMessage(data(slot));
+        }
+      }
+      await Promise.all(ready);
+    } catch (err) {
+      for (const w of workers) w.terminate();
+      throw err;
+    }
+    const fns = names.map((n) => exportsObj[n] as (...args: number[]) => void);
+    return new ThreadPool(workers, memory, ctrl, fns);
+  }
+
+  /**
+   * Runs export `fn` once per entry of `jobs` (its argument list), the first on this thread
+   * and the rest on workers 1..jobs.length-1, and returns when all are done.
+   */
+  run(fn: number, jobs: readonly (readonly number[])[]): void {
+    if (this.destroyed) throw new Error('wasm backend: the thread pool was destroyed');
+    const n = jobs.length;
+    if (n > this.size) throw new Error(`wasm backend: ${n} jobs for a pool of ${this.size} threads`);
+    const { i32, f64 } = this;
+    Atomics.store(i32, this.done, 0);
+    for (let w = 1; w < n; w++) {
+      const args = jobs[w] as readonly number[];
+      if (args.length > MAX_ARGS) throw new Error(`wasm backend: ${args.length} kernel arguments (max ${MAX_ARGS})`);
+      const base = (this.ctrl + w * SLOT_BYTES) >>> 2;
+      i32[base + 1] = fn;
+      i32[base + 2] = args.length;
+      i32[base + 3] = 0;
+      const ab = (this.ctrl + w * SLOT_BYTES + 16) >>> 3;
+      for (let i = 0; i < args.length; i++) f64[ab + i] = args[i] as number;
+      Atomics.add(i32, base, 1);
+      Atomics.notify(i32, base, 1);
+    }
+    (this.fns[fn] as (...a: number[]) => void)(...(jobs[0] as number[]));
+    const target = n - 1;
+    for (let spins = 0; ; spins++) {
+      const d = Atomics.load(i32, this.done);
+      if (d >= target) break;
+      if (spins > SPIN && this.canWait) {
+        Atomics.wait(i32, this.done, d, 1);
+      }
+    }
+    for (let w = 1; w < n; w++) {
+      if (i32[((this.ctrl + w * SLOT_BYTES) >>> 2) + 3] !== 0) {
+        throw new Error(`wasm backend: kernel trapped on worker ${w} (out-of-bounds access or invalid arguments)`);
+      }
+    }
+  }
+
+  /** Stops and terminates every worker. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (let w = 1; w <= this.workers.length; w++) {
+      const base = (this.ctrl + w * SLOT_BYTES) >>> 2;
+      this.i32[base + 1] = -1;
+      Atomics.add(this.i32, base, 1);
+      Atomics.notify(this.i32, base, 1);
+    }
+    for (const w of this.workers) w.terminate();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * One instantiated kernel module: its memory, allocator, views, thread pool and scratch.
+ * Kernel wrappers (src/kernels/*) call exports through {@link Runtime.call} (this thread)
+ * or {@link Runtime.parallel} (split across the pool).
+ */
+import { Allocator } from './allocator.js';
+import { MAX_PAGES, type CompiledKernels } from './module.js';
+import { ThreadPool } from './pool.js';
+import { SLOT_BYTES } from './worker-source.js';
+
+type Fn = (...args: number[]) => void;
+
+export class Runtime {
+  readonly memory: WebAssembly.Memory;
+  readonly allocator: Allocator;
+  f32!: Float32Array;
+  i32!: Int32Array;
+  private readonly fns: Record<string, Fn>;
+  private readonly ids = new Map<string, number>();
+  pool: ThreadPool | null = null;
+  /** Per-thread sgemm scratch (packed panels), one block per thread. */
+  readonly gemmScratch: number[] = [];
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+  readonly sgemmScratchBytes: number;
+  readonly bnScratchPerChannel: number;
+
+  private constructor(
+    readonly compiled: CompiledKernels,
+    instance: WebAssembly.Instance,
+    memory: WebAssembly.Memory,
+  ) {
+    this.memory = memory;
+    const ex = instance.exports as Record<string, unknown>;
+    this.fns = {};
+    for (const [name, v] of Object.entries(ex)) {
+      if (typeof v === 'function') {
+        this.ids.set(name, this.ids.size);
+        this.fns[name] = v as Fn;
+      }
+    }
+    const g = (name: string) => (ex[name] as WebAssembly.Global).value as number;
+    this.sgemmScratchBytes = g('SCRATCH_BYTES');
+    this.bnScratchPerChannel = g('BN_SCRATCH_PER_CHANNEL');
+    const base = (ex.heapBase as () => number)();
+    this.allocator = new Allocator(memory, base, MAX_PAGES, () => this.refreshViews());
+    this.refreshViews();
+  }
+
+  /** Instantiates `compiled` on a new memory (shared when the build is). */
+  static async create(compiled: CompiledKernels): Promise<Runtime> {
+    const memory = new WebAssembly.Memory(
+      compiled.shared ? { initial: 64, maximum: MAX_PAGES, shared: true } : { initial: 64, maximum: MAX_PAGES },
+    );
+    const instance = await WebAssembly.instantiate(compiled.module, { env: { memory } });
+    return new Runtime(compiled, instance, memory);
+  }
+
+  /** Starts `threads - 1` workers on this runtime's shared memory and per-thread scratch. */
+  async startThreads(threads: number): Promise<void> {
+    for (let t = 0; t < threads; t++) this.gemmScratch.push(this.allocator.alloc(this.sgemmScratchBytes));
+    if (threads <= 1) return;
+    const ctrl = this.allocator.alloc(threads * SLOT_BYTES + 64);
+    this.i32.fill(0, ctrl >>> 2, (ctrl + threads * SLOT_BYTES) >>> 2);
+    const names = [...this.ids.keys()];
+    this.pool = await ThreadPool.create(threads, this.compiled.module, this.memory, ctrl, names, this.fns);
+  }
+
+  /** Threads kernels may be split across (1 without a pool). */
+  get threads(): number {
+    return this.pool ? this.pool.size : 1;
+  }
+
+  /** Calls an export on this thread. */
+  call(name: string, ...args: number[]): void {
+    const f = this.fns[name];
+    if (!f) throw new Error(`wasm backend: no kernel named '${name}' in the module`);
+    f(...args);
+  }
+
+  /** Calls an export once per argument list, across the pool when there is more than one. */
+  parallel(name: string, jobs: readonly (readonly number[])[]): void {
+    if (jobs.length === 1 || !this.pool) {
+      for (const args of jobs) this.call(name, ...args);
+      return;
+    }
+    const id = this.ids.get(name);
+    if (id === undefined) throw new Error(`wasm backend: no kernel named '${name}' in the module`);
+    this.pool.run(id, jobs);
+  }
+
+  /** A scratch block of at least `bytes` for this thread's fused kernels (grown, never shrunk). */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchPtr) this.allocator.free(this.scratchPtr, this.scratchBytes);
+      this.scratchBytes = Math.max(bytes, this.scratchBytes * 2);
+      this.scratchPtr = this.allocator.alloc(this.scratchBytes);
+    }
+    return this.scratchPtr;
+  }
+
+  private refreshViews(): void {
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  destroy(): void {
+    this.pool?.destroy();
+    this.pool = null;
+  }
+}

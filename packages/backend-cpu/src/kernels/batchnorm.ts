@@ -79,6 +79,12 @@ export function batchNormTrain(
 /**
  * Closed-form backward through the batch statistics, with `xhat = (x - mean) * invStd`,
  * `M = N·L`: `dbeta = Σ dy`, `dgamma = Σ dy·xhat`, `dx = g·invStd/M · (M·dy - dbeta - xhat·dgamma)`.
+ *
+ * The saved mean is float32: at |mean| ≈ 1e4 its rounding (up to 5e-4) is a visible fraction
+ * of a small std and would bias every xhat. The first pass therefore also sums x in float64;
+ * when the saved mean is exactly the float32 rounding of that batch mean (as the forward
+ * writes it), xhat uses the float64 mean instead. Σ dy·(x - mean) is corrected algebraically,
+ * so this costs no extra pass.
  */
 export function batchNormBackward(
   dy: Float32Array,
@@ -94,26 +100,35 @@ export function batchNormBackward(
   l: number,
 ): void {
   const sumDy = new Float64Array(c);
-  const sumDyXhat = new Float64Array(c);
+  const sumDyXc = new Float64Array(c); // Σ dy·(x - savedMean)
+  const sumX = new Float64Array(c);
   let q = 0;
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const m = mean[ch];
-      const inv = invStd[ch];
       let s = 0;
       let sx = 0;
+      let xs = 0;
       for (let j = 0; j < l; j++, q++) {
         const g = dy[q];
+        const v = x[q];
         s += g;
-        sx += g * (x[q] - m) * inv;
+        sx += g * (v - m);
+        xs += v;
       }
       sumDy[ch] += s;
-      sumDyXhat[ch] += sx;
+      sumDyXc[ch] += sx;
+      sumX[ch] += xs;
     }
   }
   const count = n * l;
+  const mu = new Float64Array(c);
+  const sumDyXhat = new Float64Array(c);
   const k = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {
+    const exact = sumX[ch] / count;
+    mu[ch] = count > 0 && Math.fround(exact) === mean[ch] ? exact : mean[ch];
+    sumDyXhat[ch] = (sumDyXc[ch] - (mu[ch] - mean[ch]) * sumDy[ch]) * invStd[ch];
     dbeta[ch] = sumDy[ch];
     dgamma[ch] = sumDyXhat[ch];
     k[ch] = ((gamma === null ? 1 : gamma[ch]) * invStd[ch]) / count;
@@ -121,7 +136,7 @@ export function batchNormBackward(
   q = 0;
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
-      const m = mean[ch];
+      const m = mu[ch];
       const inv = invStd[ch];
       const sd = sumDy[ch];
       const sdx = sumDyXhat[ch];

@@ -128,6 +128,56 @@ describe('cpu fused batch norm', () => {
     expect(Math.abs(naiveVar - 1 / ref.invStd[0] ** 2)).toBeGreaterThan(0.1);
   });
 
+  it('backward stays accurate for inputs around 1e4 with a small spread', () => {
+    const r = rng(44);
+    const { be, buf } = fixture();
+    const [n, c, l] = [32, 2, 3];
+    const size = n * c * l;
+    const x = Float32Array.from({ length: size }, () => 1e4 + (r() - 0.5) * 0.2);
+    const dy = randomArray(r, size, 'float32', 1) as Float32Array;
+    const mean = be.alloc(c, 'float32');
+    const invStd = be.alloc(c, 'float32');
+    const xb = buf(x);
+    be.batchNormTrain(xb, null, null, be.alloc(size, 'float32'), mean, invStd, { n, c, l }, 1e-5);
+    const dx = be.alloc(size, 'float32');
+    be.batchNormBackward(
+      buf(dy),
+      xb,
+      mean,
+      invStd,
+      null,
+      dx,
+      be.alloc(c, 'float32'),
+      be.alloc(c, 'float32'),
+      {
+        n,
+        c,
+        l,
+      },
+    );
+    // Float64 closed form with float64 statistics.
+    const ref = bnReference(x, n, c, l, 1e-5);
+    const want = new Float64Array(size);
+    for (let ch = 0; ch < c; ch++) {
+      let sd = 0;
+      let sdx = 0;
+      const xhat = (q: number) => (x[q] - ref.mean[ch]) * ref.invStd[ch];
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < l; j++) {
+          const q = (i * c + ch) * l + j;
+          sd += dy[q];
+          sdx += dy[q] * xhat(q);
+        }
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < l; j++) {
+          const q = (i * c + ch) * l + j;
+          want[q] = (ref.invStd[ch] / (n * l)) * (n * l * dy[q] - sd - xhat(q) * sdx);
+        }
+    }
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(maxAbsDiff(be.readSync(dx), want) / scale).toBeLessThan(1e-4);
+  });
+
   it('backward matches central differences of the float64 forward', () => {
     const r = rng(43);
     const { be, buf } = fixture();

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""PyTorch CPU peer for the Nabla benchmark harness (spec v1, bench/workloads.json).
+
+Run by bench/src/cli.ts as `/usr/bin/python3 torch_bench.py --cases W1,W3_AB --warmup 5 --iters 30`.
+Prints one line `@@NABLA_BENCH_RESULT <json>` in the same shape as the JS workers
+(bench/src/suite.ts SuiteResult). Written as a PyTorch user would: nn.Sequential,
+nn.BatchNorm1d (training mode, running statistics), nn.CrossEntropyLoss, optim.SGD.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+MARKER = "@@NABLA_BENCH_RESULT"
+TICKS = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count() or 1
+
+
+def emit(obj):
+    sys.stdout.write("\n" + MARKER + " " + json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def read_proc():
+    try:
+        with open("/proc/stat") as f:
+            cpu = [int(v) for v in f.readline().split()[1:]]
+        busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + (cpu[7] if len(cpu) > 7 else 0)
+        with open("/proc/self/stat") as f:
+            s = f.read()
+        rest = s[s.rindex(")") + 2:].split(" ")
+        return busy, int(rest[11]) + int(rest[12])
+    except OSError:
+        return None
+
+
+def quantile(sorted_xs, q):
+    pos = (len(sorted_xs) - 1) * q
+    lo, hi = int(pos // 1), -int(-pos // 1)
+    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
+
+
+def time_loop(step, warmup, iters):
+    for _ in range(warmup):
+        step()
+    samples = []
+    p0 = read_proc()
+    c0 = time.process_time()
+    w0 = time.perf_counter()
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - t0) * 1000)
+    wall = time.perf_counter() - w0
+    own_cores = (time.process_time() - c0) / wall
+    p1 = read_proc()
+    pct = None
+    if p0 and p1:
+        other = (p1[0] - p0[0]) - (p1[1] - p0[1])
+        pct = min(100.0, max(0.0, 100.0 * other / (wall * TICKS * NCPU)))
+    xs = sorted(samples)
+    return {
+        "samples_ms": samples,
+        "stats": {
+            "median_ms": quantile(xs, 0.5),
+            "min_ms": xs[0],
+            "p90_ms": quantile(xs, 0.9),
+            "mean_ms": statistics.fmean(xs),
+            "n": len(xs),
+        },
+        "other_cpu_pct": pct,
+        "noisy": pct is not None and pct > 5,
+        "own_cores": own_cores,
+    }
+
+
+def blas_libraries(torch):
+    """The BLAS/LAPACK shared objects actually mapped after a matmul (Debian's torch links the
+    generic libblas.so.3, which the alternatives system points at OpenBLAS or the reference BLAS)."""
+    a = torch.randn(64, 64)
+    (a @ a).sum().item()
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if ".so" in line and ("blas" in line or "lapack" in line)}
+    return sorted(os.path.realpath(p) for p in libs)
+
+
+FULL = {"mlp": [784, 512, 256, 10], "w1": 256, "w4": 1024, "w2a": [4096, 512], "w2b": [64, 128, 256], "w3": 1024}
+TINY = {"mlp": [12, 8, 6, 3], "w1": 4, "w4": 5, "w2a": [6, 4], "w2b": [3, 4, 5], "w3": 8}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", default="")
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--tiny", action="store_true")
+    args = ap.parse_args()
+    try:
+        import torch
+        from torch import nn
+    except Exception as e:  # noqa: BLE001 - any import failure means the peer is unavailable
+        emit({"impl": "torch", "skipped": "import torch failed: %s" % e, "cases": {}})
+        return
+
+    torch.manual_seed(0)
+    sz = TINY if args.tiny else FULL
+    cases = [c for c in args.cases.split(",") if c]
+    blas = blas_libraries(torch)
+    info = {
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "blas": " ".join(blas) or "none found in /proc/self/maps",
+        "blas_info": "OpenBLAS (pthread)" if any("openblas" in b for b in blas) else "reference BLAS or other",
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "python": sys.version.split()[0],
+    }
+
+    def mlp():
+        i, h1, h2, o = sz["mlp"]
+        return nn.Sequential(
+            nn.Linear(i, h1), nn.BatchNorm1d(h1, eps=1e-5, momentum=0.1), nn.ReLU(),
+            nn.Linear(h1, h2), nn.BatchNorm1d(h2, eps=1e-5, momentum=0.1), nn.ReLU(),
+            nn.Linear(h2, o),
+        )
+
+    def prep(case):
+        if case == "W1":
+            model = mlp().train()
+            x = torch.randn(sz["w1"], sz["mlp"][0])
+            y = torch.randint(0, sz["mlp"][3], (sz["w1"],))
+            loss_fn = nn.CrossEntropyLoss()
+            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+            def step():
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                loss.item()
+            return step
+        if case == "W4":
+            model = mlp().eval()
+            x = torch.randn(sz["w4"], sz["mlp"][0])
+
+            def step():
+                with torch.inference_mode():
+                    model(x).numpy()
+            return step
+        if case in ("W2a_2d", "W2b_3d"):
+            shape = sz["w2a"] if case == "W2a_2d" else sz["w2b"]
+            bn = nn.BatchNorm1d(shape[1], eps=1e-5, momentum=0.1).train()
+            x = torch.randn(*shape, requires_grad=True)
+            dy = torch.randn(*shape)
+
+            def step():
+                x.grad = None
+                bn.zero_grad(set_to_none=True)
+                bn(x).backward(dy)
+                bn.weight.grad.numpy().copy()
+            return step
+        if case in ("W3_AB", "W3_AtB", "W3_ABt"):
+            n = sz["w3"]
+            a = torch.randn(n, n)
+            b = torch.randn(n, n)
+            if case == "W3_AB":
+                return lambda: torch.mm(a, b)
+            if case == "W3_AtB":
+                return lambda: torch.mm(a.t(), b)
+            return lambda: torch.mm(a, b.t())
+        return None
+
+    out = {}
+    for case in cases:
+        if case == "W2b_3d_channels_last":
+            out[case] = {"skipped": "channels-first library: N,C,L is native"}
+            continue
+        try:
+            step = prep(case)
+            if step is None:
+                out[case] = {"error": "unknown case " + case}
+                continue
+            out[case] = time_loop(step, args.warmup, args.iters)
+        except Exception as e:  # noqa: BLE001 - report, never crash the suite
+            out[case] = {"error": "%s: %s" % (type(e).__name__, e)}
+    emit({
+        "impl": "torch",
+        "library": "torch " + torch.__version__,
+        "info": info,
+        "notes": {
+            "*": "torch.randn inputs (same distributions, not the same numbers as the JS implementations)",
+            "W4": "torch.inference_mode(); logits read back with .numpy() (zero-copy on CPU)",
+            "W3_AB": "C is host memory already (the spec's 'nothing extra')",
+        },
+        "cases": out,
+    })
+
+
+if __name__ == "__main__":
+    main()

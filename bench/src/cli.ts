@@ -1,0 +1,240 @@
+/**
+ * `npm run bench -- [W1 W2 W3 W4 | case ids] [options]`: runs every implementation's suite in
+ * its own child process, interleaved (A B C … then A B C … again), prints the table, writes
+ * `bench/results/<time>.json` and, for a full run, regenerates `docs/benchmarks.md` + `.svg`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { JS_IMPLS, NABLA_BACKENDS } from './impl/index.js';
+import { NOISY_PCT, waitForQuiet } from './load.js';
+import { machineInfo } from './machine.js';
+import { type ImplRecord, markdownReport, type RunFile, svgChart, terminalTable } from './report.js';
+import { CASE_IDS, type CaseId, FULL_SIZES, SPEC, selectCases, TINY_SIZES } from './spec.js';
+import { RESULT_MARKER, type SuiteResult } from './suite.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BENCH_DIR = resolve(HERE, '..');
+const REPO = resolve(BENCH_DIR, '..');
+const PYTHON = '/usr/bin/python3';
+
+const USAGE = `usage: npm run bench -- [W1 W2 W3 W4 | case id ...] [options]
+  --backend cpu,wasm     Nabla backends to run (default: all: ${NABLA_BACKENDS.join(', ')})
+  --impl a,b             exactly these implementations (ids: ${[...JS_IMPLS, 'torch'].join(', ')})
+  --no-peers             Nabla backends only
+  --no-plainjs           leave out the plain-JS matmul baselines (each iteration takes seconds)
+  --warmup N --iters N   per process (default ${SPEC.timing.warmup} and ${SPEC.timing.iters})
+  --repeats N            processes per implementation (default 2)
+  --tiny                 tiny shapes, to check the harness (numbers meaningless)
+  --docs / --no-docs     force / prevent regenerating docs/benchmarks.md (default: only on a full run)
+  --report FILE          regenerate the docs and table from a results JSON, run nothing
+  --quiet-wait S         wait up to S seconds for a quiet machine before each suite (default 20)
+  --results-dir DIR      where the run's JSON goes (default bench/results)`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    backend: { type: 'string' },
+    impl: { type: 'string' },
+    'no-peers': { type: 'boolean', default: false },
+    'no-plainjs': { type: 'boolean', default: false },
+    warmup: { type: 'string', default: String(SPEC.timing.warmup) },
+    iters: { type: 'string', default: String(SPEC.timing.iters) },
+    repeats: { type: 'string', default: '2' },
+    tiny: { type: 'boolean', default: false },
+    docs: { type: 'boolean' },
+    'no-docs': { type: 'boolean', default: false },
+    report: { type: 'string' },
+    'quiet-wait': { type: 'string', default: '20' },
+    'results-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const RESULTS_DIR = values['results-dir'] ? resolve(values['results-dir']) : join(BENCH_DIR, 'results');
+
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+/** Plain-JS baselines take ~2 s an iteration at 1024³: 10 timed iterations in one process, sweep as warm-up. */
+const PLAINJS_LOOP = { warmup: 0, iters: 10, repeats: 1 };
+
+function implList(): string[] {
+  if (values.impl) return values.impl.split(',').map((s) => s.trim());
+  const backends = values.backend ? values.backend.split(',').map((s) => s.trim()) : [...NABLA_BACKENDS];
+  const unknown = backends.filter((b) => !(NABLA_BACKENDS as readonly string[]).includes(b));
+  if (unknown.length)
+    throw new Error(`unknown Nabla backend ${unknown.join(', ')}; known: ${NABLA_BACKENDS.join(', ')}`);
+  const out = backends.map((b) => `nabla-${b}`);
+  if (!values['no-peers']) {
+    out.push('torch', 'tfjs-cpu', 'tfjs-wasm', 'jax-wasm');
+    if (!values['no-plainjs']) out.push('plainjs-blocked', 'plainjs-unroll4', 'plainjs-ikj');
+  }
+  return out;
+}
+
+/** Why PyTorch cannot run here, or null when `import torch` works. */
+function torchUnavailable(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return `${PYTHON} not runnable (${r.error.message})`;
+  if (r.status !== 0) return `${PYTHON} -c 'import torch' failed: ${r.stderr.trim().split('\n').pop()}`;
+  return null;
+}
+
+/** Runs one suite in a child process and parses its result line. */
+function runChild(
+  impl: string,
+  cases: CaseId[],
+  loop: { warmup: number; iters: number },
+): Promise<SuiteResult> {
+  const args = ['--cases', cases.join(','), '--warmup', String(loop.warmup), '--iters', String(loop.iters)];
+  if (values.tiny) args.push('--tiny');
+  const [cmd, argv] =
+    impl === 'torch'
+      ? [PYTHON, [join(BENCH_DIR, 'peers', 'torch_bench.py'), ...args]]
+      : [process.execPath, ['--import', 'tsx', join(HERE, 'worker.ts'), '--impl', impl, ...args]];
+  return new Promise((done) => {
+    const child = spawn(cmd, argv, { cwd: BENCH_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      if (line) return done(JSON.parse(line.slice(RESULT_MARKER.length + 1)) as SuiteResult);
+      const why = `process ended (${signal ?? `exit ${code}`}) without a result: ${err.trim().split('\n').slice(-3).join(' | ')}`;
+      done({ impl, cases: Object.fromEntries(cases.map((c) => [c, { error: why }])) });
+    });
+  });
+}
+
+function progress(r: SuiteResult, rep: number): void {
+  if (r.skipped) {
+    console.log(`  ${r.impl}: skipped: ${r.skipped}`);
+    return;
+  }
+  for (const [id, o] of Object.entries(r.cases)) {
+    if (!o) continue;
+    const text =
+      'samples_ms' in o
+        ? `median ${o.stats.median_ms.toFixed(2)} ms, other CPU ${o.other_cpu_pct?.toFixed(1) ?? 'n/a'}%${o.noisy ? ' NOISY' : ''}`
+        : 'skipped' in o
+          ? `skipped: ${o.skipped}`
+          : `error: ${o.error}`;
+    console.log(`  [rep ${rep}] ${r.impl} ${id}: ${text}`);
+  }
+}
+
+function latestResult(): string {
+  const dir = RESULTS_DIR;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  if (!files.length) throw new Error(`no results in ${dir}; run the bench first`);
+  return join(dir, files[files.length - 1]);
+}
+
+function writeDocs(run: RunFile, resultFile: string): void {
+  const docs = join(REPO, 'docs');
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(join(docs, 'benchmarks.svg'), svgChart(run));
+  writeFileSync(
+    join(docs, 'benchmarks.md'),
+    markdownReport(run, relative(REPO, resultFile), 'benchmarks.svg'),
+  );
+  console.log(`wrote docs/benchmarks.md and docs/benchmarks.svg from ${relative(REPO, resultFile)}`);
+}
+
+async function main(): Promise<void> {
+  if (values.report) {
+    const file = values.report === 'latest' ? latestResult() : resolve(values.report);
+    const run = JSON.parse(readFileSync(file, 'utf8')) as RunFile;
+    console.log(terminalTable(run));
+    writeDocs(run, file);
+    return;
+  }
+  const cases = selectCases(positionals);
+  const impls = implList();
+  const loop = { warmup: Number(values.warmup), iters: Number(values.iters) };
+  const repeats = Number(values.repeats);
+  if (!(loop.iters >= 1 && repeats >= 1 && loop.warmup >= 0))
+    throw new Error('--iters and --repeats must be ≥ 1');
+  const started = new Date();
+  const records: Record<string, ImplRecord & { repeats: SuiteResult[] }> = {};
+  const noTorch = impls.includes('torch') ? torchUnavailable() : null;
+  console.log(
+    `nabla bench: cases ${cases.join(' ')}; implementations ${impls.join(' ')}; ${repeats} repeats`,
+  );
+  for (let rep = 1; rep <= repeats; rep++) {
+    for (const impl of impls) {
+      const plain = impl.startsWith('plainjs-');
+      if (plain && rep > PLAINJS_LOOP.repeats && !values.tiny) continue;
+      if (records[impl]?.skipped) continue; // unavailable: reported once, not retried
+      let result: SuiteResult;
+      if (impl === 'torch' && noTorch) {
+        result = { impl, skipped: noTorch, cases: {} };
+      } else {
+        const quiet = await waitForQuiet(Number(values['quiet-wait']) * 1000);
+        if (quiet !== null && quiet > NOISY_PCT) {
+          console.log(
+            `  machine still busy before ${impl} (other CPU ${quiet.toFixed(0)}%); measuring anyway, loops will be flagged`,
+          );
+        }
+        const l =
+          plain && !values.tiny
+            ? { warmup: PLAINJS_LOOP.warmup, iters: Math.min(loop.iters, PLAINJS_LOOP.iters) }
+            : loop;
+        result = await runChild(impl, cases, l);
+      }
+      progress(result, rep);
+      const rec = records[impl] ?? { repeats: [] };
+      records[impl] = {
+        library: result.library ?? rec.library,
+        info: result.info ?? rec.info,
+        notes: result.notes ?? rec.notes,
+        skipped: result.skipped,
+        repeats: result.skipped ? [] : [...rec.repeats, result],
+      };
+    }
+  }
+  const run: RunFile = {
+    schema: 'nabla-bench/1',
+    spec_version: SPEC.spec_version,
+    started_at: started.toISOString(),
+    finished_at: new Date().toISOString(),
+    argv: process.argv.slice(2),
+    tiny: values.tiny,
+    sizes: values.tiny ? TINY_SIZES : FULL_SIZES,
+    loop: { ...loop, repeats },
+    machine: machineInfo(),
+    impls: records,
+    order: impls,
+    cases,
+  };
+  const dir = RESULTS_DIR;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${started.toISOString().replace(/[:.]/g, '-')}${values.tiny ? '-tiny' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(run, null, 1)}\n`);
+  console.log('');
+  console.log(terminalTable(run));
+  console.log(`\nwrote ${relative(REPO, file)}`);
+  const full =
+    cases.length === CASE_IDS.length &&
+    !values.tiny &&
+    !values.impl &&
+    !values.backend &&
+    !values['no-peers'];
+  if (values.docs ?? (full && !values['no-docs'])) writeDocs(run, file);
+}
+
+await main();

@@ -1,0 +1,188 @@
+/**
+ * Nabla's own implementation, on any registered backend: `@nabla/nn` modules and
+ * `@nabla/optim`'s SGD, exactly as a user writes them (PyTorch semantics, so no deviation from
+ * the spec to note). Each step runs inside `tidy` so every intermediate is freed; parameters,
+ * gradients, momentum buffers and running statistics are owned by the modules/optimizer.
+ */
+import * as core from '@nabla/core';
+import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { SGD } from '@nabla/optim';
+import { linearInit, randint, randn } from '../data.js';
+import { BN, type CaseId, SGD as SGD_ARGS, type Sizes } from '../spec.js';
+import { versionOf } from '../versions.js';
+import { type Impl, type Prepared, SkipError } from './types.js';
+
+type Tensor = core.Tensor;
+
+/**
+ * Makes `backend` the active Nabla backend, importing its package (which registers it) first.
+ * Throws `SkipError` when the package is not built or the backend cannot start here.
+ */
+export async function activateBackend(backend: string): Promise<void> {
+  if (!core.listBackends().includes(backend)) {
+    try {
+      await import(`@nabla/backend-${backend}`);
+    } catch (e) {
+      throw new SkipError(`not built (@nabla/backend-${backend}: ${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (!core.listBackends().includes(backend)) {
+    throw new SkipError(`@nabla/backend-${backend} loaded but registered no '${backend}' backend`);
+  }
+  try {
+    await core.setBackend(backend);
+  } catch (e) {
+    throw new SkipError(`setBackend('${backend}') failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The W1 network; weights overwritten with the shared deterministic init so every library starts alike. */
+export function makeMlp(widths: readonly number[]): Sequential {
+  const [inF, h1, h2, out] = widths;
+  const model = new Sequential(
+    new Linear(inF, h1),
+    new BatchNorm1d(h1, { eps: BN.eps, momentum: BN.momentum }),
+    new ReLU(),
+    new Linear(h1, h2),
+    new BatchNorm1d(h2, { eps: BN.eps, momentum: BN.momentum }),
+    new ReLU(),
+    new Linear(h2, out),
+  );
+  [0, 3, 6].forEach((idx, i) => {
+    const layer = model.at(idx) as Linear;
+    const { w, b } = linearInit(widths[i], widths[i + 1], 100 + i);
+    core.noGrad(() =>
+      core.tidy(() => {
+        layer.weight.assign(core.tensor(w, { shape: [widths[i + 1], widths[i]] }));
+        layer.bias!.assign(core.tensor(b, { shape: [widths[i + 1]] }));
+      }),
+    );
+  });
+  return model;
+}
+
+/** Creates the Nabla implementation on `backend` (`cpu`, `wasm`, `webgpu`). */
+export async function createNabla(backend: string): Promise<Impl> {
+  await activateBackend(backend);
+  const b = core.getBackend();
+  const info: Record<string, string | number | boolean> = {
+    fused: b.capabilities.fused.join(' ') || 'none',
+    ...(b.capabilities.info ?? {}),
+  };
+  return {
+    id: `nabla-${backend}`,
+    library: `@nabla/core ${versionOf('@nabla/core') ?? 'unknown'}`,
+    info,
+    notes: {},
+    supports: (id) => (id === 'W2b_3d_channels_last' ? 'channels-first library: N,C,L is native' : true),
+    prepare: async (id, sizes) => prepareNabla(id, sizes),
+    close: () => {
+      // leave the backend alive: the process ends right after, and destroy() is optional
+    },
+  };
+}
+
+/** One case on the active Nabla backend. Exported for the unit test, which runs it in-process. */
+export function prepareNabla(id: CaseId, sizes: Sizes): Prepared {
+  switch (id) {
+    case 'W1':
+      return prepareW1(sizes);
+    case 'W4':
+      return prepareW4(sizes);
+    case 'W2a_2d':
+    case 'W2b_3d':
+      return prepareW2(id, sizes);
+    case 'W3_AB':
+    case 'W3_AtB':
+    case 'W3_ABt':
+      return prepareW3(id, sizes);
+    default:
+      throw new Error(`nabla: case ${id} is not defined for a channels-first library`);
+  }
+}
+
+function disposeAll(ts: (Tensor | null | undefined)[]): void {
+  for (const t of ts) if (t && !t.isDisposed) t.dispose();
+}
+
+function prepareW1(sizes: Sizes): Prepared {
+  const [inF, , , classes] = sizes.mlp;
+  const batch = sizes.w1Batch;
+  const model = makeMlp(sizes.mlp);
+  model.train();
+  const x = core.tensor(randn(batch * inF, 1), { shape: [batch, inF] });
+  const labels = core.tensor(randint(batch, classes, 2), { shape: [batch], dtype: 'int32' });
+  const lossFn = new CrossEntropyLoss();
+  const opt = new SGD(model.parameters(), { lr: SGD_ARGS.lr, momentum: SGD_ARGS.momentum });
+  let last = Number.NaN;
+  return {
+    step: async () => {
+      const loss = core.tidy(() => {
+        opt.zeroGrad();
+        const l = lossFn.forward(model.forward(x), labels);
+        l.backward();
+        opt.step();
+        return l;
+      });
+      last = await loss.item();
+      loss.dispose();
+    },
+    lastLoss: () => last,
+    dispose: () => disposeAll([x, labels, ...model.parameters(), ...model.buffers()]),
+  };
+}
+
+function prepareW4(sizes: Sizes): Prepared {
+  const model = makeMlp(sizes.mlp);
+  model.eval();
+  const x = core.tensor(randn(sizes.w4Batch * sizes.mlp[0], 3), { shape: [sizes.w4Batch, sizes.mlp[0]] });
+  return {
+    step: async () => {
+      const logits = core.noGrad(() => core.tidy(() => model.forward(x)));
+      await logits.data();
+      logits.dispose();
+    },
+    dispose: () => disposeAll([x, ...model.parameters(), ...model.buffers()]),
+  };
+}
+
+function prepareW2(id: CaseId, sizes: Sizes): Prepared {
+  const shape = id === 'W2a_2d' ? [...sizes.w2a] : [...sizes.w2b];
+  const c = shape[1];
+  const size = shape.reduce((p, d) => p * d, 1);
+  const bn = new BatchNorm1d(c, { eps: BN.eps, momentum: BN.momentum });
+  bn.train();
+  const x = core.tensor(randn(size, 4), { shape, requiresGrad: true });
+  const dy = core.tensor(randn(size, 5), { shape });
+  const gamma = bn.weight;
+  if (!gamma) throw new Error('nabla W2: BatchNorm1d was built without affine weights');
+  return {
+    step: async () => {
+      core.tidy(() => {
+        x.zeroGrad();
+        bn.zeroGrad();
+        bn.forward(x).backward(dy);
+      });
+      await gamma.grad!.data();
+    },
+    dispose: () => disposeAll([x, dy, x.grad, ...bn.parameters(), ...bn.buffers()]),
+  };
+}
+
+function prepareW3(id: CaseId, sizes: Sizes): Prepared {
+  const s = sizes.w3;
+  const a = core.tensor(randn(s * s, 6), { shape: [s, s] });
+  const b = core.tensor(randn(s * s, 7), { shape: [s, s] });
+  return {
+    step: async () => {
+      const c = core.tidy(() => {
+        const lhs = id === 'W3_AtB' ? a.t() : a;
+        const rhs = id === 'W3_ABt' ? b.t() : b;
+        return lhs.matmul(rhs);
+      });
+      await c.data();
+      c.dispose();
+    },
+    dispose: () => disposeAll([a, b]),
+  };
+}

@@ -1,0 +1,35 @@
+/** What every benchmarked implementation provides. */
+import type { CaseId, Sizes } from '../spec.js';
+
+/** A case ready to run: `step` is one timed iteration, inputs already on the device. */
+export interface Prepared {
+  /** One iteration, ending when its result is on the host (may return a promise). */
+  step(): unknown;
+  /** W1 only: the loss read back by the latest step, so tests can compare implementations. */
+  lastLoss?(): number;
+  /** Frees what `prepare` allocated. */
+  dispose?(): void;
+}
+
+/** One implementation (a library on one device). */
+export interface Impl {
+  /** Stable id used on the command line and in results, e.g. `nabla-cpu`, `tfjs-wasm`. */
+  readonly id: string;
+  /** Library and version, e.g. `@tensorflow/tfjs 4.22.0`. */
+  readonly library: string;
+  /** Facts worth printing: threads, SIMD, BLAS. */
+  readonly info: Record<string, string | number | boolean>;
+  /** Where this implementation differs from the spec, per case (`*` = all cases). */
+  readonly notes: Partial<Record<CaseId | '*', string>>;
+  /**
+   * `true` when the case runs; a string is the reason it is skipped (reported); `false` means
+   * the case does not apply to this implementation at all (omitted from the report).
+   */
+  supports(id: CaseId): boolean | string;
+  prepare(id: CaseId, sizes: Sizes): Promise<Prepared>;
+  /** Releases the device. */
+  close?(): Promise<void> | void;
+}
+
+/** Thrown by a factory when the implementation cannot run here; the message is the reason. */
+export class SkipError extends Error {}

@@ -1,0 +1,26 @@
+/**
+ * Child-process entry: `tsx src/worker.ts --impl <id> --cases W1,W3_AB --warmup 5 --iters 30 [--tiny]`.
+ * Prints one line `RESULT_MARKER <json>` on stdout (libraries may print their own lines).
+ */
+import { parseArgs } from 'node:util';
+import { type CaseId, FULL_SIZES, selectCases, TINY_SIZES } from './spec.js';
+import { RESULT_MARKER, runSuite } from './suite.js';
+
+const { values } = parseArgs({
+  options: {
+    impl: { type: 'string' },
+    cases: { type: 'string', default: '' },
+    warmup: { type: 'string', default: '5' },
+    iters: { type: 'string', default: '30' },
+    tiny: { type: 'boolean', default: false },
+  },
+});
+if (!values.impl) throw new Error('worker: --impl is required');
+const cases = selectCases(values.cases ? values.cases.split(',') : []) as CaseId[];
+const result = await runSuite(values.impl, cases, values.tiny ? TINY_SIZES : FULL_SIZES, {
+  warmup: Number(values.warmup),
+  iters: Number(values.iters),
+});
+process.stdout.write(`\n${RESULT_MARKER} ${JSON.stringify(result)}\n`);
+// some peers keep worker threads alive; the result is out, so end the process
+process.exit(0);

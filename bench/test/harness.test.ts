@@ -1,0 +1,223 @@
+/**
+ * Keeps the harness from rotting: statistics and report code on synthetic numbers, every
+ * workload once at a tiny size on Nabla's cpu backend, the W1 losses of Nabla and the JS peers
+ * agreeing step by step (same init, same data), and one tiny CLI run through child processes.
+ * Timings are never asserted.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createImpl } from '../src/impl/index.js';
+import { markLoad, otherCpuPct } from '../src/load.js';
+import { cellOf, markdownReport, type RunFile, ratio, svgChart, terminalTable } from '../src/report.js';
+import { CASE_IDS, type CaseId, metricOf, selectCases, TINY_SIZES } from '../src/spec.js';
+import { quantile, summarize } from '../src/stats.js';
+import type { SuiteResult } from '../src/suite.js';
+import { timeLoop } from '../src/timing.js';
+
+describe('statistics', () => {
+  it('median, min, p90 and mean follow the linear-interpolation definition', () => {
+    const s = summarize([5, 1, 4, 2, 3, 10, 6, 7, 9, 8]);
+    expect(s.median_ms).toBeCloseTo(5.5);
+    expect(s.min_ms).toBe(1);
+    expect(s.p90_ms).toBeCloseTo(9.1);
+    expect(s.mean_ms).toBeCloseTo(5.5);
+    expect(s.n).toBe(10);
+    expect(quantile([1, 2, 3], 0.5)).toBe(2);
+    expect(() => summarize([])).toThrow(/no samples/);
+  });
+
+  it('metrics: samples/s for W1/W4, GFLOP/s for W3', () => {
+    expect(metricOf('W1', 100).value).toBeCloseTo(2560);
+    expect(metricOf('W4', 1000).value).toBeCloseTo(1024);
+    expect(metricOf('W3_AtB', 1000).value).toBeCloseTo(2.147483648);
+    expect(metricOf('W2a_2d', 12).kind).toBe('ms');
+  });
+
+  it('workload filters expand families and reject unknown names', () => {
+    expect(selectCases(['W2'])).toEqual(['W2a_2d', 'W2b_3d', 'W2b_3d_channels_last']);
+    expect(selectCases(['w1', 'W3_AtB'])).toEqual(['W1', 'W3_AtB']);
+    expect(selectCases([])).toEqual([...CASE_IDS]);
+    expect(() => selectCases(['W9'])).toThrow(/unknown workload W9/);
+  });
+
+  it('the timed loop runs warm-up + iterations and measures load', async () => {
+    let calls = 0;
+    const r = await timeLoop(
+      async () => {
+        calls++;
+      },
+      { warmup: 2, iters: 4 },
+    );
+    expect(calls).toBe(6);
+    expect(r.samples_ms).toHaveLength(4);
+    const pct = otherCpuPct(markLoad());
+    if (pct !== null) expect(pct).toBeGreaterThanOrEqual(0);
+  });
+});
+
+function suite(
+  impl: string,
+  medians: Partial<Record<CaseId, number[]>>,
+  extra: Partial<SuiteResult> = {},
+): SuiteResult {
+  const cases: SuiteResult['cases'] = {};
+  for (const [id, samples] of Object.entries(medians)) {
+    cases[id as CaseId] = {
+      samples_ms: samples!,
+      stats: summarize(samples!),
+      other_cpu_pct: 1,
+      noisy: false,
+      own_cores: 1,
+    };
+  }
+  return { impl, library: `${impl} 1.0`, info: {}, notes: {}, cases, ...extra };
+}
+
+function syntheticRun(): RunFile {
+  return {
+    schema: 'nabla-bench/1',
+    spec_version: 1,
+    started_at: '2026-01-01T00:00:00Z',
+    finished_at: '2026-01-01T00:01:00Z',
+    argv: [],
+    tiny: false,
+    sizes: {
+      mlp: [784, 512, 256, 10],
+      w1Batch: 256,
+      w4Batch: 1024,
+      w2a: [4096, 512],
+      w2b: [64, 128, 256],
+      w3: 1024,
+    },
+    loop: { warmup: 5, iters: 3, repeats: 2 },
+    machine: { cpu: 'Test CPU', cores: 2, mhz: 2600, flags: 'avx2', mem_gib: 8, node: 'v20', os: 'linux' },
+    order: ['nabla-cpu', 'nabla-webgpu', 'tfjs-cpu', 'torch'],
+    cases: ['W1', 'W4'],
+    impls: {
+      'nabla-cpu': {
+        repeats: [
+          suite('nabla-cpu', { W1: [10, 10, 10], W4: [4, 4, 4] }),
+          suite('nabla-cpu', { W1: [12, 12, 12], W4: [4, 4, 4] }),
+        ],
+      },
+      'nabla-webgpu': { skipped: 'not built', repeats: [] },
+      'tfjs-cpu': {
+        notes: { W1: 'one-hot labels' },
+        repeats: [
+          suite('tfjs-cpu', { W1: [40, 40, 40] }, { cases: { W1: undefined, W4: { error: 'boom' } } }),
+          suite('tfjs-cpu', { W1: [40, 40, 40] }),
+        ],
+      },
+      torch: {
+        repeats: [
+          suite('torch', { W1: [5, 5, 5], W4: [2, 2, 2] }),
+          suite('torch', { W1: [5, 5, 5], W4: [2, 2, 2] }),
+        ],
+      },
+    },
+  };
+}
+
+describe('report', () => {
+  it('pools repeats, keeps per-process medians and computes peer/nabla ratios', () => {
+    const run = syntheticRun();
+    const c = cellOf(run, 'nabla-cpu', 'W1')!;
+    expect('stats' in c && c.stats.median_ms).toBe(11);
+    expect('repeat_medians' in c && c.repeat_medians).toEqual([10, 12]);
+    expect(ratio(run, 'nabla-cpu', 'torch', 'W1')).toBeCloseTo(5 / 11);
+    expect(ratio(run, 'nabla-cpu', 'tfjs-cpu', 'W1')).toBeCloseTo(40 / 11);
+    expect(ratio(run, 'nabla-webgpu', 'torch', 'W1')).toBeNull();
+    expect(cellOf(run, 'tfjs-cpu', 'W4')).toEqual({ error: 'boom' });
+  });
+
+  it('table, markdown and SVG name every implementation, skip and deviation', () => {
+    const run = syntheticRun();
+    const table = terminalTable(run);
+    expect(table).toContain('nabla-webgpu: skipped: not built');
+    expect(table).toContain('error: boom');
+    expect(table).toContain('3.64x');
+    const md = markdownReport(run, 'bench/results/x.json', 'benchmarks.svg');
+    expect(md).toContain('Test CPU, 2 cores');
+    expect(md).toContain('| W1 | 3.64× | 0.45× |');
+    expect(md).toContain('tfjs-cpu W1: one-hot labels');
+    const svg = svgChart(run);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    // W1: three implementations ran; W4: two (tfjs-cpu errored)
+    expect(svg.match(/<rect x=/g)).toHaveLength(5);
+  });
+});
+
+async function runOnce(implId: string, id: CaseId, steps = 1): Promise<number[]> {
+  const impl = await createImpl(implId);
+  const prepared = await impl.prepare(id, TINY_SIZES);
+  const losses: number[] = [];
+  try {
+    for (let i = 0; i < steps; i++) {
+      await prepared.step();
+      if (prepared.lastLoss) losses.push(prepared.lastLoss());
+    }
+  } finally {
+    prepared.dispose?.();
+  }
+  return losses;
+}
+
+describe('workloads at tiny size', () => {
+  const nablaCases = CASE_IDS.filter((c) => c !== 'W2b_3d_channels_last');
+  it.each(nablaCases)('nabla-cpu runs %s', async (id) => {
+    const losses = await runOnce('nabla-cpu', id);
+    if (id === 'W1') expect(Number.isFinite(losses[0])).toBe(true);
+  });
+
+  it('W1: nabla-cpu, tfjs-cpu and jax-wasm agree on the loss at every step (same init, same data)', async () => {
+    const nabla = await runOnce('nabla-cpu', 'W1', 4);
+    const tfjs = await runOnce('tfjs-cpu', 'W1', 4);
+    const jax = await runOnce('jax-wasm', 'W1', 4);
+    for (let i = 0; i < 4; i++) {
+      expect(tfjs[i]).toBeCloseTo(nabla[i], 4);
+      expect(jax[i]).toBeCloseTo(nabla[i], 4);
+    }
+    // the optimizer and running statistics really moved: the loss changes from step to step
+    expect(nabla[3]).not.toBeCloseTo(nabla[0], 6);
+  });
+
+  it('the CLI runs suites in child processes and writes a results file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-'));
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(__dirname, '../src/cli.ts'),
+        'W3_AB',
+        'W1',
+        '--tiny',
+        '--impl',
+        'nabla-cpu,plainjs-ikj',
+        '--iters',
+        '2',
+        '--warmup',
+        '0',
+        '--repeats',
+        '2',
+        '--quiet-wait',
+        '0',
+        '--no-docs',
+        '--results-dir',
+        dir,
+      ],
+      { cwd: join(__dirname, '..'), encoding: 'utf8' },
+    );
+    expect(out).toContain('speed ratio nabla-cpu/peer');
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const run = JSON.parse(readFileSync(join(dir, files[0]), 'utf8')) as RunFile;
+    expect(run.impls['nabla-cpu'].repeats).toHaveLength(2);
+    expect(run.impls['plainjs-ikj'].repeats[0].cases.W3_AB).toHaveProperty('samples_ms');
+    expect(run.impls['plainjs-ikj'].repeats[0].cases.W1).toBeUndefined();
+  });
+});

@@ -47,6 +47,8 @@ export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, name: string): 
 function operands(a: TensorOrScalar, b: TensorOrScalar, name: string): [Tensor, Tensor, () => void] {
   if (typeof a === 'number' && typeof b === 'number')
     throw new Error(`${name}: at least one operand must be a tensor`);
+  // Check liveness first, so a disposed operand is reported under this op's name.
+  for (const t of [a, b]) if (typeof t !== 'number') t.storageFor(name);
   const ta = typeof a === 'number' ? scalarLike(a, b as Tensor) : a;
   const tb = typeof b === 'number' ? scalarLike(b, ta) : b;
   return [

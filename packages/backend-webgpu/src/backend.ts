@@ -19,9 +19,7 @@ import type {
   TypedArray,
   UnaryOp,
 } from '@nabla/core';
-import { type AcquiredDevice, type DeviceOptions, acquireDevice } from './device.js';
-import { BufferPool, sizeClass } from './pool.js';
-import { type Binding, Runtime } from './runtime.js';
+import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
 import { batchNormBackwardSource, batchNormTrainSource } from './kernels/batchnorm.js';
 import {
   binaryExpr,
@@ -33,9 +31,11 @@ import {
 import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
 import { matmulSource, pickTile } from './kernels/matmul.js';
 import { adamSource, sgdSource } from './kernels/optim.js';
-import { SERIAL_REDUCE_MAX, reduceSource } from './kernels/reduce.js';
+import { reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
 import { softmaxCrossEntropyBackwardSource, softmaxCrossEntropySource } from './kernels/softmax-ce.js';
-import { WG, grid } from './kernels/wgsl.js';
+import { grid, WG } from './kernels/wgsl.js';
+import { BufferPool, sizeClass } from './pool.js';
+import { type Binding, Runtime } from './runtime.js';
 
 /** A device buffer: `size` elements of `dtype` in a pooled `GPUBuffer` of `classBytes` bytes. */
 export class WebGpuBuffer implements BackendBuffer {
@@ -100,7 +100,10 @@ export class WebGpuBackend implements Backend {
     this.runtime = new Runtime(this.device, options.onDeviceLost);
     this.pool = new BufferPool(this.device, options.maxPooledBytes ?? 256 * 1024 * 1024);
     const limits = this.device.limits;
-    this.maxPerDim = Math.min(limits.maxComputeWorkgroupsPerDimension, options.maxWorkgroupsPerDimension ?? Infinity);
+    this.maxPerDim = Math.min(
+      limits.maxComputeWorkgroupsPerDimension,
+      options.maxWorkgroupsPerDimension ?? Infinity,
+    );
     this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.capabilities = {
       fused: FUSED,
@@ -128,7 +131,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private buf(b: BackendBuffer, op: string): WebGpuBuffer {
-    if (!(b instanceof WebGpuBuffer)) throw new Error(`WebGPU backend: '${op}' got a buffer from another backend`);
+    if (!(b instanceof WebGpuBuffer))
+      throw new Error(`WebGPU backend: '${op}' got a buffer from another backend`);
     if (b.released) throw new Error(`WebGPU backend: '${op}' got a disposed buffer`);
     return b;
   }
@@ -151,7 +155,8 @@ export class WebGpuBackend implements Backend {
 
   alloc(size: number, dtype: DType): BackendBuffer {
     this.guard('alloc');
-    if (!Number.isInteger(size) || size < 0) throw new Error(`WebGPU backend: cannot allocate ${size} elements`);
+    if (!Number.isInteger(size) || size < 0)
+      throw new Error(`WebGPU backend: cannot allocate ${size} elements`);
     const bytes = size * 4;
     const classBytes = sizeClass(bytes);
     if (classBytes > this.maxBinding) {
@@ -233,7 +238,10 @@ export class WebGpuBackend implements Backend {
     const o = this.buf(out, op);
     const total = elementCount(shape);
     if (total === 0) return;
-    if (o.size < total) throw new Error(`WebGPU backend: '${op}' output holds ${o.size} elements, shape [${shape}] needs ${total}`);
+    if (o.size < total)
+      throw new Error(
+        `WebGPU backend: '${op}' output holds ${o.size} elements, shape [${shape}] needs ${total}`,
+      );
     const prepared = prepareViews(views, shape);
     const source = elementwiseSource(names, prepared.inputs, o.dtype, expr);
     const bindings = views.map((v) => this.bind(v.buffer, op));
@@ -247,16 +255,31 @@ export class WebGpuBackend implements Backend {
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
     if (a.buffer.dtype !== b.buffer.dtype) {
-      throw new Error(`WebGPU backend: binary '${op}' on ${a.buffer.dtype} and ${b.buffer.dtype}; core must cast first`);
+      throw new Error(
+        `WebGPU backend: binary '${op}' on ${a.buffer.dtype} and ${b.buffer.dtype}; core must cast first`,
+      );
     }
     this.elementwise(op, ['a', 'b'], [a, b], out, shape, binaryExpr(op, a.buffer.dtype));
   }
 
-  where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    out: BackendBuffer,
+    shape: readonly number[],
+  ): void {
     this.elementwise('where', ['c', 'a', 'b'], [cond, a, b], out, shape, 'select(b, a, c != 0i)');
   }
 
-  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, size: number, inner: number): void {
+  reduce(
+    op: ReduceOp,
+    x: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void {
     this.guard(`reduce(${op})`);
     const xb = this.buf(x, 'reduce');
     const outputs = outer * inner;
@@ -294,7 +317,9 @@ export class WebGpuBackend implements Backend {
     const gx = Math.ceil(n / tile.tn);
     const gy = Math.ceil(m / tile.tm);
     if (gx > this.maxPerDim || gy > this.maxPerDim) {
-      throw new Error(`WebGPU backend: ${label} output [${m}, ${n}] needs more workgroups than the device allows`);
+      throw new Error(
+        `WebGPU backend: ${label} output [${m}, ${n}] needs more workgroups than the device allows`,
+      );
     }
     const source = matmulSource({
       dtype: ab.dtype,
@@ -324,7 +349,15 @@ export class WebGpuBackend implements Backend {
     this.gemm('matmul', a, b, null, out, args, false);
   }
 
-  gather(x: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+  gather(
+    x: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void {
     this.guard('gather');
     const xb = this.buf(x, 'gather');
     const total = outer * k * inner;
@@ -332,10 +365,22 @@ export class WebGpuBackend implements Backend {
     this.flat('gather', gatherSource(xb.dtype), bindings, total, [outer, size, k, inner]);
   }
 
-  scatterAdd(src: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+  scatterAdd(
+    src: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void {
     this.guard('scatterAdd');
     const sb = this.buf(src, 'scatterAdd');
-    const bindings = [this.bind(src, 'scatterAdd'), this.bind(index, 'scatterAdd'), this.bind(out, 'scatterAdd', true)];
+    const bindings = [
+      this.bind(src, 'scatterAdd'),
+      this.bind(index, 'scatterAdd'),
+      this.bind(out, 'scatterAdd', true),
+    ];
     this.flat('scatterAdd', scatterAddSource(sb.dtype), bindings, outer * inner, [outer, size, k, inner]);
   }
 
@@ -421,7 +466,12 @@ export class WebGpuBackend implements Backend {
     this.runtime.dispatch({
       source: softmaxCrossEntropySource,
       label: op,
-      bindings: [this.bind(logits, op), this.bind(targets, op), this.bind(loss, op, true), this.bind(logSumExp, op, true)],
+      bindings: [
+        this.bind(logits, op),
+        this.bind(targets, op),
+        this.bind(loss, op, true),
+        this.bind(logSumExp, op, true),
+      ],
       params: (w) => w.us([rows, classes]).i(ignoreIndex),
       groups: grid(rows, this.maxPerDim),
     });
@@ -455,7 +505,12 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  sgdStep(param: BackendBuffer, grad: BackendBuffer, momentumBuf: BackendBuffer | null, args: SgdStepArgs): void {
+  sgdStep(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    momentumBuf: BackendBuffer | null,
+    args: SgdStepArgs,
+  ): void {
     const op = 'sgdStep';
     this.guard(op);
     const p = this.buf(param, op);
@@ -490,7 +545,12 @@ export class WebGpuBackend implements Backend {
     this.guard(op);
     const p = this.buf(param, op);
     if (args.amsgrad && !vMax) throw new Error('WebGPU backend: adamStep with amsgrad needs a vMax buffer');
-    const bindings = [this.bind(param, op, true), this.bind(grad, op), this.bind(m, op, true), this.bind(v, op, true)];
+    const bindings = [
+      this.bind(param, op, true),
+      this.bind(grad, op),
+      this.bind(m, op, true),
+      this.bind(v, op, true),
+    ];
     const ams = args.amsgrad && vMax !== null;
     if (ams && vMax) bindings.push(this.bind(vMax, op, true));
     const bc1 = 1 - args.beta1 ** args.step;

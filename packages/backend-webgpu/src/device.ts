@@ -78,7 +78,9 @@ async function findGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
 /** Finds an adapter and opens a device with the adapter's limits (not the defaults). */
 export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
   const { gpu, keepAlive } = await findGpu();
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  const adapter = await gpu.requestAdapter({
+    powerPreference: options.powerPreference ?? 'high-performance',
+  });
   if (!adapter) {
     throw new Error(
       `WebGPU backend: no GPU adapter was found (requestAdapter() returned null). ${
@@ -95,6 +97,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
   const device = await adapter.requestDevice({ requiredLimits });
   const info = adapter.info;
   const adapterName =
-    [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s).join(' ') || 'unknown adapter';
+    [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s).join(' ') ||
+    'unknown adapter';
   return { device, adapterName, keepAlive };
 }

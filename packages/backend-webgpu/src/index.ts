@@ -8,8 +8,8 @@
 import { registerBackend } from '@nabla/core';
 import { createWebGpuBackend } from './backend.js';
 
-export { WebGpuBackend, WebGpuBuffer, createWebGpuBackend } from './backend.js';
 export type { WebGpuBackendOptions, WebGpuMemory } from './backend.js';
+export { createWebGpuBackend, WebGpuBackend, WebGpuBuffer } from './backend.js';
 
 function register(): void {
   registerBackend(

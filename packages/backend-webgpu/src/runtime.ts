@@ -27,7 +27,8 @@ export class ParamWriter {
     private readonly base: number,
   ) {}
   private next(): number {
-    if (this.index >= PARAM_WORDS) throw new Error(`WebGPU backend: more than ${PARAM_WORDS} kernel parameters`);
+    if (this.index >= PARAM_WORDS)
+      throw new Error(`WebGPU backend: more than ${PARAM_WORDS} kernel parameters`);
     return this.base + this.index++;
   }
   /** Appends an unsigned integer. */
@@ -90,7 +91,11 @@ export class Runtime {
     readonly device: GPUDevice,
     onLost?: (message: string) => void,
   ) {
-    this.arena = device.createBuffer({ size: SLOTS * PARAM_SLOT_BYTES, usage: UNIFORM_USAGE, label: 'nabla-params' });
+    this.arena = device.createBuffer({
+      size: SLOTS * PARAM_SLOT_BYTES,
+      usage: UNIFORM_USAGE,
+      label: 'nabla-params',
+    });
     device.lost.then((info) => {
       this.lostMessage = `${info.reason ?? 'unknown'}: ${info.message || 'no message'}`;
       onLost?.(this.lostMessage);
@@ -125,7 +130,11 @@ export class Runtime {
     let p = this.pipelines.get(source);
     if (!p) {
       const module = this.device.createShaderModule({ code: source, label });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      p = this.device.createComputePipeline({
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+        label,
+      });
       this.pipelines.set(source, p);
       this.stats.pipelines++;
     }
@@ -160,7 +169,10 @@ export class Runtime {
     spec.params(new ParamWriter(this.hostU32, this.hostI32, this.hostF32, (slot * PARAM_SLOT_BYTES) / 4));
     const pipeline = this.pipeline(spec.source, spec.label);
     const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.arena, offset: slot * PARAM_SLOT_BYTES, size: PARAM_SLOT_BYTES } },
+      {
+        binding: 0,
+        resource: { buffer: this.arena, offset: slot * PARAM_SLOT_BYTES, size: PARAM_SLOT_BYTES },
+      },
     ];
     bindings.forEach((buffer, i) => {
       entries.push({ binding: i + 1, resource: { buffer } });
@@ -174,7 +186,11 @@ export class Runtime {
   }
 
   private copyOf(src: GPUBuffer): GPUBuffer {
-    const tmp = this.device.createBuffer({ size: src.size, usage: 0x80 | 0x04 | 0x08, label: 'nabla-alias-copy' });
+    const tmp = this.device.createBuffer({
+      size: src.size,
+      usage: 0x80 | 0x04 | 0x08,
+      label: 'nabla-alias-copy',
+    });
     this.endPass();
     this.getEncoder().copyBufferToBuffer(src, 0, tmp, 0, src.size);
     this.destroyAfterSubmit.push(tmp);
@@ -212,7 +228,8 @@ export class Runtime {
   flush(): void {
     if (this.encoder === null) return;
     this.endPass();
-    if (this.slotsUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.host, 0, this.slotsUsed * PARAM_SLOT_BYTES);
+    if (this.slotsUsed > 0)
+      this.device.queue.writeBuffer(this.arena, 0, this.host, 0, this.slotsUsed * PARAM_SLOT_BYTES);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.slotsUsed = 0;

@@ -178,7 +178,12 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
     // Plain SGD, no momentum buffer.
     const p = upload(b, [1, 2]);
     b.sgdStep(p, upload(b, [0.5, -1]), null, {
-      lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true,
+      lr: 0.5,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      firstStep: true,
     });
     expect(await readAll(b, p)).toEqual([0.75, 2.5]);
   });

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { BackendBuffer, DType, StridedView } from '@nabla/core';
 import { expect } from 'vitest';
-import { type WebGpuBackend, type WebGpuBackendOptions, createWebGpuBackend } from '../src/backend.js';
+import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from '../src/backend.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 // Point Vulkan at Debian chromium's SwiftShader when nothing else was chosen (must precede Dawn's start).
@@ -50,7 +50,13 @@ export async function readAll(b: WebGpuBackend, buf: BackendBuffer): Promise<num
 }
 
 /** Elementwise closeness with relative and absolute tolerance; NaN matches NaN, ±Infinity must match exactly. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6, what = ''): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-6,
+  what = '',
+): void {
   expect(actual.length, `${what} length`).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];

@@ -3,7 +3,6 @@
  * 200-step training loop that reads only the loss and keeps memory flat.
  */
 import {
-  Tensor,
   adamStep,
   batchNormTrain,
   getBackend,
@@ -11,15 +10,18 @@ import {
   listBackends,
   manualSeed,
   memory,
-  randn,
   randint,
+  randn,
   setBackend,
   softmaxCrossEntropy,
+  type Tensor,
   tensor,
   tidy,
 } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
-import { type WebGpuBackend } from '../src/index.js';
+// Side-effect import: registers 'webgpu' with core.
+import '../src/index.js';
+import type { WebGpuBackend } from '../src/index.js';
 import { expectClose, openBackend } from './helpers.js';
 
 // Probe once (this also prints the loud skip reason when there is no adapter).
@@ -38,10 +40,25 @@ describe.skipIf(!probe)('webgpu through core', () => {
     expect(getBackend().name).toBe('webgpu');
     // Everything made here is disposed by the scope, so the next test's memory() sees none of it.
     const r = tidy(() => {
-      const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+      const x = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { requiresGrad: true },
+      );
       const y = x.matmul(x.t()).relu().sum();
       y.backward();
-      const bn = batchNormTrain(tensor([[1, 10], [3, 30], [5, 50]]), null, null, 1e-5);
+      const bn = batchNormTrain(
+        tensor([
+          [1, 10],
+          [3, 30],
+          [5, 50],
+        ]),
+        null,
+        null,
+        1e-5,
+      );
       return { y, grad: (x.grad as Tensor).clone(), mean: bn.mean, sm: x.softmax(1) };
     });
     expect(await r.y.item()).toBe(1 * 1 + 2 * 2 + 2 * (1 * 3 + 2 * 4) + 3 * 3 + 4 * 4);
@@ -81,7 +98,14 @@ describe.skipIf(!probe)('webgpu through core', () => {
         l.backward();
         params.forEach((p, i) => {
           adamStep(p, p.grad as Tensor, state[i].m, state[i].v, null, {
-            lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false, step,
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weightDecay: 0,
+            decoupled: false,
+            amsgrad: false,
+            step,
           });
           p.grad?.dispose();
           p.grad = null;

@@ -1,7 +1,16 @@
 /** Primitive kernels against float64 reference loops, at small sizes (software Vulkan is slow). */
 import type { BinaryOp, ReduceOp, UnaryOp } from '@nabla/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { contiguousStrides, expectClose, f32, openBackend, randomArray, readAll, upload, view } from './helpers.js';
+import {
+  contiguousStrides,
+  expectClose,
+  f32,
+  openBackend,
+  randomArray,
+  readAll,
+  upload,
+  view,
+} from './helpers.js';
 
 const backend = await openBackend();
 
@@ -200,7 +209,16 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   function refMatmul(
     as: number[],
     bs: number[],
-    a: { batch: number; m: number; n: number; k: number; transA: boolean; transB: boolean; strideA: number; strideB: number },
+    a: {
+      batch: number;
+      m: number;
+      n: number;
+      k: number;
+      transA: boolean;
+      transB: boolean;
+      strideA: number;
+      strideB: number;
+    },
   ): number[] {
     const out: number[] = [];
     for (let q = 0; q < a.batch; q++)
@@ -232,7 +250,13 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
           const args = { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0 };
           const out = b.alloc(batch * m * n, 'float32');
           b.matmul(A, B, out, args);
-          expectClose(await readAll(b, out), refMatmul(as, bs, args), 1e-5, 1e-5, `tA=${transA} tB=${transB}`);
+          expectClose(
+            await readAll(b, out),
+            refMatmul(as, bs, args),
+            1e-5,
+            1e-5,
+            `tA=${transA} tB=${transB}`,
+          );
           b.disposeBuffer(out);
         }
     });
@@ -246,7 +270,16 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     expect(await readAll(b, out)).toEqual([0, 0, 0, 0, 0, 0]);
     const ia = upload(b, [1, 2, 3, 4], 'int32');
     const io = b.alloc(4, 'int32');
-    b.matmul(ia, ia, io, { batch: 1, m: 2, n: 2, k: 2, transA: false, transB: false, strideA: 0, strideB: 0 });
+    b.matmul(ia, ia, io, {
+      batch: 1,
+      m: 2,
+      n: 2,
+      k: 2,
+      transA: false,
+      transB: false,
+      strideA: 0,
+      strideB: 0,
+    });
     expect(await readAll(b, io)).toEqual([7, 10, 15, 22]);
   });
 
@@ -260,9 +293,13 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     b.gather(x, index, out, 2, 3, 4, 2);
     const expected: number[] = [];
     for (let o = 0; o < 2; o++)
-      for (let j = 0; j < 4; j++) for (let i = 0; i < 2; i++) expected.push(xs[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i]);
+      for (let j = 0; j < 4; j++)
+        for (let i = 0; i < 2; i++) expected.push(xs[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i]);
     expect(await readAll(b, out)).toEqual(expected);
-    const src = upload(b, randomArray(16, 4).map((v) => Math.round(v * 10)));
+    const src = upload(
+      b,
+      randomArray(16, 4).map((v) => Math.round(v * 10)),
+    );
     const srcVals = await readAll(b, src);
     const acc = b.alloc(12, 'float32');
     b.fill(acc, 99); // scatterAdd must zero first
@@ -270,7 +307,8 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const ref = new Array(12).fill(0);
     for (let o = 0; o < 2; o++)
       for (let j = 0; j < 4; j++)
-        for (let i = 0; i < 2; i++) ref[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i] += srcVals[(o * 4 + j) * 2 + i];
+        for (let i = 0; i < 2; i++)
+          ref[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i] += srcVals[(o * 4 + j) * 2 + i];
     expect(await readAll(b, acc)).toEqual(ref);
   });
 

@@ -1,7 +1,8 @@
 /** The command stream, buffer pool, memory accounting and error paths. */
+import type { Backend } from '@nabla/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sizeClass } from '../src/pool.js';
 import { grid } from '../src/kernels/wgsl.js';
+import { sizeClass } from '../src/pool.js';
 import { openBackend, readAll, upload, view } from './helpers.js';
 
 const backend = await openBackend();
@@ -29,7 +30,7 @@ describe.skipIf(!backend)('webgpu runtime', () => {
   afterAll(() => b.destroy());
 
   it('has no readSync and lists every fused kernel, no fallbacks', () => {
-    expect(b.readSync).toBeUndefined();
+    expect((b as Backend).readSync).toBeUndefined();
     expect(b.capabilities.readSync).toBe(false);
     expect(b.capabilities.fallbacks).toEqual([]);
     expect([...b.capabilities.fused].sort()).toEqual(
@@ -131,7 +132,11 @@ describe.skipIf(!backend)('webgpu dispatch limits and device loss', () => {
 
   it('a lost device is reported as a clear error on the next op', async () => {
     let lost = '';
-    const doomed = (await openBackend({ onDeviceLost: (m) => (lost = m) }))!;
+    const doomed = (await openBackend({
+      onDeviceLost: (m) => {
+        lost = m;
+      },
+    }))!;
     const x = doomed.alloc(4, 'float32');
     (doomed as unknown as { device: GPUDevice }).device.destroy();
     await new Promise((r) => setTimeout(r, 50));

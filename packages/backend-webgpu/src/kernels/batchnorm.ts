@@ -4,8 +4,9 @@
  * channel's first element, then the variance as a second pass over `(x - mean)²`, so
  * statistics stay accurate when |mean| >> std. Parameters: n, c, l, eps.
  */
-import { PARAMS_HEADER, flatEntry, storage } from './wgsl.js';
+
 import { workgroupReducers } from './reduce-wg.js';
+import { flatEntry, PARAMS_HEADER, storage } from './wgsl.js';
 
 /** Invocations per channel workgroup. */
 export const BN_WG = 128;

@@ -7,7 +7,7 @@
  * calls hit the linear path and ranks up to {@link MAX_RANK} after collapsing are supported.
  */
 import type { BinaryOp, DType, StridedView, UnaryOp } from '@nabla/core';
-import { PARAMS_HEADER, WG, flatEntry, storage, wgslType } from './wgsl.js';
+import { flatEntry, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
 
 /** Highest rank (after collapsing) a strided elementwise view may have. */
 export const MAX_RANK = 6;
@@ -36,8 +36,7 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
   const outStrides: number[][] = strides.map(() => []);
   for (const d of keep) {
     const last = outShape.length - 1;
-    const mergeable =
-      last >= 0 && strides.every((st, j) => outStrides[j][last] === st[d] * shape[d]);
+    const mergeable = last >= 0 && strides.every((st, j) => outStrides[j][last] === st[d] * shape[d]);
     if (mergeable) {
       outShape[last] *= shape[d];
       strides.forEach((st, j) => {
@@ -45,7 +44,9 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
       });
     } else {
       outShape.push(shape[d]);
-      strides.forEach((st, j) => outStrides[j].push(st[d]));
+      strides.forEach((st, j) => {
+        outStrides[j].push(st[d]);
+      });
     }
   }
   return { shape: outShape, strides: outStrides };
@@ -85,7 +86,14 @@ const UNARY_I32: Partial<Record<UnaryOp, string>> = {
   square: 'x * x',
 };
 
-const COMPARE: Partial<Record<BinaryOp, string>> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
+const COMPARE: Partial<Record<BinaryOp, string>> = {
+  eq: '==',
+  ne: '!=',
+  lt: '<',
+  le: '<=',
+  gt: '>',
+  ge: '>=',
+};
 
 const BINARY_F32: Partial<Record<BinaryOp, string>> = {
   add: 'a + b',
@@ -170,7 +178,8 @@ export function elementwiseSource(
     lines.push('    let c = i32(rem % s);');
     lines.push('    rem = rem / s;');
     inputs.forEach((inp, j) => {
-      if (inp.mode === 'strided') lines.push(`    o${j} += c * pi(${INPUT_BASE + j * INPUT_WORDS + 1}u + u32(d));`);
+      if (inp.mode === 'strided')
+        lines.push(`    o${j} += c * pi(${INPUT_BASE + j * INPUT_WORDS + 1}u + u32(d));`);
     });
     lines.push('  }');
   }

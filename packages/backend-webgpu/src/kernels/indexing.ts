@@ -5,7 +5,7 @@
  * Parameters of both: outer, size, k, inner.
  */
 import type { DType } from '@nabla/core';
-import { PARAMS_HEADER, WG, flatEntry, storage, wgslType } from './wgsl.js';
+import { flatEntry, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
 
 const cache = new Map<string, string>();
 

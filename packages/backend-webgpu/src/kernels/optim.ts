@@ -3,7 +3,7 @@
  * `torch.optim.SGD` and `Adam`/`AdamW` rules. Bias corrections are computed on the host in
  * float64 and passed as scalars.
  */
-import { PARAMS_HEADER, WG, flatEntry, storage } from './wgsl.js';
+import { flatEntry, PARAMS_HEADER, storage, WG } from './wgsl.js';
 
 const cache = new Map<string, string>();
 

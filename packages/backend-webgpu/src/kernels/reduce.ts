@@ -5,7 +5,7 @@
  * (long axes). Max/min propagate NaN; argmax/argmin keep the first index on ties.
  */
 import type { DType, ReduceOp } from '@nabla/core';
-import { PARAMS_HEADER, WG, flatEntry, storage, wgslType } from './wgsl.js';
+import { flatEntry, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
 
 /** Invocations per workgroup of the workgroup schedule. */
 export const REDUCE_WG = 128;

@@ -4,8 +4,9 @@
  * rows, NaN for an out-of-range target). Backward: one invocation per logit.
  * Parameters: rows, classes, ignoreIndex.
  */
-import { PARAMS_HEADER, WG, flatEntry, storage } from './wgsl.js';
+
 import { workgroupReducers } from './reduce-wg.js';
+import { flatEntry, PARAMS_HEADER, storage, WG } from './wgsl.js';
 
 /** Invocations per row workgroup. */
 export const CE_WG = 128;

@@ -50,7 +50,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 export function grid(groups: number, maxPerDim: number): [number, number, number] {
   if (groups <= maxPerDim) return [groups, 1, 1];
   const y = Math.ceil(groups / maxPerDim);
-  if (y > maxPerDim) throw new Error(`WebGPU backend: ${groups} workgroups exceed the device's dispatch limit`);
+  if (y > maxPerDim)
+    throw new Error(`WebGPU backend: ${groups} workgroups exceed the device's dispatch limit`);
   return [maxPerDim, y, 1];
 }
 

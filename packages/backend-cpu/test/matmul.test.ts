@@ -63,7 +63,7 @@ describe('cpu matmul', () => {
     }
   });
 
-  it('is correct past one K block (k > 256) and one row block (m > 64)', () => {
+  it('is correct past one K block (k > 256), row block (m > 64) and column block (n > 1024)', () => {
     const r = rng(22);
     const { be, buf } = fixture();
     for (const [m, n, k, transA, transB] of [
@@ -71,6 +71,8 @@ describe('cpu matmul', () => {
       [67, 13, 513, true, true],
       [5, 66, 257, false, true],
       [130, 3, 260, true, false],
+      [3, 1030, 5, false, true],
+      [6, 1027, 260, true, false],
     ] as const) {
       const args = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0 };
       const a = randomArray(r, m * k, 'float32', 1) as Float32Array;

@@ -21,6 +21,8 @@ const NR = 4;
 const KC = 256;
 /** Rows of A packed at once: MC·KC doubles (128 KiB) stay in L2. */
 const MC = 64;
+/** Columns of B packed at once: bounds the scratch panel at KC·NC doubles (2 MiB). */
+const NC = 1024;
 
 type MicroKernel = (
   ap: Float64Array,
@@ -140,11 +142,12 @@ function packA(
   }
 }
 
-/** Packs depth `[p0, p0+kc)` × all n columns of B into NR-column panels, k-major, zero-padded. */
-function packB(b: Operand, p0: number, kc: number, n: number, bp: Float64Array): void {
+/** Packs depth `[p0, p0+kc)` × columns `[j0, j0+nc)` of B into NR-column panels, k-major, zero-padded. */
+function packB(b: Operand, p0: number, kc: number, j0: number, nc: number, bp: Float64Array): void {
   const { data, offset, rowStride, colStride } = b;
+  const n = j0 + nc;
   let q = 0;
-  for (let jr = 0; jr < n; jr += NR) {
+  for (let jr = j0; jr < n; jr += NR) {
     for (let c = 0; c < NR; c++) {
       const j = jr + c;
       let dst = q + c;
@@ -203,42 +206,44 @@ export function gemm(
   }
   const A: Operand = { data: a, offset: aOffset, rowStride: transA ? 1 : k, colStride: transA ? m : 1 };
   const B: Operand = { data: b, offset: bOffset, rowStride: transB ? 1 : n, colStride: transB ? k : 1 };
-  const nPad = Math.ceil(n / NR) * NR;
   const kcMax = Math.min(k, KC);
-  if (scratchB.length < kcMax * nPad) scratchB = new Float64Array(kcMax * nPad);
+  const ncMax = Math.ceil(Math.min(n, NC) / NR) * NR;
+  if (scratchB.length < kcMax * ncMax) scratchB = new Float64Array(kcMax * ncMax);
   const mcMax = Math.ceil(Math.min(m, MC) / MR) * MR;
   if (scratchA.length < kcMax * mcMax) scratchA = new Float64Array(kcMax * mcMax);
   const ap = scratchA;
   const bp = scratchB;
-  for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = Math.min(KC, k - p0);
-    const first = p0 === 0;
-    const lastBlock = p0 + kc >= k;
-    packB(B, p0, kc, n, bp);
-    for (let i0 = 0; i0 < m; i0 += MC) {
-      const mc = Math.min(MC, m - i0);
-      packA(A, i0, mc, p0, kc, m, ap);
-      for (let jr = 0; jr < n; jr += NR) {
-        const cols = Math.min(NR, n - jr);
-        const pb = (jr / NR) * kc * NR;
-        for (let ir = 0; ir < mc; ir += MR) {
-          const rows = Math.min(MR, mc - ir);
-          micro(
-            ap,
-            (ir / MR) * kc * MR,
-            bp,
-            pb,
-            kc,
-            c,
-            cOffset + (i0 + ir) * n + jr,
-            n,
-            rows,
-            cols,
-            !first,
-            lastBlock ? bias : null,
-            jr,
-            lastBlock && relu,
-          );
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = Math.min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      const first = p0 === 0;
+      const lastBlock = p0 + kc >= k;
+      packB(B, p0, kc, j0, nc, bp);
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mc = Math.min(MC, m - i0);
+        packA(A, i0, mc, p0, kc, m, ap);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = Math.min(NR, nc - jr);
+          const pb = (jr / NR) * kc * NR;
+          for (let ir = 0; ir < mc; ir += MR) {
+            micro(
+              ap,
+              (ir / MR) * kc * MR,
+              bp,
+              pb,
+              kc,
+              c,
+              cOffset + (i0 + ir) * n + j0 + jr,
+              n,
+              Math.min(MR, mc - ir),
+              cols,
+              !first,
+              lastBlock ? bias : null,
+              j0 + jr,
+              lastBlock && relu,
+            );
+          }
         }
       }
     }

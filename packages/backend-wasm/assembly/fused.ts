@@ -136,6 +136,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
  * Training batch norm forward over contiguous (N, C, L): writes mean[c], invStd[c] and
  * out = (x - mean) * invStd * gamma + beta (gamma/beta = 0: not affine).
  * Sums are shifted by the channel's first element (exact when values cluster far from 0).
+ * The backward kernel takes the float32 mean it is given as the definition of xhat.
  */
 export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, invStd: usize,
     n: i32, c: i32, l: i32, eps: f64, scratch: usize): void {
@@ -152,9 +153,11 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
     const is = 1 / Math.sqrt(v + eps);
     store<f32>(f32p(mean, ch), <f32>mu);
     store<f32>(f32p(invStd, ch), <f32>is);
-    store<f32>(f32p(ctr, ch), <f32>mu);
-    store<f32>(f32p(A, ch), <f32>(is * (gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1)));
-    store<f32>(f32p(C, ch), beta != 0 ? load<f32>(f32p(beta, ch)) : 0);
+    // out = (x - shift) * A + C with C = beta - (mean - shift) * A in float64: x - shift is
+    // exact for clustered data, so the float32 rounding of a large mean never reaches `out`
+    const a = is * (gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1);
+    store<f32>(f32p(A, ch), <f32>a);
+    store<f32>(f32p(C, ch), <f32>((beta != 0 ? <f64>load<f32>(f32p(beta, ch)) : 0) - ds * a));
   }
   bnApply(x, 0, out, n, c, l, ctr, A, B, C, false);
 }

@@ -55,7 +55,8 @@ function view(v: StridedView, what: string): ArrayView {
 }
 
 function checkCounts(kernel: string, counts: Record<string, number>): void {
-  for (const [name, v] of Object.entries(counts)) {
+  for (const name in counts) {
+    const v = counts[name];
     if (!Number.isInteger(v) || v < 0)
       throw new RangeError(`cpu ${kernel}: ${name} must be a count, got ${v}`);
   }

@@ -67,11 +67,15 @@ const BINARY: Record<BinaryOp, OpExpr> = {
 /** `cond` is int32; any non-zero picks `a`. */
 const WHERE: OpExpr = e('(c !== 0 ? a : b)');
 
-type ContigFn = (out: TypedArray, n: number, ...inputs: (TypedArray | number)[]) => void;
+/** `out[i] = expr(xs[k][ps[k] + i])` for `i < n`. */
+type ContigFn = (out: TypedArray, n: number, xs: readonly TypedArray[], ps: readonly number[]) => void;
+/** The same over a collapsed `shape`, input k read at `ps[k] + Σ idx[d]·ss[k][d]`. */
 type StridedFn = (
   out: TypedArray,
   shape: readonly number[],
-  ...inputs: (TypedArray | number | readonly number[])[]
+  xs: readonly TypedArray[],
+  ps: readonly number[],
+  ss: readonly (readonly number[])[],
 ) => void;
 
 interface Generated {
@@ -79,54 +83,49 @@ interface Generated {
   readonly strided: StridedFn;
 }
 
-/** Emits the two loops for one expression over the named inputs. */
+/**
+ * Emits the two loops for one expression over the named inputs. The expressions come only
+ * from the tables above (an unknown op name throws before reaching here), never from callers.
+ */
 function generate(expr: string, names: readonly string[]): Generated {
-  const idx = names.map((_, k) => k);
-  const contigParams = idx.map((k) => `x${k}, p${k}`).join(', ');
-  const contigBody = `
+  const each = (f: (k: number) => string) => names.map((_, k) => f(k)).join(' ');
+  const unpack = `${each((k) => `const x${k} = xs[${k}];`)} ${each((k) => `let p${k} = ps[${k}];`)}`;
+  const contigBody = `'use strict';
+    ${unpack}
     for (let i = 0; i < n; i++) {
-      ${idx.map((k) => `const ${names[k]} = x${k}[p${k} + i];`).join(' ')}
+      ${each((k) => `const ${names[k]} = x${k}[p${k} + i];`)}
       out[i] = ${expr};
     }`;
-  const stridedParams = idx.map((k) => `x${k}, p${k}, s${k}`).join(', ');
-  const stridedBody = `
+  const stridedBody = `'use strict';
+    ${unpack}
+    ${each((k) => `const s${k} = ss[${k}];`)}
     const rank = shape.length;
     const last = rank - 1;
     const n = shape[last];
-    ${idx.map((k) => `const t${k} = s${k}[last];`).join(' ')}
+    ${each((k) => `const t${k} = s${k}[last];`)}
     let rows = 1;
     for (let d = 0; d < last; d++) rows *= shape[d];
     const counter = new Int32Array(rank);
     let q = 0;
     for (let r = 0; r < rows; r++) {
-      ${idx.map((k) => `let i${k} = p${k};`).join(' ')}
+      ${each((k) => `let i${k} = p${k};`)}
       for (let j = 0; j < n; j++) {
-        ${idx.map((k) => `const ${names[k]} = x${k}[i${k}];`).join(' ')}
+        ${each((k) => `const ${names[k]} = x${k}[i${k}];`)}
         out[q++] = ${expr};
-        ${idx.map((k) => `i${k} += t${k};`).join(' ')}
+        ${each((k) => `i${k} += t${k};`)}
       }
       for (let d = last - 1; d >= 0; d--) {
         if (++counter[d] < shape[d]) {
-          ${idx.map((k) => `p${k} += s${k}[d];`).join(' ')}
+          ${each((k) => `p${k} += s${k}[d];`)}
           break;
         }
         counter[d] = 0;
-        ${idx.map((k) => `p${k} -= s${k}[d] * (shape[d] - 1);`).join(' ')}
+        ${each((k) => `p${k} -= s${k}[d] * (shape[d] - 1);`)}
       }
     }`;
   return {
-    contiguous: new Function(
-      'out',
-      'n',
-      ...contigParams.split(', '),
-      `'use strict';${contigBody}`,
-    ) as ContigFn,
-    strided: new Function(
-      'out',
-      'shape',
-      ...stridedParams.split(', '),
-      `'use strict';${stridedBody}`,
-    ) as StridedFn,
+    contiguous: new Function('out', 'n', 'xs', 'ps', contigBody) as ContigFn,
+    strided: new Function('out', 'shape', 'xs', 'ps', 'ss', stridedBody) as StridedFn,
   };
 }
 
@@ -151,27 +150,27 @@ export function collapse(
   shape: readonly number[],
   strides: readonly (readonly number[])[],
 ): { shape: number[]; strides: number[][] } {
+  const inputs = strides.length;
   const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
+  const outStrides: number[][] = [];
+  for (let k = 0; k < inputs; k++) outStrides.push([]);
   for (let d = 0; d < shape.length; d++) {
     const size = shape[d];
     if (size === 1) continue;
     const top = outShape.length - 1;
-    if (top >= 0 && strides.every((s, k) => outStrides[k][top] === s[d] * size)) {
+    let merge = top >= 0;
+    for (let k = 0; k < inputs && merge; k++) merge = outStrides[k][top] === strides[k][d] * size;
+    if (merge) {
       outShape[top] *= size;
-      strides.forEach((s, k) => {
-        outStrides[k][top] = s[d];
-      });
+      for (let k = 0; k < inputs; k++) outStrides[k][top] = strides[k][d];
     } else {
       outShape.push(size);
-      strides.forEach((s, k) => {
-        outStrides[k].push(s[d]);
-      });
+      for (let k = 0; k < inputs; k++) outStrides[k].push(strides[k][d]);
     }
   }
   if (outShape.length === 0) {
     outShape.push(1);
-    for (const s of outStrides) s.push(0);
+    for (let k = 0; k < inputs; k++) outStrides[k].push(0);
   }
   return { shape: outShape, strides: outStrides };
 }
@@ -206,23 +205,26 @@ function run(
   shape: readonly number[],
 ) {
   let total = 1;
-  for (const s of shape) total *= s;
+  for (let d = 0; d < shape.length; d++) total *= shape[d];
   if (out.length < total) {
     throw new RangeError(`cpu ${what}: output holds ${out.length} elements, shape [${shape}] needs ${total}`);
   }
   if (total === 0) return;
-  for (const v of inputs) checkBounds(v, shape, what);
-  const c = collapse(
-    shape,
-    inputs.map((v) => v.strides),
-  );
-  if (c.shape.length === 1 && c.strides.every((s) => s[0] === 1)) {
-    const args = inputs.flatMap((v) => [v.data, v.offset]);
-    kernel.contiguous(out, total, ...args);
-    return;
+  const xs: TypedArray[] = [];
+  const ps: number[] = [];
+  const strides: (readonly number[])[] = [];
+  for (let k = 0; k < inputs.length; k++) {
+    const v = inputs[k];
+    checkBounds(v, shape, what);
+    xs.push(v.data);
+    ps.push(v.offset);
+    strides.push(v.strides);
   }
-  const args = inputs.flatMap((v, k) => [v.data, v.offset, c.strides[k]]);
-  kernel.strided(out, c.shape, ...args);
+  const c = collapse(shape, strides);
+  let contiguous = c.shape.length === 1;
+  for (let k = 0; k < inputs.length && contiguous; k++) contiguous = c.strides[k][0] === 1;
+  if (contiguous) kernel.contiguous(out, total, xs, ps);
+  else kernel.strided(out, c.shape, xs, ps, c.strides);
 }
 
 /** `out[i] = op(x[i])` over `shape`. The output array's type picks float or int32 semantics. */

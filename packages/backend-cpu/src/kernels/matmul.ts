@@ -265,7 +265,9 @@ export interface BatchedMatmul {
 /** `out[b] = op(A[b]) · op(B[b])` for each batch entry; stride 0 broadcasts an operand. */
 export function matmul(a: Float32Array, b: Float32Array, out: Float32Array, args: BatchedMatmul): void {
   const { batch, m, n, k, transA, transB, strideA, strideB } = args;
-  for (const [name, v] of Object.entries({ batch, m, n, k, strideA, strideB })) {
+  const counts = { batch, m, n, k, strideA, strideB };
+  for (const name in counts) {
+    const v = counts[name as keyof typeof counts];
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`cpu matmul: ${name} must be a count, got ${v}`);
   }
   const needA = batch === 0 ? 0 : (batch - 1) * strideA + m * k;

@@ -3,7 +3,7 @@
  * is under test; `NABLA_TEST_BACKENDS=cpu,wasm` narrows the list. A backend that cannot
  * start is reported (with its reason) rather than silently dropped.
  */
-import { initBackend } from '@nabla/core';
+import { type Backend, initBackend, listBackends, registerBackend } from '@nabla/core';
 
 /** Backend names and the packages that register them. */
 export const KNOWN_BACKENDS: Record<string, string> = {
@@ -31,7 +31,10 @@ async function discover(): Promise<string[]> {
   const ready: string[] = [];
   for (const name of wanted) {
     const pkg = KNOWN_BACKENDS[name];
-    if (!pkg) throw new Error(`NABLA_TEST_BACKENDS names unknown backend '${name}' (known: ${Object.keys(KNOWN_BACKENDS).join(', ')})`);
+    if (!pkg)
+      throw new Error(
+        `NABLA_TEST_BACKENDS names unknown backend '${name}' (known: ${Object.keys(KNOWN_BACKENDS).join(', ')})`,
+      );
     try {
       await import(/* @vite-ignore */ pkg);
       await initBackend(name);
@@ -39,9 +42,24 @@ async function discover(): Promise<string[]> {
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0];
       skippedBackends[name] = reason;
-      if (name === 'cpu' || process.env.NABLA_TEST_BACKENDS) throw new Error(`backend '${name}' is required but cannot start: ${reason}`);
+      if (name === 'cpu' || process.env.NABLA_TEST_BACKENDS)
+        throw new Error(`backend '${name}' is required but cannot start: ${reason}`);
       console.warn(`[nabla tests] backend '${name}' is NOT under test: ${reason}`);
     }
   }
   return ready;
+}
+
+/**
+ * Registers a second, independent cpu backend under `name` (for tests that need two
+ * backends: moves with `to()`, and errors from mixing backends). The instance reports
+ * `name`, so messages that name backends can be checked.
+ */
+export async function registerCpuAlias(name: string): Promise<void> {
+  if (listBackends().includes(name)) return;
+  const { createCpuBackend } = await import('@nabla/backend-cpu');
+  registerBackend(name, () => Object.create(createCpuBackend(), { name: { value: name } }) as Backend, {
+    priority: -10,
+  });
+  await initBackend(name);
 }

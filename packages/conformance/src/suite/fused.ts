@@ -1,0 +1,277 @@
+/**
+ * Fused ops against their composition (`composedOnly`) and against float64 references:
+ * forward values and gradients, plus the |mean| >> std batch-norm accuracy case and the
+ * in-place optimizer steps.
+ */
+
+import type { AdamStepArgs, SgdStepArgs, Tensor } from '@nabla/core';
+import * as nb from '@nabla/core';
+import { describe, expect, it } from 'vitest';
+import * as R from '../ref.js';
+import { assertClose, type Tol, toRef, toTensor } from './util.js';
+
+const TOL: Tol = { rtol: 1e-4, atol: 1e-5 };
+
+interface Run {
+  outputs: R.Ref[];
+  grads: (R.Ref | null)[];
+}
+
+/**
+ * Evaluates `fn` on leaves made from `inputs` (null stays null), back-propagates
+ * `Σ out[0] * gradOut`, and returns every output and each input's gradient.
+ */
+async function evaluate(
+  fn: (xs: (Tensor | null)[]) => Tensor[],
+  inputs: (R.Ref | null)[],
+  gradOut: R.Ref,
+  composed: boolean,
+): Promise<Run> {
+  const leaves = inputs.map((r) =>
+    r ? nb.tensor(Float32Array.from(r.data), { shape: r.shape, requiresGrad: true }) : null,
+  );
+  const outs = nb.tidy(() => {
+    const run = () => fn(leaves);
+    const o = composed ? nb.composedOnly(run) : run();
+    const seed = toTensor(gradOut);
+    if (composed) nb.composedOnly(() => o[0].backward(seed));
+    else o[0].backward(seed);
+    return o;
+  });
+  const outputs = await Promise.all(outs.map(toRef));
+  const grads = await Promise.all(leaves.map((l) => (l?.grad ? toRef(l.grad) : null)));
+  for (const t of [...outs, ...leaves]) t?.dispose();
+  return { outputs, grads };
+}
+
+/** Checks fused (default path) against composed and both against the reference outputs. */
+async function fusedVsComposed(
+  label: string,
+  fn: (xs: (Tensor | null)[]) => Tensor[],
+  inputs: (R.Ref | null)[],
+  gradOut: R.Ref,
+  expected: R.Ref[],
+  tol: Tol = TOL,
+): Promise<void> {
+  const fused = await evaluate(fn, inputs, gradOut, false);
+  const composed = await evaluate(fn, inputs, gradOut, true);
+  expected.forEach((e, i) => {
+    expect(fused.outputs[i].shape, `${label} output ${i} shape`).toEqual(e.shape);
+    assertClose(fused.outputs[i].data, e.data, tol, `${label}: fused output ${i} vs float64`);
+    assertClose(composed.outputs[i].data, e.data, tol, `${label}: composed output ${i} vs float64`);
+  });
+  inputs.forEach((r, i) => {
+    if (!r) return;
+    const f = fused.grads[i];
+    const c = composed.grads[i];
+    if (!f || !c) throw new Error(`${label}: input ${i} got no gradient (fused ${!!f}, composed ${!!c})`);
+    assertClose(f.data, c.data, tol, `${label}: gradient of input ${i}, fused vs composed`);
+  });
+}
+
+function sgdRef(p: Float64Array, g: Float64Array, buf: Float64Array, a: SgdStepArgs): void {
+  for (let i = 0; i < p.length; i++) {
+    let d = g[i] + a.weightDecay * p[i];
+    if (a.momentum !== 0) {
+      buf[i] = a.firstStep ? d : a.momentum * buf[i] + (1 - a.dampening) * d;
+      d = a.nesterov ? d + a.momentum * buf[i] : buf[i];
+    }
+    p[i] -= a.lr * d;
+  }
+}
+
+function adamRef(
+  p: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  vMax: Float64Array,
+  a: AdamStepArgs,
+): void {
+  const bc1 = 1 - a.beta1 ** a.step;
+  const bc2 = 1 - a.beta2 ** a.step;
+  for (let i = 0; i < p.length; i++) {
+    let d = g[i];
+    if (a.decoupled) p[i] *= 1 - a.lr * a.weightDecay;
+    else d += a.weightDecay * p[i];
+    m[i] = a.beta1 * m[i] + (1 - a.beta1) * d;
+    v[i] = a.beta2 * v[i] + (1 - a.beta2) * d * d;
+    vMax[i] = Math.max(vMax[i], v[i]);
+    const second = a.amsgrad ? vMax[i] : v[i];
+    p[i] -= (a.lr / bc1) * (m[i] / (Math.sqrt(second) / Math.sqrt(bc2) + a.eps));
+  }
+}
+
+/** Registers the fused-op cases for the active backend. */
+export function fusedSuite(): void {
+  describe('fused ops: fused vs composed vs float64', () => {
+    it('batchNormTrain (N,C) and (N,C,L), with and without affine: outputs, statistics, gradients', async () => {
+      const r = R.rng(81);
+      for (const shape of [
+        [8, 3],
+        [4, 3, 5],
+        [1, 2, 3],
+      ]) {
+        for (const affine of [true, false]) {
+          const x = R.randomRef(r, shape, -3, 3);
+          const w = affine ? R.randomRef(r, [shape[1]], 0.5, 2) : null;
+          const b = affine ? R.randomRef(r, [shape[1]]) : null;
+          const ref = R.batchNorm(x, w, b, 1e-5);
+          await fusedVsComposed(
+            `batchNormTrain [${shape}] affine=${affine}`,
+            ([tx, tw, tb]) => {
+              const o = nb.batchNormTrain(tx!, tw, tb, 1e-5);
+              return [o.output, o.mean, o.invStd];
+            },
+            [x, w, b],
+            R.randomRef(r, shape),
+            [ref.output, ref.mean, ref.invStd],
+            { rtol: 1e-3, atol: 1e-4 },
+          );
+        }
+      }
+    });
+
+    it('batchNormTrain stays accurate when |mean| >> std (offset 1e4)', async () => {
+      const r = R.rng(82);
+      const x = R.map(R.randomRef(r, [64, 3, 2], -1, 1), (v) => Math.fround(1e4 + v));
+      const ref = R.batchNorm(x, null, null, 1e-5);
+      for (const composed of [false, true]) {
+        const run = () => nb.batchNormTrain(toTensor(x), null, null, 1e-5);
+        const out = composed ? nb.composedOnly(run) : run();
+        const label = composed ? 'composed' : 'fused';
+        assertClose(await out.mean.data(), ref.mean.data, { rtol: 1e-6, atol: 0 }, `offset mean (${label})`);
+        assertClose(
+          await out.invStd.data(),
+          ref.invStd.data,
+          { rtol: 1e-3, atol: 0 },
+          `offset invStd (${label})`,
+        );
+        assertClose(
+          await out.output.data(),
+          ref.output.data,
+          { rtol: 0, atol: 5e-3 },
+          `offset output (${label})`,
+        );
+        for (const t of [out.output, out.mean, out.invStd]) t.dispose();
+      }
+    });
+
+    it('linear with and without bias and ReLU, 2D and 3D input', async () => {
+      const r = R.rng(83);
+      for (const xs of [
+        [6, 4],
+        [2, 3, 4],
+        [0, 4],
+      ]) {
+        for (const bias of [true, false]) {
+          for (const relu of [false, true]) {
+            const x = R.randomRef(r, xs);
+            const w = R.randomRef(r, [5, 4]);
+            const b = bias ? R.randomRef(r, [5]) : null;
+            const expected = R.linear(x, w, b, relu);
+            await fusedVsComposed(
+              `linear [${xs}] bias=${bias} relu=${relu}`,
+              ([tx, tw, tb]) => [nb.linear(tx!, tw!, tb, { relu })],
+              [x, w, b],
+              R.randomRef(r, expected.shape),
+              [expected],
+            );
+          }
+        }
+      }
+    });
+
+    it('softmaxCrossEntropy with the default and a custom ignoreIndex, large logits', async () => {
+      const r = R.rng(84);
+      const targets = [0, 4, -100, 2, 2, 1];
+      for (const [ignoreIndex, offset] of [
+        [-100, 0],
+        [2, 0],
+        [-100, 500],
+      ]) {
+        const logits = R.map(R.randomRef(r, [6, 5], -3, 3), (v) => Math.fround(v + offset));
+        const t = targets.map((v) => (v === -100 ? ignoreIndex : v));
+        const expected = R.softmaxCrossEntropy(logits, t, ignoreIndex);
+        await fusedVsComposed(
+          `softmaxCrossEntropy ignore=${ignoreIndex} offset=${offset}`,
+          ([tl]) => [nb.softmaxCrossEntropy(tl!, nb.tensor(Int32Array.from(t)), { ignoreIndex })],
+          [logits],
+          R.randomRef(r, [6]),
+          [expected],
+          { rtol: 1e-4, atol: 1e-4 },
+        );
+      }
+    });
+
+    it('sgdStep: plain, momentum with dampening and weight decay, Nesterov; fused vs composed vs float64', async () => {
+      const configs = [
+        { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
+        { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01, nesterov: false },
+        { lr: 0.05, momentum: 0.8, dampening: 0, weightDecay: 0, nesterov: true },
+      ];
+      for (const cfg of configs) {
+        const r = R.rng(85);
+        const p0 = R.randomRef(r, [3, 4]);
+        const grads = [0, 1, 2].map(() => R.randomRef(r, [3, 4]));
+        const ref = Float64Array.from(p0.data);
+        const buf = new Float64Array(12);
+        for (const [s, g] of grads.entries()) sgdRef(ref, g.data, buf, { ...cfg, firstStep: s === 0 });
+        for (const composed of [false, true]) {
+          const p = toTensor(p0);
+          const mom = nb.zeros([3, 4]);
+          for (const [s, g] of grads.entries()) {
+            const gt = toTensor(g, { layout: 'transposed' });
+            const step = () => nb.sgdStep(p, gt, mom, { ...cfg, firstStep: s === 0 });
+            if (composed) nb.composedOnly(step);
+            else step();
+            gt.dispose();
+          }
+          assertClose(
+            await p.data(),
+            ref,
+            TOL,
+            `sgd ${JSON.stringify(cfg)} ${composed ? 'composed' : 'fused'}`,
+          );
+          if (cfg.momentum)
+            assertClose(await mom.data(), buf, TOL, `sgd momentum buffer ${composed ? 'composed' : 'fused'}`);
+          p.dispose();
+          mom.dispose();
+        }
+      }
+    });
+
+    it('adamStep: Adam, Adam with L2 and amsgrad, AdamW; fused vs composed vs float64', async () => {
+      const configs = [
+        { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false },
+        { lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.05, decoupled: false, amsgrad: true },
+        { lr: 0.02, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled: true, amsgrad: false },
+      ];
+      for (const cfg of configs) {
+        const r = R.rng(86);
+        const p0 = R.randomRef(r, [7]);
+        const grads = [0, 1, 2, 3].map((s) => R.map(R.randomRef(r, [7]), (v) => Math.fround(v / (s + 1))));
+        const ref = Float64Array.from(p0.data);
+        const [m, v, vMax] = [new Float64Array(7), new Float64Array(7), new Float64Array(7)];
+        for (const [s, g] of grads.entries()) adamRef(ref, g.data, m, v, vMax, { ...cfg, step: s + 1 });
+        for (const composed of [false, true]) {
+          const p = toTensor(p0);
+          const state = [nb.zeros([7]), nb.zeros([7]), nb.zeros([7])];
+          for (const [s, g] of grads.entries()) {
+            const gt = toTensor(g);
+            const step = () =>
+              nb.adamStep(p, gt, state[0], state[1], cfg.amsgrad ? state[2] : null, { ...cfg, step: s + 1 });
+            if (composed) nb.composedOnly(step);
+            else step();
+            gt.dispose();
+          }
+          const label = `adam ${JSON.stringify(cfg)} ${composed ? 'composed' : 'fused'}`;
+          assertClose(await p.data(), ref, TOL, label);
+          assertClose(await state[0].data(), m, TOL, `${label} m`);
+          assertClose(await state[1].data(), v, TOL, `${label} v`);
+          for (const t of [p, ...state]) t.dispose();
+        }
+      }
+    });
+  });
+}

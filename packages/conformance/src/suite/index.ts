@@ -1,0 +1,33 @@
+/** The whole conformance suite for one backend: `runConformance(name)` inside a vitest file. */
+import { setBackend } from '@nabla/core';
+import { beforeAll, describe } from 'vitest';
+import { elementwiseSuite } from './elementwise.js';
+import { fusedSuite } from './fused.js';
+import { gradcheckSuite } from './gradcheck.js';
+import { indexingSuite } from './indexing.js';
+import { matmulSuite } from './matmul.js';
+import { memorySuite } from './memory.js';
+import { readbackSuite } from './readback.js';
+import { reduceSuite } from './reduce.js';
+import { viewsSuite } from './views.js';
+
+/**
+ * Registers every conformance case for the backend registered as `name` (its package must
+ * be imported). Cases run with that backend active.
+ */
+export function runConformance(name: string): void {
+  describe(`conformance: ${name}`, () => {
+    beforeAll(async () => {
+      await setBackend(name);
+    });
+    readbackSuite(name);
+    elementwiseSuite();
+    reduceSuite();
+    matmulSuite();
+    viewsSuite();
+    indexingSuite();
+    fusedSuite();
+    gradcheckSuite();
+    memorySuite(name);
+  });
+}

@@ -1,0 +1,27 @@
+/** `Dropout`: random zeroing in training, identity in eval. */
+import type { Tensor } from '@nabla/core';
+import { checkDropoutProbability, dropout } from './functional.js';
+import { Module } from './module.js';
+
+/**
+ * In training, zeroes each element with probability `p` and scales the rest by
+ * `1 / (1 - p)`; in eval, passes the input through. Draws from the generator seeded by
+ * `manualSeed` (its stream is Nabla's, not PyTorch's).
+ */
+export class Dropout extends Module {
+  readonly p: number;
+
+  constructor(p = 0.5) {
+    super();
+    checkDropoutProbability(p);
+    this.p = p;
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training);
+  }
+
+  protected override extraRepr(): string {
+    return `p=${this.p}, inplace=False`;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Stateless functions behind the modules (`import { functional as F } from '@nabla/nn'`).
+ * Each checks its inputs with PyTorch's error words and composes core ops, so autograd and
+ * every backend come for free; the fused core entry points are used where they exist.
+ */
+import * as core from '@nabla/core';
+import { rand, type Tensor, tidy } from '@nabla/core';
+
+/** How a loss combines its per-element values. */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** `max(x, 0)`; the gradient at exactly 0 is 0, as in PyTorch. */
+export function relu(x: Tensor): Tensor {
+  return x.relu();
+}
+
+/**
+ * `x · weightᵀ + bias` for `x: [..., in]`, `weight: [out, in]`, `bias: [out] | null`.
+ * `relu: true` fuses a ReLU (the backend's `linear` kernel epilogue when it has one).
+ */
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  options: { relu?: boolean } = {},
+): Tensor {
+  const inFeatures = weight.shape[1];
+  if (x.rank === 0 || x.shape[x.rank - 1] !== inFeatures) {
+    const rows = x.rank === 0 ? 1 : x.size / Math.max(1, x.shape[x.rank - 1]);
+    const cols = x.rank === 0 ? 1 : x.shape[x.rank - 1];
+    throw new Error(
+      `mat1 and mat2 shapes cannot be multiplied (${rows}x${cols} and ${inFeatures}x${weight.shape[0]})`,
+    );
+  }
+  return core.linear(x, weight, bias, { relu: options.relu ?? false });
+}
+
+/** Checks a dropout probability with PyTorch's words. */
+export function checkDropoutProbability(p: number): void {
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
+}
+
+/**
+ * Inverted dropout: in training, zeroes each element with probability `p` and scales the
+ * others by `1 / (1 - p)` (so eval needs no rescaling); identity when `training` is false.
+ */
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  checkDropoutProbability(p);
+  if (!training || p === 0) return x.clone();
+  if (p === 1) return x.mul(0);
+  return tidy(() => {
+    const scaledMask = rand(x.shape, { backend: x.backend })
+      .ge(p)
+      .float()
+      .mul(1 / (1 - p));
+    return x.mul(scaledMask);
+  });
+}
+
+/** Flattens dims `startDim..endDim` into one (defaults keep the batch dim, like `nn.Flatten`). */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+  return x.flatten(startDim, endDim);
+}
+
+/** Softmax along `dim`. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  return x.softmax(dim);
+}
+
+/** Numerically stable `log(softmax(x))` along `dim`. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return x.logSoftmax(dim);
+}
+
+function reduce(perElement: Tensor, reduction: Reduction, op: string): Tensor {
+  switch (reduction) {
+    case 'none':
+      return perElement;
+    case 'sum':
+      return perElement.sum();
+    case 'mean':
+      return perElement.mean();
+    default:
+      throw new Error(
+        `${op}: ${String(reduction)} is not a valid value for reduction (use 'mean', 'sum' or 'none')`,
+      );
+  }
+}
+
+/** Options of {@link crossEntropy}. */
+export interface CrossEntropyOptions {
+  reduction?: Reduction;
+  /** Mixes the one-hot target with the uniform distribution: `(1-ε)·onehot + ε/C`. */
+  labelSmoothing?: number;
+  /** Rows whose target is this value contribute nothing (and are not counted by 'mean'). */
+  ignoreIndex?: number;
+}
+
+/**
+ * Cross-entropy of `logits: [N, C]` against int32 class indices `targets: [N]`, PyTorch's
+ * definition: per row `(1-ε)·(lse - x[t]) + (ε/C)·Σ_c (lse - x[c])`; ignored rows give 0;
+ * 'mean' divides by the number of rows not ignored (NaN when all are, as in PyTorch).
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const reduction = options.reduction ?? 'mean';
+  const smoothing = options.labelSmoothing ?? 0;
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  if (logits.rank !== 2) {
+    throw new Error(`cross_entropy: expected logits of shape [N, C], got ${fmt(logits.shape)}`);
+  }
+  if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
+    throw new Error(
+      `Expected input batch_size (${logits.shape[0]}) to match target batch_size (${targets.rank === 0 ? 1 : targets.shape[0]}).`,
+    );
+  }
+  if (targets.dtype !== 'int32') {
+    throw new Error(`cross_entropy: expected int32 class-index targets, got ${targets.dtype}`);
+  }
+  if (!(smoothing >= 0 && smoothing <= 1)) {
+    throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${smoothing}`);
+  }
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
+    reduce(logits, reduction, 'cross_entropy');
+  const classes = logits.shape[1];
+  return tidy(() => {
+    let perRow = core.softmaxCrossEntropy(logits, targets, { ignoreIndex });
+    const valid = targets.ne(ignoreIndex).float();
+    if (smoothing > 0) {
+      // Σ_c -log p_c per row, zeroed for ignored rows.
+      const uniformTerm = logits.logSoftmax(1).sum(1).neg().mul(valid);
+      perRow = perRow.mul(1 - smoothing).add(uniformTerm.mul(smoothing / classes));
+    }
+    if (reduction === 'none') return perRow;
+    if (reduction === 'sum') return perRow.sum();
+    return perRow.sum().div(valid.sum());
+  });
+}
+
+/** Mean squared error `(input - target)²`, reduced. Shapes must match. */
+export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  if (input.rank !== target.rank || input.shape.some((d, i) => d !== target.shape[i])) {
+    throw new Error(
+      `mse_loss: input shape ${fmt(input.shape)} and target shape ${fmt(target.shape)} differ; ` +
+        'broadcasting them is almost always a bug (reshape the target to the input shape)',
+    );
+  }
+  return tidy(() => reduce(input.sub(target).square(), reduction, 'mse_loss'));
+}
+
+/** Options of {@link batchNorm}. */
+export interface BatchNormOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Use batch statistics (and update running ones when given). */
+  training?: boolean;
+  /** Weight of the batch in the running-average update: `running = (1-m)·running + m·batch`. */
+  momentum?: number | Tensor;
+  eps?: number;
+}
+
+/**
+ * Functional batch norm over channel dim 1 of `(N, C)` or `(N, C, L)`, PyTorch's
+ * `F.batch_norm`: with `training`, normalizes with the batch mean and biased variance and
+ * updates `runningMean`/`runningVar` in place with the unbiased variance `n/(n-1)`;
+ * otherwise normalizes with the running statistics.
+ */
+export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  const { runningMean = null, runningVar = null, weight = null, bias = null } = options;
+  const training = options.training ?? false;
+  const eps = options.eps ?? 1e-5;
+  const momentum = options.momentum ?? 0.1;
+  checkBatchNormInput(x, runningMean, weight, training);
+  if (!training && (!runningMean || !runningVar)) {
+    throw new Error('batch_norm: running_mean and running_var are required when training is false');
+  }
+  return tidy(() => {
+    if (!training) return normalizeWithRunning(x, runningMean!, runningVar!, weight, bias, eps);
+    const { output, mean, invStd } = core.batchNormTrain(x, weight, bias, eps);
+    if (runningMean && runningVar)
+      updateRunningStats(x, mean, invStd, runningMean, runningVar, momentum, eps);
+    return output;
+  });
+}
+
+/**
+ * The checks PyTorch makes, in its order: at least two values per channel when batch
+ * statistics are taken, then the channel count against running stats (or weight).
+ */
+export function checkBatchNormInput(
+  x: Tensor,
+  runningMean: Tensor | null,
+  weight: Tensor | null,
+  batchStats: boolean,
+): void {
+  if (x.rank < 2)
+    throw new Error(`batch_norm: expected an input with a channel dim 1, got shape ${fmt(x.shape)}`);
+  if (batchStats) {
+    const perChannel = x.size / x.shape[1];
+    if (perChannel === 1 || x.shape[1] === 0) {
+      throw new Error(`Expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
+    }
+  }
+  const channels = x.shape[1];
+  const reference = runningMean ? ['running_mean', runningMean] : weight ? ['weight', weight] : null;
+  if (reference && (reference[1] as Tensor).size !== channels) {
+    throw new Error(
+      `${reference[0] as string} should contain ${channels} elements not ${(reference[1] as Tensor).size}`,
+    );
+  }
+  if (x.dtype !== 'float32') throw new Error(`batch_norm: expected a float32 input, got ${x.dtype}`);
+}
+
+/** `(x - mean) / sqrt(var + eps) * weight + bias` with per-channel running statistics. */
+function normalizeWithRunning(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): Tensor {
+  // Channel vectors broadcast as [C, 1] against (N, C, L) and as [C] against (N, C).
+  const shape = x.rank === 3 ? [x.shape[1], 1] : [x.shape[1]];
+  // Subtracting the mean first keeps |mean| >> std inputs accurate.
+  let y = x.sub(runningMean.reshape(shape)).mul(runningVar.add(eps).rsqrt().reshape(shape));
+  if (weight) y = y.mul(weight.reshape(shape));
+  if (bias) y = y.add(bias.reshape(shape));
+  return y;
+}
+
+/**
+ * `running = (1 - m)·running + m·batch`, in place (the buffers keep their identity), with
+ * the batch variance recovered from the kernel's inverse std and made unbiased by `n/(n-1)`.
+ */
+export function updateRunningStats(
+  x: Tensor,
+  mean: Tensor,
+  invStd: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  momentum: number | Tensor,
+  eps: number,
+): void {
+  core.noGrad(() =>
+    tidy(() => {
+      const n = x.size / x.shape[1];
+      const biasedVar = invStd.square().reciprocal().sub(eps);
+      const unbiasedVar = biasedVar.mul(n / (n - 1));
+      const keepOld = typeof momentum === 'number' ? 1 - momentum : momentum.neg().add(1);
+      runningMean.assign(runningMean.mul(keepOld).add(mean.mul(momentum)));
+      runningVar.assign(runningVar.mul(keepOld).add(unbiasedVar.mul(momentum)));
+    }),
+  );
+}

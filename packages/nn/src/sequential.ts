@@ -1,0 +1,55 @@
+/** `Sequential`: a chain of modules named '0', '1', .... */
+import type { Tensor } from '@nabla/core';
+import { Module } from './module.js';
+
+/**
+ * Applies its modules in order. Children are named `'0'`, `'1'`, ... (so state-dict keys
+ * read `'0.weight'`), and are reachable as `seq[i]` or `seq.at(i)` (negative counts from the end).
+ */
+export class Sequential extends Module {
+  readonly [index: number]: Module;
+  private readonly layers: Module[] = [];
+
+  constructor(...modules: Module[]) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  /** Adds a module at the end, named by its position. Returns `this`. */
+  append(module: Module): this {
+    const index = this.layers.length;
+    this.registerModule(String(index), module);
+    this.layers.push(module);
+    Object.defineProperty(this, index, {
+      value: module,
+      enumerable: true,
+      configurable: false,
+      writable: false,
+    });
+    return this;
+  }
+
+  /** Number of modules. */
+  get length(): number {
+    return this.layers.length;
+  }
+
+  /** The module at `index` (negative counts from the end). */
+  at(index: number): Module {
+    const i = index < 0 ? this.layers.length + index : index;
+    const m = this.layers[i];
+    if (!Number.isInteger(i) || !m)
+      throw new RangeError(`index ${index} is out of range for Sequential of length ${this.layers.length}`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.layers) y = m.forward(y);
+    return y;
+  }
+}

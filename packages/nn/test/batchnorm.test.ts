@@ -1,0 +1,90 @@
+/** BatchNorm1d against PyTorch 1.13, every mode, 2D and 3D, training steps then eval. */
+import { tensor } from '@nabla/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatchNorm1d } from '../src/index.js';
+import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+
+interface Step {
+  training: boolean;
+  input: Fx;
+  gradOutput: Fx;
+  output: Fx;
+  inputGrad: Fx;
+  weightGrad: Fx | null;
+  biasGrad: Fx | null;
+  runningMean: Fx | null;
+  runningVar: Fx | null;
+  numBatchesTracked: number | null;
+}
+interface Case {
+  name: string;
+  referenceDtype: string;
+  options: {
+    numFeatures: number;
+    eps: number;
+    momentum: number | null;
+    affine: boolean;
+    trackRunningStats: boolean;
+  };
+  initialState: Record<string, Fx>;
+  finalStateDictKeys: string[];
+  steps: Step[];
+}
+
+const cases: Case[] = [
+  ...fixture<{ cases: Case[] }>('batchnorm1d_2d').cases,
+  ...fixture<{ cases: Case[] }>('batchnorm1d_3d').cases,
+];
+const names = await backends();
+
+afterAll(() => reportDifferences('BatchNorm1d'));
+
+describe.each(names)('BatchNorm1d on %s', (backend) => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    await useBackend(backend);
+    const { numFeatures, ...options } = c.options;
+    const bn = new BatchNorm1d(numFeatures, options);
+    expect(Object.keys(bn.stateDict())).toEqual(c.finalStateDictKeys);
+    // Non-default affine parameters from the fixture; the buffers start at PyTorch's defaults.
+    const initial = Object.fromEntries(
+      Object.entries(c.initialState).map(([k, v]) => [
+        k,
+        k === 'num_batches_tracked'
+          ? tensor(new Int32Array(v.data), { shape: [], dtype: 'int32' })
+          : fromFx(v),
+      ]),
+    );
+    bn.loadStateDict(initial);
+    for (const t of Object.values(initial)) t.dispose();
+    const buffers = [bn.runningMean, bn.runningVar, bn.numBatchesTracked];
+    const family = c.referenceDtype === 'float64' ? 'BatchNorm1d (float64 reference)' : 'BatchNorm1d';
+    for (const [i, s] of c.steps.entries()) {
+      const at = `${c.name}, step ${i} (${s.training ? 'train' : 'eval'})`;
+      bn.train(s.training);
+      const x = fromFx(s.input, { requiresGrad: true });
+      const y = bn.forward(x);
+      const g = fromFx(s.gradOutput);
+      y.backward(g);
+      await expectClose(family, `${at}: output`, y, s.output);
+      await expectClose(family, `${at}: input grad`, x.grad!, s.inputGrad);
+      if (s.weightGrad) await expectClose(family, `${at}: weight grad`, bn.weight?.grad!, s.weightGrad);
+      if (s.biasGrad) await expectClose(family, `${at}: bias grad`, bn.bias?.grad!, s.biasGrad);
+      if (s.runningMean) await expectClose(family, `${at}: running mean`, bn.runningMean!, s.runningMean);
+      if (s.runningVar) await expectClose(family, `${at}: running var`, bn.runningVar!, s.runningVar);
+      if (s.numBatchesTracked === null) {
+        expect(bn.numBatchesTracked).toBeNull();
+      } else {
+        expect(bn.numBatchesTracked!.dtype).toBe('int32');
+        expect(await bn.numBatchesTracked!.item()).toBe(s.numBatchesTracked);
+      }
+      bn.zeroGrad();
+      for (const t of [x, y, g]) t.dispose();
+    }
+    // Running statistics were updated in place, never replaced.
+    expect(bn.runningMean).toBe(buffers[0]);
+    expect(bn.runningVar).toBe(buffers[1]);
+    expect(bn.numBatchesTracked).toBe(buffers[2]);
+    expect(buffers.every((b) => b === null || !b.isDisposed)).toBe(true);
+    bn.dispose();
+  });
+});

@@ -1,0 +1,91 @@
+/** `Adam` and `AdamW`: PyTorch's rules, sharing one implementation. */
+import { adamStep, noGrad, type Tensor } from '@nabla/core';
+import { Optimizer, type ParamsInput } from './optimizer.js';
+
+/** Hyper-parameters of {@link Adam} and {@link AdamW}. */
+export interface AdamOptions {
+  lr: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps: number;
+  /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay `p *= 1 - lr·wd`. */
+  weightDecay: number;
+  /** Use the running maximum of the second moment (default false). */
+  amsgrad: boolean;
+}
+
+abstract class AdamBase extends Optimizer<AdamOptions> {
+  protected abstract readonly decoupled: boolean;
+
+  protected validate(o: AdamOptions): void {
+    if (!(o.lr >= 0)) throw new Error(`Invalid learning rate: ${o.lr}`);
+    if (!(o.eps >= 0)) throw new Error(`Invalid epsilon value: ${o.eps}`);
+    o.betas.forEach((b, i) => {
+      if (!(b >= 0 && b < 1)) throw new Error(`Invalid beta parameter at index ${i}: ${b}`);
+    });
+    if (!(o.weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${o.weightDecay}`);
+  }
+
+  step(): void {
+    noGrad(() => {
+      for (const g of this.paramGroups) {
+        for (const [p, grad] of this.withGrads(g)) {
+          const s = this.stateFor(p, () => ({
+            step: 0,
+            expAvg: this.zerosLike(p),
+            expAvgSq: this.zerosLike(p),
+            ...(g.amsgrad ? { maxExpAvgSq: this.zerosLike(p) } : {}),
+          }));
+          if (g.amsgrad && !s.maxExpAvgSq) s.maxExpAvgSq = this.zerosLike(p);
+          s.step = (s.step as number) + 1;
+          adamStep(
+            p,
+            grad,
+            s.expAvg as Tensor,
+            s.expAvgSq as Tensor,
+            g.amsgrad ? (s.maxExpAvgSq as Tensor) : null,
+            {
+              lr: g.lr,
+              beta1: g.betas[0],
+              beta2: g.betas[1],
+              eps: g.eps,
+              weightDecay: g.weightDecay,
+              decoupled: this.decoupled,
+              amsgrad: g.amsgrad,
+              step: s.step,
+            },
+          );
+        }
+      }
+    });
+  }
+}
+
+/**
+ * PyTorch's Adam: `g = grad + wd·p`; `m = β1·m + (1-β1)·g`; `v = β2·v + (1-β2)·g²`
+ * (amsgrad: `vMax = max(vMax, v)` used instead of v); `p -= lr/(1-β1ᵗ) · m / (sqrt(v/(1-β2ᵗ)) + eps)`.
+ */
+export class Adam extends AdamBase {
+  protected readonly decoupled = false;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, ...options });
+  }
+}
+
+/** AdamW: Adam with decoupled weight decay (`p *= 1 - lr·wd` first); default weightDecay 0.01. */
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 1e-2,
+      amsgrad: false,
+      ...options,
+    });
+  }
+}

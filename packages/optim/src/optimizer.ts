@@ -1,0 +1,189 @@
+/**
+ * `Optimizer`: parameter groups, per-parameter state, `zeroGrad`, a settable learning rate
+ * and `stateDict`/`loadStateDict`. Subclasses implement {@link Optimizer.step} with core's
+ * in-place update entry points (`sgdStep`, `adamStep`).
+ */
+import { keep, type Tensor, zerosLike } from '@nabla/core';
+
+/** Hyper-parameters every optimizer has. */
+export interface BaseOptions {
+  lr: number;
+}
+
+/** A group of parameters sharing hyper-parameters. */
+export type ParamGroup<O> = O & { params: Tensor[] };
+
+/** What the constructor accepts: parameters, or groups with optional per-group overrides. */
+export type ParamsInput<O> = Iterable<Tensor> | (Partial<O> & { params: Iterable<Tensor> })[];
+
+/** Per-parameter state: tensors (owned by the optimizer) and numbers such as the step count. */
+export type ParamState = Record<string, Tensor | number>;
+
+/**
+ * A serialisable snapshot: state keyed by the parameter's position across all groups (as
+ * in PyTorch), and the groups' hyper-parameters with `params` as those positions. Tensors
+ * are the optimizer's own (not copies).
+ */
+export interface OptimizerStateDict<O> {
+  state: Record<number, ParamState>;
+  paramGroups: (O & { params: number[] })[];
+}
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && (v as { __nablaTensor?: boolean }).__nablaTensor === true;
+}
+
+export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
+  /** Default hyper-parameters, filled into groups that do not override them. */
+  readonly defaults: O;
+  /** The parameter groups; change a group's hyper-parameters between steps freely. */
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** Per-parameter state, created lazily on the first step that sees a gradient. */
+  readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: ParamsInput<O>, defaults: O) {
+    this.defaults = { ...defaults };
+    const list = [...(params as Iterable<unknown>)];
+    if (list.length === 0) throw new Error('optimizer got an empty parameter list');
+    if (isTensor(list[0]))
+      this.addParamGroup({ params: list as Tensor[] } as Partial<O> & { params: Tensor[] });
+    else for (const g of list as (Partial<O> & { params: Iterable<Tensor> })[]) this.addParamGroup(g);
+  }
+
+  /** Adds a group; missing hyper-parameters come from the defaults. A parameter may be in one group only. */
+  addParamGroup(group: Partial<O> & { params: Iterable<Tensor> }): void {
+    const params = [...group.params];
+    for (const p of params) {
+      if (!isTensor(p)) throw new TypeError('optimizer can only optimize Tensors');
+      if (p.dtype !== 'float32')
+        throw new TypeError(`optimizer can only optimize float32 tensors, got ${p.dtype}`);
+      if (p.isLeaf === false) throw new Error("can't optimize a non-leaf Tensor");
+    }
+    if (new Set(params).size !== params.length) {
+      console.warn('optimizer contains a parameter group with duplicate parameters; they are used once');
+    }
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => seen.has(p)))
+      throw new Error('some parameters appear in more than one parameter group');
+    const full = { ...this.defaults, ...group, params: [...new Set(params)] } as ParamGroup<O>;
+    this.validate(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Throws PyTorch's error for an invalid hyper-parameter. */
+  protected abstract validate(options: O): void;
+
+  /** One update of every parameter that has a gradient. */
+  abstract step(): void;
+
+  /** The learning rate of the first group. Setting it sets every group's. */
+  get lr(): number {
+    return this.paramGroups[0].lr;
+  }
+
+  set lr(value: number) {
+    if (!(value >= 0)) throw new Error(`Invalid learning rate: ${value}`);
+    for (const g of this.paramGroups) g.lr = value;
+  }
+
+  /** Sets every parameter's `.grad` to null (freeing it). */
+  zeroGrad(): void {
+    for (const g of this.paramGroups) for (const p of g.params) p.zeroGrad();
+  }
+
+  /** The state of `param`, created with `init` on first use. Tensors made by `init` are owned here. */
+  protected stateFor(param: Tensor, init: () => ParamState): ParamState {
+    let s = this.state.get(param);
+    if (!s) {
+      s = init();
+      for (const v of Object.values(s)) if (isTensor(v)) keep(v);
+      this.state.set(param, s);
+    }
+    return s;
+  }
+
+  /** A zero tensor shaped like `param`, for state. */
+  protected zerosLike(param: Tensor): Tensor {
+    return keep(zerosLike(param));
+  }
+
+  /** Parameters with their gradients, skipping those without one. */
+  protected *withGrads(group: ParamGroup<O>): IterableIterator<[Tensor, Tensor]> {
+    for (const p of group.params) if (p.grad) yield [p, p.grad];
+  }
+
+  /** A snapshot of hyper-parameters and state; see {@link OptimizerStateDict}. */
+  stateDict(): OptimizerStateDict<O> {
+    // Positions run across groups; a parameter belongs to one group only.
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((g) => {
+      const { params, ...rest } = g;
+      const ids = params.map((p) => {
+        index.set(p, index.size);
+        return index.size - 1;
+      });
+      return { ...(rest as unknown as O), params: ids };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i !== undefined) state[i] = { ...s };
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores hyper-parameters and state saved by {@link stateDict} (from an optimizer over
+   * parameters of the same shapes, in the same order). State tensors are copied.
+   */
+  loadStateDict(stateDict: OptimizerStateDict<O>): void {
+    const groups = stateDict.paramGroups;
+    if (groups.length !== this.paramGroups.length) {
+      throw new Error('loaded state dict has a different number of parameter groups');
+    }
+    groups.forEach((g, i) => {
+      if (g.params.length !== this.paramGroups[i].params.length) {
+        throw new Error(
+          "loaded state dict contains a parameter group that doesn't match the size of optimizer's group",
+        );
+      }
+    });
+    const byIndex = new Map<number, Tensor>();
+    for (const [i, g] of groups.entries()) {
+      for (const [j, id] of g.params.entries()) byIndex.set(id, this.paramGroups[i].params[j]);
+    }
+    for (const [id, s] of Object.entries(stateDict.state)) {
+      const p = byIndex.get(Number(id));
+      if (!p) throw new Error(`loaded state dict has state for parameter ${id}, which no group lists`);
+      for (const [k, v] of Object.entries(s)) {
+        if (isTensor(v) && (v.shape.length !== p.shape.length || v.shape.some((d, j) => d !== p.shape[j]))) {
+          throw new Error(
+            `loaded state '${k}' of parameter ${id} has shape [${v.shape.join(', ')}], the parameter has [${p.shape.join(', ')}]`,
+          );
+        }
+      }
+    }
+    // All checks passed: replace hyper-parameters and state.
+    groups.forEach((g, i) => {
+      const { params: _ids, ...rest } = g;
+      Object.assign(this.paramGroups[i], rest);
+    });
+    this.disposeState();
+    for (const [id, s] of Object.entries(stateDict.state)) {
+      const p = byIndex.get(Number(id))!;
+      const copy: ParamState = {};
+      for (const [k, v] of Object.entries(s)) copy[k] = isTensor(v) ? keep(v.clone()) : v;
+      this.state.set(p, copy);
+    }
+  }
+
+  private disposeState(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
+    this.state.clear();
+  }
+
+  /** Frees the optimizer's state tensors (not the parameters). */
+  dispose(): void {
+    this.disposeState();
+  }
+}

@@ -1,0 +1,62 @@
+/** `SGD`: stochastic gradient descent with momentum, PyTorch's rule. */
+import { noGrad, sgdStep, type Tensor } from '@nabla/core';
+import { Optimizer, type ParamsInput } from './optimizer.js';
+
+/** Hyper-parameters of {@link SGD}. */
+export interface SGDOptions {
+  lr: number;
+  /** Momentum factor (default 0: plain SGD). */
+  momentum: number;
+  /** Dampening of the gradient added to the momentum buffer (default 0). */
+  dampening: number;
+  /** L2 penalty added to the gradient: `g + weightDecay · p` (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum: step along `g + momentum · buf` (needs momentum > 0 and dampening 0). */
+  nesterov: boolean;
+}
+
+/**
+ * PyTorch's SGD: `g = grad + wd·p`; with momentum, `buf = g` on the first step and
+ * `buf = momentum·buf + (1 - dampening)·g` after, then `g = nesterov ? g + momentum·buf : buf`;
+ * finally `p -= lr·g`, in place.
+ */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
+    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
+  }
+
+  protected validate(o: SGDOptions): void {
+    if (!(o.lr >= 0)) throw new Error(`Invalid learning rate: ${o.lr}`);
+    if (!(o.momentum >= 0)) throw new Error(`Invalid momentum value: ${o.momentum}`);
+    if (!(o.weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${o.weightDecay}`);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new Error('Nesterov momentum requires a momentum and zero dampening');
+    }
+  }
+
+  step(): void {
+    noGrad(() => {
+      for (const g of this.paramGroups) {
+        for (const [p, grad] of this.withGrads(g)) {
+          let firstStep = false;
+          let buf: Tensor | null = null;
+          if (g.momentum !== 0) {
+            const s = this.stateFor(p, () => {
+              firstStep = true;
+              return { momentumBuffer: this.zerosLike(p) };
+            });
+            buf = s.momentumBuffer as Tensor;
+          }
+          sgdStep(p, grad, buf, {
+            lr: g.lr,
+            momentum: g.momentum,
+            dampening: g.dampening,
+            weightDecay: g.weightDecay,
+            nesterov: g.nesterov,
+            firstStep,
+          });
+        }
+      }
+    });
+  }
+}

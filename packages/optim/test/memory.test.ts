@@ -1,0 +1,46 @@
+/** A long training loop holds flat memory: nothing leaks per step. */
+import { memory, randint, randn, tidy } from '@nabla/core';
+import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { describe, expect, it } from 'vitest';
+import { Adam, SGD } from '../src/index.js';
+import { backends, useBackend } from './helpers.js';
+
+const names = await backends();
+
+describe.each(names)('training-loop memory on %s', (backend) => {
+  it.each([
+    ['SGD with momentum', (p: any[]) => new SGD(p, { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 })],
+    ['Adam with amsgrad', (p: any[]) => new Adam(p, { lr: 1e-3, amsgrad: true })],
+  ])('%s: 2000 steps, same tensors and bytes after step 10 and step 2000', async (_n, make) => {
+    await useBackend(backend);
+    const model = new Sequential(new Linear(4, 8), new BatchNorm1d(8), new ReLU(), new Linear(8, 3));
+    const opt = make(model.parameters());
+    const lossFn = new CrossEntropyLoss();
+    const x = randn([8, 4]);
+    const y = randint(0, 3, [8]);
+    let at10 = memory();
+    let first = 0;
+    let last = 0;
+    for (let step = 1; step <= 2000; step++) {
+      const loss = tidy(() => {
+        opt.zeroGrad();
+        const l = lossFn.forward(model.forward(x), y);
+        l.backward();
+        opt.step();
+        return l;
+      });
+      if (step === 1) first = await loss.item();
+      if (step === 2000) last = await loss.item();
+      loss.dispose();
+      if (step === 10) at10 = memory();
+    }
+    const at2000 = memory();
+    expect(at2000.tensors).toBe(at10.tensors);
+    expect(at2000.bytes).toBe(at10.bytes);
+    expect(last).toBeLessThan(first); // it did train
+    opt.dispose();
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+});

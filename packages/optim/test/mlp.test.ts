@@ -1,0 +1,106 @@
+/**
+ * Five training steps of a 6→8 (no bias)→BN→ReLU→3 MLP with SGD, Adam and AdamW: the loss and every
+ * parameter and buffer after every step against PyTorch 1.13.
+ */
+import { tensor, tidy } from '@nabla/core';
+import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { afterAll, describe, it } from 'vitest';
+import { Adam, AdamW, type Optimizer, SGD } from '../src/index.js';
+import {
+  backends,
+  expectClose,
+  type Fx,
+  fixture,
+  fromFx,
+  intFromFx,
+  reportDifferences,
+  useBackend,
+} from './helpers.js';
+
+interface Run {
+  name: string;
+  defaults: Record<string, any>;
+  lrChange: [number, number] | null;
+  initialState: Record<string, Fx>;
+  inputs: Fx[];
+  targets: Fx[];
+  steps: { loss: number; state: Record<string, Fx> }[];
+}
+
+const families: [string, (params: any[], d: Record<string, any>) => Optimizer<any>][] = [
+  [
+    'sgd',
+    (p, d) =>
+      new SGD(p, {
+        lr: d.lr,
+        momentum: d.momentum,
+        dampening: d.dampening,
+        weightDecay: d.weight_decay,
+        nesterov: d.nesterov,
+      }),
+  ],
+  [
+    'adam',
+    (p, d) =>
+      new Adam(p, { lr: d.lr, betas: d.betas, eps: d.eps, weightDecay: d.weight_decay, amsgrad: d.amsgrad }),
+  ],
+  [
+    'adamw',
+    (p, d) =>
+      new AdamW(p, { lr: d.lr, betas: d.betas, eps: d.eps, weightDecay: d.weight_decay, amsgrad: d.amsgrad }),
+  ],
+];
+const runs = families.flatMap(([file, make]) =>
+  fixture<{ runs: Run[] }>(file).runs.map((r) => [`${file}: ${r.name}`, r, make] as const),
+);
+const names = await backends();
+
+afterAll(() => reportDifferences('optimizers (MLP, 5 steps)'));
+
+function state(values: Record<string, Fx>) {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [
+      k,
+      k.endsWith('num_batches_tracked')
+        ? tensor(new Int32Array(v.data), { shape: [], dtype: 'int32' })
+        : fromFx(v),
+    ]),
+  );
+}
+
+describe.each(names)('optimizers on %s', (backend) => {
+  it.each(runs)('%s', async (name, run, make) => {
+    await useBackend(backend);
+    const model = new Sequential(
+      new Linear(6, 8, { bias: false }),
+      new BatchNorm1d(8),
+      new ReLU(),
+      new Linear(8, 3),
+    );
+    const init = state(run.initialState);
+    model.loadStateDict(init);
+    for (const t of Object.values(init)) t.dispose();
+    const opt = make(model.parameters(), run.defaults);
+    const lossFn = new CrossEntropyLoss();
+    const family = `${name.split(':')[0]}`;
+    for (const [i, s] of run.steps.entries()) {
+      if (run.lrChange && i === run.lrChange[0]) opt.lr = run.lrChange[1];
+      const loss = tidy(() => {
+        opt.zeroGrad();
+        const l = lossFn.forward(model.forward(fromFx(run.inputs[i])), intFromFx(run.targets[i]));
+        l.backward();
+        opt.step();
+        return l;
+      });
+      await expectClose(family, `${name}, step ${i}: loss`, loss, s.loss);
+      loss.dispose();
+      const sd = model.stateDict();
+      for (const [k, v] of Object.entries(s.state)) {
+        if (k.endsWith('num_batches_tracked')) continue;
+        await expectClose(family, `${name}, step ${i}: ${k}`, sd[k], v);
+      }
+    }
+    opt.dispose();
+    model.dispose();
+  });
+});

@@ -63,7 +63,7 @@ describe('cpu matmul', () => {
     }
   });
 
-  it('is correct past one K block (k > 256), row block (m > 64) and column block (n > 1024)', () => {
+  it('is correct past one K block (k > 256), row block (m > 64), column block (n > 1024), and for m < 4', () => {
     const r = rng(22);
     const { be, buf } = fixture();
     for (const [m, n, k, transA, transB] of [
@@ -73,6 +73,10 @@ describe('cpu matmul', () => {
       [130, 3, 260, true, false],
       [3, 1030, 5, false, true],
       [6, 1027, 260, true, false],
+      // Fewer rows than a micro-tile: the unpacked path, both B layouts.
+      [1, 300, 517, false, true],
+      [2, 1030, 9, true, false],
+      [3, 7, 301, true, true],
     ] as const) {
       const args = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0 };
       const a = randomArray(r, m * k, 'float32', 1) as Float32Array;

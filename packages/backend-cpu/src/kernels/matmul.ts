@@ -162,6 +162,65 @@ function packB(b: Operand, p0: number, kc: number, j0: number, nc: number, bp: F
   }
 }
 
+/**
+ * `m < MR` rows (a matrix-vector product, a batch of one through `linear`): a padded
+ * micro-tile would waste most of its work and packing B would cost as much as the product,
+ * so B is read in place: rows of B as axpy updates when they are contiguous, otherwise
+ * (B transposed, as in `linear`) columns as dot products with four partial sums.
+ */
+function gemmFewRows(
+  A: Operand,
+  B: Operand,
+  c: Float32Array,
+  cOffset: number,
+  m: number,
+  n: number,
+  k: number,
+  bias: Float32Array | null,
+  relu: boolean,
+): void {
+  const a = A.data;
+  const b = B.data;
+  const acc = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    const aRow = A.offset + i * A.rowStride;
+    const as = A.colStride;
+    if (B.colStride === 1) {
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = a[aRow + p * as];
+        const row = B.offset + p * B.rowStride;
+        for (let j = 0; j < n; j++) acc[j] += av * b[row + j];
+      }
+    } else {
+      const k4 = k - (k % 4);
+      for (let j = 0; j < n; j++) {
+        const col = B.offset + j * B.colStride;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let p = 0;
+        for (; p < k4; p += 4) {
+          s0 += a[aRow + p * as] * b[col + p];
+          s1 += a[aRow + (p + 1) * as] * b[col + p + 1];
+          s2 += a[aRow + (p + 2) * as] * b[col + p + 2];
+          s3 += a[aRow + (p + 3) * as] * b[col + p + 3];
+        }
+        for (; p < k; p++) s0 += a[aRow + p * as] * b[col + p];
+        acc[j] = s0 + s1 + (s2 + s3);
+      }
+    }
+    const out = cOffset + i * n;
+    for (let j = 0; j < n; j++) {
+      let v = acc[j];
+      if (bias !== null) v += bias[j];
+      if (relu && v < 0) v = 0;
+      c[out + j] = v;
+    }
+  }
+}
+
 /** Scratch panels, grown on demand and reused across calls (kernels run one at a time). */
 let scratchA = new Float64Array(0);
 let scratchB = new Float64Array(0);
@@ -206,6 +265,10 @@ export function gemm(
   }
   const A: Operand = { data: a, offset: aOffset, rowStride: transA ? 1 : k, colStride: transA ? m : 1 };
   const B: Operand = { data: b, offset: bOffset, rowStride: transB ? 1 : n, colStride: transB ? k : 1 };
+  if (m < MR) {
+    gemmFewRows(A, B, c, cOffset, m, n, k, bias, relu);
+    return;
+  }
   const kcMax = Math.min(k, KC);
   const ncMax = Math.ceil(Math.min(n, NC) / NR) * NR;
   if (scratchB.length < kcMax * ncMax) scratchB = new Float64Array(kcMax * ncMax);

@@ -40,6 +40,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     xs[0] = 0;
     xs[5] = -30; // sigmoid/tanh far tails
     xs[7] = 30;
+    xs[9] = Number.NaN; // propagates through every op
     const x = upload(b, xs);
     for (const op of Object.keys(unaryRef) as UnaryOp[]) {
       const out = b.alloc(12, 'float32');
@@ -73,6 +74,9 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const asInt = b.alloc(4, 'int32');
     b.unary('copy', view(fl, [1]), asInt, [4]);
     expect(await readAll(b, asInt)).toEqual([-2, 0, 0, 3]); // truncation toward zero, like Int32Array
+    const root = b.alloc(3, 'float32'); // float-only math on int32 input computes in float32
+    b.unary('sqrt', view(x, [1], 1), root, [3]);
+    expectClose(await readAll(b, root), [0, Math.sqrt(7), Number.NaN]);
   });
 
   const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -92,7 +96,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   };
 
   it('binary ops broadcast [2,3,1] against [1,4] (stride 0) and match float64', async () => {
-    const as = [-2, 0, 1.5, 3, -0.5, 2];
+    const as = [-2, 0, 1.5, 3, Number.NaN, 2];
     const bs = [2, 3, 0, -1];
     const a = upload(b, as); // [2,3,1]
     const bb = upload(b, bs); // [4]
@@ -242,12 +246,15 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     it(`matmul ${m}x${k}·${k}x${n}, all transpose forms, batched with a broadcast operand`, async () => {
       const batch = 2;
       const as = f32(randomArray(batch * m * k, m));
-      const bs = f32(randomArray(k * n, n));
+      const bs = f32(randomArray(batch * k * n, n));
       const A = upload(b, as);
       const B = upload(b, bs);
       for (const transA of [false, true])
         for (const transB of [false, true]) {
-          const args = { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0 };
+          // A varies over the batch and B is broadcast; then the other way round.
+          const args = transA
+            ? { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0 }
+            : { batch, m, n, k, transA, transB, strideA: 0, strideB: k * n };
           const out = b.alloc(batch * m * n, 'float32');
           b.matmul(A, B, out, args);
           expectClose(

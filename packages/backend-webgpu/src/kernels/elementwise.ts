@@ -63,17 +63,18 @@ const UNARY_F32: Record<UnaryOp, string> = {
   copy: 'x',
   neg: '-x',
   abs: 'abs(x)',
-  sign: 'sign(x)',
+  // Keeps NaN and signed zero, like the cpu backend.
+  sign: 'select(select(select(x, -1.0, x < 0.0), 1.0, x > 0.0), x, isNan(x))',
   exp: 'exp(x)',
   // Explicit edges: software drivers flush log(0) to about -88 and leave sqrt(-1) unspecified.
   log: 'select(select(log(x), -f32Inf(), x == 0.0), f32Nan(), x < 0.0)',
   sqrt: 'select(sqrt(x), f32Nan(), x < 0.0)',
   rsqrt: 'select(1.0 / sqrt(x), f32Nan(), x < 0.0)',
-  relu: 'select(x, 0.0, x < 0.0)',
+  relu: 'select(x, 0.0, x < 0.0 && !isNan(x))',
   // Two branches keep exp() from overflowing on either side.
   sigmoid: 'select(1.0 / (1.0 + exp(-x)), exp(x) / (1.0 + exp(x)), x < 0.0)',
   // tanh saturates to ±1 in float32 well before 15; clamping keeps exp-based builtins finite.
-  tanh: 'tanh(clamp(x, -15.0, 15.0))',
+  tanh: 'select(tanh(clamp(x, -15.0, 15.0)), x, isNan(x))',
   square: 'x * x',
   reciprocal: '1.0 / x',
 };
@@ -120,6 +121,7 @@ const BINARY_I32: Partial<Record<BinaryOp, string>> = {
 const NPOW = `
 fn npow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
+  if (isNan(a) || isNan(b)) { return f32Nan(); }
   if (a == 0.0) { return select(f32Inf(), 0.0, b > 0.0); }
   if (a < 0.0) {
     if (floor(b) != b) { return f32Nan(); }
@@ -131,7 +133,8 @@ fn npow(a: f32, b: f32) -> f32 {
 
 /** The WGSL expression of a unary op for an input dtype. */
 export function unaryExpr(op: UnaryOp, dtype: DType): string {
-  if (dtype === 'float32') return UNARY_F32[op];
+  // Software drivers' exp/log approximations may turn NaN into ±inf: NaN in, NaN out.
+  if (dtype === 'float32') return op === 'copy' ? 'x' : `select(${UNARY_F32[op]}, x, isNan(x))`;
   const native = UNARY_I32[op];
   if (native) return native;
   // Float-only math on int input: compute in float32 (core normally converts first).
@@ -141,7 +144,12 @@ export function unaryExpr(op: UnaryOp, dtype: DType): string {
 /** The WGSL expression of a binary op for an input dtype (comparisons give bool-as-int). */
 export function binaryExpr(op: BinaryOp, dtype: DType): string {
   const cmp = COMPARE[op];
-  if (cmp) return `select(0i, 1i, a ${cmp} b)`;
+  if (cmp) {
+    if (dtype === 'int32') return `select(0i, 1i, a ${cmp} b)`;
+    // Compilers may assume finite math, so NaN operands are decided explicitly: only ne holds.
+    const nan = 'isNan(a) || isNan(b)';
+    return op === 'ne' ? `select(0i, 1i, a != b || ${nan})` : `select(0i, 1i, a ${cmp} b && !(${nan}))`;
+  }
   const table = dtype === 'float32' ? BINARY_F32 : BINARY_I32;
   const expr = table[op];
   if (!expr) throw new Error(`WebGPU backend: binary op '${op}' is not supported for ${dtype}`);

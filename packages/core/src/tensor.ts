@@ -10,7 +10,7 @@ import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
 import { getBackend, getInitializedBackend } from './registry.js';
 import { collectedTensors, keep, trackTensor, untrackTensor } from './scope.js';
-import { contiguousStrides, isContiguous, type Shape, sizeOf } from './shape.js';
+import { contiguousStrides, formatShape, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
 
 /** A number or a tensor: what binary ops accept as their other operand. */
@@ -95,7 +95,7 @@ export class Tensor {
   /** @internal */
   storageFor(op: string): Storage {
     if (this._storage === null)
-      throw new Error(`${op}: tensor was disposed (shape ${JSON.stringify(this.shape)}, ${this.dtype})`);
+      throw new Error(`${op}: tensor was disposed (shape ${formatShape(this.shape)}, ${this.dtype})`);
     return this._storage;
   }
 

@@ -46,6 +46,7 @@ export function sameBackend(op: string, ...tensors: Tensor[]) {
 
 /** Throws unless the tensor is float32 (for ops that have no integer meaning). */
 export function requireFloat(op: string, t: Tensor): void {
+  t.storageFor(op); // a disposed input is reported under this op's name
   if (t.dtype !== 'float32')
     throw new Error(`${op}: expected a float32 tensor, got ${t.dtype} (cast with .float())`);
 }

@@ -19,13 +19,13 @@ import { record } from './graph.js';
 import { placeAlong } from './indexing.js';
 import { sumToShape } from './reduce.js';
 
-function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number): Tensor {
-  return new Tensor(x.storageFor('view'), shape, strides, offset);
+function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number, op: string): Tensor {
+  return new Tensor(x.storageFor(op), shape, strides, offset);
 }
 
 /** @internal a row-major copy, outside autograd. */
-export function contiguousCopy(x: Tensor): Tensor {
-  return unaryKernel('copy', x, 'contiguous');
+export function contiguousCopy(x: Tensor, op = 'contiguous'): Tensor {
+  return unaryKernel('copy', x, op);
 }
 
 /** @internal `x` itself when it is row-major over its whole storage, else a copy (no autograd). */
@@ -55,8 +55,8 @@ function resolveShape(shape: readonly number[], size: number, op: string, input:
 /** Same data, new shape (`-1` infers one dimension). Copies only when the layout requires it. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = resolveShape(shape, x.size, 'reshape', x.shape);
-  const source = isContiguous(x.shape, x.strides) ? x : contiguousCopy(x);
-  const out = viewOf(source, target, contiguousStrides(target), source.offset);
+  const source = isContiguous(x.shape, x.strides) ? x : contiguousCopy(x, 'reshape');
+  const out = viewOf(source, target, contiguousStrides(target), source.offset, 'reshape');
   if (source !== x) source.dispose();
   const inputShape = x.shape;
   return record(out, 'reshape', [x], [], (g) => [reshape(g, inputShape)]);
@@ -95,6 +95,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     norm.map((d) => x.shape[d]),
     norm.map((d) => x.strides[d]),
     x.offset,
+    'permute',
   );
   const inverse = new Array<number>(norm.length);
   norm.forEach((d, i) => {
@@ -105,6 +106,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 
 /** Swaps two dimensions. */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  x.storageFor('transpose');
   if (x.rank === 0) return permute(x, []);
   const a = normalizeAxis(dim0, x.rank, 'transpose');
   const b = normalizeAxis(dim1, x.rank, 'transpose');
@@ -138,7 +140,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     outShape.push(want);
     strides.push(src >= 0 && have === want ? x.strides[src] : 0);
   }
-  const out = viewOf(x, outShape, strides, x.offset);
+  const out = viewOf(x, outShape, strides, x.offset, 'expand');
   const inputShape = x.shape;
   return record(out, 'expand', [x], [], (g) => [sumToShape(g, inputShape)]);
 }
@@ -165,7 +167,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   shape.splice(d, 0, 1);
   const strides = [...x.strides];
   strides.splice(d, 0, d < x.rank ? x.strides[d] * x.shape[d] : 1);
-  const out = viewOf(x, shape, strides, x.offset);
+  const out = viewOf(x, shape, strides, x.offset, 'unsqueeze');
   const inputShape = x.shape;
   return record(out, 'unsqueeze', [x], [], (g) => [reshape(g, inputShape)]);
 }
@@ -182,7 +184,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number): Tensor {
   const e = Math.max(s, clampIndex(end ?? n));
   const shape = [...x.shape];
   shape[d] = e - s;
-  const out = viewOf(x, shape, x.strides, x.offset + s * x.strides[d]);
+  const out = viewOf(x, shape, x.strides, x.offset + s * x.strides[d], 'slice');
   return record(out, 'slice', [x], [], (g) => [placeAlong(g, d, s, n)]);
 }
 
@@ -194,7 +196,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A copy with its own memory; gradients flow through. */
 export function clone(x: Tensor): Tensor {
-  const out = contiguousCopy(x);
+  const out = contiguousCopy(x, 'clone');
   return record(out, 'clone', [x], [], (g) => [g]);
 }
 

@@ -32,5 +32,8 @@ const x = randn([5, 6]).mul(1.5).add(0.3);
 const out = model.forward(x);
 const fx = async (t: typeof x) => ({ shape: [...t.shape], data: Array.from(await t.data()) });
 await save(model, join(fixturesDir, 'nabla_mlp.safetensors'));
-writeFileSync(join(fixturesDir, 'nabla_mlp.json'), `${JSON.stringify({ input: await fx(x), output: await fx(out) }, null, 1)}\n`);
+writeFileSync(
+  join(fixturesDir, 'nabla_mlp.json'),
+  `${JSON.stringify({ input: await fx(x), output: await fx(out) }, null, 1)}\n`,
+);
 console.log('wrote nabla_mlp.safetensors and nabla_mlp.json');

@@ -39,7 +39,12 @@ function copyLayer(m: Module, path: string): Module {
   let copy: Module;
   if (m instanceof Linear) copy = new Linear(m.inFeatures, m.outFeatures, { bias: m.bias !== null });
   else if (m instanceof BatchNorm1d) {
-    copy = new BatchNorm1d(m.numFeatures, { eps: m.eps, momentum: m.momentum, affine: m.affine, trackRunningStats: m.trackRunningStats });
+    copy = new BatchNorm1d(m.numFeatures, {
+      eps: m.eps,
+      momentum: m.momentum,
+      affine: m.affine,
+      trackRunningStats: m.trackRunningStats,
+    });
   } else if (m instanceof ReLU) copy = new ReLU();
   else if (m instanceof Dropout) copy = new Dropout(m.p);
   else if (m instanceof Flatten) copy = new Flatten(m.startDim, m.endDim);
@@ -83,7 +88,9 @@ function fuseSequential(seq: Sequential, prefix: string): Sequential {
  */
 export function fuseBatchNorm(model: Sequential): Sequential {
   if (!(model instanceof Sequential)) {
-    throw new TypeError(`fuseBatchNorm: expected a Sequential, got ${(model as object)?.constructor?.name ?? typeof model}`);
+    throw new TypeError(
+      `fuseBatchNorm: expected a Sequential, got ${(model as object)?.constructor?.name ?? typeof model}`,
+    );
   }
   const training = model.namedModules().filter(([, m]) => m.training);
   if (training.length) {

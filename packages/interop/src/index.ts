@@ -7,7 +7,7 @@
 export { fuseBatchNorm } from './fuse.js';
 export { load, type SafetensorsSource, save } from './io.js';
 export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
-export { type Dim } from './onnx/schema.js';
+export type { Dim } from './onnx/schema.js';
 export {
   type DecodedSafetensors,
   decodeSafetensors,

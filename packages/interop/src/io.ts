@@ -12,7 +12,9 @@ async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   try {
     return await import('node:fs/promises');
   } catch {
-    throw new Error('save/load with a path needs Node.js file access; in a browser pass or take bytes instead (Uint8Array, ArrayBuffer or Blob)');
+    throw new Error(
+      'save/load with a path needs Node.js file access; in a browser pass or take bytes instead (Uint8Array, ArrayBuffer or Blob)',
+    );
   }
 }
 
@@ -52,12 +54,17 @@ export async function save(module: Module, path?: string): Promise<Uint8Array> {
  * anything is copied, and every mismatch is listed in one error; a truncated or corrupt file
  * is a {@link SafetensorsError}. Works with files written by PyTorch's `safetensors`.
  */
-export async function load(module: Module, source: SafetensorsSource, options: LoadOptions = {}): Promise<void> {
+export async function load(
+  module: Module,
+  source: SafetensorsSource,
+  options: LoadOptions = {},
+): Promise<void> {
   let bytes: Uint8Array;
   if (typeof source === 'string') bytes = new Uint8Array(await (await nodeFs()).readFile(source));
   else if (source instanceof Uint8Array) bytes = source;
   else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
-  else if (typeof Blob !== 'undefined' && source instanceof Blob) bytes = new Uint8Array(await source.arrayBuffer());
+  else if (typeof Blob !== 'undefined' && source instanceof Blob)
+    bytes = new Uint8Array(await source.arrayBuffer());
   else throw new TypeError('load: expected a path, Uint8Array, ArrayBuffer or Blob');
   loadSafetensors(module, bytes, options);
 }

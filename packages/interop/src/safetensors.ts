@@ -25,10 +25,21 @@ export interface DecodedSafetensors {
 }
 
 const ITEM_SIZE: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
 };
 
 /** Headers beyond this are refused: a corrupted length must not make us allocate gigabytes. */
@@ -59,7 +70,8 @@ export function encodeSafetensors(
   const entries = [...tensors];
   let offset = 0;
   for (const [name, t] of entries) {
-    if (name === '__metadata__') throw new Error(`safetensors: '__metadata__' is reserved and cannot name a tensor`);
+    if (name === '__metadata__')
+      throw new Error(`safetensors: '__metadata__' is reserved and cannot name a tensor`);
     if (name in header) throw new Error(`safetensors: duplicate tensor name '${name}'`);
     if (sizeOf(t.shape) !== t.data.length) {
       throw new Error(`safetensors: '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
@@ -109,9 +121,15 @@ function isNonNegativeInt(v: unknown): v is number {
 }
 
 /** Parses and checks the header; every structural problem is collected, then thrown together. */
-function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Record<string, string> | null; dataStart: number } {
+function parseHeader(bytes: Uint8Array): {
+  entries: HeaderEntry[];
+  metadata: Record<string, string> | null;
+  dataStart: number;
+} {
   if (bytes.length < 8) {
-    throw new SafetensorsError(`safetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`);
+    throw new SafetensorsError(
+      `safetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
@@ -138,7 +156,12 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
   const entries: HeaderEntry[] = [];
   for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string')) {
+      if (
+        typeof raw !== 'object' ||
+        raw === null ||
+        Array.isArray(raw) ||
+        Object.values(raw).some((v) => typeof v !== 'string')
+      ) {
         problems.push(`'__metadata__' must be an object of strings`);
       } else metadata = raw as Record<string, string>;
       continue;
@@ -154,11 +177,15 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
       continue;
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
-      problems.push(`'${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      problems.push(
+        `'${name}': shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
       continue;
     }
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isNonNegativeInt) || offs[1] < offs[0]) {
-      problems.push(`'${name}': data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offs)}`);
+      problems.push(
+        `'${name}': data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offs)}`,
+      );
       continue;
     }
     const [begin, end] = offs as [number, number];
@@ -170,7 +197,9 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
       continue;
     }
     if (end > dataLength) {
-      problems.push(`'${name}': data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes): truncated file`);
+      problems.push(
+        `'${name}': data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes): truncated file`,
+      );
       continue;
     }
     entries.push({ name, dtype, shape, begin, end });
@@ -179,12 +208,16 @@ function parseHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Rec
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   for (const e of sorted) {
-    if (e.begin < covered) problems.push(`'${e.name}': data_offsets [${e.begin}, ${e.end}] overlap another tensor`);
-    else if (e.begin > covered) problems.push(`bytes [${covered}, ${e.begin}) of the data section belong to no tensor`);
+    if (e.begin < covered)
+      problems.push(`'${e.name}': data_offsets [${e.begin}, ${e.end}] overlap another tensor`);
+    else if (e.begin > covered)
+      problems.push(`bytes [${covered}, ${e.begin}) of the data section belong to no tensor`);
     covered = Math.max(covered, e.end);
   }
   if (problems.length === 0 && covered !== dataLength) {
-    problems.push(`the data section has ${dataLength} bytes but the tensors cover ${covered}: extra or missing bytes`);
+    problems.push(
+      `the data section has ${dataLength} bytes but the tensors cover ${covered}: extra or missing bytes`,
+    );
   }
   if (problems.length) throw new SafetensorsError(`safetensors: invalid file:\n  ${problems.join('\n  ')}`);
   return { entries, metadata, dataStart };
@@ -209,7 +242,11 @@ function readI32(bytes: Uint8Array, at: number, count: number): Int32Array {
 }
 
 /** I64 to int32; returns the index of the first value outside int32, or the array. */
-function readI64(bytes: Uint8Array, at: number, count: number): Int32Array | { badIndex: number; value: bigint } {
+function readI64(
+  bytes: Uint8Array,
+  at: number,
+  count: number,
+): Int32Array | { badIndex: number; value: bigint } {
   const out = new Int32Array(count);
   const v = new DataView(bytes.buffer, bytes.byteOffset + at, 8 * count);
   for (let i = 0; i < count; i++) {
@@ -235,8 +272,10 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   for (const e of entries) {
     const count = sizeOf(e.shape);
     const at = dataStart + e.begin;
-    if (e.dtype === 'F32') tensors.set(e.name, { dtype: 'F32', shape: e.shape, data: readF32(bytes, at, count) });
-    else if (e.dtype === 'I32') tensors.set(e.name, { dtype: 'I32', shape: e.shape, data: readI32(bytes, at, count) });
+    if (e.dtype === 'F32')
+      tensors.set(e.name, { dtype: 'F32', shape: e.shape, data: readF32(bytes, at, count) });
+    else if (e.dtype === 'I32')
+      tensors.set(e.name, { dtype: 'I32', shape: e.shape, data: readI32(bytes, at, count) });
     else if (e.dtype === 'I64') {
       const r = readI64(bytes, at, count);
       if (r instanceof Int32Array) tensors.set(e.name, { dtype: 'I64', shape: e.shape, data: r });

@@ -16,7 +16,10 @@ function isInt64InTorch(name: string): boolean {
  * `safetensors.torch.load_file` reads into a PyTorch `load_state_dict`. Async because
  * values are read back from the tensors' backend (WebGPU cannot read synchronously).
  */
-export async function toSafetensors(stateDict: StateDict, metadata: Record<string, string> = { format: 'pt' }): Promise<Uint8Array> {
+export async function toSafetensors(
+  stateDict: StateDict,
+  metadata: Record<string, string> = { format: 'pt' },
+): Promise<Uint8Array> {
   const entries: [string, RawTensor][] = [];
   for (const [name, t] of Object.entries(stateDict)) {
     const data = (await t.data()) as Float32Array | Int32Array;
@@ -63,13 +66,17 @@ export function loadSafetensors(module: Module, bytes: Uint8Array, options: Load
   const problems: string[] = [];
   const missing = Object.keys(own).filter((k) => !tensors.has(k));
   const unexpected = [...tensors.keys()].filter((k) => !(k in own));
-  if (strict && missing.length) problems.push(`missing from the file: ${missing.map((k) => `'${k}'`).join(', ')}`);
-  if (strict && unexpected.length) problems.push(`not in the model: ${unexpected.map((k) => `'${k}'`).join(', ')}`);
+  if (strict && missing.length)
+    problems.push(`missing from the file: ${missing.map((k) => `'${k}'`).join(', ')}`);
+  if (strict && unexpected.length)
+    problems.push(`not in the model: ${unexpected.map((k) => `'${k}'`).join(', ')}`);
   for (const [name, target] of Object.entries(own)) {
     const raw = tensors.get(name);
     if (!raw) continue;
     if (raw.shape.length !== target.shape.length || raw.shape.some((d, i) => d !== target.shape[i])) {
-      problems.push(`'${name}': shape ${shapeText(raw.shape)} in the file, ${shapeText(target.shape)} in the model`);
+      problems.push(
+        `'${name}': shape ${shapeText(raw.shape)} in the file, ${shapeText(target.shape)} in the model`,
+      );
     }
     const ok = target.dtype === 'float32' ? raw.dtype === 'F32' : raw.dtype === 'I32' || raw.dtype === 'I64';
     if (!ok) problems.push(`'${name}': dtype ${raw.dtype} in the file, ${target.dtype} in the model`);

@@ -71,20 +71,27 @@ describe('safetensors encoding', () => {
       seed: fc.integer(),
     });
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((s) => s !== '__metadata__'), entry, { maxKeys: 5 }), (spec) => {
-        const tensors: [string, RawTensor][] = Object.entries(spec).map(([name, e], j) => {
-          const count = e.shape.reduce((a, b) => a * b, 1);
-          const data =
-            e.dtype === 'F32'
-              ? Float32Array.from({ length: count }, (_, i) => Math.fround(Math.sin(e.seed + i) * 1e3))
-              : Int32Array.from({ length: count }, (_, i) => ((e.seed + i * 2654435761 + j) | 0));
-          return [name, { dtype: e.dtype as RawTensor['dtype'], shape: e.shape, data }];
-        });
-        const decoded = decodeSafetensors(encodeSafetensors(tensors));
-        expect([...decoded.tensors.keys()]).toEqual(tensors.map(([n]) => n));
-        for (const [name, t] of tensors) expect(decoded.tensors.get(name)).toEqual(t);
-        expect(decoded.metadata).toEqual({ format: 'pt' });
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 8 }).filter((s) => s !== '__metadata__'),
+          entry,
+          { maxKeys: 5 },
+        ),
+        (spec) => {
+          const tensors: [string, RawTensor][] = Object.entries(spec).map(([name, e], j) => {
+            const count = e.shape.reduce((a, b) => a * b, 1);
+            const data =
+              e.dtype === 'F32'
+                ? Float32Array.from({ length: count }, (_, i) => Math.fround(Math.sin(e.seed + i) * 1e3))
+                : Int32Array.from({ length: count }, (_, i) => (e.seed + i * 2654435761 + j) | 0);
+            return [name, { dtype: e.dtype as RawTensor['dtype'], shape: e.shape, data }];
+          });
+          const decoded = decodeSafetensors(encodeSafetensors(tensors));
+          expect([...decoded.tensors.keys()]).toEqual(tensors.map(([n]) => n));
+          for (const [name, t] of tensors) expect(decoded.tensors.get(name)).toEqual(t);
+          expect(decoded.metadata).toEqual({ format: 'pt' });
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -114,7 +121,12 @@ describe('save / load', () => {
     manualSeed(3);
     const a = makeMlp();
     const bn = a.at(1) as BatchNorm1d;
-    a.forward(tensor(new Float32Array(48).map((_, i) => Math.sin(i) * 3), { shape: [8, 6] })); // moves running stats and the counter
+    a.forward(
+      tensor(
+        new Float32Array(48).map((_, i) => Math.sin(i) * 3),
+        { shape: [8, 6] },
+      ),
+    ); // moves running stats and the counter
     const path = join(dir, 'model.safetensors');
     await writeFile(path, 'old contents');
     const bytes = await save(a, path);
@@ -139,7 +151,7 @@ describe('save / load', () => {
     const a = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
     const bytes = await save(a);
     const want = await stateValues(a);
-    for (const source of [bytes, bytes.slice().buffer, new Blob([bytes])]) {
+    for (const source of [bytes, bytes.slice().buffer, new Blob([bytes.slice()])]) {
       manualSeed(6);
       const b = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
       await load(b, source);
@@ -210,30 +222,89 @@ describe('corrupt and truncated files are clear errors', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['empty file', new Uint8Array(0), /too short for the 8-byte header length/],
     ['header length past the end', good.subarray(0, 20), /header length \d+ does not fit the file/],
-    ['absurd header length', (() => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 2n ** 62n, true); return b; })(), /does not fit the file/],
+    [
+      'absurd header length',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setBigUint64(0, 2n ** 62n, true);
+        return b;
+      })(),
+      /does not fit the file/,
+    ],
     ['zero header length', new Uint8Array(8), /header length is 0/],
     ['truncated data', good.subarray(0, good.length - 3), /run past the data section.*truncated/],
-    ['trailing bytes', (() => { const b = new Uint8Array(good.length + 4); b.set(good); return b; })(), /extra or missing bytes/],
+    [
+      'trailing bytes',
+      (() => {
+        const b = new Uint8Array(good.length + 4);
+        b.set(good);
+        return b;
+      })(),
+      /extra or missing bytes/,
+    ],
     ['bad JSON', rawFile(null, data(0), '{"a": {"dtype": "F32",'), /not valid UTF-8 JSON/],
     ['JSON array', rawFile([1, 2], data(0)), /must be an object/],
-    ['unknown dtype', rawFile({ a: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, data(4)), /'a': unknown dtype "Q7"/],
-    ['unsupported dtype', rawFile({ a: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, data(4)), /'a': dtype F16 is not supported/],
-    ['bad shape', rawFile({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, data(4)), /'a': shape must be/],
-    ['reversed offsets', rawFile({ a: { dtype: 'F32', shape: [], data_offsets: [4, 0] } }, data(4)), /'a': data_offsets must be/],
-    ['wrong byte count', rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data(8)), /needs 12 bytes but data_offsets \[0, 8\] span 8/],
-    ['offsets out of range', rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, data(8)), /run past the data section/],
+    [
+      'unknown dtype',
+      rawFile({ a: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, data(4)),
+      /'a': unknown dtype "Q7"/,
+    ],
+    [
+      'unsupported dtype',
+      rawFile({ a: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, data(4)),
+      /'a': dtype F16 is not supported/,
+    ],
+    [
+      'bad shape',
+      rawFile({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, data(4)),
+      /'a': shape must be/,
+    ],
+    [
+      'reversed offsets',
+      rawFile({ a: { dtype: 'F32', shape: [], data_offsets: [4, 0] } }, data(4)),
+      /'a': data_offsets must be/,
+    ],
+    [
+      'wrong byte count',
+      rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data(8)),
+      /needs 12 bytes but data_offsets \[0, 8\] span 8/,
+    ],
+    [
+      'offsets out of range',
+      rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, data(8)),
+      /run past the data section/,
+    ],
     [
       'overlapping tensors',
-      rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data(8)),
+      rawFile(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+        },
+        data(8),
+      ),
       /overlap another tensor/,
     ],
-    ['a hole in the data', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data(8)), /bytes \[0, 4\) of the data section belong to no tensor/],
+    [
+      'a hole in the data',
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data(8)),
+      /bytes \[0, 4\) of the data section belong to no tensor/,
+    ],
     [
       'I64 outside int32',
-      (() => { const b = good.slice(); const v = new DataView(b.buffer); v.setBigInt64(b.length - 8, 2n ** 40n, true); return b; })(),
+      (() => {
+        const b = good.slice();
+        const v = new DataView(b.buffer);
+        v.setBigInt64(b.length - 8, 2n ** 40n, true);
+        return b;
+      })(),
       /'b': I64 value 1099511627776 at index 0 does not fit in int32/,
     ],
-    ['bad metadata', rawFile({ __metadata__: { x: 1 } }, data(0)), /'__metadata__' must be an object of strings/],
+    [
+      'bad metadata',
+      rawFile({ __metadata__: { x: 1 } }, data(0)),
+      /'__metadata__' must be an object of strings/,
+    ],
   ];
   for (const [label, bytes, pattern] of cases) {
     it(label, () => {
@@ -244,25 +315,36 @@ describe('corrupt and truncated files are clear errors', () => {
 
   it('lists several problems at once', () => {
     const bytes = rawFile(
-      { a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] }, b: { dtype: 'X', shape: [1], data_offsets: [8, 12] } },
+      {
+        a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] },
+        b: { dtype: 'X', shape: [1], data_offsets: [8, 12] },
+      },
       data(12),
     );
-    expect(() => decodeSafetensors(bytes)).toThrow(/'a': F32 \[3\] needs 12 bytes[\s\S]*'b': unknown dtype "X"/);
+    expect(() => decodeSafetensors(bytes)).toThrow(
+      /'a': F32 \[3\] needs 12 bytes[\s\S]*'b': unknown dtype "X"/,
+    );
   });
 
   it('never crashes on random corruption: every mutated file decodes or throws SafetensorsError', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.nat(good.length), (at, byte, cut) => {
-        const b = good.slice(0, Math.max(cut, at + 1));
-        b[at] = byte;
-        try {
-          const d = decodeSafetensors(b);
-          // When it decodes, the sizes must agree with the header: nothing silently short.
-          for (const t of d.tensors.values()) expect(t.data.length).toBe(t.shape.reduce((x, y) => x * y, 1));
-        } catch (e) {
-          expect(e).toBeInstanceOf(SafetensorsError);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: good.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(good.length),
+        (at, byte, cut) => {
+          const b = good.slice(0, Math.max(cut, at + 1));
+          b[at] = byte;
+          try {
+            const d = decodeSafetensors(b);
+            // When it decodes, the sizes must agree with the header: nothing silently short.
+            for (const t of d.tensors.values())
+              expect(t.data.length).toBe(t.shape.reduce((x, y) => x * y, 1));
+          } catch (e) {
+            expect(e).toBeInstanceOf(SafetensorsError);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

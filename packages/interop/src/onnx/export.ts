@@ -5,7 +5,15 @@
  */
 import { BatchNorm1d, Dropout, Flatten, Linear, type Module, ReLU, Sequential } from '@nabla/nn';
 import type { ProtoWriter } from './protobuf.js';
-import { type Attribute, type Dim, floatValueInfo, graphProto, modelProto, nodeProto, tensorProto } from './schema.js';
+import {
+  type Attribute,
+  type Dim,
+  floatValueInfo,
+  graphProto,
+  modelProto,
+  nodeProto,
+  tensorProto,
+} from './schema.js';
 
 /** Options of {@link exportOnnx}. */
 export interface OnnxExportOptions {
@@ -28,7 +36,9 @@ const PRODUCER_VERSION = '0.1.0';
 /** Leaves of nested Sequentials, with their dotted state-dict paths. */
 function leaves(model: Module, prefix: string): [string, Module][] {
   if (!(model instanceof Sequential)) return [[prefix, model]];
-  return [...model.namedChildren()].flatMap(([name, child]) => leaves(child, prefix ? `${prefix}.${name}` : name));
+  return [...model.namedChildren()].flatMap(([name, child]) =>
+    leaves(child, prefix ? `${prefix}.${name}` : name),
+  );
 }
 
 /** A state-dict style name: `'0.weight'`, or `'weight'` for a bare root layer. */
@@ -95,11 +105,16 @@ function addLinear(g: GraphBuilder, path: string, m: Linear, out: string): void 
   const rank = g.shape.length;
   const last = g.shape[rank - 1];
   if (rank < 2 || (typeof last === 'number' && last !== m.inFeatures)) {
-    throw new Error(`exportOnnx: layer '${path}' (Linear, in_features=${m.inFeatures}) gets input shape ${shapeText(g.shape)}`);
+    throw new Error(
+      `exportOnnx: layer '${path}' (Linear, in_features=${m.inFeatures}) gets input shape ${shapeText(g.shape)}`,
+    );
   }
   if (rank === 2) {
     // Gemm computes x · Wᵀ + b directly from PyTorch's [out, in] weight with transB=1.
-    const inputs = [g.current, g.floatInit(key(path, 'weight'), [m.outFeatures, m.inFeatures], read(m.weight))];
+    const inputs = [
+      g.current,
+      g.floatInit(key(path, 'weight'), [m.outFeatures, m.inFeatures], read(m.weight)),
+    ];
     if (m.bias) inputs.push(g.floatInit(key(path, 'bias'), [m.outFeatures], read(m.bias)));
     g.node('Gemm', inputs, out, `${path}/Gemm`, { transB: { int: 1 } });
   } else {
@@ -107,7 +122,8 @@ function addLinear(g: GraphBuilder, path: string, m: Linear, out: string): void 
     const w = g.floatInit(key(path, 'weight_t'), [m.inFeatures, m.outFeatures], transposed(m.weight));
     const mm = m.bias ? `${path}/MatMul_out` : out;
     g.node('MatMul', [g.current, w], mm, `${path}/MatMul`);
-    if (m.bias) g.node('Add', [mm, g.floatInit(key(path, 'bias'), [m.outFeatures], read(m.bias))], out, `${path}/Add`);
+    if (m.bias)
+      g.node('Add', [mm, g.floatInit(key(path, 'bias'), [m.outFeatures], read(m.bias))], out, `${path}/Add`);
   }
   g.shape = [...g.shape.slice(0, -1), m.outFeatures];
 }
@@ -115,7 +131,9 @@ function addLinear(g: GraphBuilder, path: string, m: Linear, out: string): void 
 function addBatchNorm(g: GraphBuilder, path: string, m: BatchNorm1d, out: string): void {
   const c = g.shape[1];
   if ((g.shape.length !== 2 && g.shape.length !== 3) || (typeof c === 'number' && c !== m.numFeatures)) {
-    throw new Error(`exportOnnx: layer '${path}' (BatchNorm1d(${m.numFeatures})) gets input shape ${shapeText(g.shape)}; it needs (N, ${m.numFeatures}) or (N, ${m.numFeatures}, L)`);
+    throw new Error(
+      `exportOnnx: layer '${path}' (BatchNorm1d(${m.numFeatures})) gets input shape ${shapeText(g.shape)}; it needs (N, ${m.numFeatures}) or (N, ${m.numFeatures}, L)`,
+    );
   }
   const C = m.numFeatures;
   const param = (t: Linear['bias'], name: string, fill: number) =>
@@ -136,13 +154,17 @@ function addFlatten(g: GraphBuilder, path: string, m: Flatten, out: string): voi
   const start = norm(m.startDim);
   const end = norm(m.endDim);
   if (rank === 0 || start < 0 || end >= rank || start > end) {
-    throw new Error(`exportOnnx: layer '${path}' (Flatten(${m.startDim}, ${m.endDim})) does not fit input shape ${shapeText(g.shape)}`);
+    throw new Error(
+      `exportOnnx: layer '${path}' (Flatten(${m.startDim}, ${m.endDim})) does not fit input shape ${shapeText(g.shape)}`,
+    );
   }
   const before = g.shape.slice(0, start);
   const merged = g.shape.slice(start, end + 1);
   const after = g.shape.slice(end + 1);
   if (after.some((d) => typeof d !== 'number')) {
-    throw new Error(`exportOnnx: layer '${path}' (Flatten): dimensions after end_dim must be fixed, got ${shapeText(g.shape)}`);
+    throw new Error(
+      `exportOnnx: layer '${path}' (Flatten): dimensions after end_dim must be fixed, got ${shapeText(g.shape)}`,
+    );
   }
   // Reshape target: 0 copies a leading dim (symbolic ones too), -1 takes the merged size.
   const target = [...before.map(() => 0), -1, ...(after as number[])];
@@ -167,20 +189,32 @@ export async function exportOnnx(model: Module, options: OnnxExportOptions): Pro
     throw new Error(`exportOnnx: opset must be an integer from 11 to 21, got ${opset}`);
   }
   const inputShape = [...options.inputShape];
-  if (inputShape.some((d) => (typeof d === 'number' ? !Number.isInteger(d) || d < 0 : typeof d !== 'string' || d === ''))) {
-    throw new Error(`exportOnnx: inputShape must hold non-negative integers or dimension names, got ${JSON.stringify(options.inputShape)}`);
+  if (
+    inputShape.some((d) =>
+      typeof d === 'number' ? !Number.isInteger(d) || d < 0 : typeof d !== 'string' || d === '',
+    )
+  ) {
+    throw new Error(
+      `exportOnnx: inputShape must hold non-negative integers or dimension names, got ${JSON.stringify(options.inputShape)}`,
+    );
   }
   const inputName = options.inputName ?? 'input';
   const outputName = options.outputName ?? 'output';
   const layers = leaves(model, '');
-  const unsupported = layers.filter(([, m]) => ![Linear, ReLU, BatchNorm1d, Dropout, Flatten].some((k) => m instanceof k));
+  const unsupported = layers.filter(
+    ([, m]) => ![Linear, ReLU, BatchNorm1d, Dropout, Flatten].some((k) => m instanceof k),
+  );
   if (unsupported.length) {
     const list = unsupported.map(([p, m]) => `'${p || '(root)'}' (${m.constructor.name})`).join(', ');
-    throw new Error(`exportOnnx: unsupported layer${unsupported.length > 1 ? 's' : ''} ${list}; supported: ${SUPPORTED}`);
+    throw new Error(
+      `exportOnnx: unsupported layer${unsupported.length > 1 ? 's' : ''} ${list}; supported: ${SUPPORTED}`,
+    );
   }
   for (const [p, m] of layers) {
     if (m instanceof BatchNorm1d && !m.trackRunningStats) {
-      throw new Error(`exportOnnx: layer '${p}' (BatchNorm1d) has no running statistics (trackRunningStats: false), so inference depends on the batch; ONNX BatchNormalization needs them`);
+      throw new Error(
+        `exportOnnx: layer '${p}' (BatchNorm1d) has no running statistics (trackRunningStats: false), so inference depends on the batch; ONNX BatchNormalization needs them`,
+      );
     }
   }
   const g = new GraphBuilder(inputName, inputShape);
@@ -194,6 +228,12 @@ export async function exportOnnx(model: Module, options: OnnxExportOptions): Pro
   });
   if (layers.length === 0) g.node('Identity', [inputName], outputName, 'Identity');
   await Promise.all(g.weights);
-  const graph = graphProto('nabla', g.nodes, g.initializers, [floatValueInfo(inputName, inputShape)], [floatValueInfo(outputName, g.shape)]);
+  const graph = graphProto(
+    'nabla',
+    g.nodes,
+    g.initializers,
+    [floatValueInfo(inputName, inputShape)],
+    [floatValueInfo(outputName, g.shape)],
+  );
   return modelProto(graph, opset, PRODUCER_VERSION);
 }

@@ -17,7 +17,11 @@ export type Attribute = { int: number } | { float: number } | { ints: number[] }
 export type Dim = number | string;
 
 /** TensorProto: dims (1), data_type (2), float_data (4), int64_data (7), name (8). */
-export function tensorProto(name: string, dims: readonly number[], values: Float32Array | { int64: number[] }): ProtoWriter {
+export function tensorProto(
+  name: string,
+  dims: readonly number[],
+  values: Float32Array | { int64: number[] },
+): ProtoWriter {
   const w = new ProtoWriter().packedInts(1, dims);
   if (values instanceof Float32Array) w.int(2, DataType.FLOAT).packedFloats(4, values);
   else w.int(2, DataType.INT64).packedInts(7, values.int64);

@@ -1,0 +1,20 @@
+/** Process entry of `nabla-train`: wires {@link main} to the real terminal. */
+import { main } from './cli.js';
+
+// npm runs workspace scripts inside the package directory; INIT_CWD is where the user typed the command.
+const cwd = process.env.INIT_CWD ?? process.cwd();
+main(process.argv.slice(2), {
+  env: process.env,
+  cwd,
+  out: { write: (s) => process.stdout.write(s), isTTY: Boolean(process.stdout.isTTY) },
+  err: (s) => process.stderr.write(s),
+}).then(
+  ({ code }) => {
+    // Backends may hold worker threads; exit explicitly once the run is over.
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`nabla-train failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,37 @@
+/** What an example provides to the trainer. */
+import type { Module } from '@nabla/nn';
+import type { Split } from './data/dataset.js';
+import type { RunConfig } from './options.js';
+
+/** A model to train; most examples have one, `batchnorm` has two. */
+export interface TrainRun {
+  name: string;
+  model: Module;
+}
+
+/** Passed to an example's picture writer after training. */
+export interface PictureContext {
+  outDir: string;
+  runs: TrainRun[];
+  split: Split;
+  /** Writes `<name>.svg` and `<name>.png` into the output directory; returns their paths. */
+  save(name: string, svg: string, png: Buffer): string[];
+}
+
+/** An example's data and models for a config. */
+export interface Prepared {
+  task: 'classification' | 'regression';
+  split: Split;
+  runs: TrainRun[];
+  /** Extra pictures (decision boundary, fit plot), written after training. */
+  pictures?: (ctx: PictureContext) => Promise<string[]>;
+}
+
+/** One example: its name, its defaults (mirrored by `configs/<name>.json`) and its setup. */
+export interface ExampleDef {
+  name: string;
+  description: string;
+  defaults: RunConfig;
+  /** Builds data and models; called after `manualSeed(cfg.seed)`, so initialisation is seeded. */
+  prepare(cfg: RunConfig): Prepared;
+}

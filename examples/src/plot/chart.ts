@@ -1,0 +1,173 @@
+/**
+ * Line and scatter charts written twice from one description: as hand-written SVG (crisp,
+ * with labels) and as PNG through {@link Raster} (for viewers without SVG).
+ */
+import { hexToRgb, PALETTE } from './colors.js';
+import { Raster } from './raster.js';
+
+/** One series: a line through its points, or the points alone. */
+export interface Series {
+  name: string;
+  y: number[];
+  /** x values; default 1, 2, 3, ... (epochs). */
+  x?: number[];
+  style?: 'line' | 'points';
+  color?: string;
+}
+
+/** What a chart shows. */
+export interface ChartSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  /** Log-scale y axis (for losses spanning decades); non-positive values are dropped. */
+  logY?: boolean;
+}
+
+const W = 640;
+const H = 400;
+const M = { left: 70, right: 20, top: 40, bottom: 50 };
+
+/** About `count` round tick values covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/** Short tick text: 0.25, 1e-3, 1200. */
+export function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace('+', '');
+  return String(Number(v.toPrecision(3)));
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+interface Layout {
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+  xTicks: number[];
+  yTicks: { value: number; label: string }[];
+  series: { name: string; color: string; style: 'line' | 'points'; pts: [number, number][] }[];
+}
+
+function layout(spec: ChartSpec): Layout {
+  const tf = (y: number) => (spec.logY ? Math.log10(y) : y);
+  const series = spec.series.map((s, i) => ({
+    name: s.name,
+    color: s.color ?? PALETTE[i % PALETTE.length],
+    style: s.style ?? 'line',
+    pts: s.y
+      .map((y, j) => [s.x ? s.x[j] : j + 1, y] as [number, number])
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!spec.logY || y > 0))
+      .map(([x, y]) => [x, tf(y)] as [number, number]),
+  }));
+  const all = series.flatMap((s) => s.pts);
+  let [x0, x1] = all.length ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
+  let [y0, y1] = all.length ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1];
+  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
+  if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
+  const pad = (y1 - y0) * 0.05;
+  [y0, y1] = [y0 - pad, y1 + pad];
+  const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * (W - M.left - M.right);
+  const sy = (y: number) => H - M.bottom - ((y - y0) / (y1 - y0)) * (H - M.top - M.bottom);
+  const yTicks = spec.logY
+    ? niceTicks(Math.ceil(y0), Math.floor(y1), 5)
+        .filter(Number.isInteger)
+        .map((e) => ({ value: e, label: formatTick(10 ** e) }))
+    : niceTicks(y0, y1).map((v) => ({ value: v, label: formatTick(v) }));
+  return { sx, sy, xTicks: niceTicks(x0, x1), yTicks, series };
+}
+
+/** The chart as an SVG document. */
+export function chartSvg(spec: ChartSpec): string {
+  const L = layout(spec);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(spec.title)}</text>`,
+  ];
+  for (const t of L.xTicks) {
+    const x = L.sx(t).toFixed(1);
+    out.push(`<line x1="${x}" y1="${M.top}" x2="${x}" y2="${H - M.bottom}" stroke="#eee"/>`);
+    out.push(`<text x="${x}" y="${H - M.bottom + 16}" text-anchor="middle">${formatTick(t)}</text>`);
+  }
+  for (const t of L.yTicks) {
+    const y = L.sy(t.value).toFixed(1);
+    out.push(`<line x1="${M.left}" y1="${y}" x2="${W - M.right}" y2="${y}" stroke="#eee"/>`);
+    out.push(
+      `<text x="${M.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${t.label}</text>`,
+    );
+  }
+  out.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#444"/>`,
+    `<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
+    `<text transform="translate(16 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel + (spec.logY ? ' (log scale)' : ''))}</text>`,
+  );
+  for (const s of L.series) {
+    if (s.style === 'points') {
+      for (const [x, y] of s.pts) {
+        out.push(
+          `<circle cx="${L.sx(x).toFixed(1)}" cy="${L.sy(y).toFixed(1)}" r="2.5" fill="${s.color}" fill-opacity="0.6"/>`,
+        );
+      }
+    } else if (s.pts.length) {
+      const d = s.pts
+        .map(([x, y], i) => `${i ? 'L' : 'M'}${L.sx(x).toFixed(1)},${L.sy(y).toFixed(1)}`)
+        .join('');
+      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    }
+  }
+  L.series.forEach((s, i) => {
+    const y = M.top + 14 + i * 18;
+    const x = W - M.right - 150;
+    out.push(`<rect x="${x}" y="${y - 8}" width="14" height="10" fill="${s.color}"/>`);
+    out.push(`<text x="${x + 20}" y="${y}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** The chart as a PNG image (numbers on the axes; names are in the SVG and its legend colours match). */
+export function chartPng(spec: ChartSpec): Buffer {
+  const L = layout(spec);
+  const img = new Raster(W, H);
+  const grid: [number, number, number] = [235, 235, 235];
+  const ink: [number, number, number] = [60, 60, 60];
+  for (const t of L.xTicks) {
+    const x = L.sx(t);
+    img.line(x, M.top, x, H - M.bottom, grid);
+    const label = formatTick(t);
+    img.text(x - Raster.textWidth(label) / 2, H - M.bottom + 8, label, ink);
+  }
+  for (const t of L.yTicks) {
+    const y = L.sy(t.value);
+    img.line(M.left, y, W - M.right, y, grid);
+    img.text(M.left - 8 - Raster.textWidth(t.label), y - 5, t.label, ink);
+  }
+  img.line(M.left, M.top, W - M.right, M.top, ink);
+  img.line(M.left, H - M.bottom, W - M.right, H - M.bottom, ink);
+  img.line(M.left, M.top, M.left, H - M.bottom, ink);
+  img.line(W - M.right, M.top, W - M.right, H - M.bottom, ink);
+  for (const s of L.series) {
+    const c = hexToRgb(s.color);
+    if (s.style === 'points') for (const [x, y] of s.pts) img.disc(L.sx(x), L.sy(y), 2.5, c, 0.6);
+    else
+      for (let i = 1; i < s.pts.length; i++)
+        img.line(L.sx(s.pts[i - 1][0]), L.sy(s.pts[i - 1][1]), L.sx(s.pts[i][0]), L.sy(s.pts[i][1]), c, 2);
+  }
+  L.series.forEach((s, i) => {
+    img.fillRect(W - M.right - 30, M.top + 8 + i * 14, 20, 8, hexToRgb(s.color));
+  });
+  return img.toPng();
+}

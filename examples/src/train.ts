@@ -1,0 +1,292 @@
+/**
+ * The training loop every example shares: seeded mini-batches, one `tidy` per step,
+ * evaluation on the held-out split, a checkpoint after every epoch, then the table, the
+ * curves and the example's own pictures.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { manualSeed, memory, noGrad, type Tensor, tidy } from '@nabla/core';
+import { CrossEntropyLoss, type Module, MSELoss } from '@nabla/nn';
+import type { Optimizer } from '@nabla/optim';
+import { type Checkpoint, captureRun, makeCheckpoint, restoreRun, saveCheckpoint } from './checkpoint.js';
+import { batches, type Dataset, epochOrder } from './data/dataset.js';
+import type { ExampleDef, Prepared } from './example.js';
+import { type EpochRecord, epochTable } from './history.js';
+import { makeOptimizer } from './optimizers.js';
+import { type RunConfig, scheduledLr } from './options.js';
+import { chartPng, chartSvg, type Series } from './plot/chart.js';
+import { terminalChart } from './plot/terminal.js';
+import { EpochProgress, type ProgressSink } from './progress.js';
+
+/** How to run; the CLI fills this from flags, tests directly. */
+export interface TrainOptions {
+  example: ExampleDef;
+  config: RunConfig;
+  /** Name of the active backend (for messages only; the caller activates it). */
+  backend: string;
+  outDir: string;
+  /** Continue from this checkpoint's state (its config must describe the same models). */
+  resumeFrom?: Checkpoint;
+  /** Only evaluate the checkpoint's models on the test split. */
+  evalOnly?: boolean;
+  /** Stop after this many epochs have completed, as if the process were killed (tests resume). */
+  interruptAfter?: number;
+  /** Progress output (default: stdout). */
+  sink?: ProgressSink;
+  /** Skip the pictures (tests that only care about numbers). */
+  noPictures?: boolean;
+}
+
+/** What a run produced. */
+export interface TrainResult {
+  history: EpochRecord[];
+  /** Test loss and metric of each run's final model. */
+  final: Record<string, { testLoss: number; testMetric: number }>;
+  metricName: string;
+  files: string[];
+  seconds: number;
+  /** Live tensors and bytes (`memory()`) after each trained epoch: flat when nothing leaks. */
+  memoryPerEpoch: { tensors: number; bytes: number }[];
+}
+
+interface Pass {
+  loss: number;
+  metric: number;
+}
+
+function rSquared(sse: number, ys: Float32Array | Int32Array): number {
+  let mean = 0;
+  for (const v of ys) mean += v;
+  mean /= ys.length;
+  let sst = 0;
+  for (const v of ys) sst += (v - mean) ** 2;
+  return 1 - sse / sst;
+}
+
+/** Mean loss and metric over a dataset in eval mode, without gradients. */
+async function evaluate(model: Module, lossFn: Module, ds: Dataset, task: Prepared['task']): Promise<Pass> {
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  const all = new Int32Array(ds.n).map((_, i) => i);
+  for (const [x, y] of batches(ds, all, 1000)) {
+    const out = noGrad(() =>
+      tidy(() => {
+        const pred = model.forward(x);
+        const loss = lossFn.forward(pred, y);
+        return task === 'classification' ? [loss, pred.argmax(1).eq(y).sum()] : [loss];
+      }),
+    );
+    const [l, c] = await Promise.all(out.map((t) => t.data()));
+    lossSum += l[0] * x.shape[0];
+    if (c) correct += c[0];
+    for (const t of [x, y, ...out]) t.dispose();
+  }
+  const loss = lossSum / ds.n;
+  return { loss, metric: task === 'classification' ? correct / ds.n : rSquared(loss * ds.n, ds.y) };
+}
+
+function metricText(task: Prepared['task'], v: number): string {
+  return task === 'classification' ? `acc ${(v * 100).toFixed(2)}%` : `R² ${v.toFixed(4)}`;
+}
+
+/** Trains (or with `evalOnly`, evaluates) an example as configured. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const cfg = opts.config;
+  const sink: ProgressSink = opts.sink ?? {
+    write: (s) => process.stdout.write(s),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+  const say = (line: string) => sink.write(`${line}\n`);
+
+  manualSeed(cfg.seed);
+  const prepared = opts.example.prepare(cfg);
+  const { task, split } = prepared;
+  const metricName = task === 'classification' ? 'accuracy' : 'R²';
+  const lossFn = task === 'classification' ? new CrossEntropyLoss() : new MSELoss();
+  const optimizers = new Map<string, Optimizer<any>>();
+  for (const r of prepared.runs) optimizers.set(r.name, makeOptimizer(r.model.parameters(), cfg.optimizer));
+
+  let history: EpochRecord[] = [];
+  let startEpoch = 0;
+  if (opts.resumeFrom) {
+    const ck = opts.resumeFrom;
+    if (ck.example !== opts.example.name) {
+      throw new Error(`checkpoint is for example '${ck.example}', not '${opts.example.name}'`);
+    }
+    for (const r of prepared.runs) {
+      const state = ck.runs[r.name];
+      if (!state)
+        throw new Error(`checkpoint has no run '${r.name}' (it has: ${Object.keys(ck.runs).join(', ')})`);
+      restoreRun(state, r.model, optimizers.get(r.name)!);
+    }
+    history = ck.history;
+    startEpoch = ck.epoch;
+  }
+
+  const final: TrainResult['final'] = {};
+  const files: string[] = [];
+  const memoryPerEpoch: TrainResult['memoryPerEpoch'] = [];
+  const dispose = () => {
+    for (const r of prepared.runs) r.model.dispose();
+    for (const o of optimizers.values()) o.dispose();
+  };
+
+  if (opts.evalOnly) {
+    for (const r of prepared.runs) {
+      const ev = await evaluate(r.model, lossFn, split.test, task);
+      final[r.name] = { testLoss: ev.loss, testMetric: ev.metric };
+      say(
+        `${r.name}: test loss ${ev.loss.toFixed(4)}  test ${metricText(task, ev.metric)}  (${split.test.n} samples, checkpoint after epoch ${startEpoch})`,
+      );
+    }
+    dispose();
+    return {
+      history,
+      final,
+      metricName,
+      files,
+      seconds: (performance.now() - started) / 1000,
+      memoryPerEpoch,
+    };
+  }
+
+  if (startEpoch >= cfg.epochs) {
+    say(
+      `checkpoint already has ${startEpoch} epochs; pass --epochs with more than ${startEpoch} to train further`,
+    );
+  }
+  const checkpointPath = join(opts.outDir, 'checkpoint.json');
+  const stop = Math.min(cfg.epochs, opts.interruptAfter ?? Number.POSITIVE_INFINITY);
+  const steps = Math.ceil(split.train.n / cfg.batchSize);
+  for (let epoch = startEpoch; epoch < stop; epoch++) {
+    const lr = scheduledLr(cfg, epoch);
+    for (const r of prepared.runs) {
+      const opt = optimizers.get(r.name)!;
+      opt.lr = lr;
+      r.model.train();
+      const label = `${prepared.runs.length > 1 ? `${r.name} ` : ''}epoch ${String(epoch + 1).padStart(String(cfg.epochs).length)}/${cfg.epochs}`;
+      const progress = new EpochProgress(sink, label, steps);
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let step = 0;
+      for (const [x, y] of batches(split.train, epochOrder(split.train.n, cfg.seed, epoch), cfg.batchSize)) {
+        // Everything made during the step is freed when it ends, except the two scalars returned.
+        const out = tidy(() => {
+          opt.zeroGrad();
+          const pred = r.model.forward(x);
+          const loss = lossFn.forward(pred, y);
+          loss.backward();
+          opt.step();
+          const result: Tensor[] = [loss.detach()];
+          if (task === 'classification') result.push(noGrad(() => pred.argmax(1).eq(y).sum()));
+          return result;
+        });
+        const [l, c] = await Promise.all(out.map((t) => t.data()));
+        const n = x.shape[0];
+        for (const t of [x, y, ...out]) t.dispose();
+        lossSum += l[0] * n;
+        if (c) correct += c[0];
+        seen += n;
+        step++;
+        const running = task === 'classification' ? `acc ${((correct / seen) * 100).toFixed(1)}%` : '';
+        progress.update(step, lossSum / seen, running, seen / ((performance.now() - t0) / 1000));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const trainLoss = lossSum / seen;
+      const trainMetric =
+        task === 'classification' ? correct / seen : rSquared(trainLoss * seen, split.train.y);
+      const ev = await evaluate(r.model, lossFn, split.test, task);
+      const rec: EpochRecord = {
+        run: r.name,
+        epoch: epoch + 1,
+        lr,
+        trainLoss,
+        trainMetric,
+        testLoss: ev.loss,
+        testMetric: ev.metric,
+        seconds,
+        samplesPerSec: seen / seconds,
+      };
+      history.push(rec);
+      progress.finish(
+        `${label}  loss ${trainLoss.toFixed(4)}  ${metricText(task, trainMetric)}  | test loss ${ev.loss.toFixed(4)}  ${metricText(task, ev.metric)}  | ${seconds.toFixed(2)}s  ${Math.round(rec.samplesPerSec)} samples/s`,
+      );
+    }
+    const runs: Checkpoint['runs'] = {};
+    for (const r of prepared.runs) runs[r.name] = await captureRun(r.model, optimizers.get(r.name)!);
+    saveCheckpoint(
+      checkpointPath,
+      makeCheckpoint({ example: opts.example.name, epoch: epoch + 1, config: cfg, history, runs }),
+    );
+    const m = memory();
+    memoryPerEpoch.push({ tensors: m.tensors, bytes: m.bytes });
+  }
+  if (!files.includes(checkpointPath) && history.length) files.push(checkpointPath);
+
+  for (const r of prepared.runs) {
+    const last = [...history].reverse().find((h) => h.run === r.name);
+    if (last) final[r.name] = { testLoss: last.testLoss, testMetric: last.testMetric };
+  }
+  const interrupted = stop < cfg.epochs;
+  if (!interrupted && history.length) {
+    say('');
+    say(epochTable(history, metricName));
+    say('');
+    const names = prepared.runs.map((r) => r.name);
+    const pick = (run: string, key: keyof EpochRecord) =>
+      history.filter((h) => h.run === run).map((h) => h[key] as number);
+    const lossSeries =
+      names.length > 1
+        ? names.map((n) => ({ name: `${n} train loss`, y: pick(n, 'trainLoss') }))
+        : [
+            { name: 'train loss', y: pick(names[0], 'trainLoss') },
+            { name: 'test loss', y: pick(names[0], 'testLoss') },
+          ];
+    say(terminalChart(lossSeries));
+    if (!opts.noPictures) {
+      mkdirSync(opts.outDir, { recursive: true });
+      const save = (name: string, svg: string, png: Buffer) => {
+        const paths = [join(opts.outDir, `${name}.svg`), join(opts.outDir, `${name}.png`)];
+        writeFileSync(paths[0], svg);
+        writeFileSync(paths[1], png);
+        return paths;
+      };
+      const metricSeries: Series[] = names.flatMap((n) => [
+        { name: `${names.length > 1 ? `${n} ` : ''}train ${metricName}`, y: pick(n, 'trainMetric') },
+        { name: `${names.length > 1 ? `${n} ` : ''}test ${metricName}`, y: pick(n, 'testMetric') },
+      ]);
+      const lossSpec = {
+        title: `${opts.example.name}: loss`,
+        xLabel: 'epoch',
+        yLabel: 'loss',
+        series: lossSeries,
+        logY: true,
+      };
+      const metricSpec = {
+        title: `${opts.example.name}: ${metricName}`,
+        xLabel: 'epoch',
+        yLabel: metricName,
+        series: metricSeries,
+      };
+      files.push(...save('loss', chartSvg(lossSpec), chartPng(lossSpec)));
+      files.push(
+        ...save(task === 'classification' ? 'accuracy' : 'r2', chartSvg(metricSpec), chartPng(metricSpec)),
+      );
+      if (prepared.pictures)
+        files.push(...(await prepared.pictures({ outDir: opts.outDir, runs: prepared.runs, split, save })));
+    }
+  }
+  dispose();
+  return {
+    history,
+    final,
+    metricName,
+    files,
+    seconds: (performance.now() - started) / 1000,
+    memoryPerEpoch,
+  };
+}

@@ -3,7 +3,8 @@
  * (PyTorch's `_BatchNorm`). Subclasses only say which input ranks they accept.
  */
 import { batchNormTrain, noGrad, type Tensor, tidy } from '@nabla/core';
-import { batchNorm, checkBatchNormInput, updateRunningStats } from './functional.js';
+import { checkBatchNormInput, updateRunningStats } from './batch-norm-stats.js';
+import { batchNorm } from './functional.js';
 import { NormBase } from './norm-base.js';
 
 export abstract class BatchNorm extends NormBase {

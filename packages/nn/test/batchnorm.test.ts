@@ -1,5 +1,5 @@
 /** BatchNorm1d against PyTorch 1.13, every mode, 2D and 3D, training steps then eval. */
-import { tensor } from '@nabla/core';
+import { composedOnly, tensor } from '@nabla/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchNorm1d } from '../src/index.js';
 import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
@@ -39,7 +39,15 @@ const names = await backends();
 
 afterAll(() => reportDifferences('BatchNorm1d'));
 
-describe.each(names)('BatchNorm1d on %s', (backend) => {
+// Each backend twice: its fused batch-norm kernels (when it has them), and core's composition
+// of primitives; both must match PyTorch.
+const paths = names.flatMap((b) => [
+  [b, 'fused'],
+  [b, 'composed'],
+]);
+
+describe.each(paths)('BatchNorm1d on %s (%s path)', (backend, path) => {
+  const run = <T>(fn: () => T): T => (path === 'composed' ? composedOnly(fn) : fn());
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     await useBackend(backend);
     const { numFeatures, ...options } = c.options;
@@ -57,18 +65,20 @@ describe.each(names)('BatchNorm1d on %s', (backend) => {
     bn.loadStateDict(initial);
     for (const t of Object.values(initial)) t.dispose();
     const buffers = [bn.runningMean, bn.runningVar, bn.numBatchesTracked];
-    const family = c.referenceDtype === 'float64' ? 'BatchNorm1d (float64 reference)' : 'BatchNorm1d';
+    const family = `BatchNorm1d${c.referenceDtype === 'float64' ? ' (float64 reference)' : ''} [${path}]`;
     for (const [i, s] of c.steps.entries()) {
       const at = `${c.name}, step ${i} (${s.training ? 'train' : 'eval'})`;
       bn.train(s.training);
       const x = fromFx(s.input, { requiresGrad: true });
-      const y = bn.forward(x);
+      const y = run(() => bn.forward(x));
       const g = fromFx(s.gradOutput);
-      y.backward(g);
+      run(() => y.backward(g));
       await expectClose(family, `${at}: output`, y, s.output);
       await expectClose(family, `${at}: input grad`, x.grad!, s.inputGrad);
-      if (s.weightGrad) await expectClose(family, `${at}: weight grad`, bn.weight?.grad!, s.weightGrad);
-      if (s.biasGrad) await expectClose(family, `${at}: bias grad`, bn.bias?.grad!, s.biasGrad);
+      const { weight, bias } = bn;
+      if (s.weightGrad && weight) await expectClose(family, `${at}: weight grad`, weight.grad!, s.weightGrad);
+      if (s.biasGrad && bias) await expectClose(family, `${at}: bias grad`, bias.grad!, s.biasGrad);
+      expect(weight === null, 'affine').toBe(s.weightGrad === null);
       if (s.runningMean) await expectClose(family, `${at}: running mean`, bn.runningMean!, s.runningMean);
       if (s.runningVar) await expectClose(family, `${at}: running var`, bn.runningVar!, s.runningVar);
       if (s.numBatchesTracked === null) {

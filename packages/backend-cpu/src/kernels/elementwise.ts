@@ -105,7 +105,7 @@ function generate(expr: string, names: readonly string[]): Generated {
     ${each((k) => `const t${k} = s${k}[last];`)}
     let rows = 1;
     for (let d = 0; d < last; d++) rows *= shape[d];
-    const counter = new Int32Array(rank);
+    const counter = new Array(rank).fill(0); // a small JS array is cheaper to make than a typed one
     let q = 0;
     for (let r = 0; r < rows; r++) {
       ${each((k) => `let i${k} = p${k};`)}
@@ -131,11 +131,28 @@ function generate(expr: string, names: readonly string[]): Generated {
 
 const cache = new Map<string, Generated>();
 
-function kernelFor(family: string, op: string, table: OpExpr, names: readonly string[], intOut: boolean) {
-  const key = `${family}:${op}:${intOut ? 'i' : 'f'}`;
+/** 'f' or 'i' per array: part of the cache key, so each generated loop sees one array type per slot. */
+function kind(a: TypedArray): string {
+  return a instanceof Int32Array ? 'i' : 'f';
+}
+
+/**
+ * The generated kernel for an op, specialised on the output and input array types (a
+ * float→int `copy` and an int `add` get different loops, each monomorphic).
+ */
+function kernelFor(
+  family: string,
+  op: string,
+  table: OpExpr,
+  names: readonly string[],
+  out: TypedArray,
+  inputs: readonly ArrayView[],
+): Generated {
+  let key = `${family}:${op}:${kind(out)}`;
+  for (let i = 0; i < inputs.length; i++) key += kind(inputs[i].data);
   let k = cache.get(key);
   if (k === undefined) {
-    k = generate(intOut && table.int !== undefined ? table.int : table.float, names);
+    k = generate(out instanceof Int32Array && table.int !== undefined ? table.int : table.float, names);
     cache.set(key, k);
   }
   return k;
@@ -231,7 +248,8 @@ function run(
 export function unary(op: UnaryOp, x: ArrayView, out: TypedArray, shape: readonly number[]): void {
   const table = UNARY[op];
   if (table === undefined) throw new TypeError(`cpu unary: unknown op '${op}'`);
-  run(kernelFor('unary', op, table, ['a'], out instanceof Int32Array), `unary ${op}`, [x], out, shape);
+  const inputs = [x];
+  run(kernelFor('unary', op, table, ['a'], out, inputs), `unary ${op}`, inputs, out, shape);
 }
 
 /** `out[i] = op(a[i], b[i])` over `shape`; comparisons write 0/1. */
@@ -244,13 +262,8 @@ export function binary(
 ): void {
   const table = BINARY[op];
   if (table === undefined) throw new TypeError(`cpu binary: unknown op '${op}'`);
-  run(
-    kernelFor('binary', op, table, ['a', 'b'], out instanceof Int32Array),
-    `binary ${op}`,
-    [a, b],
-    out,
-    shape,
-  );
+  const inputs = [a, b];
+  run(kernelFor('binary', op, table, ['a', 'b'], out, inputs), `binary ${op}`, inputs, out, shape);
 }
 
 /** `out[i] = cond[i] != 0 ? a[i] : b[i]` over `shape`. */
@@ -261,13 +274,8 @@ export function where(
   out: TypedArray,
   shape: readonly number[],
 ): void {
-  run(
-    kernelFor('where', 'where', WHERE, ['c', 'a', 'b'], out instanceof Int32Array),
-    'where',
-    [cond, a, b],
-    out,
-    shape,
-  );
+  const inputs = [cond, a, b];
+  run(kernelFor('where', 'where', WHERE, ['c', 'a', 'b'], out, inputs), 'where', inputs, out, shape);
 }
 
 /** The unary and binary op names this backend implements (all of the interface's). */

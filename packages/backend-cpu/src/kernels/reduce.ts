@@ -64,7 +64,8 @@ function generate(r: ReduceExpr): ReduceFn {
   return new Function('x', 'out', 'outer', 'size', 'inner', body) as ReduceFn;
 }
 
-const cache = new Map<ReduceOp, ReduceFn>();
+/** Keyed by op and the input/output array types, so each generated loop stays monomorphic. */
+const cache = new Map<string, ReduceFn>();
 
 /**
  * Reduces contiguous `x: [outer, size, inner]` over the middle axis into `out: [outer, inner]`.
@@ -103,10 +104,11 @@ export function reduce(
     throw new TypeError(`cpu reduce ${op}: output must be int32 indices`);
   }
   if (outer * inner === 0) return;
-  let fn = cache.get(op);
+  const key = `${op}:${x instanceof Int32Array ? 'i' : 'f'}${out instanceof Int32Array ? 'i' : 'f'}`;
+  let fn = cache.get(key);
   if (fn === undefined) {
     fn = generate(r);
-    cache.set(op, fn);
+    cache.set(key, fn);
   }
   fn(x, out, outer, size, inner);
 }

@@ -63,3 +63,9 @@ export async function registerCpuAlias(name: string): Promise<void> {
   });
   await initBackend(name);
 }
+
+/** Imports and starts the cpu backend (the reference other backends are compared with). */
+export async function ensureCpu(): Promise<void> {
+  await import('@nabla/backend-cpu');
+  await initBackend('cpu');
+}

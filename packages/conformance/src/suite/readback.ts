@@ -1,7 +1,7 @@
 /** Creation, readback (data, dataSync, array, item), toString, moves between backends, capabilities. */
 import * as nb from '@nabla/core';
 import { describe, expect, it } from 'vitest';
-import { registerCpuAlias } from '../backends.js';
+import { ensureCpu, registerCpuAlias } from '../backends.js';
 import * as R from '../ref.js';
 import { assertClose, check, EXACT } from './util.js';
 
@@ -65,6 +65,7 @@ export function readbackSuite(name: string): void {
     });
 
     it('random draws are seeded and identical to the cpu backend', async () => {
+      await ensureCpu();
       nb.manualSeed(1234);
       const a = [nb.rand([50]), nb.randn([51]), nb.randint(-3, 4, [40]), nb.uniform([10], 2, 3)];
       nb.manualSeed(1234);
@@ -138,8 +139,8 @@ export function readbackSuite(name: string): void {
 
     it('to() and toAsync() move tensors between backends; mixing backends throws naming both', async () => {
       const other = name === 'cpu' ? 'cpu-conformance' : 'cpu';
-      if (other !== 'cpu') await registerCpuAlias(other);
-      await nb.initBackend(other);
+      if (other === 'cpu') await ensureCpu();
+      else await registerCpuAlias(other);
       const x = nb
         .tensor([
           [1, 2],

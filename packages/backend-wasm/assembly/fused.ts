@@ -4,7 +4,7 @@
 /** Rows folded into float32 partial sums before they are added to the float64 totals. */
 const BLOCK: i32 = 64;
 /** Bytes of scratch the batch-norm kernels need per channel. */
-export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
+export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
 
 // @ts-ignore: decorator
 @inline function f32p(base: usize, i: i32): usize { return base + (<usize>i << 2); }
@@ -13,18 +13,20 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
 
 /**
  * Per-channel sums over N and L of `d = x - ctr[c]`: S += d, Q += d*d (train), or, with `y`,
- * S += y, Q += y*d (backward). Float32 partials over short runs, float64 totals, so a
- * channel with mean 1e4 and std 1e-1 keeps its variance (the shift makes d small).
+ * S += y, Q += y*d, R += d (backward). Float32 partials over short runs, float64 totals, so
+ * a channel with mean 1e4 and std 1e-1 keeps its variance (the shift makes d small).
  */
 // @ts-ignore: decorator
-@inline function bnAccumulate(x: usize, y: usize, n: i32, c: i32, l: i32, ctr: usize, ps: usize, pq: usize, S: usize, Q: usize, withY: bool): void {
+@inline function bnAccumulate(x: usize, y: usize, n: i32, c: i32, l: i32, ctr: usize, ps: usize, pq: usize, pr: usize, S: usize, Q: usize, R: usize, withY: bool): void {
   memory.fill(S, 0, <usize>c << 3);
   memory.fill(Q, 0, <usize>c << 3);
+  memory.fill(R, 0, <usize>c << 3);
   if (l == 1) {
     // (N, C): vectorize across channels, one row at a time
     for (let r0 = 0; r0 < n; r0 += BLOCK) {
       memory.fill(ps, 0, <usize>c << 2);
       memory.fill(pq, 0, <usize>c << 2);
+      memory.fill(pr, 0, <usize>c << 2);
       const r1 = min(n, r0 + BLOCK);
       for (let r = r0; r < r1; r++) {
         const xr = x + (<usize>r * <usize>c << 2);
@@ -36,6 +38,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
           const e = withY ? v128.load(yr + off) : d;
           v128.store(ps + off, f32x4.add(v128.load(ps + off), e));
           v128.store(pq + off, f32x4.add(v128.load(pq + off), f32x4.mul(e, d)));
+          if (withY) v128.store(pr + off, f32x4.add(v128.load(pr + off), d));
         }
         for (; j < c; j++) {
           const off = <usize>j << 2;
@@ -43,11 +46,13 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
           const e = withY ? load<f32>(yr + off) : d;
           store<f32>(ps + off, load<f32>(ps + off) + e);
           store<f32>(pq + off, load<f32>(pq + off) + e * d);
+          if (withY) store<f32>(pr + off, load<f32>(pr + off) + d);
         }
       }
       for (let j = 0; j < c; j++) {
         store<f64>(f64p(S, j), load<f64>(f64p(S, j)) + <f64>load<f32>(f32p(ps, j)));
         store<f64>(f64p(Q, j), load<f64>(f64p(Q, j)) + <f64>load<f32>(f32p(pq, j)));
+        if (withY) store<f64>(f64p(R, j), load<f64>(f64p(R, j)) + <f64>load<f32>(f32p(pr, j)));
       }
     }
     return;
@@ -58,10 +63,10 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
       const base = (<usize>r * <usize>c + <usize>ch) * <usize>l << 2;
       const cs = load<f32>(f32p(ctr, ch));
       const cv = f32x4.splat(cs);
-      let s: f64 = 0, q: f64 = 0;
+      let s: f64 = 0, q: f64 = 0, rr: f64 = 0;
       for (let i0 = 0; i0 < l; i0 += BLOCK * 4) {
         const i1 = min(l, i0 + BLOCK * 4);
-        let vs = f32x4.splat(0), vq = vs;
+        let vs = f32x4.splat(0), vq = vs, vr = vs;
         let i = i0;
         for (; i + 4 <= i1; i += 4) {
           const off = base + (<usize>i << 2);
@@ -69,21 +74,26 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
           const e = withY ? v128.load(y + off) : d;
           vs = f32x4.add(vs, e);
           vq = f32x4.add(vq, f32x4.mul(e, d));
+          if (withY) vr = f32x4.add(vr, d);
         }
         let ts: f32 = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
         let tq: f32 = f32x4.extract_lane(vq, 0) + f32x4.extract_lane(vq, 1) + f32x4.extract_lane(vq, 2) + f32x4.extract_lane(vq, 3);
+        let tr: f32 = f32x4.extract_lane(vr, 0) + f32x4.extract_lane(vr, 1) + f32x4.extract_lane(vr, 2) + f32x4.extract_lane(vr, 3);
         for (; i < i1; i++) {
           const off = base + (<usize>i << 2);
           const d = load<f32>(x + off) - cs;
           const e = withY ? load<f32>(y + off) : d;
           ts += e;
           tq += e * d;
+          tr += d;
         }
         s += <f64>ts;
         q += <f64>tq;
+        rr += <f64>tr;
       }
       store<f64>(f64p(S, ch), load<f64>(f64p(S, ch)) + s);
       store<f64>(f64p(Q, ch), load<f64>(f64p(Q, ch)) + q);
+      store<f64>(f64p(R, ch), load<f64>(f64p(R, ch)) + rr);
     }
   }
 }
@@ -136,15 +146,14 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 6 * 4 + 2 * 8;
  * Training batch norm forward over contiguous (N, C, L): writes mean[c], invStd[c] and
  * out = (x - mean) * invStd * gamma + beta (gamma/beta = 0: not affine).
  * Sums are shifted by the channel's first element (exact when values cluster far from 0).
- * The backward kernel takes the float32 mean it is given as the definition of xhat.
  */
 export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, invStd: usize,
     n: i32, c: i32, l: i32, eps: f64, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
-  const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2);
-  const S = pq + (<usize>c << 2), Q = S + (<usize>c << 3);
+  const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
+  const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
   for (let ch = 0; ch < c; ch++) store<f32>(f32p(ctr, ch), load<f32>(x + (<usize>ch * <usize>l << 2)));
-  bnAccumulate(x, 0, n, c, l, ctr, ps, pq, S, Q, false);
+  bnAccumulate(x, 0, n, c, l, ctr, ps, pq, pr, S, Q, R, false);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
     const ds = load<f64>(f64p(S, ch)) / M;
@@ -169,22 +178,26 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
 export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gamma: usize,
     dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, l: i32, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
-  const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2);
-  const S = pq + (<usize>c << 2), Q = S + (<usize>c << 3);
+  const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
+  const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
   memory.copy(ctr, mean, <usize>c << 2);
-  bnAccumulate(x, dy, n, c, l, ctr, ps, pq, S, Q, true);
+  bnAccumulate(x, dy, n, c, l, ctr, ps, pq, pr, S, Q, R, true);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
     const is = <f64>load<f32>(f32p(invStd, ch));
     const g = gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1;
+    // the float32 saved mean is only the shift: the exact batch mean is mean + R/M, and
+    // Σ dy (x - exact mean) = Q - (R/M) S, so |mean| >> std costs no accuracy here either
+    const dm = load<f64>(f64p(R, ch)) / M;
     const db = load<f64>(f64p(S, ch));
-    const dg = load<f64>(f64p(Q, ch)) * is;
+    const dg = (load<f64>(f64p(Q, ch)) - dm * db) * is;
     store<f32>(f32p(dbeta, ch), <f32>db);
     store<f32>(f32p(dgamma, ch), <f32>dg);
     const k = g * is;
-    store<f32>(f32p(A, ch), <f32>(-k * is * dg / M));
+    const a = -k * is * dg / M;
+    store<f32>(f32p(A, ch), <f32>a);
     store<f32>(f32p(B, ch), <f32>k);
-    store<f32>(f32p(C, ch), <f32>(-k * db / M));
+    store<f32>(f32p(C, ch), <f32>(-k * db / M - a * dm));
   }
   bnApply(x, dy, dx, n, c, l, ctr, A, B, C, true);
 }

@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Module.toString() prints the class name (PyTorch's repr); keep it through bundling.
+  keepNames: true,
 });

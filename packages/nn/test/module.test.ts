@@ -1,7 +1,17 @@
 /** Module mechanics: naming, recursion, sharing, ownership under tidy, init, Flatten. */
 import { memory, ones, randn, tensor, tidy, zeros } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm1d, Dropout, Flatten, init, Linear, Module, ReLU, Sequential } from '../src/index.js';
+import {
+  BatchNorm1d,
+  Dropout,
+  functional as F,
+  Flatten,
+  init,
+  Linear,
+  Module,
+  ReLU,
+  Sequential,
+} from '../src/index.js';
 import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
@@ -123,5 +133,36 @@ describe.each(names)('Module on %s', (backend) => {
     await useBackend(backend);
     const y = new Flatten().forward(tensor(new Float32Array(24), { shape: [2, 3, 4] }));
     expect(y.shape).toEqual([2, 12]);
+  });
+});
+
+describe.each(names)('functional on %s', (backend) => {
+  it('F.batchNorm matches BatchNorm1d in training and eval, updating the given buffers in place', async () => {
+    await useBackend(backend);
+    const bn = new BatchNorm1d(3);
+    const rm = zeros([3]);
+    const rv = ones([3]);
+    const x = randn([5, 3, 2]);
+    const a = bn.forward(x);
+    const b = F.batchNorm(x, { runningMean: rm, runningVar: rv, training: true, momentum: 0.1 });
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    expect(Array.from(await rm.data())).toEqual(Array.from(await bn.runningMean!.data()));
+    expect(Array.from(await rv.data())).toEqual(Array.from(await bn.runningVar!.data()));
+    bn.eval();
+    const c = bn.forward(x);
+    const d = F.batchNorm(x, { runningMean: rm, runningVar: rv, training: false });
+    expect(Array.from(await d.data())).toEqual(Array.from(await c.data()));
+    expect(() => F.batchNorm(x)).toThrow('running_mean and running_var are required when training is false');
+    bn.dispose();
+  });
+
+  it('F.linear with a fused ReLU equals relu(linear)', async () => {
+    await useBackend(backend);
+    const x = randn([4, 5]);
+    const w = randn([3, 5]);
+    const bias = randn([3]);
+    const fused = await F.linear(x, w, bias, { relu: true }).data();
+    const plain = await F.relu(F.linear(x, w, bias)).data();
+    expect(Array.from(fused)).toEqual(Array.from(plain).map((v) => expect.closeTo(v, 5)));
   });
 });

@@ -8,7 +8,7 @@ import { manualSeed, randn, setBackend, type Tensor, tidy } from '@nabla/core';
 import { BatchNorm1d, Dropout, Flatten, Linear, Module, ReLU, Sequential } from '@nabla/nn';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx, load } from '../src/index.js';
+import { exportOnnx, fuseBatchNorm, load } from '../src/index.js';
 import { ProtoWriter } from '../src/onnx/protobuf.js';
 import { fixtureBytes, makeMlp, maxAbsDiff } from './mlp.js';
 
@@ -83,7 +83,11 @@ describe('exportOnnx runs in ONNX Runtime with Nabla’s outputs', () => {
     manualSeed(2);
     const model = new Sequential(
       new Flatten(),
-      new Sequential(new Linear(12, 5, { bias: false }), new BatchNorm1d(5, { affine: false }), new ReLU()),
+      new Sequential(
+        new Linear(12, 5, { bias: false }),
+        new BatchNorm1d(5, { affine: false, eps: 1e-3 }),
+        new ReLU(),
+      ),
       new Dropout(0.5),
       new Linear(5, 2),
     );
@@ -102,7 +106,7 @@ describe('exportOnnx runs in ONNX Runtime with Nabla’s outputs', () => {
   it('Linear on 3-D input (MatMul + Add), BatchNorm1d on (N, C, L), Flatten of middle dims', async () => {
     manualSeed(3);
     const model = new Sequential(
-      new BatchNorm1d(5),
+      new BatchNorm1d(5, { eps: 0.1 }),
       new Linear(4, 3),
       new ReLU(),
       new Flatten(0, 1),
@@ -114,6 +118,20 @@ describe('exportOnnx runs in ONNX Runtime with Nabla’s outputs', () => {
     const bytes = await exportOnnx(model, { inputShape: [2, 5, 4] });
     expect(await compare(model, bytes, x)).toBeLessThan(1e-5);
     x.dispose();
+    model.dispose();
+  });
+  it('a BatchNorm-folded model exports to Gemm + Relu only and keeps the outputs', async () => {
+    const model = makeMlp();
+    await load(model, fixtureBytes('torch_mlp.safetensors'));
+    const fused = fuseBatchNorm(model.eval());
+    const bytes = await exportOnnx(fused, { inputShape: ['batch', 6] });
+    const text = new TextDecoder('latin1').decode(bytes);
+    expect(text).not.toContain('BatchNormalization');
+    manualSeed(4);
+    const x = randn([8, 6], { std: 2 });
+    expect(await compare(model, bytes, x)).toBeLessThan(1e-5); // ONNX of the fused model vs Nabla's unfused model
+    x.dispose();
+    fused.dispose();
     model.dispose();
   });
 });

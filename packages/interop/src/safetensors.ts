@@ -65,14 +65,15 @@ export function encodeSafetensors(
   tensors: Iterable<[string, RawTensor]>,
   metadata: Record<string, string> | null = { format: 'pt' },
 ): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // No prototype: tensor names such as 'constructor' or '__proto__' must be plain keys.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata) header.__metadata__ = metadata;
   const entries = [...tensors];
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === '__metadata__')
       throw new Error(`safetensors: '__metadata__' is reserved and cannot name a tensor`);
-    if (name in header) throw new Error(`safetensors: duplicate tensor name '${name}'`);
+    if (Object.hasOwn(header, name)) throw new Error(`safetensors: duplicate tensor name '${name}'`);
     if (sizeOf(t.shape) !== t.data.length) {
       throw new Error(`safetensors: '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
     }

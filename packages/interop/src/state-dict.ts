@@ -36,8 +36,13 @@ export async function toSafetensors(
 export function fromSafetensors(bytes: Uint8Array | ArrayBuffer): StateDict {
   const { tensors } = decodeSafetensors(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
   const out: StateDict = {};
-  for (const [name, raw] of tensors) out[name] = makeTensor(raw);
+  for (const [name, raw] of tensors) setOwn(out, name, makeTensor(raw));
   return out;
+}
+
+/** Defines `obj[key]` as an own property, so a name like `'__proto__'` stays a plain key. */
+function setOwn(obj: StateDict, key: string, value: Tensor): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function makeTensor(raw: RawTensor): Tensor {
@@ -65,7 +70,7 @@ export function loadSafetensors(module: Module, bytes: Uint8Array, options: Load
   const own = module.stateDict();
   const problems: string[] = [];
   const missing = Object.keys(own).filter((k) => !tensors.has(k));
-  const unexpected = [...tensors.keys()].filter((k) => !(k in own));
+  const unexpected = [...tensors.keys()].filter((k) => !Object.hasOwn(own, k));
   if (strict && missing.length)
     problems.push(`missing from the file: ${missing.map((k) => `'${k}'`).join(', ')}`);
   if (strict && unexpected.length)
@@ -88,7 +93,7 @@ export function loadSafetensors(module: Module, bytes: Uint8Array, options: Load
   }
   const sd: StateDict = {};
   try {
-    for (const [name, raw] of tensors) if (name in own) sd[name] = makeTensor(raw);
+    for (const [name, raw] of tensors) if (Object.hasOwn(own, name)) setOwn(sd, name, makeTensor(raw));
     module.loadStateDict(sd, { strict: false });
   } finally {
     for (const t of Object.values(sd)) t.dispose();

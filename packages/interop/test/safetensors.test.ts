@@ -96,6 +96,26 @@ describe('safetensors encoding', () => {
     );
   });
 
+  it('treats names like __proto__ and constructor as plain tensor names', async () => {
+    const names = ['__proto__', 'constructor', 'toString'];
+    const bytes = encodeSafetensors(
+      names.map((n, i) => [n, { dtype: 'F32', shape: [1], data: new Float32Array([i]) }]),
+    );
+    expect([...decodeSafetensors(bytes).tensors.keys()]).toEqual(names);
+    const sd = fromSafetensors(bytes);
+    expect(Object.keys(sd)).toEqual(names);
+    expect(Object.getPrototypeOf(sd)).toBe(Object.prototype);
+    expect(await sd.constructor.item()).toBe(1);
+    for (const t of Object.values(sd)) t.dispose();
+    // Such names are unexpected for a model, not silently matched against Object.prototype.
+    const model = new Linear(1, 1);
+    await expect(load(model, bytes, { strict: false })).resolves.toBeUndefined();
+    await expect(load(model, bytes)).rejects.toThrow(
+      /not in the model: '__proto__', 'constructor', 'toString'/,
+    );
+    model.dispose();
+  });
+
   it('writes PyTorch names and dtypes from a state dict: F32, and I64 for num_batches_tracked', async () => {
     const model = makeMlp();
     const bytes = await toSafetensors(model.stateDict());

@@ -42,18 +42,27 @@ def quantile(sorted_xs, q):
     return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
 
 
-def time_loop(step, warmup, iters):
+MIN_TIMED = 5
+
+
+def time_loop(step, warmup, iters, warmup_cap_s=0.0, timed_cap_s=0.0):
+    """Same loop as bench/src/timing.ts, including the optional time caps for slow code."""
+    w0 = time.perf_counter()
     for _ in range(warmup):
         step()
+        if warmup_cap_s and time.perf_counter() - w0 > warmup_cap_s:
+            break
     samples = []
     p0 = read_proc()
     c0 = time.process_time()
-    w0 = time.perf_counter()
-    for _ in range(iters):
+    t_start = time.perf_counter()
+    for i in range(iters):
         t0 = time.perf_counter()
         step()
         samples.append((time.perf_counter() - t0) * 1000)
-    wall = time.perf_counter() - w0
+        if timed_cap_s and i + 1 >= MIN_TIMED and time.perf_counter() - t_start > timed_cap_s:
+            break
+    wall = time.perf_counter() - t_start
     own_cores = (time.process_time() - c0) / wall
     p1 = read_proc()
     pct = None
@@ -73,6 +82,7 @@ def time_loop(step, warmup, iters):
         "other_cpu_pct": pct,
         "noisy": pct is not None and pct > 5,
         "own_cores": own_cores,
+        "capped": len(samples) < iters,
     }
 
 
@@ -96,6 +106,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--warmup-cap-s", type=float, default=0.0)
+    ap.add_argument("--timed-cap-s", type=float, default=0.0)
     args = ap.parse_args()
     try:
         import torch
@@ -181,7 +193,7 @@ def main():
             if step is None:
                 out[case] = {"error": "unknown case " + case}
                 continue
-            out[case] = time_loop(step, args.warmup, args.iters)
+            out[case] = time_loop(step, args.warmup, args.iters, args.warmup_cap_s, args.timed_cap_s)
         except Exception as e:  # noqa: BLE001 - report, never crash the suite
             out[case] = {"error": "%s: %s" % (type(e).__name__, e)}
     emit({

@@ -31,7 +31,11 @@ const USAGE = `usage: npm run bench -- [W1 W2 W3 W4 | case id ...] [options]
   --docs / --no-docs     force / prevent regenerating docs/benchmarks.md (default: only on a full run)
   --report FILE          regenerate the docs and table from a results JSON, run nothing
   --quiet-wait S         wait up to S seconds for a quiet machine before each suite (default 20)
-  --results-dir DIR      where the run's JSON goes (default bench/results)`;
+  --results-dir DIR      where the run's JSON goes (default bench/results)
+  --warmup-cap-s S       stop warm-up after S seconds (at least 1 iteration; default 5; 0 = no cap)
+  --timed-cap-s S        stop timing after S seconds (at least 5 iterations; default 30; 0 = no cap).
+                         Only implementations taking seconds per iteration hit the caps; their
+                         results are marked "time-capped" with the iteration count.`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,6 +53,8 @@ const { values, positionals } = parseArgs({
     report: { type: 'string' },
     'quiet-wait': { type: 'string', default: '20' },
     'results-dir': { type: 'string' },
+    'warmup-cap-s': { type: 'string', default: '5' },
+    'timed-cap-s': { type: 'string', default: '30' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -60,8 +66,14 @@ if (values.help) {
   process.exit(0);
 }
 
-/** Plain-JS baselines take ~2 s an iteration at 1024³: 10 timed iterations in one process, sweep as warm-up. */
-const PLAINJS_LOOP = { warmup: 0, iters: 10, repeats: 1 };
+/** A suite that runs longer than this is killed and reported as an error (a hung backend must not stall the run). */
+const SUITE_TIMEOUT_MS = 20 * 60_000;
+
+/**
+ * Plain-JS baselines take ~2 s an iteration at 1024³ and are a reference line, not a
+ * contender: one process each (the time caps bound their iterations).
+ */
+const PLAINJS_REPEATS = 1;
 
 function implList(): string[] {
   if (values.impl) return values.impl.split(',').map((s) => s.trim());
@@ -92,6 +104,7 @@ function runChild(
   loop: { warmup: number; iters: number },
 ): Promise<SuiteResult> {
   const args = ['--cases', cases.join(','), '--warmup', String(loop.warmup), '--iters', String(loop.iters)];
+  args.push('--warmup-cap-s', values['warmup-cap-s']!, '--timed-cap-s', values['timed-cap-s']!);
   if (values.tiny) args.push('--tiny');
   const [cmd, argv] =
     impl === 'torch'
@@ -107,12 +120,13 @@ function runChild(
     child.stderr.on('data', (d) => {
       err += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), SUITE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith(RESULT_MARKER));
       if (line) return done(JSON.parse(line.slice(RESULT_MARKER.length + 1)) as SuiteResult);
-      const why = `process ended (${signal ?? `exit ${code}`}) without a result: ${err.trim().split('\n').slice(-3).join(' | ')}`;
+      const how = signal ?? (code === 13 ? 'exit 13: a top-level await never settled' : `exit ${code}`);
+      const why = `process ended (${how}) without a result: ${err.trim().split('\n').slice(-3).join(' | ')}`;
       done({ impl, cases: Object.fromEntries(cases.map((c) => [c, { error: why }])) });
     });
   });
@@ -127,7 +141,7 @@ function progress(r: SuiteResult, rep: number): void {
     if (!o) continue;
     const text =
       'samples_ms' in o
-        ? `median ${o.stats.median_ms.toFixed(2)} ms, other CPU ${o.other_cpu_pct?.toFixed(1) ?? 'n/a'}%${o.noisy ? ' NOISY' : ''}`
+        ? `median ${o.stats.median_ms.toFixed(2)} ms (n=${o.stats.n}${o.capped ? ', time-capped' : ''}), other CPU ${o.other_cpu_pct?.toFixed(1) ?? 'n/a'}%${o.noisy ? ' NOISY' : ''}`
         : 'skipped' in o
           ? `skipped: ${o.skipped}`
           : `error: ${o.error}`;
@@ -178,7 +192,7 @@ async function main(): Promise<void> {
   for (let rep = 1; rep <= repeats; rep++) {
     for (const impl of impls) {
       const plain = impl.startsWith('plainjs-');
-      if (plain && rep > PLAINJS_LOOP.repeats && !values.tiny) continue;
+      if (plain && rep > PLAINJS_REPEATS && !values.tiny) continue;
       if (records[impl]?.skipped) continue; // unavailable: reported once, not retried
       let result: SuiteResult;
       if (impl === 'torch' && noTorch) {
@@ -190,11 +204,7 @@ async function main(): Promise<void> {
             `  machine still busy before ${impl} (other CPU ${quiet.toFixed(0)}%); measuring anyway, loops will be flagged`,
           );
         }
-        const l =
-          plain && !values.tiny
-            ? { warmup: PLAINJS_LOOP.warmup, iters: Math.min(loop.iters, PLAINJS_LOOP.iters) }
-            : loop;
-        result = await runChild(impl, cases, l);
+        result = await runChild(impl, cases, loop);
       }
       progress(result, rep);
       const rec = records[impl] ?? { repeats: [] };
@@ -215,7 +225,12 @@ async function main(): Promise<void> {
     argv: process.argv.slice(2),
     tiny: values.tiny,
     sizes: values.tiny ? TINY_SIZES : FULL_SIZES,
-    loop: { ...loop, repeats },
+    loop: {
+      ...loop,
+      repeats,
+      warmup_cap_s: Number(values['warmup-cap-s']),
+      timed_cap_s: Number(values['timed-cap-s']),
+    },
     machine: machineInfo(),
     impls: records,
     order: impls,

@@ -29,7 +29,13 @@ export interface RunFile {
   readonly argv: string[];
   readonly tiny: boolean;
   readonly sizes: Sizes;
-  readonly loop: { warmup: number; iters: number; repeats: number };
+  readonly loop: {
+    warmup: number;
+    iters: number;
+    repeats: number;
+    warmup_cap_s?: number;
+    timed_cap_s?: number;
+  };
   readonly machine: MachineInfo;
   readonly impls: Record<string, ImplRecord>;
   /** Implementation ids in run order. */
@@ -46,6 +52,8 @@ export type Cell =
       readonly other_cpu_pct_max: number | null;
       readonly noisy: boolean;
       readonly own_cores: number;
+      /** True when a time cap left fewer than the requested iterations in some repeat. */
+      readonly capped: boolean;
       readonly metric: { kind: string; value: number };
     }
   | { readonly skipped: string }
@@ -79,6 +87,7 @@ function pooled(rec: ImplRecord, id: CaseId, sizes: Sizes): Cell | null {
     other_cpu_pct_max: pcts.length ? Math.max(...pcts) : null,
     noisy: done.some((d) => d.noisy),
     own_cores: done.reduce((s, d) => s + d.own_cores, 0) / done.length,
+    capped: done.some((d) => d.capped),
     metric: metricOf(id, stats.median_ms, sizes),
   };
 }
@@ -137,7 +146,7 @@ export function terminalTable(run: RunFile): string {
       const s = cell.stats;
       const other = cell.other_cpu_pct_max === null ? 'n/a' : cell.other_cpu_pct_max.toFixed(1);
       lines.push(
-        `${pad(id, 22)}${pad(impl, w + 2)}${pad(`${fmt(s.median_ms)} ms`, 10, true)}${pad(fmt(s.min_ms), 10, true)}${pad(fmt(s.p90_ms), 10, true)}  ${pad(metricText(cell), 22)}${pad(other, 7, true)}${pad(cell.own_cores.toFixed(2), 6, true)}  ${cell.repeat_medians.map((m) => fmt(m)).join(' / ')}${cell.noisy ? '  NOISY (>5% other CPU)' : ''}`,
+        `${pad(id, 22)}${pad(impl, w + 2)}${pad(`${fmt(s.median_ms)} ms`, 10, true)}${pad(fmt(s.min_ms), 10, true)}${pad(fmt(s.p90_ms), 10, true)}  ${pad(metricText(cell), 22)}${pad(other, 7, true)}${pad(cell.own_cores.toFixed(2), 6, true)}  ${cell.repeat_medians.map((m) => fmt(m)).join(' / ')}${cell.capped ? `  (n=${s.n}, time-capped)` : ''}${cell.noisy ? '  NOISY (>5% other CPU)' : ''}`,
       );
     }
     lines.push('');
@@ -160,13 +169,19 @@ export function terminalTable(run: RunFile): string {
   return lines.join('\n');
 }
 
+/** Long library error messages are cut at their first sentence; the JSON keeps them whole. */
+export function firstSentence(s: string): string {
+  const i = s.search(/\.\s/);
+  return i > 0 ? s.slice(0, i + 1) : s;
+}
+
 /** Every deviation or skip, one line each, for the terminal and the docs. */
 export function notesLines(run: RunFile): string[] {
   const out: string[] = [];
   for (const impl of run.order) {
     const rec = run.impls[impl];
     if (rec.skipped) {
-      out.push(`${impl}: skipped: ${rec.skipped}`);
+      out.push(`${impl}: skipped: ${firstSentence(rec.skipped)}`);
       continue;
     }
     for (const [k, v] of Object.entries(rec.notes ?? {}))
@@ -206,7 +221,7 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
   for (const impl of run.order) {
     const r = run.impls[impl];
     const facts = r.skipped
-      ? `skipped: ${r.skipped}`
+      ? `skipped: ${firstSentence(r.skipped)}`
       : Object.entries(r.info ?? {})
           .filter(([k]) => k !== 'blas')
           .map(([k, v]) => `${k}=${v}`)
@@ -219,7 +234,7 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
   out.push(`![samples/s per implementation, W1 and W4](${svgName})`);
   out.push('');
   out.push(
-    '`other CPU %` is the CPU time other processes used during the timed loop, as % of wall × cores; loops above 5% are flagged ⚠ and their numbers are suspect. `cores` is the CPU time of the measured process over wall time.',
+    `\`other CPU %\` is the CPU time other processes used during the timed loop, as % of wall × cores; loops above 5% are flagged ⚠ and their numbers are suspect. \`cores\` is the CPU time of the measured process over wall time. \`n\` is the number of timed iterations pooled over the processes; ⏱ marks implementations so slow (seconds per iteration) that a time cap (warm-up ${run.loop.warmup_cap_s ?? 0} s, timing ${run.loop.timed_cap_s ?? 0} s per process, at least 5 iterations) cut the loop below ${run.loop.iters} iterations.`,
   );
   for (const id of run.cases) {
     out.push('');
@@ -233,12 +248,12 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
       const c = cellOf(run, impl, id);
       if (!c || run.impls[impl].skipped) continue;
       if (!('stats' in c)) {
-        out.push(`| ${impl} | ${md(cellReason(c))} | | | | | | |`);
+        out.push(`| ${impl} | ${md(cellReason(c))} | | | | | | | |`);
         continue;
       }
       const other = c.other_cpu_pct_max === null ? 'n/a' : c.other_cpu_pct_max.toFixed(1);
       out.push(
-        `| ${impl} | ${fmt(c.stats.median_ms)} | ${fmt(c.stats.min_ms)} | ${fmt(c.stats.p90_ms)} | ${metricText(c) || '-'} | ${c.repeat_medians.map((x) => fmt(x)).join(' / ')} | ${other}${c.noisy ? ' ⚠' : ''} | ${c.own_cores.toFixed(2)} |`,
+        `| ${impl} | ${fmt(c.stats.median_ms)} | ${fmt(c.stats.min_ms)} | ${fmt(c.stats.p90_ms)} | ${metricText(c) || '-'} | ${c.repeat_medians.map((x) => fmt(x)).join(' / ')} | ${c.stats.n}${c.capped ? ' ⏱' : ''} | ${other}${c.noisy ? ' ⚠' : ''} | ${c.own_cores.toFixed(2)} |`,
       );
     }
   }
@@ -252,7 +267,7 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
   for (const n of nabla) {
     out.push('');
     if (run.impls[n]?.skipped) {
-      out.push(`**${n}**: skipped: ${md(run.impls[n].skipped!)}`);
+      out.push(`**${n}**: skipped: ${md(firstSentence(run.impls[n].skipped!))}`);
       continue;
     }
     out.push(`**${n}**`);

@@ -12,13 +12,25 @@ export interface CaseResult {
   readonly noisy: boolean;
   /** This process's CPU time over wall time during the timed iterations: the cores it kept busy. */
   readonly own_cores: number;
+  /** True when a time cap ended the loop before `iters` timed iterations (see {@link LoopOptions}). */
+  readonly capped: boolean;
 }
 
 /** Loop settings. */
 export interface LoopOptions {
   readonly warmup: number;
   readonly iters: number;
+  /**
+   * Time caps in ms for very slow implementations (seconds per iteration): warm-up stops after
+   * `warmupCapMs` (at least one iteration), timing after `timedCapMs` (at least `MIN_TIMED`
+   * iterations). The result says when a cap cut the loop short. 0 or absent: no cap.
+   */
+  readonly warmupCapMs?: number;
+  readonly timedCapMs?: number;
 }
+
+/** The fewest timed iterations a time cap may leave. */
+export const MIN_TIMED = 5;
 
 /**
  * Runs `step` `warmup` times untimed, then `iters` times timed one by one with
@@ -27,7 +39,11 @@ export interface LoopOptions {
  */
 export async function timeLoop(step: () => unknown, opts: LoopOptions): Promise<CaseResult> {
   if (opts.iters < 1) throw new Error(`iters must be at least 1, got ${opts.iters}`);
-  for (let i = 0; i < opts.warmup; i++) await step();
+  const w0 = performance.now();
+  for (let i = 0; i < opts.warmup; i++) {
+    await step();
+    if (opts.warmupCapMs && performance.now() - w0 > opts.warmupCapMs) break;
+  }
   const samples: number[] = [];
   const mark: LoadMark | null = markLoad();
   const cpu0 = process.cpuUsage();
@@ -36,6 +52,7 @@ export async function timeLoop(step: () => unknown, opts: LoopOptions): Promise<
     const t0 = performance.now();
     await step();
     samples.push(performance.now() - t0);
+    if (opts.timedCapMs && i + 1 >= MIN_TIMED && performance.now() - wall0 > opts.timedCapMs) break;
   }
   const cpu = process.cpuUsage(cpu0);
   const ownCores = (cpu.user + cpu.system) / 1000 / Math.max(1e-9, performance.now() - wall0);
@@ -46,5 +63,6 @@ export async function timeLoop(step: () => unknown, opts: LoopOptions): Promise<
     other_cpu_pct: pct,
     noisy: pct !== null && pct > NOISY_PCT,
     own_cores: ownCores,
+    capped: samples.length < opts.iters,
   };
 }

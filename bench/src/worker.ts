@@ -13,14 +13,22 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     iters: { type: 'string', default: '30' },
     tiny: { type: 'boolean', default: false },
+    'warmup-cap-s': { type: 'string', default: '0' },
+    'timed-cap-s': { type: 'string', default: '0' },
   },
 });
 if (!values.impl) throw new Error('worker: --impl is required');
+// Some backends wait on unref'd worker threads; without an active handle Node would exit with
+// code 13 (unsettled top-level await) before they answer. The process exits explicitly below.
+const keepAlive = setInterval(() => {}, 1 << 30);
 const cases = selectCases(values.cases ? values.cases.split(',') : []) as CaseId[];
 const result = await runSuite(values.impl, cases, values.tiny ? TINY_SIZES : FULL_SIZES, {
   warmup: Number(values.warmup),
   iters: Number(values.iters),
+  warmupCapMs: Number(values['warmup-cap-s']) * 1000,
+  timedCapMs: Number(values['timed-cap-s']) * 1000,
 });
 process.stdout.write(`\n${RESULT_MARKER} ${JSON.stringify(result)}\n`);
-// some peers keep worker threads alive; the result is out, so end the process
+clearInterval(keepAlive);
+// some implementations keep worker threads alive; the result is out, so end the process
 process.exit(0);

@@ -70,6 +70,7 @@ function suite(
       stats: summarize(samples!),
       other_cpu_pct: 1,
       noisy: false,
+      capped: false,
       own_cores: 1,
     };
   }

@@ -91,10 +91,10 @@ export async function createPlainJs(variant: 'blocked' | 'ikj' | 'unroll4' = 'bl
     notes: {
       W3_AB:
         variant === 'blocked'
-          ? 'block size chosen by a 2-iteration sweep over 32/64/128/256 before timing'
+          ? 'block size chosen by a 2-iteration sweep over 32/64/128/256 before timing; one process, not two'
           : variant === 'ikj'
-            ? 'unblocked i-k-j loop'
-            : 'i-k-j, k unrolled by 4',
+            ? 'unblocked i-k-j loop; one process, not two'
+            : 'i-k-j, k unrolled by 4; one process, not two',
     },
     supports: (c: CaseId) => c === 'W3_AB',
     prepare: async (_c: CaseId, sizes: Sizes): Promise<Prepared> => {

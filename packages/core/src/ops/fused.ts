@@ -6,7 +6,7 @@
 import { noGrad } from '../autograd.js';
 import type { AdamStepArgs, Backend, FusedKernel, SgdStepArgs } from '../backend.js';
 import { tidy } from '../scope.js';
-import { formatShape } from '../shape.js';
+import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { where } from './elementwise.js';
 import { record, requireFloat, sameBackend } from './graph.js';
@@ -202,7 +202,7 @@ export function linear(
   checkVector(op, 'bias', bias, outF);
   const backend = sameBackend(op, x, weight, ...(bias ? [bias] : []));
   const relu = options.relu ?? false;
-  const rows = x.size / Math.max(inF, 1);
+  const rows = sizeOf(x.shape.slice(0, -1)); // not x.size / inF, which is 0 when inF is 0
   const outShape = [...x.shape.slice(0, -1), outF];
   let out: Tensor;
   if (hasFused(backend, 'linear') && inF > 0) {

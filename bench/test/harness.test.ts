@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { memory } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { createImpl } from '../src/impl/index.js';
 import { markLoad, otherCpuPct } from '../src/load.js';
@@ -169,9 +170,19 @@ async function runOnce(implId: string, id: CaseId, steps = 1): Promise<number[]>
 
 describe('workloads at tiny size', () => {
   const nablaCases = CASE_IDS.filter((c) => c !== 'W2b_3d_channels_last');
-  it.each(nablaCases)('nabla-cpu runs %s', async (id) => {
-    const losses = await runOnce('nabla-cpu', id);
-    if (id === 'W1') expect(Number.isFinite(losses[0])).toBe(true);
+  it.each(nablaCases)('nabla-cpu runs %s, leaking nothing per step or after dispose', async (id) => {
+    const before = memory().tensors;
+    const impl = await createImpl('nabla-cpu');
+    const prepared = await impl.prepare(id, TINY_SIZES);
+    const live: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await prepared.step();
+      live.push(memory().tensors);
+    }
+    if (id === 'W1') expect(Number.isFinite(prepared.lastLoss!())).toBe(true);
+    prepared.dispose?.();
+    expect(live[2]).toBe(live[0]);
+    expect(memory().tensors).toBe(before);
   });
 
   it('W1: nabla-cpu, tfjs-cpu and jax-wasm agree on the loss at every step (same init, same data)', async () => {

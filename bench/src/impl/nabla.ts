@@ -128,7 +128,12 @@ function prepareW1(sizes: Sizes): Prepared {
       loss.dispose();
     },
     lastLoss: () => last,
-    dispose: () => disposeAll([x, labels, ...model.parameters(), ...model.buffers()]),
+    dispose: () => {
+      // the optimizer owns its momentum buffers; it has no dispose(), so free its state here
+      const state = [...opt.state.values()].flatMap((s) => Object.values(s));
+      disposeAll(state.filter((v): v is Tensor => typeof v !== 'number'));
+      disposeAll([x, labels, ...model.parameters(), ...model.buffers()]);
+    },
   };
 }
 

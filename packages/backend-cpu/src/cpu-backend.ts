@@ -22,6 +22,7 @@ import type {
 } from '@nabla/core';
 import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './cpu-buffer.js';
 import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
+import { codegenEnabled } from './kernels/codegen.js';
 import { type ArrayView, binary, unary, where } from './kernels/elementwise.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { linear } from './kernels/linear.js';
@@ -69,7 +70,8 @@ export class CpuBackend implements Backend {
     fused: FUSED,
     readSync: true,
     fallbacks: [],
-    info: { threads: 1, simd: false, accumulate: 'float64' },
+    // codegen false means a CSP forbids `new Function` and kernels run interpreted (slower).
+    info: { threads: 1, simd: false, accumulate: 'float64', codegen: codegenEnabled() },
   };
   private bytes = 0;
   private buffers = 0;

@@ -1,14 +1,16 @@
 /**
  * Elementwise kernels (unary, binary, where), generated from one template.
  *
- * Each op is a scalar expression in a table. For every (op, output dtype) pair the template
- * emits two loops with the expression inlined: a contiguous loop and a strided loop
- * (innermost dimension walked with one stride per input, outer dimensions with an
- * odometer). Generating the source, instead of passing the op as a callback to a shared
- * driver, gives every op its own function literal, so V8's type feedback stays monomorphic
- * and the expression is inlined into the loop.
+ * Each op is a scalar arrow function in a table. For every op and combination of array
+ * types the template emits two loops with the function's expression inlined: a contiguous
+ * loop and a strided loop (innermost dimension walked with one stride per input, outer
+ * dimensions with an odometer). Generating the source, instead of passing the op as a
+ * callback to a shared driver, gives every variant its own function literal, so V8's type
+ * feedback stays monomorphic and the expression is inlined into the loop. Without
+ * `new Function` (see `codegen.ts`) the same tables run through a generic interpreter.
  */
 import type { BinaryOp, TypedArray, UnaryOp } from '@nabla/core';
+import { arrowSource, compile, kernelCache, noteKernel } from './codegen.js';
 
 /** A strided read of a typed array; strides are in elements, one per output dimension. */
 export interface ArrayView {
@@ -17,57 +19,65 @@ export interface ArrayView {
   readonly strides: readonly number[];
 }
 
-/** A scalar expression over the input names; `int` overrides it when the output is int32. */
-interface OpExpr {
-  readonly float: string;
-  readonly int?: string;
+type Scalar = (...v: number[]) => number;
+
+/** A scalar op; `int` replaces `float` when the output is int32. */
+interface OpFns {
+  readonly float: Scalar;
+  readonly int?: Scalar;
 }
 
-const e = (float: string, int?: string): OpExpr => ({ float, int });
+const op = (float: Scalar, int?: Scalar): OpFns => ({ float, int });
 
-/** Unary ops over input `a`. Writes into an Int32Array wrap mod 2^32 and truncate toward zero. */
-const UNARY: Record<UnaryOp, OpExpr> = {
-  copy: e('a'),
-  neg: e('-a'),
-  abs: e('Math.abs(a)'),
+/** Unary ops. Stores into an Int32Array wrap mod 2^32 and truncate toward zero. */
+const UNARY: Record<UnaryOp, OpFns> = {
+  copy: op((a) => a),
+  neg: op((a) => -a),
+  abs: op((a) => Math.abs(a)),
   // Keeps NaN and signed zero, like sign() in NumPy and PyTorch.
-  sign: e('(a > 0 ? 1 : a < 0 ? -1 : a)'),
-  exp: e('Math.exp(a)'),
-  log: e('Math.log(a)'),
-  sqrt: e('Math.sqrt(a)'),
-  rsqrt: e('1 / Math.sqrt(a)'),
+  sign: op((a) => (a > 0 ? 1 : a < 0 ? -1 : a)),
+  exp: op((a) => Math.exp(a)),
+  log: op((a) => Math.log(a)),
+  sqrt: op((a) => Math.sqrt(a)),
+  rsqrt: op((a) => 1 / Math.sqrt(a)),
   // `a < 0 ? 0 : a` lets NaN through, as PyTorch's relu does.
-  relu: e('(a < 0 ? 0 : a)'),
+  relu: op((a) => (a < 0 ? 0 : a)),
   // exp(-a) overflows to Infinity for very negative a, which still gives the right limit 0.
-  sigmoid: e('1 / (1 + Math.exp(-a))'),
-  tanh: e('Math.tanh(a)'),
+  sigmoid: op((a) => 1 / (1 + Math.exp(-a))),
+  tanh: op((a) => Math.tanh(a)),
   // Math.imul keeps int32 products exact (a double product of two int32s can exceed 2^53).
-  square: e('a * a', 'Math.imul(a, a)'),
-  reciprocal: e('1 / a'),
+  square: op(
+    (a) => a * a,
+    (a) => Math.imul(a, a),
+  ),
+  reciprocal: op((a) => 1 / a),
 };
 
-/** Binary ops over inputs `a` and `b`. maximum/minimum propagate NaN from either side. */
-const BINARY: Record<BinaryOp, OpExpr> = {
-  add: e('a + b'),
-  sub: e('a - b'),
-  mul: e('a * b', 'Math.imul(a, b)'),
+/** Binary ops. maximum/minimum propagate NaN from either side; comparisons give 0/1. */
+const BINARY: Record<BinaryOp, OpFns> = {
+  add: op((a, b) => a + b),
+  sub: op((a, b) => a - b),
+  mul: op(
+    (a, b) => a * b,
+    (a, b) => Math.imul(a, b),
+  ),
   // int32 division truncates toward zero (the store into Int32Array does it); x/0 gives 0.
-  div: e('a / b'),
-  pow: e('Math.pow(a, b)'),
-  maximum: e('(a > b || a !== a ? a : b)'),
-  minimum: e('(a < b || a !== a ? a : b)'),
-  eq: e('(a === b ? 1 : 0)'),
-  ne: e('(a !== b ? 1 : 0)'),
-  lt: e('(a < b ? 1 : 0)'),
-  le: e('(a <= b ? 1 : 0)'),
-  gt: e('(a > b ? 1 : 0)'),
-  ge: e('(a >= b ? 1 : 0)'),
+  div: op((a, b) => a / b),
+  pow: op((a, b) => a ** b),
+  maximum: op((a, b) => (a > b || Number.isNaN(a) ? a : b)),
+  minimum: op((a, b) => (a < b || Number.isNaN(a) ? a : b)),
+  eq: op((a, b) => (a === b ? 1 : 0)),
+  ne: op((a, b) => (a !== b ? 1 : 0)),
+  lt: op((a, b) => (a < b ? 1 : 0)),
+  le: op((a, b) => (a <= b ? 1 : 0)),
+  gt: op((a, b) => (a > b ? 1 : 0)),
+  ge: op((a, b) => (a >= b ? 1 : 0)),
 };
 
-/** `cond` is int32; any non-zero picks `a`. */
-const WHERE: OpExpr = e('(c !== 0 ? a : b)');
+/** `c` is the int32 condition; any non-zero picks `a`. */
+const WHERE: OpFns = op((c, a, b) => (c !== 0 ? a : b));
 
-/** `out[i] = expr(xs[k][ps[k] + i])` for `i < n`. */
+/** `out[i] = f(xs[k][ps[k] + i] ...)` for `i < n`. */
 type ContigFn = (out: TypedArray, n: number, xs: readonly TypedArray[], ps: readonly number[]) => void;
 /** The same over a collapsed `shape`, input k read at `ps[k] + Σ idx[d]·ss[k][d]`. */
 type StridedFn = (
@@ -78,58 +88,95 @@ type StridedFn = (
   ss: readonly (readonly number[])[],
 ) => void;
 
-interface Generated {
+interface Kernel {
   readonly contiguous: ContigFn;
   readonly strided: StridedFn;
 }
 
 /**
- * Emits the two loops for one expression over the named inputs. The expressions come only
- * from the tables above (an unknown op name throws before reaching here), never from callers.
+ * Emits the two loops for one scalar function, its expression inlined, or returns null when
+ * code generation is unavailable. Generated locals start with `$$`, so they cannot collide
+ * with the function's own parameter names.
  */
-function generate(expr: string, names: readonly string[]): Generated {
-  const each = (f: (k: number) => string) => names.map((_, k) => f(k)).join(' ');
-  const unpack = `${each((k) => `const x${k} = xs[${k}];`)} ${each((k) => `let p${k} = ps[${k}];`)}`;
-  const contigBody = `'use strict';
-    ${unpack}
-    for (let i = 0; i < n; i++) {
-      ${each((k) => `const ${names[k]} = x${k}[p${k} + i];`)}
-      out[i] = ${expr};
-    }`;
-  const stridedBody = `'use strict';
-    ${unpack}
-    ${each((k) => `const s${k} = ss[${k}];`)}
-    const rank = shape.length;
-    const last = rank - 1;
-    const n = shape[last];
-    ${each((k) => `const t${k} = s${k}[last];`)}
-    let rows = 1;
-    for (let d = 0; d < last; d++) rows *= shape[d];
-    const counter = new Array(rank).fill(0); // a small JS array is cheaper to make than a typed one
-    let q = 0;
-    for (let r = 0; r < rows; r++) {
-      ${each((k) => `let i${k} = p${k};`)}
-      for (let j = 0; j < n; j++) {
-        ${each((k) => `const ${names[k]} = x${k}[i${k}];`)}
-        out[q++] = ${expr};
-        ${each((k) => `i${k} += t${k};`)}
+function generate(fn: Scalar): Kernel | null {
+  const src = arrowSource(fn);
+  if (src === null) return null;
+  const { params, body: expr } = src;
+  const each = (f: (k: number) => string) => params.map((_, k) => f(k)).join(' ');
+  const unpack = `${each((k) => `const $$x${k} = $$xs[${k}];`)} ${each((k) => `let $$p${k} = $$ps[${k}];`)}`;
+  const contiguous = compile<ContigFn>(
+    ['$$out', '$$n', '$$xs', '$$ps'],
+    `${unpack}
+    for (let $$i = 0; $$i < $$n; $$i++) {
+      ${each((k) => `const ${params[k]} = $$x${k}[$$p${k} + $$i];`)}
+      $$out[$$i] = ${expr};
+    }`,
+  );
+  const strided = compile<StridedFn>(
+    ['$$out', '$$shape', '$$xs', '$$ps', '$$ss'],
+    `${unpack}
+    ${each((k) => `const $$s${k} = $$ss[${k}];`)}
+    const $$last = $$shape.length - 1;
+    const $$n = $$shape[$$last];
+    ${each((k) => `const $$t${k} = $$s${k}[$$last];`)}
+    let $$rows = 1;
+    for (let $$d = 0; $$d < $$last; $$d++) $$rows *= $$shape[$$d];
+    const $$counter = new Array($$last + 1).fill(0); // cheaper to make than a typed array
+    let $$q = 0;
+    for (let $$r = 0; $$r < $$rows; $$r++) {
+      ${each((k) => `let $$i${k} = $$p${k};`)}
+      for (let $$j = 0; $$j < $$n; $$j++) {
+        ${each((k) => `const ${params[k]} = $$x${k}[$$i${k}];`)}
+        $$out[$$q++] = ${expr};
+        ${each((k) => `$$i${k} += $$t${k};`)}
       }
-      for (let d = last - 1; d >= 0; d--) {
+      for (let $$d = $$last - 1; $$d >= 0; $$d--) {
+        if (++$$counter[$$d] < $$shape[$$d]) {
+          ${each((k) => `$$p${k} += $$s${k}[$$d];`)}
+          break;
+        }
+        $$counter[$$d] = 0;
+        ${each((k) => `$$p${k} -= $$s${k}[$$d] * ($$shape[$$d] - 1);`)}
+      }
+    }`,
+  );
+  return contiguous !== null && strided !== null ? { contiguous, strided } : null;
+}
+
+/** The generic fallback: one odometer loop calling the scalar function per element. */
+function interpret(fn: Scalar): Kernel {
+  const strided: StridedFn = (out, shape, xs, ps, ss) => {
+    const rank = shape.length;
+    const counter = new Array<number>(rank).fill(0);
+    const at = ps.slice();
+    const args = new Array<number>(xs.length);
+    let total = 1;
+    for (let d = 0; d < rank; d++) total *= shape[d];
+    for (let q = 0; q < total; q++) {
+      for (let k = 0; k < xs.length; k++) args[k] = xs[k][at[k]];
+      out[q] = fn(...args);
+      for (let d = rank - 1; d >= 0; d--) {
         if (++counter[d] < shape[d]) {
-          ${each((k) => `p${k} += s${k}[d];`)}
+          for (let k = 0; k < xs.length; k++) at[k] += ss[k][d];
           break;
         }
         counter[d] = 0;
-        ${each((k) => `p${k} -= s${k}[d] * (shape[d] - 1);`)}
+        for (let k = 0; k < xs.length; k++) at[k] -= ss[k][d] * (shape[d] - 1);
       }
-    }`;
-  return {
-    contiguous: new Function('out', 'n', 'xs', 'ps', contigBody) as ContigFn,
-    strided: new Function('out', 'shape', 'xs', 'ps', 'ss', stridedBody) as StridedFn,
+    }
   };
+  const contiguous: ContigFn = (out, n, xs, ps) =>
+    strided(
+      out,
+      [n],
+      xs,
+      ps,
+      xs.map(() => [1]),
+    );
+  return { contiguous, strided };
 }
 
-const cache = new Map<string, Generated>();
+const cache = kernelCache<Kernel>();
 
 /** 'f' or 'i' per array: part of the cache key, so each generated loop sees one array type per slot. */
 function kind(a: TypedArray): string {
@@ -137,22 +184,24 @@ function kind(a: TypedArray): string {
 }
 
 /**
- * The generated kernel for an op, specialised on the output and input array types (a
- * float→int `copy` and an int `add` get different loops, each monomorphic).
+ * The kernel for an op, specialised on the output and input array types (a float→int
+ * `copy` and an int `add` get different loops, each monomorphic).
  */
 function kernelFor(
   family: string,
-  op: string,
-  table: OpExpr,
-  names: readonly string[],
+  name: string,
+  table: OpFns,
   out: TypedArray,
   inputs: readonly ArrayView[],
-): Generated {
-  let key = `${family}:${op}:${kind(out)}`;
+): Kernel {
+  let key = `${family}:${name}:${kind(out)}`;
   for (let i = 0; i < inputs.length; i++) key += kind(inputs[i].data);
   let k = cache.get(key);
   if (k === undefined) {
-    k = generate(out instanceof Int32Array && table.int !== undefined ? table.int : table.float, names);
+    const fn = out instanceof Int32Array && table.int !== undefined ? table.int : table.float;
+    const generated = generate(fn);
+    noteKernel(generated !== null);
+    k = generated ?? interpret(fn);
     cache.set(key, k);
   }
   return k;
@@ -215,7 +264,7 @@ function checkBounds(view: ArrayView, shape: readonly number[], what: string): v
 }
 
 function run(
-  kernel: Generated,
+  kernel: Kernel,
   what: string,
   inputs: readonly ArrayView[],
   out: TypedArray,
@@ -249,7 +298,7 @@ export function unary(op: UnaryOp, x: ArrayView, out: TypedArray, shape: readonl
   const table = UNARY[op];
   if (table === undefined) throw new TypeError(`cpu unary: unknown op '${op}'`);
   const inputs = [x];
-  run(kernelFor('unary', op, table, ['a'], out, inputs), `unary ${op}`, inputs, out, shape);
+  run(kernelFor('unary', op, table, out, inputs), `unary ${op}`, inputs, out, shape);
 }
 
 /** `out[i] = op(a[i], b[i])` over `shape`; comparisons write 0/1. */
@@ -263,7 +312,7 @@ export function binary(
   const table = BINARY[op];
   if (table === undefined) throw new TypeError(`cpu binary: unknown op '${op}'`);
   const inputs = [a, b];
-  run(kernelFor('binary', op, table, ['a', 'b'], out, inputs), `binary ${op}`, inputs, out, shape);
+  run(kernelFor('binary', op, table, out, inputs), `binary ${op}`, inputs, out, shape);
 }
 
 /** `out[i] = cond[i] != 0 ? a[i] : b[i]` over `shape`. */
@@ -275,7 +324,7 @@ export function where(
   shape: readonly number[],
 ): void {
   const inputs = [cond, a, b];
-  run(kernelFor('where', 'where', WHERE, ['c', 'a', 'b'], out, inputs), 'where', inputs, out, shape);
+  run(kernelFor('where', 'where', WHERE, out, inputs), 'where', inputs, out, shape);
 }
 
 /** The unary and binary op names this backend implements (all of the interface's). */

@@ -1,8 +1,8 @@
 /**
  * Matrix multiply: a register-blocked GEMM in the GotoBLAS arrangement.
  *
- * `C = op(A) · op(B)` is cut into K blocks of `KC` and row blocks of `MC`. For each block,
- * B's `[KC, n]` slice is packed into column panels of `NR` and A's `[MC, KC]` slice into row
+ * `C = op(A) · op(B)` is cut into column blocks of `NC`, K blocks of `KC` and row blocks of
+ * `MC`. For each block, B's `[KC, NC]` slice is packed into column panels of `NR` and A's `[MC, KC]` slice into row
  * panels of `MR`, both as float64, k-major, zero-padded to full panels. A generated
  * micro-kernel then keeps an `MR × NR` tile of C in local variables and walks the two panels
  * with unit stride: no branches, no index arithmetic beyond two running offsets, and no
@@ -12,6 +12,7 @@
  * The optional epilogue (bias per column, then ReLU) is applied when the last K block is
  * stored, which is what the fused `linear` kernel uses.
  */
+import { compile, kernelCache, noteKernel } from './codegen.js';
 
 /** Rows of C per micro-tile. */
 const MR = 4;
@@ -45,11 +46,11 @@ type MicroKernel = (
  * Emits the `mr × nr` micro-kernel: accumulators `cRC` in locals, one unrolled
  * multiply-add per tile element per k, then a store that handles partial edge tiles.
  */
-function generateMicroKernel(mr: number, nr: number): MicroKernel {
+function generateMicroKernel(mr: number, nr: number): MicroKernel | null {
   const rs = [...Array(mr).keys()];
   const cs = [...Array(nr).keys()];
   const acc = rs.flatMap((r) => cs.map((c) => `c${r}${c}`));
-  const body = `'use strict';
+  const body = `
     let ${acc.map((a) => `${a} = 0`).join(', ')};
     for (let p = 0; p < kc; p++) {
       ${rs.map((r) => `const a${r} = ap[pa + ${r}];`).join(' ')}
@@ -86,26 +87,64 @@ function generateMicroKernel(mr: number, nr: number): MicroKernel {
         cc[row + c] = v;
       }
     }`;
-  return new Function(
-    'ap',
-    'pa',
-    'bp',
-    'pb',
-    'kc',
-    'cc',
-    'cBase',
-    'ldc',
-    'rows',
-    'cols',
-    'accumulate',
-    'bias',
-    'biasBase',
-    'relu',
+  return compile<MicroKernel>(
+    [
+      'ap',
+      'pa',
+      'bp',
+      'pb',
+      'kc',
+      'cc',
+      'cBase',
+      'ldc',
+      'rows',
+      'cols',
+      'accumulate',
+      'bias',
+      'biasBase',
+      'relu',
+    ],
     body,
-  ) as MicroKernel;
+  );
 }
 
-const micro = generateMicroKernel(MR, NR);
+/** The fallback without code generation: the same tile computed with loops over a scratch array. */
+function loopMicroKernel(mr: number, nr: number): MicroKernel {
+  const tile = new Float64Array(mr * nr);
+  return (ap, pa, bp, pb, kc, c, cBase, ldc, rows, cols, accumulate, bias, biasBase, relu) => {
+    tile.fill(0);
+    for (let p = 0; p < kc; p++, pa += mr, pb += nr) {
+      for (let r = 0; r < mr; r++) {
+        const a = ap[pa + r];
+        for (let q = 0; q < nr; q++) tile[r * nr + q] += a * bp[pb + q];
+      }
+    }
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < cols; q++) {
+        const at = cBase + r * ldc + q;
+        let v = tile[r * nr + q];
+        if (accumulate) v += c[at];
+        if (bias !== null) v += bias[biasBase + q];
+        if (relu && v < 0) v = 0;
+        c[at] = v;
+      }
+    }
+  };
+}
+
+const microCache = kernelCache<MicroKernel>();
+
+/** The micro-kernel, generated once per code-generation setting. */
+function microKernel(): MicroKernel {
+  let k = microCache.get('tile');
+  if (k === undefined) {
+    const generated = generateMicroKernel(MR, NR);
+    noteKernel(generated !== null);
+    k = generated ?? loopMicroKernel(MR, NR);
+    microCache.set('tile', k);
+  }
+  return k;
+}
 
 /** One operand: `data[offset + i * rowStride + j * colStride]` is logical element (i, j). */
 interface Operand {
@@ -276,6 +315,7 @@ export function gemm(
   if (scratchA.length < kcMax * mcMax) scratchA = new Float64Array(kcMax * mcMax);
   const ap = scratchA;
   const bp = scratchB;
+  const micro = microKernel();
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {

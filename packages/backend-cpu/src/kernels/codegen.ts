@@ -1,0 +1,97 @@
+/**
+ * Run-time code generation for the kernel templates, with an interpreter fallback.
+ *
+ * The templates (elementwise, reduce, the GEMM micro-kernel) emit JavaScript source with
+ * the scalar operation inlined and compile it with `new Function`, which gives every
+ * variant its own function literal: V8 keeps its type feedback monomorphic and inlines the
+ * operation into the loop. Where a Content-Security-Policy forbids `'unsafe-eval'`,
+ * `new Function` throws; each template then falls back to a generic loop that calls the
+ * same scalar functions (correct, several times slower). Scalar operations are written once,
+ * as arrow functions, and their source is read back with `Function.prototype.toString`.
+ */
+
+let enabled = probe();
+
+function probe(): boolean {
+  try {
+    return new Function('return 1')() === 1;
+  } catch {
+    return false;
+  }
+}
+
+const caches: Map<string, unknown>[] = [];
+const stats = { generated: 0, interpreted: 0 };
+
+/** Records whether a kernel variant was generated or fell back to the interpreter. */
+export function noteKernel(generated: boolean): void {
+  if (generated) stats.generated++;
+  else stats.interpreted++;
+}
+
+/** How many kernel variants were generated and how many are interpreted, since the last reset. */
+export function kernelStats(): { generated: number; interpreted: number } {
+  return { ...stats };
+}
+
+/** A kernel cache that is emptied when code generation is switched (see {@link setCodegen}). */
+export function kernelCache<T>(): Map<string, T> {
+  const m = new Map<string, T>();
+  caches.push(m);
+  return m;
+}
+
+/** Whether generated kernels are in use (false under a CSP without `'unsafe-eval'`). */
+export function codegenEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * Turns code generation off (or back on, where the engine allows it) and empties the kernel
+ * caches. Used by the tests of the fallback path.
+ */
+export function setCodegen(on: boolean): void {
+  enabled = on && probe();
+  for (const c of caches) c.clear();
+  stats.generated = 0;
+  stats.interpreted = 0;
+}
+
+/** Compiles `body` with the given parameter names, or returns null when that is not allowed. */
+export function compile<F>(params: readonly string[], body: string): F | null {
+  if (!enabled) return null;
+  try {
+    return new Function(...params, `'use strict';\n${body}`) as F;
+  } catch {
+    return null;
+  }
+}
+
+/** Parameter names and expression body of an expression-bodied arrow function. */
+export interface ArrowSource {
+  readonly params: string[];
+  readonly body: string;
+}
+
+const ARROW = /^\s*(?:\(([^()]*)\)|([A-Za-z_$][\w$]*))\s*=>\s*([\s\S]+?)\s*;?\s*$/;
+
+/**
+ * Reads back `(a, b) => expr` as `{ params: ['a', 'b'], body: 'expr' }`, or null when the
+ * function is not an expression-bodied arrow (then the caller uses the interpreter).
+ * Bundlers may rename the parameters; generated code declares whatever names it finds, and
+ * prefixes its own locals with `$$` so they cannot collide.
+ */
+export function arrowSource(fn: (...args: number[]) => number): ArrowSource | null {
+  const m = ARROW.exec(fn.toString());
+  if (m === null) return null;
+  const params = (m[1] ?? m[2]).split(',').map((p) => p.trim());
+  const body = m[3];
+  if (
+    body.startsWith('{') ||
+    params.length !== fn.length ||
+    params.some((p) => !/^[A-Za-z_][\w]*$/.test(p))
+  ) {
+    return null;
+  }
+  return { params, body: `(${body})` };
+}

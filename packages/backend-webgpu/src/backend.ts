@@ -425,7 +425,8 @@ export class WebGpuBackend implements Backend {
   ): void {
     const op = 'batchNormBackward';
     this.guard(op);
-    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(mean, op), this.bind(invStd, op)];
+    this.buf(mean, op); // validated, not read: the kernel recomputes the mean exactly from x
+    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(invStd, op)];
     if (gamma) bindings.push(this.bind(gamma, op));
     bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
     this.runtime.dispatch({

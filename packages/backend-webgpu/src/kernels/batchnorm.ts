@@ -1,8 +1,11 @@
 /**
  * Fused training-mode batch norm, forward and backward: one workgroup per channel of a
- * contiguous `(N, C, L)` input. The forward takes the mean of values shifted by the
- * channel's first element, then the variance as a second pass over `(x - mean)²`, so
- * statistics stay accurate when |mean| >> std. Parameters: n, c, l, eps.
+ * contiguous `(N, C, L)` input. Both kernels work on values shifted by the channel's
+ * first element (`x - x0` is exact in float32 for nearby values): the shifted mean `ms`, then
+ * the variance as a second pass over `((x - x0) - ms)²`, and `xhat` from the same shifted
+ * terms. A float32 `mean` near 1e4 is only good to ~5e-4, far too coarse for a std of 0.01,
+ * so `xhat` never goes through the stored mean; the backward recomputes `ms` from `x`.
+ * Parameters: n, c, l, eps.
  */
 
 import { workgroupReducers } from './reduce-wg.js';
@@ -20,6 +23,13 @@ const CHANNEL_PROLOGUE = `
   let ch = group;
   if (ch >= C) { return; }
   let count = pu(0u) * L;`;
+
+/** Shifted channel mean: defines `x0` and `ms` (mean of `x - x0`). */
+const SHIFTED_MEAN = `
+  let x0 = x[at(ch, 0u)];
+  var s = 0.0;
+  for (var j = lid; j < count; j += ${BN_WG}u) { s += x[at(ch, j)] - x0; }
+  let ms = wgSum(lid, s) / f32(count);`;
 
 const AT = `fn at(ch: u32, j: u32) -> u32 {
   let C = pu(1u);
@@ -46,20 +56,17 @@ ${workgroupReducers(BN_WG)}
 ${AT}
 ${flatEntry(BN_WG)}
 ${CHANNEL_PROLOGUE}
-  let shiftBy = x[at(ch, 0u)];
-  var s = 0.0;
-  for (var j = lid; j < count; j += ${BN_WG}u) { s += x[at(ch, j)] - shiftBy; }
-  let mean = shiftBy + wgSum(lid, s) / f32(count);
+${SHIFTED_MEAN}
   var q = 0.0;
-  for (var j = lid; j < count; j += ${BN_WG}u) { let d = x[at(ch, j)] - mean; q += d * d; }
+  for (var j = lid; j < count; j += ${BN_WG}u) { let d = (x[at(ch, j)] - x0) - ms; q += d * d; }
   let invStd = 1.0 / sqrt(wgSum(lid, q) / f32(count) + pf(3u));
   let a = ${scale};
   for (var j = lid; j < count; j += ${BN_WG}u) {
     let i = at(ch, j);
-    out[i] = (x[i] - mean) * a${shift};
+    out[i] = ((x[i] - x0) - ms) * a${shift};
   }
   if (lid == 0u) {
-    meanOut[ch] = mean;
+    meanOut[ch] = x0 + ms;
     invStdOut[ch] = invStd;
   }
 }
@@ -68,7 +75,10 @@ ${CHANNEL_PROLOGUE}
   return src;
 }
 
-/** Backward shader: `dbeta = Σdy`, `dgamma = Σ dy·xhat`, `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`. */
+/**
+ * Backward shader (the saved mean is not bound: it is recomputed, shifted, from `x`):
+ * `dbeta = Σdy`, `dgamma = Σ dy·xhat`, `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`.
+ */
 export function batchNormBackwardSource(hasGamma: boolean): string {
   const key = `bnb|${hasGamma}`;
   let src = cache.get(key);
@@ -76,10 +86,9 @@ export function batchNormBackwardSource(hasGamma: boolean): string {
   const binds = [
     storage(1, 'dy', 'f32', false),
     storage(2, 'x', 'f32', false),
-    storage(3, 'meanIn', 'f32', false),
-    storage(4, 'invStdIn', 'f32', false),
+    storage(3, 'invStdIn', 'f32', false),
   ];
-  if (hasGamma) binds.push(storage(5, 'gamma', 'f32', false));
+  if (hasGamma) binds.push(storage(4, 'gamma', 'f32', false));
   binds.push(storage(binds.length + 1, 'dx', 'f32', true));
   binds.push(storage(binds.length + 1, 'dgamma', 'f32', true));
   binds.push(storage(binds.length + 1, 'dbeta', 'f32', true));
@@ -89,7 +98,7 @@ ${workgroupReducers(BN_WG)}
 ${AT}
 ${flatEntry(BN_WG)}
 ${CHANNEL_PROLOGUE}
-  let mean = meanIn[ch];
+${SHIFTED_MEAN}
   let invStd = invStdIn[ch];
   var sdy = 0.0;
   var sdyx = 0.0;
@@ -97,7 +106,7 @@ ${CHANNEL_PROLOGUE}
     let i = at(ch, j);
     let g = dy[i];
     sdy += g;
-    sdyx += g * (x[i] - mean) * invStd;
+    sdyx += g * ((x[i] - x0) - ms) * invStd;
   }
   let sumDy = wgSum(lid, sdy);
   let sumDyXhat = wgSum(lid, sdyx);
@@ -105,7 +114,7 @@ ${CHANNEL_PROLOGUE}
   let k = ${hasGamma ? 'gamma[ch]' : '1.0'} * invStd / m;
   for (var j = lid; j < count; j += ${BN_WG}u) {
     let i = at(ch, j);
-    let xhat = (x[i] - mean) * invStd;
+    let xhat = ((x[i] - x0) - ms) * invStd;
     dx[i] = k * (m * dy[i] - sumDy - xhat * sumDyXhat);
   }
   if (lid == 0u) {

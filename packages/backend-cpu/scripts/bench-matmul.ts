@@ -3,6 +3,7 @@
  * transpose forms, and a naive triple loop for comparison. Not a test; run from the repo root:
  *   npx tsx packages/backend-cpu/scripts/bench-matmul.ts [sizes...]
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { gemm } from '../src/kernels/matmul.js';
 
 function naive(a: Float32Array, b: Float32Array, c: Float32Array, n: number): void {
@@ -42,6 +43,8 @@ const forms: [string, boolean, boolean][] = [
   ['A·Bᵀ', false, true],
   ['Aᵀ·Bᵀ', true, true],
 ];
+// Timings are only meaningful on an otherwise idle machine; print the load so a reader can tell.
+console.log(`load average ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`);
 console.log('size  form      median ms   GFLOP/s');
 for (const n of sizes.length > 0 ? sizes : [256, 512, 1024]) {
   const a = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);

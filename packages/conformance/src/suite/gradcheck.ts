@@ -7,7 +7,7 @@
 import type { Tensor } from '@nabla/core';
 import * as nb from '@nabla/core';
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as R from '../ref.js';
 import { assertClose, toRef } from './util.js';
 
@@ -17,6 +17,8 @@ interface Case {
   inputs: R.Ref[];
   run: (ts: Tensor[]) => Tensor;
   ref: (rs: R.Ref[]) => R.Ref;
+  /** Run forward and backward with fused kernels disabled. */
+  composed?: boolean;
 }
 
 type Domain = 'any' | 'pos' | 'away';
@@ -470,6 +472,15 @@ const CASES: [string, fc.Arbitrary<Case>][] = [
   ],
 ];
 
+// The fused ops once more on their composed path, so both paths are checked against float64.
+for (const name of ['linear', 'batchNormTrain', 'softmaxCrossEntropy']) {
+  const [, arb] = CASES.find(([n]) => n === name)!;
+  CASES.push([
+    `${name} (composed)`,
+    arb.map((c) => ({ ...c, label: `${c.label} (composed)`, composed: true })),
+  ]);
+}
+
 /** Σ ref(inputs) · w in float64. */
 function weighted(c: Case, inputs: R.Ref[], w: R.Ref): number {
   const out = c.ref(inputs);
@@ -499,16 +510,14 @@ async function gradcheck(c: Case, seed: number): Promise<void> {
   const leaves = c.inputs.map((x) =>
     nb.tensor(Float32Array.from(x.data), { shape: x.shape, requiresGrad: true }),
   );
-  const out = nb.tidy(() => {
-    const y = c.run(leaves);
-    nb.tidy(() =>
-      y
-        .mul(nb.tensor(Float32Array.from(w.data), { shape: w.shape }))
-        .sum()
-        .backward(),
-    );
-    return y;
-  });
+  const forwardBackward = () =>
+    nb.tidy(() => {
+      const y = c.run(leaves);
+      const weights = nb.tensor(Float32Array.from(w.data), { shape: w.shape });
+      nb.tidy(() => y.mul(weights).sum().backward());
+      return y;
+    });
+  const out = c.composed ? nb.composedOnly(forwardBackward) : forwardBackward();
   try {
     assertClose((await toRef(out)).data, expectedOut.data, { rtol: 1e-4, atol: 1e-5 }, `${c.label}: forward`);
     const numeric = numericGrads(c, w);
@@ -532,8 +541,37 @@ async function gradcheck(c: Case, seed: number): Promise<void> {
   }
 }
 
+/** Gradient of `Σ fn(x)` at `values`. */
+async function gradAt(values: number[], fn: (x: Tensor) => Tensor): Promise<number[]> {
+  const x = nb.tensor(values, { requiresGrad: true });
+  nb.tidy(() => fn(x).sum().backward());
+  const g = [...(await x.grad!.data())];
+  x.dispose();
+  return g;
+}
+
+/** The conventions at kinks and ties, which finite differences cannot check. */
+function conventionsSuite(): void {
+  describe('gradient conventions at kinks and ties', () => {
+    it('relu and abs have gradient 0 at 0; clamp passes the gradient at its bounds', async () => {
+      expect(await gradAt([-1, 0, 2], (x) => x.relu())).toEqual([0, 0, 1]);
+      expect(await gradAt([-1, 0, 2], (x) => x.abs())).toEqual([-1, 0, 1]);
+      expect(await gradAt([-1, 0, 1, 2], (x) => x.clamp(0, 1))).toEqual([0, 1, 1, 0]);
+    });
+
+    it('max/min reductions and maximum/minimum split ties evenly', async () => {
+      expect(await gradAt([1, 3, 3], (x) => x.max())).toEqual([0, 0.5, 0.5]);
+      expect(await gradAt([2, 2, 2, 5], (x) => x.min())).toEqual([1 / 3, 1 / 3, 1 / 3, 0].map(Math.fround));
+      expect(await gradAt([1, 4, 4, 0], (x) => x.reshape([2, 2]).max(1))).toEqual([0, 1, 1, 0]);
+      expect(await gradAt([1, 2, 3], (x) => x.maximum(2))).toEqual([0, 0.5, 1]);
+      expect(await gradAt([1, 2, 3], (x) => x.minimum(2))).toEqual([1, 0.5, 0]);
+    });
+  });
+}
+
 /** Registers one property-based gradient check per differentiable op. */
 export function gradcheckSuite(numRuns = 12): void {
+  conventionsSuite();
   describe('gradient checks (autograd vs float64 central differences)', () => {
     for (const [name, arb] of CASES) {
       it(name, async () => {

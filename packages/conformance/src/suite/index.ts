@@ -9,6 +9,7 @@ import { matmulSuite } from './matmul.js';
 import { memorySuite } from './memory.js';
 import { readbackSuite } from './readback.js';
 import { reduceSuite } from './reduce.js';
+import { specialSuite } from './special.js';
 import { viewsSuite } from './views.js';
 
 /**
@@ -26,6 +27,7 @@ export function runConformance(name: string): void {
     matmulSuite();
     viewsSuite();
     indexingSuite();
+    specialSuite();
     fusedSuite();
     gradcheckSuite();
     memorySuite(name);

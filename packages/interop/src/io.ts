@@ -9,8 +9,13 @@ import { type LoadOptions, loadSafetensors, toSafetensors } from './state-dict.j
 export type SafetensorsSource = string | Uint8Array | ArrayBuffer | Blob;
 
 async function nodeFs(): Promise<typeof import('node:fs/promises')> {
+  // A computed specifier, marked for Vite and webpack, so browser bundlers neither follow
+  // nor polyfill it; only Node resolves it, and only when a path is used.
+  const specifier = 'node:fs/promises';
   try {
-    return await import('node:fs/promises');
+    return (await import(
+      /* @vite-ignore */ /* webpackIgnore: true */ specifier
+    )) as typeof import('node:fs/promises');
   } catch {
     throw new Error(
       'save/load with a path needs Node.js file access; in a browser pass or take bytes instead (Uint8Array, ArrayBuffer or Blob)',

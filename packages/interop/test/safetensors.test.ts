@@ -105,7 +105,7 @@ describe('safetensors encoding', () => {
     const sd = fromSafetensors(bytes);
     expect(Object.keys(sd)).toEqual(names);
     expect(Object.getPrototypeOf(sd)).toBe(Object.prototype);
-    expect(await sd.constructor.item()).toBe(1);
+    expect(await sd['constructor' as string].item()).toBe(1);
     for (const t of Object.values(sd)) t.dispose();
     // Such names are unexpected for a model, not silently matched against Object.prototype.
     const model = new Linear(1, 1);

@@ -3,6 +3,9 @@ import { main } from './cli.js';
 
 // npm runs workspace scripts inside the package directory; INIT_CWD is where the user typed the command.
 const cwd = process.env.INIT_CWD ?? process.cwd();
+// Backends may wait on unref()-ed worker threads (wasm's pool); without a live handle Node
+// would see an empty event loop mid-await and exit silently with status 0. Hold one.
+const keepAlive = setInterval(() => {}, 1 << 30);
 main(process.argv.slice(2), {
   env: process.env,
   cwd,
@@ -10,6 +13,7 @@ main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
 }).then(
   ({ code }) => {
+    clearInterval(keepAlive);
     // Backends may hold worker threads; exit explicitly once the run is over.
     process.exit(code);
   },

@@ -1,8 +1,10 @@
 /**
  * batchnorm: the same MLP trained twice at a high learning rate, with and without
- * BatchNorm1d after every hidden Linear, on an MNIST subset. Both loss curves land on one
- * chart (`loss.svg`): the normalised network trains where the plain one stalls or diverges,
- * the effect Ioffe and Szegedy (2015) report.
+ * BatchNorm1d after every hidden Linear, on an MNIST subset (SGD, lr 0.1 with momentum 0.9:
+ * an effective step of 1.0). Both loss curves land on one chart (`loss.svg`): the normalised
+ * network gets far in the first epoch while the plain one is still finding its scale, the
+ * faster training Ioffe and Szegedy (2015) report. Raise the learning rate further and the
+ * plain network diverges (NaN) while the normalised one keeps training.
  */
 import { manualSeed } from '@nabla/core';
 import { splitDataset } from '../data/dataset.js';
@@ -20,7 +22,7 @@ export const batchnorm: ExampleDef = {
     epochs: 6,
     batchSize: 64,
     seed: 0,
-    optimizer: { name: 'sgd', lr: 0.5, momentum: 0.9, weightDecay: 0 },
+    optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0 },
     schedule: { type: 'constant' },
     model: { hidden: [128, 128, 128] },
     data: { maxPerClass: 300, testCount: 500 },

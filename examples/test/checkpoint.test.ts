@@ -1,0 +1,90 @@
+/** Checkpoints: resuming equals never stopping, eval-only reproduces the metrics, writes are atomic, seeds determine runs. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { backendsUnderTest } from '@nabla/conformance';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../src/backends.js';
+import { loadCheckpoint } from '../src/checkpoint.js';
+import { main } from '../src/cli.js';
+import { EXAMPLES } from '../src/examples/index.js';
+import { train } from '../src/train.js';
+import { captureSink, tempDir, tinyConfig } from './helpers.js';
+
+const backends = await backendsUnderTest();
+
+describe.each(backends)('checkpoints on %s', (backend) => {
+  // spirals has BatchNorm running statistics, Adam state and a cosine schedule: all must survive.
+  const config = tinyConfig('spirals', { epochs: 4, data: { perClass: 60 } });
+  const run = (outDir: string, extra: object = {}) =>
+    train({
+      example: EXAMPLES.spirals,
+      config,
+      backend,
+      outDir,
+      sink: captureSink(),
+      noPictures: true,
+      ...extra,
+    });
+
+  it('--resume gives the same losses as an uninterrupted run', async () => {
+    await selectBackend(backend);
+    const whole = await run(tempDir());
+    const dir = tempDir();
+    const first = await run(dir, { interruptAfter: 2 });
+    expect(first.history).toHaveLength(2);
+    const ck = loadCheckpoint(join(dir, 'checkpoint.json'));
+    expect(ck.epoch).toBe(2);
+    const rest = await run(dir, { resumeFrom: ck });
+    const losses = (h: typeof whole.history) =>
+      h.map((r) => [r.trainLoss, r.testLoss, r.trainMetric, r.testMetric, r.lr]);
+    expect(losses(rest.history)).toEqual(losses(whole.history));
+    // No temporary file is left next to the checkpoint.
+    expect(readdirSync(dir)).toEqual(['checkpoint.json']);
+  });
+
+  it('the same seed gives the same run; another seed a different one', async () => {
+    await selectBackend(backend);
+    const a = await run(tempDir(), { config: { ...config, epochs: 2 } });
+    const b = await run(tempDir(), { config: { ...config, epochs: 2 } });
+    const c = await run(tempDir(), { config: { ...config, epochs: 2, seed: 5 } });
+    expect(b.history.map((h) => h.trainLoss)).toEqual(a.history.map((h) => h.trainLoss));
+    expect(c.history.map((h) => h.trainLoss)).not.toEqual(a.history.map((h) => h.trainLoss));
+  });
+});
+
+describe('CLI with checkpoints (cpu)', () => {
+  it('trains, then --eval-only reports the final test metrics of the checkpoint', async () => {
+    const cwd = tempDir();
+    const cfg = join(cwd, 'tiny.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(cfg, JSON.stringify({ epochs: 3, data: { samples: 200 } }));
+    const io = () => {
+      const out = captureSink();
+      const errs: string[] = [];
+      return { io: { env: {}, cwd, out, err: (s: string) => void errs.push(s) }, out, errs };
+    };
+    const a = io();
+    const trained = await main(['regression', '--backend', 'cpu', '--config', cfg, '--out', 'run'], a.io);
+    expect(trained.code).toBe(0);
+    expect(a.out.text()).toContain('wrote 7 files to run/');
+    expect(a.out.text()).toContain('run/fit.png');
+    const b = io();
+    const evaluated = await main(
+      ['--resume', 'run/checkpoint.json', '--eval-only', '--backend', 'cpu'],
+      b.io,
+    );
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.result!.final.mlp.testLoss).toBeCloseTo(trained.result!.final.mlp.testLoss, 6);
+    expect(b.out.text()).toMatch(
+      /mlp: test loss [\d.]+ +test R² [\d.]+ +\(\d+ samples, checkpoint after epoch 3\)/,
+    );
+  });
+
+  it('a missing checkpoint or one for another example is a clear error', async () => {
+    const cwd = tempDir();
+    const errs: string[] = [];
+    const io = { env: {}, cwd, out: captureSink(), err: (s: string) => void errs.push(s) };
+    expect((await main(['--resume', 'nope.json', '--eval-only'], io)).code).toBe(2);
+    expect(errs.join('')).toContain(`checkpoint ${join(cwd, 'nope.json')} does not exist`);
+  });
+});

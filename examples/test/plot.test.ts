@@ -1,0 +1,120 @@
+import { inflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { boundaryPng, boundarySvg } from '../src/plot/boundary.js';
+import { chartPng, chartSvg, niceTicks } from '../src/plot/chart.js';
+import { crc32, encodePng } from '../src/plot/png.js';
+import { terminalChart } from '../src/plot/terminal.js';
+
+/** Splits a PNG into chunks, checking every CRC. */
+function readPng(png: Buffer): { width: number; height: number; rgba: Uint8Array; types: string[] } {
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const types: string[] = [];
+  const idat: Buffer[] = [];
+  let width = 0;
+  let height = 0;
+  for (let at = 8; at < png.length; ) {
+    const len = png.readUInt32BE(at);
+    const type = png.toString('ascii', at + 4, at + 8);
+    const data = png.subarray(at + 8, at + 8 + len);
+    expect(png.readUInt32BE(at + 8 + len)).toBe(crc32(png.subarray(at + 4, at + 8 + len)));
+    types.push(type);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      expect([data[8], data[9], data[10], data[11], data[12]]).toEqual([8, 6, 0, 0, 0]);
+    }
+    if (type === 'IDAT') idat.push(data);
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const rgba = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    expect(raw[y * (width * 4 + 1)]).toBe(0);
+    rgba.set(raw.subarray(y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1)), y * width * 4);
+  }
+  return { width, height, rgba, types };
+}
+
+describe('PNG encoder', () => {
+  it('computes the standard CRC-32 (check value of "123456789" is 0xCBF43926)', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new TextEncoder().encode('IEND'))).toBe(0xae426082);
+  });
+
+  it('round-trips pixels through zlib with valid chunks', () => {
+    const w = 5;
+    const h = 3;
+    const rgba = new Uint8Array(w * h * 4).map((_, i) => (i * 37) % 256);
+    const png = readPng(encodePng(w, h, rgba));
+    expect(png.types).toEqual(['IHDR', 'IDAT', 'IEND']);
+    expect([png.width, png.height]).toEqual([w, h]);
+    expect(png.rgba).toEqual(rgba);
+  });
+
+  it('rejects a buffer of the wrong size, naming both sizes', () => {
+    expect(() => encodePng(2, 2, new Uint8Array(15))).toThrow('expected 16 bytes for 2x2 RGBA, got 15');
+  });
+});
+
+describe('charts', () => {
+  const spec = {
+    title: 'loss & <stuff>',
+    xLabel: 'epoch',
+    yLabel: 'loss',
+    series: [
+      { name: 'train', y: [1, 0.5, 0.25, 0.2] },
+      { name: 'test', y: [1.2, 0.7, Number.NaN, 0.3] },
+    ],
+  };
+
+  it('writes an SVG with one path per line series and escaped text', () => {
+    const svg = chartSvg(spec);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<path /g)).toHaveLength(2);
+    expect(svg).toContain('loss &amp; &lt;stuff&gt;');
+    expect(svg).not.toContain('NaN');
+  });
+
+  it('draws the series into the PNG in their colours', () => {
+    const png = readPng(chartPng(spec));
+    expect([png.width, png.height]).toEqual([640, 400]);
+    let blue = 0;
+    for (let i = 0; i < png.rgba.length; i += 4)
+      if (png.rgba[i] === 0x1f && png.rgba[i + 1] === 0x77 && png.rgba[i + 2] === 0xb4) blue++;
+    expect(blue).toBeGreaterThan(500);
+  });
+
+  it('picks round ticks', () => {
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(3, 47, 4)).toEqual([20, 40]);
+    expect(niceTicks(-0.3, 0.3, 3)).toEqual([-0.2, 0, 0.2]);
+  });
+
+  it('renders a terminal chart with its extremes on the axis', () => {
+    const text = terminalChart([{ name: 'train loss', y: [2, 1, 0.5] }], { height: 5 });
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^\s+2\.00 \|\*/);
+    expect(lines[4]).toMatch(/^\s+0\.500 \|.*\*$/);
+    expect(text).toContain('* train loss');
+  });
+
+  it('paints decision regions by class with the points on top', () => {
+    const grid = new Int32Array([0, 1, 2, 0]);
+    const spec = {
+      grid,
+      gridWidth: 2,
+      gridHeight: 2,
+      xRange: [0, 1] as [number, number],
+      yRange: [0, 1] as [number, number],
+      points: [{ x: 0.5, y: 0.5, label: 1 }],
+    };
+    const png = readPng(boundaryPng(spec));
+    const px = (x: number, y: number) => [
+      ...png.rgba.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3),
+    ];
+    // Top-left cell is class 0 (blue tint), top-right class 1 (red tint): different colours.
+    expect(px(10, 10)).not.toEqual(px(png.width - 10, 10));
+    expect(px(10, 10)).toEqual(px(png.width - 10, png.height - 10));
+    expect(boundarySvg(spec, 't').match(/<circle /g)).toHaveLength(1);
+  });
+});

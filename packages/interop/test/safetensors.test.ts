@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@nabla/backend-cpu';
@@ -147,10 +147,11 @@ describe('save / load', () => {
         { shape: [8, 6] },
       ),
     ); // moves running stats and the counter
-    const path = join(dir, 'model.safetensors');
+    const sub = await mkdtemp(join(dir, 'ok-'));
+    const path = join(sub, 'model.safetensors');
     await writeFile(path, 'old contents');
     const bytes = await save(a, path);
-    expect(await readdir(dir)).toEqual(['model.safetensors']);
+    expect(await readdir(sub)).toEqual(['model.safetensors']);
     expect(new Uint8Array(await readFile(path))).toEqual(bytes);
 
     manualSeed(4);
@@ -164,6 +165,19 @@ describe('save / load', () => {
     expect(await loaded.item()).toBe(1);
     a.dispose();
     b.dispose();
+  });
+
+  it('a failed write leaves the existing file untouched and no temporary file behind', async () => {
+    const model = new Linear(2, 2);
+    const sub = await mkdtemp(join(dir, 'fail-'));
+    const target = join(sub, 'occupied');
+    await mkdir(join(target, 'child'), { recursive: true }); // renaming a file over a non-empty directory fails
+    await expect(save(model, target)).rejects.toThrow();
+    expect(await readdir(sub)).toEqual(['occupied']);
+    expect(await readdir(target)).toEqual(['child']);
+    await expect(save(model, join(sub, 'missing-dir', 'm.safetensors'))).rejects.toThrow(/ENOENT/);
+    expect(await readdir(sub)).toEqual(['occupied']);
+    model.dispose();
   });
 
   it('loads from Uint8Array, ArrayBuffer and Blob', async () => {

@@ -13,6 +13,11 @@ import statistics
 import sys
 import time
 
+try:
+    import numpy as np
+except ImportError:  # reported as a skip in main()
+    np = None
+
 MARKER = "@@NABLA_BENCH_RESULT"
 TICKS = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
@@ -96,6 +101,47 @@ def blas_libraries(torch):
     return sorted(os.path.realpath(p) for p in libs)
 
 
+# ---- inputs: the same numbers as bench/src/data.ts ------------------------------------------
+# mulberry32's state after k draws is seed + k·0x6D2B79F5 (mod 2³²), so the stream vectorises.
+
+
+def _imul(x, y):
+    return ((x.astype(np.uint64) * y.astype(np.uint64)) & 0xFFFFFFFF).astype(np.uint32)
+
+
+def rng_stream(n, seed):
+    k = np.arange(1, n + 1, dtype=np.uint64)
+    t = ((np.uint64(seed) + k * np.uint64(0x6D2B79F5)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    t = _imul(t ^ (t >> np.uint32(15)), t | np.uint32(1))
+    t = t ^ (t + _imul(t ^ (t >> np.uint32(7)), t | np.uint32(61)))
+    return (t ^ (t >> np.uint32(14))).astype(np.float64) / 4294967296.0
+
+
+def randn(n, seed):
+    pairs = (n + 1) // 2
+    r = rng_stream(2 * pairs, seed)
+    u = 1.0 - r[0::2]
+    v = r[1::2]
+    m = np.sqrt(-2.0 * np.log(u))
+    out = np.empty(2 * pairs)
+    out[0::2] = m * np.cos(2 * np.pi * v)
+    out[1::2] = m * np.sin(2 * np.pi * v)
+    return out[:n].astype(np.float32)
+
+
+def uniform(n, bound, seed):
+    return ((2.0 * rng_stream(n, seed) - 1.0) * bound).astype(np.float32)
+
+
+def randint(n, k, seed):
+    return np.floor(rng_stream(n, seed) * k).astype(np.int64)
+
+
+def linear_init(fan_in, fan_out, seed):
+    bound = 1.0 / np.sqrt(fan_in)
+    return uniform(fan_in * fan_out, bound, seed).reshape(fan_out, fan_in), uniform(fan_out, bound, seed + 1)
+
+
 FULL = {"mlp": [784, 512, 256, 10], "w1": 256, "w4": 1024, "w2a": [4096, 512], "w2b": [64, 128, 256], "w3": 1024}
 TINY = {"mlp": [12, 8, 6, 3], "w1": 4, "w4": 5, "w2a": [6, 4], "w2b": [3, 4, 5], "w3": 8}
 
@@ -108,6 +154,8 @@ def main():
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--warmup-cap-s", type=float, default=0.0)
     ap.add_argument("--timed-cap-s", type=float, default=0.0)
+    ap.add_argument("--probe", type=int, default=0,
+                    help="run N steps untimed and report what the last one read back (for tests)")
     args = ap.parse_args()
     try:
         import torch
@@ -115,6 +163,10 @@ def main():
     except Exception as e:  # noqa: BLE001 - any import failure means the peer is unavailable
         emit({"impl": "torch", "skipped": "import torch failed: %s" % e, "cases": {}})
         return
+    if np is None:
+        emit({"impl": "torch", "skipped": "numpy is not importable", "cases": {}})
+        return
+    t = torch.from_numpy
 
     torch.manual_seed(0)
     sz = TINY if args.tiny else FULL
@@ -130,18 +182,27 @@ def main():
     }
 
     def mlp():
-        i, h1, h2, o = sz["mlp"]
-        return nn.Sequential(
+        widths = sz["mlp"]
+        i, h1, h2, o = widths
+        model = nn.Sequential(
             nn.Linear(i, h1), nn.BatchNorm1d(h1, eps=1e-5, momentum=0.1), nn.ReLU(),
             nn.Linear(h1, h2), nn.BatchNorm1d(h2, eps=1e-5, momentum=0.1), nn.ReLU(),
             nn.Linear(h2, o),
         )
+        with torch.no_grad():
+            for k, idx in enumerate((0, 3, 6)):
+                w, b = linear_init(widths[k], widths[k + 1], 100 + k)
+                model[idx].weight.copy_(t(w))
+                model[idx].bias.copy_(t(b))
+        return model
+
+    last = {}
 
     def prep(case):
         if case == "W1":
             model = mlp().train()
-            x = torch.randn(sz["w1"], sz["mlp"][0])
-            y = torch.randint(0, sz["mlp"][3], (sz["w1"],))
+            x = t(randn(sz["w1"] * sz["mlp"][0], 1)).reshape(sz["w1"], sz["mlp"][0])
+            y = t(randint(sz["w1"], sz["mlp"][3], 2))
             loss_fn = nn.CrossEntropyLoss()
             opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
@@ -150,37 +211,39 @@ def main():
                 loss = loss_fn(model(x), y)
                 loss.backward()
                 opt.step()
-                loss.item()
+                last[case] = [loss.item()]
             return step
         if case == "W4":
             model = mlp().eval()
-            x = torch.randn(sz["w4"], sz["mlp"][0])
+            x = t(randn(sz["w4"] * sz["mlp"][0], 3)).reshape(sz["w4"], sz["mlp"][0])
 
             def step():
                 with torch.inference_mode():
-                    model(x).numpy()
+                    last[case] = model(x).numpy()
             return step
         if case in ("W2a_2d", "W2b_3d"):
             shape = sz["w2a"] if case == "W2a_2d" else sz["w2b"]
             bn = nn.BatchNorm1d(shape[1], eps=1e-5, momentum=0.1).train()
-            x = torch.randn(*shape, requires_grad=True)
-            dy = torch.randn(*shape)
+            size = int(np.prod(shape))
+            x = t(randn(size, 4)).reshape(*shape).requires_grad_(True)
+            dy = t(randn(size, 5)).reshape(*shape)
 
             def step():
                 x.grad = None
                 bn.zero_grad(set_to_none=True)
                 bn(x).backward(dy)
-                bn.weight.grad.numpy().copy()
+                last[case] = bn.weight.grad.numpy().copy()
             return step
         if case in ("W3_AB", "W3_AtB", "W3_ABt"):
             n = sz["w3"]
-            a = torch.randn(n, n)
-            b = torch.randn(n, n)
-            if case == "W3_AB":
-                return lambda: torch.mm(a, b)
-            if case == "W3_AtB":
-                return lambda: torch.mm(a.t(), b)
-            return lambda: torch.mm(a, b.t())
+            a = t(randn(n * n, 6)).reshape(n, n)
+            b = t(randn(n * n, 7)).reshape(n, n)
+            lhs = a.t() if case == "W3_AtB" else a
+            rhs = b.t() if case == "W3_ABt" else b
+
+            def step():
+                last[case] = torch.mm(lhs, rhs)
+            return step
         return None
 
     out = {}
@@ -193,6 +256,11 @@ def main():
             if step is None:
                 out[case] = {"error": "unknown case " + case}
                 continue
+            if args.probe:
+                for _ in range(args.probe):
+                    step()
+                out[case] = {"probe": np.asarray(last[case], dtype=np.float64).ravel().tolist()}
+                continue
             out[case] = time_loop(step, args.warmup, args.iters, args.warmup_cap_s, args.timed_cap_s)
         except Exception as e:  # noqa: BLE001 - report, never crash the suite
             out[case] = {"error": "%s: %s" % (type(e).__name__, e)}
@@ -201,7 +269,6 @@ def main():
         "library": "torch " + torch.__version__,
         "info": info,
         "notes": {
-            "*": "torch.randn inputs (same distributions, not the same numbers as the JS implementations)",
             "W4": "torch.inference_mode(); logits read back with .numpy() (zero-copy on CPU)",
             "W3_AB": "C is host memory already (the spec's 'nothing extra')",
         },

@@ -15,7 +15,7 @@ import { markLoad, otherCpuPct } from '../src/load.js';
 import { cellOf, markdownReport, type RunFile, ratio, svgChart, terminalTable } from '../src/report.js';
 import { CASE_IDS, type CaseId, metricOf, selectCases, TINY_SIZES } from '../src/spec.js';
 import { quantile, summarize } from '../src/stats.js';
-import type { SuiteResult } from '../src/suite.js';
+import { RESULT_MARKER, type SuiteResult } from '../src/suite.js';
 import { timeLoop } from '../src/timing.js';
 
 describe('statistics', () => {
@@ -153,19 +153,51 @@ describe('report', () => {
   });
 });
 
-async function runOnce(implId: string, id: CaseId, steps = 1): Promise<number[]> {
-  const impl = await createImpl(implId);
+/** Runs `steps` steps of a case in-process and returns what the last one read back. */
+const impls = new Map<string, ReturnType<typeof createImpl>>();
+async function probe(implId: string, id: CaseId, steps: number): Promise<number[]> {
+  if (!impls.has(implId)) impls.set(implId, createImpl(implId));
+  const impl = await impls.get(implId)!;
   const prepared = await impl.prepare(id, TINY_SIZES);
-  const losses: number[] = [];
   try {
-    for (let i = 0; i < steps; i++) {
-      await prepared.step();
-      if (prepared.lastLoss) losses.push(prepared.lastLoss());
-    }
+    for (let i = 0; i < steps; i++) await prepared.step();
+    return Array.from(prepared.probe());
   } finally {
     prepared.dispose?.();
   }
-  return losses;
+}
+
+/** PyTorch's probes for every case, or null when `/usr/bin/python3 -c 'import torch'` fails here. */
+function torchProbes(cases: CaseId[], steps: number): Record<string, number[]> | null {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [
+      join(__dirname, '../peers/torch_bench.py'),
+      '--tiny',
+      '--probe',
+      String(steps),
+      '--cases',
+      cases.join(','),
+    ],
+    { encoding: 'utf8' },
+  );
+  const line = out.split('\n').find((l) => l.startsWith(RESULT_MARKER))!;
+  const r = JSON.parse(line.slice(RESULT_MARKER.length + 1)) as {
+    cases: Record<string, { probe: number[] }>;
+  };
+  return Object.fromEntries(Object.entries(r.cases).map(([k, v]) => [k, v.probe]));
+}
+
+function expectClose(got: number[], want: number[], what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const scale = Math.max(1, ...want.map(Math.abs));
+  const worst = Math.max(...got.map((g, i) => Math.abs(g - want[i])));
+  expect(worst / scale, `${what}: largest difference ${worst}`).toBeLessThan(2e-5);
 }
 
 describe('workloads at tiny size', () => {
@@ -179,22 +211,30 @@ describe('workloads at tiny size', () => {
       await prepared.step();
       live.push(memory().tensors);
     }
-    if (id === 'W1') expect(Number.isFinite(prepared.lastLoss!())).toBe(true);
+    expect(Array.from(prepared.probe()).every(Number.isFinite)).toBe(true);
     prepared.dispose?.();
     expect(live[2]).toBe(live[0]);
     expect(memory().tensors).toBe(before);
   });
 
-  it('W1: nabla-cpu, tfjs-cpu and jax-wasm agree on the loss at every step (same init, same data)', async () => {
-    const nabla = await runOnce('nabla-cpu', 'W1', 4);
-    const tfjs = await runOnce('tfjs-cpu', 'W1', 4);
-    const jax = await runOnce('jax-wasm', 'W1', 4);
-    for (let i = 0; i < 4; i++) {
-      expect(tfjs[i]).toBeCloseTo(nabla[i], 4);
-      expect(jax[i]).toBeCloseTo(nabla[i], 4);
+  it('every implementation computes the same numbers as nabla-cpu (same init, same data, 3 steps)', async () => {
+    const steps = 3;
+    const cases: CaseId[] = ['W1', 'W2a_2d', 'W2b_3d', 'W3_AB', 'W3_AtB', 'W3_ABt', 'W4'];
+    const torch = torchProbes(cases, steps);
+    for (const id of cases) {
+      const want = await probe('nabla-cpu', id, steps);
+      const peers = ['tfjs-cpu', 'jax-wasm', ...(id === 'W3_AB' ? ['plainjs-ikj', 'plainjs-unroll4'] : [])];
+      for (const peer of peers) expectClose(await probe(peer, id, steps), want, `${peer} ${id}`);
+      if (torch) expectClose(torch[id], want, `torch ${id}`);
     }
-    // the optimizer and running statistics really moved: the loss changes from step to step
-    expect(nabla[3]).not.toBeCloseTo(nabla[0], 6);
+    // the channels-last variant sees the same values laid out N,L,C: same dγ
+    expectClose(
+      await probe('tfjs-cpu', 'W2b_3d_channels_last', steps),
+      await probe('nabla-cpu', 'W2b_3d', steps),
+      'tfjs channels-last',
+    );
+    // the steps really change state: the W1 loss moves from step 1 to step 3
+    expect((await probe('nabla-cpu', 'W1', 1))[0]).not.toBeCloseTo((await probe('nabla-cpu', 'W1', 3))[0], 5);
   });
 
   it('the CLI runs suites in child processes and writes a results file', () => {

@@ -145,15 +145,15 @@ function prepareW1(sizes: Sizes): Prepared {
     };
     return [loss, newP, newMom, newR] as [JArray, Params, Params, Running];
   });
-  let last = Number.NaN;
+  let last: ArrayLike<number> = [];
   return {
-    lastLoss: () => last,
+    probe: () => last,
     step: async () => {
       const [loss, p, m, r] = trainStep(params, mom, running, x.ref, labels.ref);
       params = p;
       mom = m;
       running = r;
-      last = (await loss.data())[0];
+      last = await loss.data();
       await blockUntilReady([params, mom, running]);
     },
     dispose: () => {
@@ -175,9 +175,11 @@ function prepareW4(sizes: Sizes): Prepared {
         .add(p.beta[i]),
     ),
   );
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
-      await infer(tree.ref(params), tree.ref(running), x.ref).data();
+      last = await infer(tree.ref(params), tree.ref(running), x.ref).data();
     },
     dispose: () => {
       tree.dispose([params, running, x]);
@@ -213,11 +215,13 @@ function prepareW2(id: CaseId, sizes: Sizes): Prepared {
     };
     return [dx, dg, db, newR] as [JArray, JArray, JArray, Running];
   });
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
       const [dx, dg, db, r] = fwdBwd(x.ref, gamma.ref, beta.ref, dy.ref, running);
       running = r;
-      await dg.data();
+      last = await dg.data();
       await blockUntilReady([dx, db, running]);
       tree.dispose([dx, db]);
     },
@@ -234,9 +238,11 @@ function prepareW3(id: CaseId, sizes: Sizes): Prepared {
   const b = np.array(randn(s * s, 7)).reshape([s, s]);
   const lhs = () => (id === 'W3_AtB' ? np.matrixTranspose(a.ref) : a.ref);
   const rhs = () => (id === 'W3_ABt' ? np.matrixTranspose(b.ref) : b.ref);
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
-      await np.matmul(lhs(), rhs()).data();
+      last = await np.matmul(lhs(), rhs()).data();
     },
     dispose: () => tree.dispose([a, b]),
   };

@@ -114,7 +114,7 @@ function prepareW1(sizes: Sizes): Prepared {
   const labels = core.tensor(randint(batch, classes, 2), { shape: [batch], dtype: 'int32' });
   const lossFn = new CrossEntropyLoss();
   const opt = new SGD(model.parameters(), { lr: SGD_ARGS.lr, momentum: SGD_ARGS.momentum });
-  let last = Number.NaN;
+  let last: ArrayLike<number> = [];
   return {
     step: async () => {
       const loss = core.tidy(() => {
@@ -124,10 +124,10 @@ function prepareW1(sizes: Sizes): Prepared {
         opt.step();
         return l;
       });
-      last = await loss.item();
+      last = [await loss.item()];
       loss.dispose();
     },
-    lastLoss: () => last,
+    probe: () => last,
     dispose: () => {
       // the optimizer owns its momentum buffers; it has no dispose(), so free its state here
       const state = [...opt.state.values()].flatMap((s) => Object.values(s));
@@ -141,12 +141,14 @@ function prepareW4(sizes: Sizes): Prepared {
   const model = makeMlp(sizes.mlp);
   model.eval();
   const x = core.tensor(randn(sizes.w4Batch * sizes.mlp[0], 3), { shape: [sizes.w4Batch, sizes.mlp[0]] });
+  let last: ArrayLike<number> = [];
   return {
     step: async () => {
       const logits = core.noGrad(() => core.tidy(() => model.forward(x)));
-      await logits.data();
+      last = await logits.data();
       logits.dispose();
     },
+    probe: () => last,
     dispose: () => disposeAll([x, ...model.parameters(), ...model.buffers()]),
   };
 }
@@ -161,14 +163,16 @@ function prepareW2(id: CaseId, sizes: Sizes): Prepared {
   const dy = core.tensor(randn(size, 5), { shape });
   const gamma = bn.weight;
   if (!gamma) throw new Error('nabla W2: BatchNorm1d was built without affine weights');
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
       core.tidy(() => {
         x.zeroGrad();
         bn.zeroGrad();
         bn.forward(x).backward(dy);
       });
-      await gamma.grad!.data();
+      last = await gamma.grad!.data();
     },
     dispose: () => disposeAll([x, dy, x.grad, ...bn.parameters(), ...bn.buffers()]),
   };
@@ -178,14 +182,16 @@ function prepareW3(id: CaseId, sizes: Sizes): Prepared {
   const s = sizes.w3;
   const a = core.tensor(randn(s * s, 6), { shape: [s, s] });
   const b = core.tensor(randn(s * s, 7), { shape: [s, s] });
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
       const c = core.tidy(() => {
         const lhs = id === 'W3_AtB' ? a.t() : a;
         const rhs = id === 'W3_ABt' ? b.t() : b;
         return lhs.matmul(rhs);
       });
-      await c.data();
+      last = await c.data();
       c.dispose();
     },
     dispose: () => disposeAll([a, b]),

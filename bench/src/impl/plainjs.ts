@@ -102,8 +102,9 @@ export async function createPlainJs(variant: 'blocked' | 'ikj' | 'unroll4' = 'bl
       const a = randn(n * n, 6);
       const b = randn(n * n, 7);
       const c = new Float32Array(n * n);
-      if (variant === 'ikj') return { step: () => matmulIkj(a, b, c, n) };
-      if (variant === 'unroll4') return { step: () => matmulIkjUnroll4(a, b, c, n) };
+      const probe = () => c;
+      if (variant === 'ikj') return { step: () => matmulIkj(a, b, c, n), probe };
+      if (variant === 'unroll4') return { step: () => matmulIkjUnroll4(a, b, c, n), probe };
       let best: number = BLOCK_SIZES[0];
       let bestMs = Number.POSITIVE_INFINITY;
       for (const bs of BLOCK_SIZES) {
@@ -118,7 +119,7 @@ export async function createPlainJs(variant: 'blocked' | 'ikj' | 'unroll4' = 'bl
         }
       }
       info.block_size = best;
-      return { step: () => matmulBlocked(a, b, c, n, best) };
+      return { step: () => matmulBlocked(a, b, c, n, best), probe };
     },
   };
 }

@@ -131,9 +131,9 @@ function prepareW1(sizes: Sizes): Prepared {
   const labels = tf.tensor1d(randint(batch, classes, 2), 'int32');
   const opt = tf.train.momentum(SGD.lr, SGD.momentum);
   const vars = [...mlp.dense.flatMap((d) => [d.w, d.b]), ...mlp.bn.flatMap((b) => [b.gamma, b.beta])];
-  let last = Number.NaN;
+  let last: ArrayLike<number> = [];
   return {
-    lastLoss: () => last,
+    probe: () => last,
     step: async () => {
       const stats: tf.Tensor[] = [];
       const loss = opt.minimize(
@@ -148,7 +148,7 @@ function prepareW1(sizes: Sizes): Prepared {
         updateRunning(bn, stats[2 * i], stats[2 * i + 1], batch);
       });
       disposeAll(stats);
-      last = (await loss.data())[0];
+      last = await loss.data();
       loss.dispose();
     },
     dispose: () => {
@@ -161,10 +161,12 @@ function prepareW1(sizes: Sizes): Prepared {
 function prepareW4(sizes: Sizes): Prepared {
   const mlp = makeMlp(sizes.mlp);
   const x = tf.tensor2d(randn(sizes.w4Batch * sizes.mlp[0], 3), [sizes.w4Batch, sizes.mlp[0]]);
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
       const logits = tf.tidy(() => forward(mlp, x, null));
-      await logits.data();
+      last = await logits.data();
       logits.dispose();
     },
     dispose: () =>
@@ -195,12 +197,14 @@ function prepareW2(id: CaseId, sizes: Sizes): Prepared {
     const y = tf.batchNorm(xt, mean, variance, beta, gamma, BN.eps);
     return transpose ? tf.transpose(y, [0, 2, 1]) : y;
   });
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: async () => {
       const [dx, dgamma, dbeta] = grads([x, bn.gamma, bn.beta], dy);
       updateRunning(bn, stats[0], stats[1], n * l);
       disposeAll(stats);
-      await dgamma.data();
+      last = await dgamma.data();
       disposeAll([dx, dgamma, dbeta]);
     },
     dispose: () => disposeAll([x, dy, ...Object.values(bn)]),
@@ -213,10 +217,12 @@ function prepareW3(id: CaseId, sizes: Sizes): Prepared {
   const b = tf.tensor2d(randn(s * s, 7), [s, s]);
   const ta = id === 'W3_AtB';
   const tb = id === 'W3_ABt';
+  let last: ArrayLike<number> = [];
   return {
+    probe: () => last,
     step: () => {
       const c = tf.matMul(a, b, ta, tb);
-      c.dataSync();
+      last = c.dataSync();
       c.dispose();
     },
     dispose: () => disposeAll([a, b]),

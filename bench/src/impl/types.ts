@@ -5,8 +5,12 @@ import type { CaseId, Sizes } from '../spec.js';
 export interface Prepared {
   /** One iteration, ending when its result is on the host (may return a promise). */
   step(): unknown;
-  /** W1 only: the loss read back by the latest step, so tests can compare implementations. */
-  lastLoss?(): number;
+  /**
+   * What the latest step read back to the host (W1: the loss, W2: dγ, W3: C, W4: the logits),
+   * kept by reference (no extra copy in the timed region), so tests can check that every
+   * implementation computes the same numbers.
+   */
+  probe(): ArrayLike<number>;
   /** Frees what `prepare` allocated. */
   dispose?(): void;
 }

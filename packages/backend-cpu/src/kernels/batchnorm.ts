@@ -7,24 +7,37 @@
  * Every pass walks memory in order, keeping one float64 accumulator per channel.
  */
 
-/** Per-channel float64 sums of `f(x[n, c, l], c)` over n and l, in memory order. */
-function channelSums(
+/** Per-channel float64 sums of x over n and l, in memory order. */
+function channelSum(x: Float32Array, n: number, c: number, l: number): Float64Array {
+  const acc = new Float64Array(c);
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      for (let j = 0; j < l; j++, q++) s += x[q];
+      acc[ch] += s;
+    }
+  }
+  return acc;
+}
+
+/** Per-channel float64 sums of `(x - mu[c])²` over n and l, in memory order. */
+function channelSquaredDeviation(
   x: Float32Array,
   n: number,
   c: number,
   l: number,
-  center: Float64Array | null,
-  square: boolean,
+  mu: Float64Array,
 ): Float64Array {
   const acc = new Float64Array(c);
   let q = 0;
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
-      const mu = center === null ? 0 : center[ch];
+      const m = mu[ch];
       let s = 0;
       for (let j = 0; j < l; j++, q++) {
-        const d = x[q] - mu;
-        s += square ? d * d : d;
+        const d = x[q] - m;
+        s += d * d;
       }
       acc[ch] += s;
     }
@@ -52,9 +65,9 @@ export function batchNormTrain(
     invStd.fill(Number.NaN, 0, c);
     return;
   }
-  const mu = channelSums(x, n, c, l, null, false);
+  const mu = channelSum(x, n, c, l);
   for (let ch = 0; ch < c; ch++) mu[ch] /= count;
-  const ss = channelSums(x, n, c, l, mu, true);
+  const ss = channelSquaredDeviation(x, n, c, l, mu);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {

@@ -31,7 +31,7 @@ import {
 import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
 import { matmulSource, pickTile } from './kernels/matmul.js';
 import { adamSource, sgdSource } from './kernels/optim.js';
-import { reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
+import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
 import { softmaxCrossEntropyBackwardSource, softmaxCrossEntropySource } from './kernels/softmax-ce.js';
 import { grid, WG } from './kernels/wgsl.js';
 import { BufferPool, sizeClass } from './pool.js';
@@ -285,16 +285,39 @@ export class WebGpuBackend implements Backend {
     const outputs = outer * inner;
     if (outputs === 0) return;
     if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
-    const serial = size <= SERIAL_REDUCE_MAX;
+    const chunks = reduceChunks(op, outputs, size);
+    if (chunks > 1) {
+      // Two stages through a pooled scratch buffer; releasing it right away is safe because
+      // later users of that buffer are ordered after this stream.
+      const partial = this.alloc(outer * chunks * inner, xb.dtype);
+      this.reduceStage(op, x, partial, outer, size, inner, chunks);
+      this.reduceStage(op, partial, out, outer, chunks, inner, 1);
+      this.disposeBuffer(partial);
+      return;
+    }
+    this.reduceStage(op, x, out, outer, size, inner, 1);
+  }
+
+  private reduceStage(
+    op: ReduceOp,
+    x: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    inner: number,
+    chunks: number,
+  ): void {
+    const serial = chunks === 1 && size <= SERIAL_REDUCE_MAX;
     const bindings = [this.bind(x, 'reduce'), this.bind(out, 'reduce', true)];
-    const source = reduceSource(op, xb.dtype, serial);
-    const groups = serial ? Math.ceil(outputs / WG) : outputs;
+    const source = reduceSource(op, x.dtype, serial);
+    const outputs = outer * chunks * inner;
+    const chunkSize = Math.ceil(size / chunks);
     this.runtime.dispatch({
       source,
       label: `reduce-${op}`,
       bindings,
-      params: (w) => w.us([outer, size, inner]),
-      groups: grid(groups, this.maxPerDim),
+      params: (w) => w.us([outer, size, inner, chunkSize, chunks]),
+      groups: grid(serial ? Math.ceil(outputs / WG) : outputs, this.maxPerDim),
     });
   }
 

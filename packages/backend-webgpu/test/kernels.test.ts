@@ -179,6 +179,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     [3, 5, 2],
     [2, 300, 3],
     [1, 1, 7],
+    [2, 9000, 2], // few outputs, long axis: two-stage chunked reduction
   ] as const) {
     it(`reduce sum/max/min/argmax/argmin over [${outer}, ${size}, ${inner}]`, async () => {
       const xs = f32(randomArray(outer * size * inner, size).map((v) => Math.round(v * 8) / 2)); // ties likely
@@ -186,7 +187,9 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
         const arg = op.startsWith('arg');
         const out = b.alloc(outer * inner, arg ? 'int32' : 'float32');
+        const before = b.stats.dispatches;
         b.reduce(op, x, out, outer, size, inner);
+        expect(b.stats.dispatches - before, `${op} stages`).toBe(size >= 8192 && !arg ? 2 : 1);
         expectClose(await readAll(b, out), refReduce(op, xs, outer, size, inner), 1e-5, 1e-4, op);
       }
     });

@@ -12,6 +12,17 @@ export const REDUCE_WG = 128;
 /** Axes up to this long are reduced by one invocation per output. */
 export const SERIAL_REDUCE_MAX = 64;
 
+/**
+ * How a reduction is split: with few outputs and a long axis, one workgroup per output
+ * would leave a GPU idle, so the axis is cut into chunks reduced in parallel, then the
+ * partial results are reduced again. Arg-reductions stay single-stage (their partials
+ * would need indices). Returns 1 chunk for the single-stage case.
+ */
+export function reduceChunks(op: ReduceOp, outputs: number, size: number): number {
+  if (op === 'argmax' || op === 'argmin' || outputs > 64 || size < 8192) return 1;
+  return Math.min(256, Math.ceil(size / 4096));
+}
+
 function identity(op: ReduceOp, t: 'f32' | 'i32'): string {
   if (op === 'sum') return t === 'f32' ? '0.0' : '0i';
   const low = op === 'max' || op === 'argmax';
@@ -48,7 +59,8 @@ ${storage(2, 'out', outT, true)}
 struct S { v: ${t}, i: u32 }
 ${combineFn(op, t)}
 `;
-  // Parameters: outer, size, inner.
+  // Parameters: outer, size, inner, then (workgroup schedule) chunkSize, chunks: each
+  // workgroup reduces one chunk of the axis, writing `[outer, chunks, inner]`.
   const body = serial
     ? `${flatEntry(WG)}
   let inner = pu(2u);
@@ -63,11 +75,16 @@ ${combineFn(op, t)}
 var<workgroup> shi: array<u32, ${REDUCE_WG}>;
 ${flatEntry(REDUCE_WG)}
   let inner = pu(2u);
-  if (group >= pu(0u) * inner) { return; }
+  let chunkSize = pu(3u);
+  let chunks = pu(4u);
+  if (group >= pu(0u) * chunks * inner) { return; }
   let size = pu(1u);
-  let base = (group / inner) * size * inner + group % inner;
+  let oc = group / inner;
+  let base = (oc / chunks) * size * inner + group % inner;
+  let start = (oc % chunks) * chunkSize;
+  let end = min(size, start + chunkSize);
   var s = S(${identity(op, t)}, 0xffffffffu);
-  for (var j = lid; j < size; j += ${REDUCE_WG}u) { s = comb(s, S(x[base + j * inner], j)); }
+  for (var j = start + lid; j < end; j += ${REDUCE_WG}u) { s = comb(s, S(x[base + j * inner], j)); }
   shv[lid] = s.v;
   shi[lid] = s.i;
   workgroupBarrier();

@@ -37,6 +37,33 @@ const cases: Case[] = [
 ];
 const names = await backends();
 
+/**
+ * With two values per channel, the training-mode input gradient is a cancellation:
+ * `(dy1 - dy2) · (1 - xhat²)` with `1 - xhat² = eps / (var + eps)`, here 1e-2 to 1e-5. Float32
+ * can only promise its rounding error relative to the terms that cancel, `γ · invStd · dy`,
+ * so the tolerance is a few float32 ulps of the largest of them (the float64 reference is exact).
+ */
+function cancellationAtol(c: Case, s: Step): number {
+  const [n, ch] = s.input.shape;
+  const l = s.input.shape[2] ?? 1;
+  let worst = 0;
+  for (let k = 0; k < ch; k++) {
+    const vals: number[] = [];
+    const dys: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < l; j++) {
+        vals.push(s.input.data[(i * ch + k) * l + j]);
+        dys.push(Math.abs(s.gradOutput.data[(i * ch + k) * l + j]));
+      }
+    }
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    const variance = vals.reduce((a, b) => a + (b - mean) ** 2, 0) / vals.length;
+    const gamma = c.initialState.weight ? Math.abs(c.initialState.weight.data[k]) : 1;
+    worst = Math.max(worst, (gamma * Math.max(...dys)) / Math.sqrt(variance + c.options.eps));
+  }
+  return 16 * 2 ** -24 * worst;
+}
+
 afterAll(() => reportDifferences('BatchNorm1d'));
 
 // Each backend twice: its fused batch-norm kernels (when it has them), and core's composition
@@ -74,7 +101,10 @@ describe.each(paths)('BatchNorm1d on %s (%s path)', (backend, path) => {
       const g = fromFx(s.gradOutput);
       run(() => y.backward(g));
       await expectClose(family, `${at}: output`, y, s.output);
-      await expectClose(family, `${at}: input grad`, x.grad!, s.inputGrad);
+      const cancels = s.training && s.input.data.length / s.input.shape[1] === 2;
+      await expectClose(family, `${at}: input grad`, x.grad!, s.inputGrad, {
+        atol: cancels ? cancellationAtol(c, s) : undefined,
+      });
       const { weight, bias } = bn;
       if (s.weightGrad && weight) await expectClose(family, `${at}: weight grad`, weight.grad!, s.weightGrad);
       if (s.biasGrad && bias) await expectClose(family, `${at}: bias grad`, bias.grad!, s.biasGrad);

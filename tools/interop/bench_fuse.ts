@@ -27,19 +27,26 @@ for (const name of names.length ? names : ['cpu']) {
   model.eval();
   const fused = fuseBatchNorm(model);
   const x = randn([1024, 784]);
-  const time = async (m: Module) => {
-    const ms: number[] = [];
-    for (let i = 0; i < 13; i++) {
-      const t0 = performance.now();
-      const y = m.forward(x);
-      await y.data();
-      y.dispose();
-      if (i >= 3) ms.push(performance.now() - t0); // 3 warm-up iterations
-    }
-    return ms.sort((a, b) => a - b)[ms.length >> 1];
+  // Interleaved, so load from other processes hits both variants alike.
+  const once = async (m: Module) => {
+    const t0 = performance.now();
+    const y = m.forward(x);
+    await y.data();
+    y.dispose();
+    return performance.now() - t0;
   };
-  const plain = await time(model);
-  const fast = await time(fused);
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < 13; i++) {
+    const a = await once(model);
+    const b = await once(fused);
+    if (i >= 3) {
+      times[0].push(a); // 3 warm-up rounds
+      times[1].push(b);
+    }
+  }
+  const median = (v: number[]) => v.sort((p, q) => p - q)[v.length >> 1];
+  const plain = median(times[0]);
+  const fast = median(times[1]);
   console.log(
     `${name}: W4 unfused median ${plain.toFixed(1)} ms (${((1024 / plain) * 1000).toFixed(0)} samples/s), ` +
       `fused ${fast.toFixed(1)} ms (${((1024 / fast) * 1000).toFixed(0)} samples/s), speed-up ${(plain / fast).toFixed(2)}x`,

@@ -89,6 +89,9 @@ export class CpuBackend implements Backend {
 
   write(buffer: BackendBuffer, data: TypedArray): void {
     const b = cpuBuffer(buffer, 'write target');
+    if ((data instanceof Int32Array ? 'int32' : 'float32') !== b.dtype) {
+      throw new TypeError(`cpu write: ${data.constructor.name} data into a ${b.dtype} buffer (convert first)`);
+    }
     if (data.length > b.size) {
       throw new RangeError(
         `cpu write: ${data.length} elements do not fit a buffer of ${b.size} (${b.dtype})`,

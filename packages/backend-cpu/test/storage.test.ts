@@ -43,6 +43,7 @@ describe('cpu storage', () => {
     const be = createCpuBackend();
     const a = be.alloc(2, 'float32');
     expect(() => be.write(a, new Float32Array(3))).toThrow(/3 elements do not fit a buffer of 2/);
+    expect(() => be.write(a, new Int32Array(2))).toThrow(/Int32Array data into a float32 buffer/);
     be.disposeBuffer(a);
     expect(() => be.readSync(a)).toThrow(/disposed/);
     expect(() => be.disposeBuffer(a)).toThrow(/disposed/);

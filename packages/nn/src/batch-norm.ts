@@ -7,6 +7,10 @@ import { checkBatchNormInput, updateRunningStats } from './batch-norm-stats.js';
 import { batchNorm } from './functional.js';
 import { NormBase } from './norm-base.js';
 
+/**
+ * Batch normalization over channel dim 1 (PyTorch's `_BatchNorm`): subclass it and implement
+ * {@link BatchNorm.checkInputDim}, as {@link BatchNorm1d} does.
+ */
 export abstract class BatchNorm extends NormBase {
   /** Throws PyTorch's error when the input rank is not one this layer accepts. */
   protected abstract checkInputDim(x: Tensor): void;

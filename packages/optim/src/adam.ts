@@ -15,6 +15,7 @@ export interface AdamOptions {
   amsgrad: boolean;
 }
 
+/** The Adam update shared by {@link Adam} and {@link AdamW}; they differ only in `decoupled`. */
 abstract class AdamBase extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
 

@@ -33,6 +33,10 @@ function isTensor(v: unknown): v is Tensor {
   return typeof v === 'object' && v !== null && (v as { __nablaTensor?: boolean }).__nablaTensor === true;
 }
 
+/**
+ * Base class of optimizers (PyTorch's `torch.optim.Optimizer`). It owns its state tensors:
+ * they survive a user's `tidy`, and {@link Optimizer.dispose} frees them.
+ */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** Default hyper-parameters, filled into groups that do not override them. */
   readonly defaults: O;

@@ -90,7 +90,9 @@ export class CpuBackend implements Backend {
   write(buffer: BackendBuffer, data: TypedArray): void {
     const b = cpuBuffer(buffer, 'write target');
     if ((data instanceof Int32Array ? 'int32' : 'float32') !== b.dtype) {
-      throw new TypeError(`cpu write: ${data.constructor.name} data into a ${b.dtype} buffer (convert first)`);
+      throw new TypeError(
+        `cpu write: ${data.constructor.name} data into a ${b.dtype} buffer (convert first)`,
+      );
     }
     if (data.length > b.size) {
       throw new RangeError(

@@ -73,7 +73,12 @@ export async function createJax(): Promise<Impl> {
   return {
     id: 'jax-wasm',
     library: `@jax-js/jax ${VERSION}`,
-    info: { device: 'wasm', sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined' },
+    info: {
+      device: 'wasm',
+      sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined',
+      // jax-js builds its wasm thread pool from the web `Worker` global, which Node 20 lacks
+      workerGlobal: typeof (globalThis as { Worker?: unknown }).Worker !== 'undefined',
+    },
     notes: {
       '*': 'whole step under jit; lazy arrays, so every output is awaited with blockUntilReady; kernels [in,out]',
       W2a_2d: 'dx, dγ, dβ as the gradient of sum(BN(x)·dy) (the VJP with dy), under jit',

@@ -95,7 +95,10 @@ export function encodeSafetensors(
   let at = 8 + json.length;
   for (const [, t] of entries) {
     const n = t.data.length;
-    if (t.dtype === 'F32') for (let i = 0; i < n; i++) view.setFloat32(at + 4 * i, t.data[i], true);
+    const sameType = t.dtype === 'F32' ? t.data instanceof Float32Array : t.data instanceof Int32Array;
+    if (t.dtype !== 'I64' && sameType && littleEndianHost) {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, 4 * n), at); // already the on-disk bytes
+    } else if (t.dtype === 'F32') for (let i = 0; i < n; i++) view.setFloat32(at + 4 * i, t.data[i], true);
     else if (t.dtype === 'I32') for (let i = 0; i < n; i++) view.setInt32(at + 4 * i, t.data[i], true);
     else {
       for (let i = 0; i < n; i++) {

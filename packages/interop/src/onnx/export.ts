@@ -63,7 +63,8 @@ function productOrNull(dims: readonly Dim[]): number | null {
 class GraphBuilder {
   readonly nodes: ProtoWriter[] = [];
   readonly initializers: ProtoWriter[] = [];
-  readonly weights: Promise<void>[] = [];
+  /** Deferred reads: nothing is read back until every layer has been checked. */
+  readonly weights: (() => Promise<void>)[] = [];
 
   constructor(
     public current: string,
@@ -75,15 +76,13 @@ class GraphBuilder {
     this.current = output;
   }
 
-  /** Adds a float initializer with `values`; reading them from the device is deferred. */
-  floatInit(name: string, dims: number[], values: Promise<Float32Array> | Float32Array): string {
+  /** Adds a float initializer whose values `values()` gives later (after all checks). */
+  floatInit(name: string, dims: number[], values: () => Promise<Float32Array> | Float32Array): string {
     const slot = this.initializers.length;
     this.initializers.push(null as unknown as ProtoWriter);
-    this.weights.push(
-      Promise.resolve(values).then((v) => {
-        this.initializers[slot] = tensorProto(name, dims, v);
-      }),
-    );
+    this.weights.push(async () => {
+      this.initializers[slot] = tensorProto(name, dims, await values());
+    });
     return name;
   }
 }
@@ -109,21 +108,27 @@ function addLinear(g: GraphBuilder, path: string, m: Linear, out: string): void 
       `exportOnnx: layer '${path}' (Linear, in_features=${m.inFeatures}) gets input shape ${shapeText(g.shape)}`,
     );
   }
+  const bias = m.bias;
   if (rank === 2) {
     // Gemm computes x · Wᵀ + b directly from PyTorch's [out, in] weight with transB=1.
     const inputs = [
       g.current,
-      g.floatInit(key(path, 'weight'), [m.outFeatures, m.inFeatures], read(m.weight)),
+      g.floatInit(key(path, 'weight'), [m.outFeatures, m.inFeatures], () => read(m.weight)),
     ];
-    if (m.bias) inputs.push(g.floatInit(key(path, 'bias'), [m.outFeatures], read(m.bias)));
+    if (bias) inputs.push(g.floatInit(key(path, 'bias'), [m.outFeatures], () => read(bias)));
     g.node('Gemm', inputs, out, `${path}/Gemm`, { transB: { int: 1 } });
   } else {
     // Gemm is 2-D only; MatMul broadcasts over leading dims.
-    const w = g.floatInit(key(path, 'weight_t'), [m.inFeatures, m.outFeatures], transposed(m.weight));
-    const mm = m.bias ? `${path}/MatMul_out` : out;
+    const w = g.floatInit(key(path, 'weight_t'), [m.inFeatures, m.outFeatures], () => transposed(m.weight));
+    const mm = bias ? `${path}/MatMul_out` : out;
     g.node('MatMul', [g.current, w], mm, `${path}/MatMul`);
-    if (m.bias)
-      g.node('Add', [mm, g.floatInit(key(path, 'bias'), [m.outFeatures], read(m.bias))], out, `${path}/Add`);
+    if (bias)
+      g.node(
+        'Add',
+        [mm, g.floatInit(key(path, 'bias'), [m.outFeatures], () => read(bias))],
+        out,
+        `${path}/Add`,
+      );
   }
   g.shape = [...g.shape.slice(0, -1), m.outFeatures];
 }
@@ -137,7 +142,7 @@ function addBatchNorm(g: GraphBuilder, path: string, m: BatchNorm1d, out: string
   }
   const C = m.numFeatures;
   const param = (t: Linear['bias'], name: string, fill: number) =>
-    g.floatInit(key(path, name), [C], t ? read(t) : new Float32Array(C).fill(fill));
+    g.floatInit(key(path, name), [C], () => (t ? read(t) : new Float32Array(C).fill(fill)));
   const inputs = [
     g.current,
     param(m.weight, 'weight', 1),
@@ -227,7 +232,7 @@ export async function exportOnnx(model: Module, options: OnnxExportOptions): Pro
     else g.node('Identity', [g.current], out, `${path}/Identity`); // Dropout at inference
   });
   if (layers.length === 0) g.node('Identity', [inputName], outputName, 'Identity');
-  await Promise.all(g.weights);
+  await Promise.all(g.weights.map((readBack) => readBack()));
   const graph = graphProto(
     'nabla',
     g.nodes,

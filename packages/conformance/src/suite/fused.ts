@@ -132,12 +132,41 @@ export function fusedSuite(): void {
       }
     });
 
-    it('batchNormTrain stays accurate when |mean| >> std (offset 1e4)', async () => {
+    it('batchNormTrain stays accurate when |mean| >> std (offset 1e4, std 0.05, a constant channel)', async () => {
       const r = R.rng(82);
-      const x = R.map(R.randomRef(r, [64, 3, 2], -1, 1), (v) => Math.fround(1e4 + v));
+      // Channel 0 spreads ±1, channel 1 has std ~0.05, channel 2 is constant (variance exactly 0).
+      const spread = [1, 0.087, 0];
+      const x = R.build([64, 3, 2], ([, c]) =>
+        Math.fround(1e4 + spread[c] * (2 * r() - 1) + (c === 2 ? 3.25 : 0)),
+      );
       const ref = R.batchNorm(x, null, null, 1e-5);
+      // dx in float64 by the closed form: invStd/M · (M·dy − Σdy − xhat·Σ(dy·xhat)), M = N·L.
+      const dy = R.randomRef(r, x.shape);
+      const xhat = R.build(
+        x.shape,
+        ([i, c, j]) => (R.at(x, [i, c, j]) - ref.mean.data[c]) * ref.invStd.data[c],
+      );
+      const sumDy = R.reduce(dy, [0, 2], true, R.reducers.sum);
+      const sumDyXhat = R.reduce(
+        R.zip(dy, xhat, (p, q) => p * q),
+        [0, 2],
+        true,
+        R.reducers.sum,
+      );
+      const m = 64 * 2;
+      const dx = R.build(x.shape, (idx) => {
+        const c = idx[1];
+        return (
+          (ref.invStd.data[c] / m) * (m * R.at(dy, idx) - sumDy.data[c] - R.at(xhat, idx) * sumDyXhat.data[c])
+        );
+      });
       for (const composed of [false, true]) {
-        const run = () => nb.batchNormTrain(toTensor(x), null, null, 1e-5);
+        const leaf = nb.tensor(Float32Array.from(x.data), { shape: x.shape, requiresGrad: true });
+        const run = () => {
+          const o = nb.batchNormTrain(leaf, null, null, 1e-5);
+          nb.tidy(() => o.output.backward(toTensor(dy)));
+          return o;
+        };
         const out = composed ? nb.composedOnly(run) : run();
         const label = composed ? 'composed' : 'fused';
         assertClose(await out.mean.data(), ref.mean.data, { rtol: 1e-6, atol: 0 }, `offset mean (${label})`);
@@ -153,7 +182,8 @@ export function fusedSuite(): void {
           { rtol: 0, atol: 5e-3 },
           `offset output (${label})`,
         );
-        for (const t of [out.output, out.mean, out.invStd]) t.dispose();
+        assertClose(await leaf.grad!.data(), dx.data, { rtol: 1e-4, atol: 1e-3 }, `offset dx (${label})`);
+        for (const t of [out.output, out.mean, out.invStd, leaf]) t.dispose();
       }
     });
 

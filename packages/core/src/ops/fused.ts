@@ -340,11 +340,14 @@ function softmaxCrossEntropyBackward(
   const [rows, classes] = logits.shape;
   const backend = logits.backendFor(op);
   if (hasFused(backend, 'softmaxCrossEntropy')) {
+    // The saved logits and targets may be views (a slice, a transpose): the kernel reads dense buffers.
+    const ld = dense(logits);
+    const td = dense(targets);
     const gd = dense(gradLoss);
     const out = Tensor.empty([rows, classes], 'float32', backend);
     backend.softmaxCrossEntropyBackward!(
-      logits.storageFor(op).buffer,
-      targets.storageFor(op).buffer,
+      ld.storageFor(op).buffer,
+      td.storageFor(op).buffer,
       lse.storageFor(op).buffer,
       gd.storageFor(op).buffer,
       out.storageFor(op).buffer,
@@ -352,7 +355,12 @@ function softmaxCrossEntropyBackward(
       classes,
       ignoreIndex,
     );
-    if (gd !== gradLoss) gd.dispose();
+    for (const [d, o] of [
+      [ld, logits],
+      [td, targets],
+      [gd, gradLoss],
+    ] as const)
+      if (d !== o) d.dispose();
     return out;
   }
   return tidy(() => {

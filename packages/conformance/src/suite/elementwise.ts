@@ -207,6 +207,15 @@ export function elementwiseSuite(): void {
               outDtype('float32'),
             );
           }
+          // Both operands as explicit stride-0 (expanded) views of the result's shape.
+          const full = R.broadcastShape(sa, sb)!;
+          await check(
+            () => op.run(toTensor(a).expand(full), toTensor(b, { layout: 'sliced' }).expand(full)),
+            R.zip(a, b, op.ref),
+            op.tol,
+            `${op.name} [${sa}]·[${sb}] expanded to [${full}]`,
+            outDtype('float32'),
+          );
         }
         const a = draw(r, [2, 3], op.a, ints);
         const s = Math.fround(ints ? 1 : (op.b[0] + op.b[1]) / 2 + 0.25);

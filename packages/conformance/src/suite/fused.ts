@@ -234,6 +234,45 @@ export function fusedSuite(): void {
       }
     });
 
+    it('fused ops read strided inputs (transposed weight, permuted input, sliced logits)', async () => {
+      const r = R.rng(87);
+      // Leaves are stored transposed/permuted; the op sees views, gradients flow back through them.
+      const x = R.randomRef(r, [5, 4]);
+      const w = R.randomRef(r, [3, 4]);
+      const b = R.randomRef(r, [3]);
+      await fusedVsComposed(
+        'linear on views',
+        ([tx, tw, tb]) => [nb.linear(tx!.t(), tw!.t(), tb, { relu: true })],
+        [R.transpose(x, 0, 1), R.transpose(w, 0, 1), b],
+        R.randomRef(r, [5, 3]),
+        [R.linear(x, w, b, true)],
+      );
+      const xb = R.randomRef(r, [4, 3, 2]);
+      const gamma = R.randomRef(r, [3], 0.5, 2);
+      await fusedVsComposed(
+        'batchNormTrain on a permuted input',
+        ([tx, tw]) => [nb.batchNormTrain(tx!.permute([2, 1, 0]), tw, null, 1e-5).output],
+        [R.permute(xb, [2, 1, 0]), gamma],
+        R.randomRef(r, [4, 3, 2]),
+        [R.batchNorm(xb, gamma, null, 1e-5).output],
+        { rtol: 1e-3, atol: 1e-4 },
+      );
+      const logits = R.randomRef(r, [4, 6]);
+      const targets = [4, 0, 2, 2];
+      await fusedVsComposed(
+        'softmaxCrossEntropy on sliced, transposed logits',
+        ([tl]) => [
+          nb.softmaxCrossEntropy(
+            tl!.t().slice(1, 1, 6),
+            nb.tensor(Int32Array.from([9, ...targets, 9])).slice(0, 1, 5),
+          ),
+        ],
+        [R.transpose(logits, 0, 1)],
+        R.randomRef(r, [4]),
+        [R.softmaxCrossEntropy(R.slice(logits, 1, 1, 6), targets)],
+      );
+    });
+
     it('sgdStep: plain, momentum with dampening and weight decay, Nesterov; fused vs composed vs float64', async () => {
       const configs = [
         { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },

@@ -184,3 +184,38 @@ describe('learning-rate schedules', () => {
     expect(scheduledLr(cos, 9)).toBeGreaterThan(0.1);
   });
 });
+
+describe('backend availability', () => {
+  it('a backend that cannot start is an error naming it and why (or, where it starts, it trains)', async () => {
+    const { backendsUnderTest, skippedBackends } = await import('@nabla/conformance');
+    const ready = await backendsUnderTest();
+    expect(ready).toContain('cpu');
+    for (const name of ['wasm', 'webgpu']) {
+      const r = await runCli([
+        'regression',
+        '--backend',
+        name,
+        '--epochs',
+        '1',
+        '--out',
+        'o',
+        '--config',
+        writeTiny(),
+      ]);
+      if (ready.includes(name)) {
+        expect(r.code).toBe(0);
+        expect(r.out).toContain(`training regression on ${name}`);
+      } else {
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(new RegExp(`backend '${name}' (is unavailable|could not start): `));
+        expect(skippedBackends[name]).toBeTruthy();
+      }
+    }
+  });
+});
+
+function writeTiny(): string {
+  const p = join(tempDir(), 'tiny.json');
+  writeFileSync(p, JSON.stringify({ data: { samples: 100 } }));
+  return p;
+}

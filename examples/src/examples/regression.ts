@@ -32,7 +32,7 @@ export const regression: ExampleDef = {
         const xs = Float32Array.from({ length: 300 }, (_, i) => -3 + (6 * i) / 299);
         const model = runs[0].model.eval();
         const pred = noGrad(() => tidy(() => model.forward(tensor(xs, { shape: [xs.length, 1] }))));
-        const ys = Array.from(await pred.data());
+        const ys = Array.from((await pred.data()) as Float32Array);
         pred.dispose();
         const spec = {
           title: 'regression: fit',

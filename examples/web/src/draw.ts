@@ -1,0 +1,146 @@
+/** Canvas drawings: the loss/accuracy chart, the spirals decision boundary and digit samples. */
+import type { EpochStats } from './trainer.js';
+
+/** Class colours: light for regions, strong for points. */
+const REGION = ['#fde2c8', '#cfe3f7', '#d6efd0', '#f3d3ec', '#eee8c4', '#d4d4f2', '#c9eeee', '#f2d0d0', '#e0e0e0', '#e8dcc8'];
+const POINT = ['#e8710a', '#1a73e8', '#188038', '#c5198d', '#a58a00', '#5a4fcf', '#12838c', '#c5221f', '#5f6368', '#8d6e3f'];
+
+function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('this browser gives no 2D canvas context');
+  return ctx;
+}
+
+/** Loss (left axis, log scale) and train/test accuracy (right axis, 0..1) per epoch. */
+export function drawChart(canvas: HTMLCanvasElement, history: readonly EpochStats[], totalEpochs: number): void {
+  const ctx = context(canvas);
+  const { width: w, height: h } = canvas;
+  const pad = { l: 44, r: 40, t: 12, b: 26 };
+  const pw = w - pad.l - pad.r;
+  const ph = h - pad.t - pad.b;
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, w, h);
+  ctx.strokeStyle = '#dadce0';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(pad.l, pad.t, pw, ph);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillStyle = '#5f6368';
+  ctx.fillText('epoch', pad.l + pw / 2 - 14, h - 6);
+  ctx.fillText('1.0', w - pad.r + 6, pad.t + 8);
+  ctx.fillText('0.0', w - pad.r + 6, pad.t + ph);
+  if (history.length === 0) return;
+  const epochs = Math.max(totalEpochs, history.length, 2);
+  const xAt = (e: number) => pad.l + ((e - 1) / (epochs - 1)) * pw;
+  const losses = history.map((s) => Math.log10(Math.max(s.loss, 1e-6)));
+  let lo = Math.min(...losses);
+  let hi = Math.max(...losses);
+  if (hi - lo < 0.1) [lo, hi] = [lo - 0.05, hi + 0.05];
+  ctx.fillText(`${(10 ** hi).toPrecision(2)}`, 4, pad.t + 8);
+  ctx.fillText(`${(10 ** lo).toPrecision(2)}`, 4, pad.t + ph);
+  const line = (values: number[], toY: (v: number) => number, color: string, dash: number[] = []) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    ctx.setLineDash(dash);
+    ctx.beginPath();
+    values.forEach((v, i) => {
+      const x = xAt(i + 1);
+      const y = toY(v);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
+    if (values.length === 1) ctx.arc(xAt(1), toY(values[0]), 2, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  };
+  line(losses, (v) => pad.t + ((hi - v) / (hi - lo)) * ph, '#c5221f');
+  line(history.map((s) => s.trainAccuracy), (v) => pad.t + (1 - v) * ph, '#1a73e8', [5, 3]);
+  line(history.map((s) => s.testAccuracy), (v) => pad.t + (1 - v) * ph, '#188038');
+}
+
+/** A labelled 2D point set. */
+export interface Points {
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+}
+
+/** The predicted class of each `grid × grid` cell over `[-extent, extent]²` (row 0 at the top), with the points on top. */
+export function drawBoundary(
+  canvas: HTMLCanvasElement,
+  cells: Int32Array,
+  grid: number,
+  extent: number,
+  points: Points[],
+): void {
+  const ctx = context(canvas);
+  const { width: w, height: h } = canvas;
+  const img = ctx.createImageData(grid, grid);
+  const rgb = REGION.map((c) => [1, 3, 5].map((i) => Number.parseInt(c.slice(i, i + 2), 16)));
+  for (let i = 0; i < grid * grid; i++) {
+    const [r, g, b] = rgb[cells[i] % rgb.length];
+    img.data.set([r, g, b, 255], i * 4);
+  }
+  // Scale the grid up through a temporary canvas; smoothing off keeps the class edges crisp.
+  const tmp = document.createElement('canvas');
+  tmp.width = grid;
+  tmp.height = grid;
+  context(tmp).putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, w, h);
+  for (const p of points) {
+    for (let i = 0; i < p.n; i++) {
+      const px = ((p.x[2 * i] + extent) / (2 * extent)) * w;
+      const py = ((extent - p.x[2 * i + 1]) / (2 * extent)) * h;
+      ctx.fillStyle = POINT[p.y[i] % POINT.length];
+      ctx.beginPath();
+      ctx.arc(px, py, 2.2, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+}
+
+/** Cell centres of a `grid × grid` raster over `[-extent, extent]²`, row 0 at the top. */
+export function gridCells(grid: number, extent: number): Float32Array {
+  const cells = new Float32Array(grid * grid * 2);
+  for (let r = 0; r < grid; r++) {
+    for (let c = 0; c < grid; c++) {
+      cells[(r * grid + c) * 2] = -extent + ((c + 0.5) / grid) * 2 * extent;
+      cells[(r * grid + c) * 2 + 1] = extent - ((r + 0.5) / grid) * 2 * extent;
+    }
+  }
+  return cells;
+}
+
+/** `images` (28×28 each, [0, 1]) in a row-major tile grid, each captioned with its prediction (green right, red wrong). */
+export function drawDigits(
+  canvas: HTMLCanvasElement,
+  images: Float32Array,
+  labels: Int32Array,
+  predictions: Int32Array | null,
+  columns: number,
+): void {
+  const ctx = context(canvas);
+  const count = labels.length;
+  const tile = Math.floor(canvas.width / columns);
+  const scale = Math.floor((tile - 4) / 28);
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.font = 'bold 12px system-ui, sans-serif';
+  for (let k = 0; k < count; k++) {
+    const ox = (k % columns) * tile + 2;
+    const oy = Math.floor(k / columns) * (tile + 16) + 2;
+    const img = ctx.createImageData(28 * scale, 28 * scale);
+    for (let y = 0; y < 28 * scale; y++) {
+      for (let x = 0; x < 28 * scale; x++) {
+        const v = 255 - Math.round(255 * images[k * 784 + Math.floor(y / scale) * 28 + Math.floor(x / scale)]);
+        img.data.set([v, v, v, 255], (y * 28 * scale + x) * 4);
+      }
+    }
+    ctx.putImageData(img, ox, oy);
+    if (predictions) {
+      const ok = predictions[k] === labels[k];
+      ctx.fillStyle = ok ? '#188038' : '#c5221f';
+      ctx.fillText(ok ? `${predictions[k]}` : `${predictions[k]} (is ${labels[k]})`, ox, oy + 28 * scale + 13);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The training loop of the playground. It yields to the event loop after every step, so the
+ * page keeps painting and handling input while it trains, and reports progress through
+ * callbacks that the UI turns into the chart, the boundary and the digit samples.
+ */
+import { Generator, manualSeed, noGrad, setBackend, softmaxCrossEntropy, type Tensor, tensor, tidy } from '@nabla/core';
+import { BatchNorm1d, Linear, type Module, ReLU, Sequential } from '@nabla/nn';
+import { Adam } from '@nabla/optim';
+import { type Dataset, permutation, type Split } from './data.js';
+
+/** What the user picked. */
+export interface TrainConfig {
+  backend: string;
+  batchNorm: boolean;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  hidden: number[];
+  seed: number;
+}
+
+/** One finished epoch. */
+export interface EpochStats {
+  epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  loss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  /** Training samples per second during the epoch (forward, backward and update). */
+  samplesPerSec: number;
+}
+
+/** `features → [Linear → (BatchNorm1d) → ReLU]* → Linear → classes`. */
+export function buildModel(features: number, hidden: number[], classes: number, batchNorm: boolean): Sequential {
+  const layers: Module[] = [];
+  let width = features;
+  for (const h of hidden) {
+    layers.push(new Linear(width, h));
+    if (batchNorm) layers.push(new BatchNorm1d(h));
+    layers.push(new ReLU());
+    width = h;
+  }
+  layers.push(new Linear(width, classes));
+  return new Sequential(...layers);
+}
+
+/**
+ * Gives the browser a turn: `scheduler.yield` where it exists, else a MessageChannel
+ * round-trip (unlike nested `setTimeout`, it is not clamped to 4 ms).
+ */
+export function yieldToBrowser(): Promise<void> {
+  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (s?.yield) return s.yield();
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+/** Predicted classes of every row of `x` (`[n, features]`), in eval mode, in chunks. */
+export async function predict(model: Module, x: Float32Array, features: number, chunk = 4096): Promise<Int32Array> {
+  const n = x.length / features;
+  const out = new Int32Array(n);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      const pred = noGrad(() =>
+        tidy(() =>
+          model
+            .forward(tensor(x.subarray(start * features, (start + rows) * features), { shape: [rows, features] }))
+            .argmax(1),
+        ),
+      );
+      out.set((await pred.data()) as Int32Array, start);
+      pred.dispose();
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return out;
+}
+
+/** Fraction of `ds` that `model` classifies correctly. */
+export async function accuracy(model: Module, ds: Dataset): Promise<number> {
+  const pred = await predict(model, ds.x, ds.features);
+  let hits = 0;
+  for (let i = 0; i < ds.n; i++) if (pred[i] === ds.y[i]) hits++;
+  return hits / ds.n;
+}
+
+/** A model, its optimizer and the data, trained one epoch at a time. */
+export class Trainer {
+  readonly model: Sequential;
+  private readonly opt: Adam;
+  private readonly gen: Generator;
+  private stopped = false;
+  epoch = 0;
+
+  private constructor(
+    readonly config: TrainConfig,
+    readonly data: Split,
+  ) {
+    manualSeed(config.seed);
+    this.gen = new Generator((config.seed * 7919 + 17) >>> 0);
+    const { features, classes } = data.train;
+    this.model = buildModel(features, config.hidden, classes, config.batchNorm);
+    this.opt = new Adam(this.model.parameters(), { lr: config.lr });
+  }
+
+  /** Activates `config.backend` and builds a freshly initialised model on it. */
+  static async create(config: TrainConfig, data: Split): Promise<Trainer> {
+    await setBackend(config.backend);
+    return new Trainer(config, data);
+  }
+
+  /** Makes {@link run} return after the current step. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Trains up to `config.epochs` epochs, calling `onEpoch` after each; returns false if stopped. */
+  async run(onEpoch: (s: EpochStats) => void | Promise<void>, onStep?: () => void | Promise<void>): Promise<boolean> {
+    const { train, test } = this.data;
+    const bs = this.config.batchSize;
+    const xb = new Float32Array(bs * train.features);
+    const yb = new Int32Array(bs);
+    while (this.epoch < this.config.epochs) {
+      const order = permutation(train.n, this.gen);
+      let lossSum = 0;
+      let batches = 0;
+      let busyMs = 0;
+      // A batch of one cannot be batch-normalised, so a ragged last batch is dropped.
+      for (let start = 0; start + bs <= train.n; start += bs) {
+        if (this.stopped) return false;
+        const t0 = performance.now();
+        for (let r = 0; r < bs; r++) {
+          const s = order[start + r];
+          xb.set(train.x.subarray(s * train.features, (s + 1) * train.features), r * train.features);
+          yb[r] = train.y[s];
+        }
+        const loss: Tensor = tidy(() => {
+          const logits = this.model.forward(tensor(xb, { shape: [bs, train.features] }));
+          const l = softmaxCrossEntropy(logits, tensor(yb, { shape: [bs] })).mean();
+          this.opt.zeroGrad();
+          l.backward();
+          this.opt.step();
+          return l.detach();
+        });
+        lossSum += await loss.item();
+        loss.dispose();
+        busyMs += performance.now() - t0;
+        batches++;
+        await onStep?.();
+        await yieldToBrowser();
+      }
+      this.epoch++;
+      await onEpoch({
+        epoch: this.epoch,
+        loss: lossSum / Math.max(1, batches),
+        trainAccuracy: await accuracy(this.model, train),
+        testAccuracy: await accuracy(this.model, test),
+        samplesPerSec: (batches * bs * 1000) / Math.max(busyMs, 1e-3),
+      });
+      await yieldToBrowser();
+    }
+    return true;
+  }
+
+  /** Frees the model's and the optimizer's tensors. */
+  dispose(): void {
+    this.stopped = true;
+    this.opt.dispose();
+    this.model.dispose();
+  }
+}

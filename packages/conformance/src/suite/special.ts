@@ -55,6 +55,32 @@ export function specialSuite(): void {
       await check(() => toTensor(x).min(), R.ref([], [nan]), EXACT, 'min');
     });
 
+    it('pow with negative bases and integer exponents, 0^0, and out-of-domain inputs', async () => {
+      const base = R.ref([7], [-2, -2, -2, -0.5, 0, 0, 3]);
+      const expo = R.ref([7], [2, 3, -1, 2, 0, 2, 0.5]);
+      await check(
+        () => toTensor(base).pow(toTensor(expo)),
+        R.zip(base, expo, (a, b) => a ** b),
+        LOOSE,
+        'pow',
+      );
+      await check(
+        () => toTensor(base).pow(2),
+        R.map(base, (a) => a ** 2),
+        LOOSE,
+        'pow(x, 2)',
+      );
+      await check(
+        () => nb.tensor([-2]).pow(0.5),
+        R.ref([1], [nan]),
+        EXACT,
+        'pow of a negative base to a fraction',
+      );
+      await check(() => nb.tensor([-1]).sqrt(), R.ref([1], [nan]), EXACT, 'sqrt(-1)');
+      await check(() => nb.tensor([-1]).log(), R.ref([1], [nan]), EXACT, 'log(-1)');
+      await check(() => nb.tensor([0]).rsqrt(), R.ref([1], [inf]), EXACT, 'rsqrt(0)');
+    });
+
     it('comparisons with NaN are false except ne', async () => {
       const x = R.ref([2], [nan, 1]);
       for (const [op, f] of [

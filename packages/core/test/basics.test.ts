@@ -118,6 +118,32 @@ describe('autograd bookkeeping', () => {
     x.dispose();
   });
 
+  it('backward still works after intermediates were disposed, and frees the graph afterwards', () => {
+    const x = nb.tensor([1, 2, 3], { requiresGrad: true });
+    const before = nb.memory().tensors;
+    const y = x.exp();
+    const z = nb.tidy(() => y.mul(y).sum());
+    y.dispose(); // the graph keeps what backward needs
+    z.backward();
+    expect(Array.from(x.grad!.dataSync(), (v) => Math.round(v * 1e3) / 1e3)).toEqual(
+      [1, 2, 3].map((v) => Math.round(2 * Math.exp(2 * v) * 1e3) / 1e3),
+    );
+    z.dispose();
+    expect(nb.memory().tensors).toBe(before + 1); // x.grad only
+    x.dispose();
+  });
+
+  it('a leaf disposed before backward is skipped; others still get gradients', () => {
+    const a = nb.tensor([1, 2], { requiresGrad: true });
+    const b = nb.tensor([3, 4], { requiresGrad: true });
+    const loss = nb.tidy(() => a.mul(b).sum());
+    a.dispose();
+    loss.backward();
+    expect(a.grad).toBeNull();
+    expect([...b.grad!.dataSync()]).toEqual([1, 2]);
+    for (const t of [b, loss]) t.dispose();
+  });
+
   it('backward with an explicit gradient for a non-scalar output', () => {
     const x = nb.tensor(
       [

@@ -1,5 +1,6 @@
 /** Matrix products: 1D, 2D, batched with broadcasting, transposed and sliced operands, edge sizes. */
 import * as nb from '@nabla/core';
+import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import * as R from '../ref.js';
 import { check, type Layout, toTensor } from './util.js';
@@ -112,6 +113,35 @@ export function matmulSuite(): void {
         R.matmul(R.transpose(b, 1, 2), R.transpose(R.expand(a, [2, 3, 4]), 1, 2)),
         TOL,
         'matmul both transposed batched',
+      );
+    });
+
+    it('random batch broadcasts and operand layouts (property)', async () => {
+      const dim = fc.integer({ min: 1, max: 4 });
+      const batch = fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 });
+      const layout = fc.constantFrom<Layout>('contiguous', 'transposed', 'permuted', 'sliced');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.tuple(batch, fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }), fc.nat(2), dim, dim, dim),
+          layout,
+          layout,
+          fc.integer({ min: 1, max: 9999 }),
+          async ([b, ones, drop, m, k, n], la, lb, seed) => {
+            // b's batch dims, some set to 1 on one side, and possibly fewer dims on the other.
+            const ba = b.map((d, i) => (ones[i] ? 1 : d));
+            const bb = b.slice(Math.min(drop, b.length));
+            const r = R.rng(seed);
+            const a = R.randomRef(r, [...ba, m, k]);
+            const c = R.randomRef(r, [...bb, k, n]);
+            await check(
+              () => toTensor(a, { layout: la }).matmul(toTensor(c, { layout: lb })),
+              R.matmul(a, c),
+              TOL,
+              `matmul [${a.shape}] ${la} · [${c.shape}] ${lb}`,
+            );
+          },
+        ),
+        { numRuns: 40, seed: 11 },
       );
     });
 

@@ -41,6 +41,8 @@ import { type Binding, Runtime } from './runtime.js';
 export class WebGpuBuffer implements BackendBuffer {
   /** @internal */ released = false;
   constructor(
+    /** The device that owns the memory: buffers never move between devices. */
+    readonly device: GPUDevice,
     readonly size: number,
     readonly dtype: DType,
     readonly gpu: GPUBuffer,
@@ -61,7 +63,7 @@ export interface WebGpuMemory extends BackendMemory {
 export interface WebGpuBackendOptions extends DeviceOptions {
   /** Most bytes of freed buffers kept for reuse (default 256 MiB). */
   readonly maxPooledBytes?: number;
-  /** Called once if the device is lost (the registry uses it to open a fresh device next time). */
+  /** Called once if the device is lost, with the reason. */
   readonly onDeviceLost?: (message: string) => void;
   /** Lowers the per-dimension workgroup count used for dispatches (tests use it to reach the 2D path at small sizes). */
   readonly maxWorkgroupsPerDimension?: number;
@@ -131,8 +133,14 @@ export class WebGpuBackend implements Backend {
   }
 
   private buf(b: BackendBuffer, op: string): WebGpuBuffer {
-    if (!(b instanceof WebGpuBuffer))
+    if (!(b instanceof WebGpuBuffer)) {
       throw new Error(`WebGPU backend: '${op}' got a buffer from another backend`);
+    }
+    if (b.device !== this.device) {
+      throw new Error(
+        `WebGPU backend: '${op}' got a buffer from another WebGPU device (tensors do not survive device loss)`,
+      );
+    }
     if (b.released) throw new Error(`WebGPU backend: '${op}' got a disposed buffer`);
     return b;
   }
@@ -169,7 +177,7 @@ export class WebGpuBackend implements Backend {
     this.liveBytes += bytes;
     this.liveClassBytes += classBytes;
     this.liveBuffers++;
-    return new WebGpuBuffer(size, dtype, gpu, classBytes);
+    return new WebGpuBuffer(this.device, size, dtype, gpu, classBytes);
   }
 
   write(buffer: BackendBuffer, data: TypedArray): void {

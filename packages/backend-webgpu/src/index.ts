@@ -12,12 +12,16 @@ export type { WebGpuBackendOptions, WebGpuMemory } from './backend.js';
 export { createWebGpuBackend, WebGpuBackend, WebGpuBuffer } from './backend.js';
 
 function register(): void {
-  registerBackend(
-    'webgpu',
-    // A lost device re-registers the factory, so the next setBackend('webgpu') opens a new one.
-    () => createWebGpuBackend({ onDeviceLost: () => register() }),
-    { priority: 0 },
-  );
+  registerBackend('webgpu', () => createWebGpuBackend(), { priority: 0 });
+}
+
+/**
+ * After the GPU device was lost (driver reset, `destroy()`), registers a fresh factory so the
+ * next `await setBackend('webgpu')` opens a new device. Tensors on the lost device are gone;
+ * using them keeps throwing a clear error.
+ */
+export function resetWebGpuBackend(): void {
+  register();
 }
 
 register();

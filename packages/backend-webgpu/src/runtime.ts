@@ -72,6 +72,8 @@ export interface DispatchSpec {
 /** The pending command stream of one device, plus the pipeline cache. */
 export class Runtime {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Bind-group and pipeline layouts by binding signature (one `r`/`w` per storage binding). */
+  private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly arena: GPUBuffer;
   private readonly host = new ArrayBuffer(SLOTS * PARAM_SLOT_BYTES);
   private readonly hostU32 = new Uint32Array(this.host);
@@ -110,8 +112,9 @@ export class Runtime {
   check(op: string): void {
     if (this.lostMessage !== null) {
       throw new Error(
-        `WebGPU backend: the device was lost (${this.lostMessage}); '${op}' cannot run. ` +
-          "Call setBackend('webgpu') again to open a new device; tensors on the lost device are gone.",
+        `WebGPU backend: the device was lost (${this.lostMessage}); '${op}' cannot run. Tensors on ` +
+          "the lost device are gone: call resetWebGpuBackend() from '@nabla/backend-webgpu', then " +
+          "await setBackend('webgpu') to open a new device.",
       );
     }
     if (this.errorMessage !== null) {
@@ -126,15 +129,34 @@ export class Runtime {
     return this.lostMessage !== null;
   }
 
-  private pipeline(source: string, label: string): GPUComputePipeline {
+  private layout(bindings: readonly Binding[]): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = bindings.map((b) => (b.write ? 'w' : 'r')).join('');
+    let l = this.layouts.get(key);
+    if (!l) {
+      const compute = 0x4; // GPUShaderStage.COMPUTE
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: compute, buffer: { type: 'uniform' } },
+      ];
+      bindings.forEach((b, i) => {
+        entries.push({
+          binding: i + 1,
+          visibility: compute,
+          buffer: { type: b.write ? 'storage' : 'read-only-storage' },
+        });
+      });
+      const group = this.device.createBindGroupLayout({ entries, label: `nabla-${key}` });
+      l = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      this.layouts.set(key, l);
+    }
+    return l;
+  }
+
+  /** The pipeline of a generated source, compiled once (the source fixes its binding layout). */
+  private pipeline(source: string, label: string, layout: GPUPipelineLayout): GPUComputePipeline {
     let p = this.pipelines.get(source);
     if (!p) {
       const module = this.device.createShaderModule({ code: source, label });
-      p = this.device.createComputePipeline({
-        layout: 'auto',
-        compute: { module, entryPoint: 'main' },
-        label,
-      });
+      p = this.device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label });
       this.pipelines.set(source, p);
       this.stats.pipelines++;
     }
@@ -167,7 +189,8 @@ export class Runtime {
     });
     const slot = this.slotsUsed++;
     spec.params(new ParamWriter(this.hostU32, this.hostI32, this.hostF32, (slot * PARAM_SLOT_BYTES) / 4));
-    const pipeline = this.pipeline(spec.source, spec.label);
+    const layout = this.layout(spec.bindings);
+    const pipeline = this.pipeline(spec.source, spec.label, layout.pipeline);
     const entries: GPUBindGroupEntry[] = [
       {
         binding: 0,
@@ -177,7 +200,7 @@ export class Runtime {
     bindings.forEach((buffer, i) => {
       entries.push({ binding: i + 1, resource: { buffer } });
     });
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const group = this.device.createBindGroup({ layout: layout.group, entries });
     const pass = this.getPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
@@ -273,6 +296,7 @@ export class Runtime {
     for (const b of this.destroyAfterSubmit) b.destroy();
     this.destroyAfterSubmit = [];
     this.pipelines.clear();
+    this.layouts.clear();
     this.arena.destroy();
   }
 }

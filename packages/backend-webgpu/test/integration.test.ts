@@ -21,7 +21,7 @@ import {
 import { describe, expect, it } from 'vitest';
 // Side-effect import: registers 'webgpu' with core.
 import '../src/index.js';
-import type { WebGpuBackend } from '../src/index.js';
+import { resetWebGpuBackend, type WebGpuBackend } from '../src/index.js';
 import { expectClose, openBackend } from './helpers.js';
 
 // Probe once (this also prints the loud skip reason when there is no adapter).
@@ -128,5 +128,18 @@ describe.skipIf(!probe)('webgpu through core', () => {
     const submits = stats.submits - start.submits;
     expect(submits).toBeLessThan(200);
     expect(submits).toBeLessThanOrEqual(Math.ceil(dispatches / 256) + 5 + 1);
+  });
+  it('device loss: a clear error, then resetWebGpuBackend() and setBackend open a fresh device', async () => {
+    const first = (await setBackend('webgpu')) as WebGpuBackend;
+    const t = tensor([1, 2, 3]);
+    (first as unknown as { device: GPUDevice }).device.destroy(); // what a driver reset looks like
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => t.add(1)).toThrow(/device was lost/);
+    expect(() => t.add(1)).toThrow(/resetWebGpuBackend\(\)/);
+    resetWebGpuBackend();
+    const second = (await setBackend('webgpu')) as WebGpuBackend;
+    expect(second).not.toBe(first);
+    expect(() => t.add(1)).toThrow(/different backends|another WebGPU device|device was lost/);
+    expect(Array.from(await tensor([1, 2, 3]).mul(2).data())).toEqual([2, 4, 6]);
   });
 });

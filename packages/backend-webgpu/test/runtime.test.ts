@@ -138,9 +138,12 @@ describe.skipIf(!backend)('webgpu dispatch limits and device loss', () => {
       },
     }))!;
     const x = doomed.alloc(4, 'float32');
+    const other = (await openBackend())!;
+    expect(() => other.fill(x, 1)).toThrow(/another WebGPU device/);
+    other.destroy();
     (doomed as unknown as { device: GPUDevice }).device.destroy();
     await new Promise((r) => setTimeout(r, 50));
     expect(lost).toMatch(/destroyed/);
-    expect(() => doomed.fill(x, 1)).toThrow(/device was lost .*'fill'/);
+    expect(() => doomed.fill(x, 1)).toThrow(/device was lost .*'fill'.*resetWebGpuBackend/);
   });
 });

@@ -1,0 +1,21 @@
+/**
+ * `nabla`: the whole framework in one import. Re-exports `@nabla/core` (tensors, autograd,
+ * memory scopes, the backend registry), `@nabla/nn` (also as the `nn` namespace) and
+ * `@nabla/optim` (also as `optim`), and registers the `cpu`, `wasm` and `webgpu` backends
+ * lazily: a backend's package is loaded by the first `await setBackend(name)` that asks for it.
+ *
+ * ```ts
+ * import { nn, optim, setBackend, tensor } from 'nabla';
+ * await setBackend('cpu');
+ * ```
+ * @packageDocumentation
+ */
+import { registerLazyBackends } from './lazy-backends.js';
+
+export * from '@nabla/core';
+export * from '@nabla/nn';
+export * as nn from '@nabla/nn';
+export * from '@nabla/optim';
+export * as optim from '@nabla/optim';
+
+registerLazyBackends();

@@ -2,20 +2,14 @@
 // B is packed into KC×8 column panels and A into 4×KC row panels, so every transpose form
 // reaches the same 4×8 register-blocked micro-kernel through unit-stride loads.
 
-/** Depth of one packed block: a 4×KC A panel plus a KC×8 B panel fit in L1 (4 KiB + 8 KiB). */
-export const KC: i32 = 256;
-/** Rows of A packed at once (MC×KC floats, 64 KiB, stays in L2). */
+/** Depth of one packed block: a 4×KC A panel plus a KC×8 B panel fit in L1 (8 KiB + 16 KiB). */
+export const KC: i32 = 512;
+/** Rows of A packed at once (MC×KC floats, 128 KiB, stays in L2). */
 export const MC: i32 = 64;
-/** Columns of B packed at once (KC×NC floats, 512 KiB, stays in L2). */
+/** Columns of B packed at once (KC×NC floats, 1 MiB, stays in L2). KC/MC/NC: best of a sweep here. */
 export const NC: i32 = 512;
 /** Bytes of scratch one sgemm call needs: packed B, packed A and a 4×8 edge tile. */
 export const SCRATCH_BYTES: i32 = (KC * NC + MC * KC + 32) * 4;
-
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 /** Packs rows [pc, pc+kc) × columns [jc, jc+nc) of op(B) into 8-wide panels, zero-padded. */
 function packB(b: usize, ldb: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
@@ -102,53 +96,7 @@ function packA(a: usize, lda: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: 
   }
 }
 
-/** Writes one 8-wide row of the tile: accumulate into C unless first, epilogue when last. */
-// @ts-ignore: decorator
-@inline function storeRow(c: usize, v0: v128, v1: v128, first: bool, last: bool, bias: usize, relu: bool): void {
-  if (!first) {
-    v0 = f32x4.add(v0, v128.load(c));
-    v1 = f32x4.add(v1, v128.load(c, 16));
-  }
-  if (last) {
-    if (bias != 0) {
-      v0 = f32x4.add(v0, v128.load(bias));
-      v1 = f32x4.add(v1, v128.load(bias, 16));
-    }
-    if (relu) {
-      const z = f32x4.splat(0);
-      v0 = f32x4.max(v0, z);
-      v1 = f32x4.max(v1, z);
-    }
-  }
-  v128.store(c, v0);
-  v128.store(c, v1, 16);
-}
-
-/**
- * The 4×8 micro-kernel: eight f32x4 accumulators (4 rows × 2 vectors) stay in registers
- * across the whole depth; each step loads one B row pair and splats four A values.
- * `c` is either the real C tile (ldc in bytes) or an 8-wide edge buffer.
- */
-function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, first: bool, last: bool, bias: usize, relu: bool): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(pa, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(pa, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(pa, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    pa += 16;
-    pb += 32;
-  }
-  storeRow(c, c00, c01, first, last, bias, relu);
-  storeRow(c + ldc, c10, c11, first, last, bias, relu);
-  storeRow(c + 2 * ldc, c20, c21, first, last, bias, relu);
-  storeRow(c + 3 * ldc, c30, c31, first, last, bias, relu);
-}
+import { micro } from './generated/micro';
 
 /**
  * C[m,n] (row stride ldc) = op(A)·op(B), then + bias[n] and ReLU when given (bias = 0: none).

@@ -100,7 +100,6 @@ export class ThreadPool {
             }),
           );
           w.postMessage(data(slot));
-          w.unref(); // a pool must never keep the process alive
         }
       } else {
         const url = URL.createObjectURL(new Blob([webWorkerSource], { type: 'text/javascript' }));
@@ -118,6 +117,9 @@ export class ThreadPool {
         }
       }
       await Promise.all(ready);
+      // only now: an unref'd worker would let Node exit while we wait for 'ready'. Afterwards
+      // the pool must never keep the process alive.
+      if (isNode) for (const w of workers) (w as unknown as { unref(): void }).unref();
     } catch (err) {
       for (const w of workers) w.terminate();
       throw err;

@@ -7,8 +7,8 @@ import type { StridedView } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
-/** Below this many elements a kernel runs on one thread (a wake-up costs more). */
-export const PARALLEL_MIN_ELEMENTS = 1 << 16;
+/** Below this many elements a kernel runs on one thread: memory-bound loops gain little from a second core, and a wake-up costs microseconds. */
+export const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
 /**
  * Drops size-1 dims and merges neighbours that are contiguous for every operand (the output

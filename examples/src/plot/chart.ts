@@ -41,6 +41,20 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
+/** Ticks for a log axis spanning log10 values [lo, hi]: powers of ten, plus 2x and 5x when few decades show. */
+function logTicks(lo: number, hi: number): { value: number; label: string }[] {
+  const out: { value: number; label: string }[] = [];
+  const decades = hi - lo;
+  const mantissas = decades > 3 ? [1] : decades > 1 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+    for (const m of mantissas) {
+      const v = Math.log10(m) + k;
+      if (v >= lo && v <= hi) out.push({ value: v, label: formatTick(Number((m * 10 ** k).toPrecision(3))) });
+    }
+  }
+  return out;
+}
+
 /** Short tick text: 0.25, 1e-3, 1200. */
 export function formatTick(v: number): string {
   if (v === 0) return '0';
@@ -82,9 +96,7 @@ function layout(spec: ChartSpec): Layout {
   const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * (W - M.left - M.right);
   const sy = (y: number) => H - M.bottom - ((y - y0) / (y1 - y0)) * (H - M.top - M.bottom);
   const yTicks = spec.logY
-    ? niceTicks(Math.ceil(y0), Math.floor(y1), 5)
-        .filter(Number.isInteger)
-        .map((e) => ({ value: e, label: formatTick(10 ** e) }))
+    ? logTicks(y0, y1)
     : niceTicks(y0, y1).map((v) => ({ value: v, label: formatTick(v) }));
   return { sx, sy, xTicks: niceTicks(x0, x1), yTicks, series };
 }
@@ -138,7 +150,7 @@ export function chartSvg(spec: ChartSpec): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The chart as a PNG image (numbers on the axes; names are in the SVG and its legend colours match). */
+/** The chart as a PNG image, with the same axes, title and legend as the SVG in a 3x5 pixel font. */
 export function chartPng(spec: ChartSpec): Buffer {
   const L = layout(spec);
   const img = new Raster(W, H);
@@ -166,8 +178,12 @@ export function chartPng(spec: ChartSpec): Buffer {
       for (let i = 1; i < s.pts.length; i++)
         img.line(L.sx(s.pts[i - 1][0]), L.sy(s.pts[i - 1][1]), L.sx(s.pts[i][0]), L.sy(s.pts[i][1]), c, 2);
   }
+  img.text((W - Raster.textWidth(spec.title)) / 2, 14, spec.title, ink);
+  img.text((M.left + W - M.right - Raster.textWidth(spec.xLabel)) / 2, H - 20, spec.xLabel, ink);
+  const legendX = W - M.right - 12 - Math.max(...L.series.map((s) => Raster.textWidth(s.name))) - 26;
   L.series.forEach((s, i) => {
-    img.fillRect(W - M.right - 30, M.top + 8 + i * 14, 20, 8, hexToRgb(s.color));
+    img.fillRect(legendX, M.top + 10 + i * 16, 18, 8, hexToRgb(s.color));
+    img.text(legendX + 24, M.top + 9 + i * 16, s.name, ink);
   });
   return img.toPng();
 }

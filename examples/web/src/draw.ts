@@ -2,8 +2,30 @@
 import type { EpochStats } from './trainer.js';
 
 /** Class colours: light for regions, strong for points. */
-const REGION = ['#fde2c8', '#cfe3f7', '#d6efd0', '#f3d3ec', '#eee8c4', '#d4d4f2', '#c9eeee', '#f2d0d0', '#e0e0e0', '#e8dcc8'];
-const POINT = ['#e8710a', '#1a73e8', '#188038', '#c5198d', '#a58a00', '#5a4fcf', '#12838c', '#c5221f', '#5f6368', '#8d6e3f'];
+const REGION = [
+  '#fde2c8',
+  '#cfe3f7',
+  '#d6efd0',
+  '#f3d3ec',
+  '#eee8c4',
+  '#d4d4f2',
+  '#c9eeee',
+  '#f2d0d0',
+  '#e0e0e0',
+  '#e8dcc8',
+];
+const POINT = [
+  '#e8710a',
+  '#1a73e8',
+  '#188038',
+  '#c5198d',
+  '#a58a00',
+  '#5a4fcf',
+  '#12838c',
+  '#c5221f',
+  '#5f6368',
+  '#8d6e3f',
+];
 
 function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   const ctx = canvas.getContext('2d');
@@ -12,7 +34,11 @@ function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
 }
 
 /** Loss (left axis, log scale) and train/test accuracy (right axis, 0..1) per epoch. */
-export function drawChart(canvas: HTMLCanvasElement, history: readonly EpochStats[], totalEpochs: number): void {
+export function drawChart(
+  canvas: HTMLCanvasElement,
+  history: readonly EpochStats[],
+  totalEpochs: number,
+): void {
   const ctx = context(canvas);
   const { width: w, height: h } = canvas;
   const pad = { l: 44, r: 40, t: 12, b: 26 };
@@ -53,8 +79,17 @@ export function drawChart(canvas: HTMLCanvasElement, history: readonly EpochStat
     ctx.setLineDash([]);
   };
   line(losses, (v) => pad.t + ((hi - v) / (hi - lo)) * ph, '#c5221f');
-  line(history.map((s) => s.trainAccuracy), (v) => pad.t + (1 - v) * ph, '#1a73e8', [5, 3]);
-  line(history.map((s) => s.testAccuracy), (v) => pad.t + (1 - v) * ph, '#188038');
+  line(
+    history.map((s) => s.trainAccuracy),
+    (v) => pad.t + (1 - v) * ph,
+    '#1a73e8',
+    [5, 3],
+  );
+  line(
+    history.map((s) => s.testAccuracy),
+    (v) => pad.t + (1 - v) * ph,
+    '#188038',
+  );
 }
 
 /** A labelled 2D point set. */
@@ -132,7 +167,8 @@ export function drawDigits(
     const img = ctx.createImageData(28 * scale, 28 * scale);
     for (let y = 0; y < 28 * scale; y++) {
       for (let x = 0; x < 28 * scale; x++) {
-        const v = 255 - Math.round(255 * images[k * 784 + Math.floor(y / scale) * 28 + Math.floor(x / scale)]);
+        const v =
+          255 - Math.round(255 * images[k * 784 + Math.floor(y / scale) * 28 + Math.floor(x / scale)]);
         img.data.set([v, v, v, 255], (y * 28 * scale + x) * 4);
       }
     }
@@ -140,7 +176,11 @@ export function drawDigits(
     if (predictions) {
       const ok = predictions[k] === labels[k];
       ctx.fillStyle = ok ? '#188038' : '#c5221f';
-      ctx.fillText(ok ? `${predictions[k]}` : `${predictions[k]} (is ${labels[k]})`, ox, oy + 28 * scale + 13);
+      ctx.fillText(
+        ok ? `${predictions[k]}` : `${predictions[k]} (is ${labels[k]})`,
+        ox,
+        oy + 28 * scale + 13,
+      );
     }
   }
 }

@@ -3,7 +3,16 @@
  * page keeps painting and handling input while it trains, and reports progress through
  * callbacks that the UI turns into the chart, the boundary and the digit samples.
  */
-import { Generator, manualSeed, noGrad, setBackend, softmaxCrossEntropy, type Tensor, tensor, tidy } from '@nabla/core';
+import {
+  Generator,
+  manualSeed,
+  noGrad,
+  setBackend,
+  softmaxCrossEntropy,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@nabla/core';
 import { BatchNorm1d, Linear, type Module, ReLU, Sequential } from '@nabla/nn';
 import { Adam } from '@nabla/optim';
 import { type Dataset, permutation, type Split } from './data.js';
@@ -31,7 +40,12 @@ export interface EpochStats {
 }
 
 /** `features → [Linear → (BatchNorm1d) → ReLU]* → Linear → classes`. */
-export function buildModel(features: number, hidden: number[], classes: number, batchNorm: boolean): Sequential {
+export function buildModel(
+  features: number,
+  hidden: number[],
+  classes: number,
+  batchNorm: boolean,
+): Sequential {
   const layers: Module[] = [];
   let width = features;
   for (const h of hidden) {
@@ -62,7 +76,12 @@ export function yieldToBrowser(): Promise<void> {
 }
 
 /** Predicted classes of every row of `x` (`[n, features]`), in eval mode, in chunks. */
-export async function predict(model: Module, x: Float32Array, features: number, chunk = 4096): Promise<Int32Array> {
+export async function predict(
+  model: Module,
+  x: Float32Array,
+  features: number,
+  chunk = 4096,
+): Promise<Int32Array> {
   const n = x.length / features;
   const out = new Int32Array(n);
   const wasTraining = model.training;
@@ -73,7 +92,9 @@ export async function predict(model: Module, x: Float32Array, features: number, 
       const pred = noGrad(() =>
         tidy(() =>
           model
-            .forward(tensor(x.subarray(start * features, (start + rows) * features), { shape: [rows, features] }))
+            .forward(
+              tensor(x.subarray(start * features, (start + rows) * features), { shape: [rows, features] }),
+            )
             .argmax(1),
         ),
       );
@@ -125,7 +146,10 @@ export class Trainer {
   }
 
   /** Trains up to `config.epochs` epochs, calling `onEpoch` after each; returns false if stopped. */
-  async run(onEpoch: (s: EpochStats) => void | Promise<void>, onStep?: () => void | Promise<void>): Promise<boolean> {
+  async run(
+    onEpoch: (s: EpochStats) => void | Promise<void>,
+    onStep?: () => void | Promise<void>,
+  ): Promise<boolean> {
     const { train, test } = this.data;
     const bs = this.config.batchSize;
     const xb = new Float32Array(bs * train.features);

@@ -1,0 +1,399 @@
+/**
+ * The playground page: wires the controls to a {@link Trainer}, draws progress, saves and
+ * loads weights as safetensors, and exposes its state on `window.__nabla` (and
+ * `body[data-status]`) so the end-to-end test can drive it through URL parameters:
+ * `?dataset=spirals&backend=wasm&epochs=20&lr=0.02&batch=64&bn=1&autotrain=1`, or `?selftest=1`.
+ */
+import '@nabla/backend-cpu';
+import '@nabla/backend-wasm';
+import '@nabla/backend-webgpu';
+import { initBackend, setBackend } from '@nabla/core';
+import { decodeSafetensors, load, save } from '@nabla/interop';
+import { type Dataset, loadDigits, makeSpirals, type Split, split } from './data.js';
+import { drawBoundary, drawChart, drawDigits, gridCells } from './draw.js';
+import { type SelfTestCase, selfTest } from './selftest.js';
+import { accuracy, type EpochStats, predict, type TrainConfig, Trainer } from './trainer.js';
+
+const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+const GRID = 64;
+const EXTENT = 1.25;
+const DIGIT_SAMPLES = 16;
+
+/** What a backend reported when the page tried to start it. */
+interface BackendStatus {
+  ok: boolean;
+  reason: string;
+  info: Record<string, string | number | boolean>;
+}
+
+/** Everything the test (or a curious user in the console) can read. */
+interface PageState {
+  status: 'loading' | 'ready' | 'training' | 'done' | 'stopped' | 'error' | 'selftest-done';
+  backends: Record<string, BackendStatus>;
+  crossOriginIsolated: boolean;
+  config: TrainConfig | null;
+  dataset: string;
+  history: EpochStats[];
+  result: {
+    backend: string;
+    testAccuracy: number;
+    trainAccuracy: number;
+    samplesPerSec: number;
+    epochs: number;
+  } | null;
+  /** Test-set predictions at the moment the weights were saved. */
+  saved: { predictions: number[]; bytes: number } | null;
+  /** After a load: accuracy and whether predictions equal those at save time. */
+  loaded: { testAccuracy: number; identicalToSaved: boolean | null; mismatches: number } | null;
+  selftest: SelfTestCase[] | null;
+  error: string | null;
+}
+
+const state: PageState = {
+  status: 'loading',
+  backends: {},
+  crossOriginIsolated: globalThis.crossOriginIsolated === true,
+  config: null,
+  dataset: 'spirals',
+  history: [],
+  result: null,
+  saved: null,
+  loaded: null,
+  selftest: null,
+  error: null,
+};
+(window as unknown as { __nabla: PageState }).__nabla = state;
+
+function $<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el as T;
+}
+
+const ui = {
+  dataset: $<HTMLSelectElement>('dataset'),
+  backends: $<HTMLFieldSetElement>('backends'),
+  bn: $<HTMLInputElement>('bn'),
+  lr: $<HTMLInputElement>('lr'),
+  batch: $<HTMLInputElement>('batch'),
+  epochs: $<HTMLInputElement>('epochs'),
+  train: $<HTMLButtonElement>('train'),
+  stop: $<HTMLButtonElement>('stop'),
+  save: $<HTMLButtonElement>('save'),
+  load: $<HTMLInputElement>('load'),
+  threads: $<HTMLParagraphElement>('threads'),
+  status: $<HTMLParagraphElement>('status'),
+  stats: $<HTMLParagraphElement>('stats'),
+  chart: $<HTMLCanvasElement>('chart'),
+  boundary: $<HTMLCanvasElement>('boundary'),
+  boundaryFig: $<HTMLElement>('boundary-fig'),
+  digits: $<HTMLCanvasElement>('digits'),
+  digitsFig: $<HTMLElement>('digits-fig'),
+  selftest: $<HTMLPreElement>('selftest'),
+};
+
+function setStatus(status: PageState['status'], text: string): void {
+  state.status = status;
+  document.body.dataset.status = status;
+  ui.status.textContent = text;
+  ui.status.classList.toggle('error', status === 'error');
+}
+
+function fail(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  state.error = message;
+  setStatus('error', `Error: ${message}`);
+  console.error(err);
+}
+
+function selectedBackend(): string {
+  const checked = ui.backends.querySelector<HTMLInputElement>('input[name=backend]:checked');
+  return checked?.value ?? 'cpu';
+}
+
+/** Tries to start every backend; the ones that fail are shown disabled with their error. */
+async function detectBackends(preferred: string | null): Promise<void> {
+  for (const name of BACKENDS) {
+    try {
+      const b = await initBackend(name);
+      state.backends[name] = { ok: true, reason: '', info: { ...(b.capabilities.info ?? {}) } };
+    } catch (err) {
+      state.backends[name] = { ok: false, reason: (err as Error).message ?? String(err), info: {} };
+    }
+  }
+  const fallback =
+    preferred && state.backends[preferred]?.ok ? preferred : state.backends.wasm?.ok ? 'wasm' : 'cpu';
+  for (const name of BACKENDS) {
+    const s = state.backends[name];
+    const label = document.createElement('label');
+    label.className = `backend${s.ok ? '' : ' off'}`;
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'backend';
+    input.value = name;
+    input.disabled = !s.ok;
+    input.checked = name === fallback;
+    label.append(input, ` ${name}`);
+    const note = document.createElement('small');
+    note.textContent = s.ok ? describe(name, s) : `unavailable: ${s.reason}`;
+    label.append(note);
+    ui.backends.append(label);
+  }
+  const wasm = state.backends.wasm;
+  const threads = Number(wasm?.info.threads ?? 1);
+  ui.threads.textContent = !wasm?.ok
+    ? 'wasm backend unavailable.'
+    : threads > 1
+      ? `wasm threads: on (${threads} threads; the page is cross-origin isolated).`
+      : `wasm threads: off, one thread (${wasm.info.threadsReason ?? 'not cross-origin isolated'}).`;
+  ui.threads.dataset.threads = String(threads);
+}
+
+function describe(name: string, s: BackendStatus): string {
+  if (name === 'wasm')
+    return `${s.info.threads} thread(s), SIMD${s.info.relaxedSimd ? ' + relaxed SIMD' : ''}`;
+  if (name === 'webgpu') return String(s.info.adapter ?? s.info.device ?? 'GPU');
+  return 'plain TypeScript';
+}
+
+const dataCache = new Map<string, Split>();
+
+async function getData(name: string): Promise<Split> {
+  let data = dataCache.get(name);
+  if (!data) {
+    if (name === 'spirals') data = split(makeSpirals(300, 3, 0.15, 1), 0.2, 2);
+    else if (name === 'mnist') {
+      setStatus('loading', 'Fetching MNIST digits…');
+      data = split(await loadDigits(500), 0.2, 3);
+    } else throw new Error(`unknown dataset '${name}' (expected spirals or mnist)`);
+    dataCache.set(name, data);
+  }
+  return data;
+}
+
+let trainer: Trainer | null = null;
+const boundaryCells = gridCells(GRID, EXTENT);
+
+/** Redraws the boundary (spirals) or the digit samples (MNIST) from the current model. */
+async function drawModelViews(t: Trainer): Promise<void> {
+  const { test } = t.data;
+  if (test.features === 2) {
+    const cells = await predict(t.model, boundaryCells, 2);
+    drawBoundary(ui.boundary, cells, GRID, EXTENT, [t.data.train, test]);
+  } else {
+    const images = test.x.subarray(0, DIGIT_SAMPLES * 784);
+    const labels = test.y.subarray(0, DIGIT_SAMPLES);
+    drawDigits(ui.digits, images, labels, await predict(t.model, images, 784), 8);
+  }
+}
+
+function showDatasetViews(ds: Dataset): void {
+  ui.boundaryFig.hidden = ds.features !== 2;
+  ui.digitsFig.hidden = ds.features === 2;
+}
+
+function readConfig(): TrainConfig {
+  const num = (el: HTMLInputElement, what: string, integer: boolean) => {
+    const v = Number(el.value);
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+      throw new Error(`${what} must be a positive ${integer ? 'integer' : 'number'}, got '${el.value}'`);
+    }
+    return v;
+  };
+  const batchSize = num(ui.batch, 'batch size', true);
+  if (batchSize < 2) throw new Error('batch size must be at least 2 (BatchNorm1d needs two samples)');
+  return {
+    backend: selectedBackend(),
+    batchNorm: ui.bn.checked,
+    lr: num(ui.lr, 'learning rate', false),
+    batchSize,
+    epochs: num(ui.epochs, 'epochs', true),
+    hidden: ui.dataset.value === 'spirals' ? [64, 64] : [128],
+    seed: 0,
+  };
+}
+
+function setBusy(busy: boolean): void {
+  ui.train.disabled = busy;
+  ui.stop.disabled = !busy;
+  ui.save.disabled = busy || !trainer;
+  ui.load.disabled = busy;
+  for (const el of [ui.dataset, ui.bn, ui.lr, ui.batch, ui.epochs]) el.disabled = busy;
+  for (const el of ui.backends.querySelectorAll<HTMLInputElement>('input')) {
+    el.disabled = busy || !state.backends[el.value]?.ok;
+  }
+}
+
+async function startTraining(): Promise<void> {
+  const config = readConfig();
+  const data = await getData(ui.dataset.value);
+  showDatasetViews(data.train);
+  trainer?.dispose();
+  trainer = await Trainer.create(config, data);
+  const t = trainer;
+  state.config = config;
+  state.dataset = ui.dataset.value;
+  state.history = [];
+  state.result = null;
+  state.saved = null;
+  state.loaded = null;
+  setBusy(true);
+  setStatus('training', `Training on ${config.backend}…`);
+  drawChart(ui.chart, state.history, config.epochs);
+  await drawModelViews(t);
+  const finished = await t.run(async (s) => {
+    state.history.push(s);
+    drawChart(ui.chart, state.history, config.epochs);
+    await drawModelViews(t);
+    ui.stats.textContent =
+      `epoch ${s.epoch}/${config.epochs} · loss ${s.loss.toFixed(4)} · train ${(100 * s.trainAccuracy).toFixed(1)}% · ` +
+      `test ${(100 * s.testAccuracy).toFixed(1)}% · ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`;
+  });
+  if (trainer !== t) return; // superseded by a newer run
+  setBusy(false);
+  const last = state.history.at(-1);
+  if (last) {
+    state.result = {
+      backend: config.backend,
+      testAccuracy: last.testAccuracy,
+      trainAccuracy: last.trainAccuracy,
+      samplesPerSec: last.samplesPerSec,
+      epochs: last.epoch,
+    };
+  }
+  setStatus(
+    finished ? 'done' : 'stopped',
+    `${finished ? 'Done' : 'Stopped'} on ${config.backend}: test accuracy ${last ? (100 * last.testAccuracy).toFixed(1) : '–'}%.`,
+  );
+}
+
+async function saveWeights(): Promise<void> {
+  const t = trainer;
+  if (!t) throw new Error('nothing to save: train a model first');
+  const bytes = await save(t.model);
+  state.saved = {
+    predictions: Array.from(await predict(t.model, t.data.test.x, t.data.test.features)),
+    bytes: bytes.length,
+  };
+  const url = URL.createObjectURL(
+    new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+  );
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `nabla-${state.dataset}-${t.config.backend}.safetensors`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  ui.status.textContent = `Saved ${bytes.length.toLocaleString('en-US')} bytes of weights.`;
+}
+
+/**
+ * Builds a model shaped like the file (hidden widths from the Linear weights, BatchNorm1d
+ * if running statistics are present) on the selected backend and loads the weights into it.
+ */
+async function loadWeights(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const { tensors } = decodeSafetensors(bytes);
+  const linears = [...tensors.entries()]
+    .filter(([k, v]) => k.endsWith('.weight') && v.shape.length === 2)
+    .sort(([a], [b]) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
+    .map(([, v]) => v.shape);
+  if (linears.length === 0)
+    throw new Error(`${file.name}: no Linear weights ([out, in] '*.weight' tensors) in the file`);
+  const features = linears[0][1];
+  const dataset = features === 2 ? 'spirals' : features === 784 ? 'mnist' : null;
+  if (!dataset)
+    throw new Error(`${file.name}: the first layer takes ${features} inputs; spirals need 2, MNIST 784`);
+  ui.dataset.value = dataset;
+  ui.bn.checked = [...tensors.keys()].some((k) => k.endsWith('running_mean'));
+  const data = await getData(dataset);
+  showDatasetViews(data.train);
+  const config = { ...readConfig(), hidden: linears.slice(0, -1).map((s) => s[0]) };
+  trainer?.dispose();
+  trainer = await Trainer.create(config, data);
+  await load(trainer.model, bytes);
+  state.dataset = dataset;
+  state.config = config;
+  const predictions = await predict(trainer.model, data.test.x, data.test.features);
+  const saved = state.saved?.predictions;
+  const mismatches =
+    saved && saved.length === predictions.length ? predictions.filter((p, i) => p !== saved[i]).length : -1;
+  state.loaded = {
+    testAccuracy: await accuracy(trainer.model, data.test),
+    identicalToSaved: saved ? mismatches === 0 : null,
+    mismatches,
+  };
+  await drawModelViews(trainer);
+  setBusy(false);
+  setStatus(
+    'done',
+    `Loaded ${file.name} on ${config.backend}: test accuracy ${(100 * state.loaded.testAccuracy).toFixed(1)}%` +
+      (saved
+        ? mismatches === 0
+          ? ', predictions identical to the saved model.'
+          : `, ${mismatches} predictions differ.`
+        : '.'),
+  );
+}
+
+async function runSelfTest(): Promise<void> {
+  const others = BACKENDS.filter((b) => b !== 'cpu' && state.backends[b]?.ok);
+  setStatus('training', `Self-test: comparing ${others.join(', ') || 'no other backend'} with cpu…`);
+  state.selftest = await selfTest(others);
+  ui.selftest.hidden = false;
+  ui.selftest.textContent = state.selftest
+    .map(
+      (c) =>
+        `${c.ok ? 'ok  ' : 'FAIL'} ${c.backend.padEnd(7)} ${c.name} (max error ${c.maxError.toExponential(1)})${c.error ? `: ${c.error}` : ''}`,
+    )
+    .join('\n');
+  const failed = state.selftest.filter((c) => !c.ok).length;
+  setStatus(
+    'selftest-done',
+    `Self-test: ${state.selftest.length - failed}/${state.selftest.length} cases agree with cpu.`,
+  );
+}
+
+const guard =
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  (...args: A) => {
+    fn(...args).catch((err) => {
+      setBusy(false);
+      fail(err);
+    });
+  };
+
+async function init(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  if (params.has('dataset')) ui.dataset.value = params.get('dataset') ?? 'spirals';
+  if (params.has('lr')) ui.lr.value = params.get('lr') ?? '';
+  if (params.has('batch')) ui.batch.value = params.get('batch') ?? '';
+  if (params.has('epochs')) ui.epochs.value = params.get('epochs') ?? '';
+  if (params.has('bn')) ui.bn.checked = params.get('bn') !== '0';
+  setStatus('loading', 'Starting backends…');
+  await detectBackends(params.get('backend'));
+  await setBackend(selectedBackend());
+  drawChart(ui.chart, [], Number(ui.epochs.value) || 1);
+  ui.train.addEventListener('click', guard(startTraining));
+  ui.stop.addEventListener('click', () => trainer?.stop());
+  ui.save.addEventListener('click', guard(saveWeights));
+  ui.load.addEventListener(
+    'change',
+    guard(async () => {
+      const file = ui.load.files?.[0];
+      ui.load.value = '';
+      if (file) await loadWeights(file);
+    }),
+  );
+  ui.dataset.addEventListener('change', () => {
+    ui.lr.value = ui.dataset.value === 'spirals' ? '0.02' : '0.005';
+    ui.epochs.value = ui.dataset.value === 'spirals' ? '30' : '5';
+  });
+  setBusy(false);
+  setStatus('ready', 'Ready: pick the settings and press Train.');
+  if (params.get('selftest') === '1') await runSelfTest();
+  else if (params.get('autotrain') === '1') await startTraining();
+}
+
+guard(init)();

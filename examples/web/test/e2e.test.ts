@@ -1,0 +1,210 @@
+/**
+ * End-to-end: builds the playground with Vite, serves it with COOP/COEP headers and drives
+ * Debian's chromium (headless, WebGPU on SwiftShader) through playwright-core. Trains spirals
+ * on every backend the browser starts, checks the drawings, the save/load round trip and the
+ * console, and runs the page's cross-backend self-test. Screenshots go to test-artifacts/.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic } from './server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const hasChromium = existsSync(CHROMIUM);
+
+if (!hasChromium) {
+  console.warn(
+    `\n*** SKIPPING the browser end-to-end tests of examples/web: ${CHROMIUM} is missing ` +
+      '(apt-get install -y chromium; .ci/run installs it). ***\n',
+  );
+}
+
+/** Settings per backend: WebGPU runs on a software rasterizer here, so it trains briefly. */
+const RUNS: Record<string, string> = {
+  cpu: 'epochs=30&lr=0.02&batch=64',
+  wasm: 'epochs=30&lr=0.02&batch=64',
+  webgpu: 'epochs=12&lr=0.03&batch=64',
+};
+
+interface PageState {
+  status: string;
+  backends: Record<string, { ok: boolean; reason: string; info: Record<string, unknown> }>;
+  crossOriginIsolated: boolean;
+  result: { testAccuracy: number; trainAccuracy: number; samplesPerSec: number; epochs: number } | null;
+  saved: { predictions: number[] } | null;
+  loaded: { testAccuracy: number; identicalToSaved: boolean | null; mismatches: number } | null;
+  selftest: { backend: string; name: string; ok: boolean; maxError: number; error?: string }[] | null;
+  error: string | null;
+}
+
+describe.skipIf(!hasChromium)('playground in headless chromium', () => {
+  let browser: Browser;
+  let server: { url: string; close: () => Promise<void> };
+  let backends: PageState['backends'] = {};
+
+  beforeAll(async () => {
+    await rm(ARTIFACTS, { recursive: true, force: true });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+    server = await serveStatic(join(ROOT, 'dist'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** A fresh page that records console errors and uncaught exceptions. */
+  async function open(context: BrowserContext, query: string): Promise<{ page: Page; errors: string[] }> {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+    await page.goto(`${server.url}/?${query}`);
+    return { page, errors };
+  }
+
+  const pageState = (page: Page) =>
+    page.evaluate(() => (window as unknown as { __nabla: PageState }).__nabla);
+
+  async function waitForStatus(page: Page, statuses: string[], timeout: number): Promise<PageState> {
+    await page.waitForFunction(
+      (s) => s.includes((window as unknown as { __nabla?: { status: string } }).__nabla?.status ?? ''),
+      statuses,
+      { timeout, polling: 100 },
+    );
+    return pageState(page);
+  }
+
+  it('starts cpu, wasm with threads (cross-origin isolated) and WebGPU', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await open(context, '');
+    const s = await waitForStatus(page, ['ready', 'error'], 20_000);
+    backends = s.backends;
+    expect(s.error).toBeNull();
+    expect(s.crossOriginIsolated).toBe(true);
+    expect(s.backends.cpu.ok).toBe(true);
+    expect(s.backends.wasm.ok, s.backends.wasm.reason).toBe(true);
+    expect(Number(s.backends.wasm.info.threads)).toBeGreaterThan(1);
+    expect(await page.textContent('#threads')).toMatch(/wasm threads: on/);
+    if (!s.backends.webgpu.ok) console.warn(`WebGPU did not start in chromium: ${s.backends.webgpu.reason}`);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  for (const backend of Object.keys(RUNS)) {
+    it(`trains spirals on ${backend} above 90%, draws, and round-trips saved weights`, async (ctx) => {
+      if (!backends[backend]?.ok) {
+        console.warn(`skipping ${backend}: ${backends[backend]?.reason ?? 'not detected'}`);
+        ctx.skip();
+      }
+      const context = await browser.newContext({
+        acceptDownloads: true,
+        viewport: { width: 1040, height: 900 },
+      });
+      const { page, errors } = await open(
+        context,
+        `dataset=spirals&backend=${backend}&autotrain=1&${RUNS[backend]}`,
+      );
+      const t0 = Date.now();
+      const s = await waitForStatus(page, ['done', 'stopped', 'error'], 60_000);
+      const seconds = (Date.now() - t0) / 1000;
+      expect(s.error).toBeNull();
+      expect(s.status).toBe('done');
+      const r = s.result;
+      if (!r) throw new Error('the page finished without a result');
+      console.log(
+        `${backend}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}%, train ${(100 * r.trainAccuracy).toFixed(1)}%, ` +
+          `${Math.round(r.samplesPerSec)} samples/s, ${r.epochs} epochs in ${seconds.toFixed(1)} s`,
+      );
+      expect(r.testAccuracy).toBeGreaterThan(0.9);
+      await page.screenshot({ path: join(ARTIFACTS, `spirals-${backend}.png`), fullPage: true });
+
+      // The chart has its loss (red) and test-accuracy (green) lines; the boundary shows all three class regions.
+      const pixels = await page.evaluate(() => {
+        const count = (id: string, rgb: [number, number, number]) => {
+          const c = document.getElementById(id) as HTMLCanvasElement;
+          const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(
+            0,
+            0,
+            c.width,
+            c.height,
+          ).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            if (Math.abs(d[i] - rgb[0]) + Math.abs(d[i + 1] - rgb[1]) + Math.abs(d[i + 2] - rgb[2]) < 30) n++;
+          }
+          return n / (c.width * c.height);
+        };
+        return {
+          loss: count('chart', [0xc5, 0x22, 0x1f]),
+          testAcc: count('chart', [0x18, 0x80, 0x38]),
+          regions: [
+            count('boundary', [0xfd, 0xe2, 0xc8]),
+            count('boundary', [0xcf, 0xe3, 0xf7]),
+            count('boundary', [0xd6, 0xef, 0xd0]),
+          ],
+        };
+      });
+      expect(pixels.loss).toBeGreaterThan(0.002);
+      expect(pixels.testAcc).toBeGreaterThan(0.002);
+      for (const share of pixels.regions) expect(share).toBeGreaterThan(0.1);
+
+      // Save through the button (a real download), then load the file through the file input.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+      const file = join(ARTIFACTS, download.suggestedFilename());
+      await download.saveAs(file);
+      expect(download.suggestedFilename()).toBe(`nabla-spirals-${backend}.safetensors`);
+      await page.waitForFunction(() => (window as unknown as { __nabla: PageState }).__nabla.saved !== null);
+      await page.setInputFiles('#load', file);
+      await page.waitForFunction(() => {
+        const s = (window as unknown as { __nabla: PageState }).__nabla;
+        return s.loaded !== null || s.status === 'error';
+      });
+      const after = await pageState(page);
+      expect(after.error).toBeNull();
+      expect(after.loaded?.mismatches).toBe(0);
+      expect(after.loaded?.identicalToSaved).toBe(true);
+      expect(after.loaded?.testAccuracy).toBe(r.testAccuracy);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
+
+  it('runs the cross-backend self-test in the page: wasm and webgpu agree with cpu', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await open(context, 'selftest=1');
+    const s = await waitForStatus(page, ['selftest-done', 'error'], 30_000);
+    expect(s.error).toBeNull();
+    const cases = s.selftest ?? [];
+    const expected = ['wasm', 'webgpu'].filter((b) => backends[b]?.ok);
+    expect(expected).toContain('wasm');
+    for (const b of expected) expect(cases.filter((c) => c.backend === b).length).toBeGreaterThanOrEqual(7);
+    const failed = cases.filter((c) => !c.ok);
+    expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'selftest.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

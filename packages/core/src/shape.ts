@@ -100,5 +100,7 @@ export function normalizeAxes(
   const unique = [...new Set(out)].sort((x, y) => x - y);
   if (unique.length !== out.length)
     throw new Error(`${op}: dimension ${list.join(', ')} appears multiple times`);
+  // A 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has no axis to reduce.
+  if (rank === 0) return [];
   return unique;
 }

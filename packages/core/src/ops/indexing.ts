@@ -141,6 +141,7 @@ export function placeAlong(x: Tensor, dim: number, start: number, total: number)
 export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error('concat: expected a non-empty list of tensors');
   const first = tensors[0];
+  if (first.rank === 0) throw new Error('concat: zero-dimensional tensors cannot be concatenated; use stack');
   const d = normalizeAxis(dim, first.rank, 'concat');
   sameBackend('concat', ...tensors);
   for (const [i, t] of tensors.entries()) {

@@ -122,7 +122,8 @@ function argExtremum(op: 'argmax' | 'argmin') {
       if (flat !== x) flat.dispose();
       return out;
     }
-    return reduceKernel(op, x, [normalizeAxis(axis, x.rank, op)], keepDim, op);
+    const d = normalizeAxis(axis, x.rank, op);
+    return reduceKernel(op, x, x.rank === 0 ? [] : [d], keepDim, op);
   };
 }
 

@@ -108,6 +108,10 @@ describe('shape mismatches name both shapes and the op', () => {
     );
     throwsIn(() => nb.concat([]), 'concat: expected a non-empty list of tensors');
     throwsIn(
+      () => nb.concat([nb.ones([]), nb.ones([])]),
+      'concat: zero-dimensional tensors cannot be concatenated; use stack',
+    );
+    throwsIn(
       () => nb.stack([nb.zeros([2]), nb.zeros([3])]),
       'stack: expects each tensor to be equal size, but got [2] at entry 0 and [3] at entry 1',
     );

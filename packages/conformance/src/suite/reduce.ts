@@ -43,6 +43,9 @@ export function reduceSuite(): void {
         const r = R.rng(42);
         const s = R.randomRef(r, []);
         await check(() => op.run(toTensor(s), undefined, false), s, EXACT, `${op.name} of a scalar`);
+        for (const dim of [0, -1]) {
+          await check(() => op.run(toTensor(s), dim, true), s, EXACT, `${op.name}(${dim}) of a scalar`);
+        }
         const one = R.randomRef(r, [1, 7, 1]);
         await check(
           () => op.run(toTensor(one), 1, true),
@@ -121,6 +124,7 @@ export function reduceSuite(): void {
           `${name} keepDim`,
           'int32',
         );
+        await check(() => nb.full([], 4)[name](0), R.ref([], [0]), EXACT, `${name}(0) of a scalar`, 'int32');
         await check(
           () => toTensor(x, { layout: 'permuted' })[name](),
           R.ref([], [f([...x.data])]),
@@ -189,6 +193,8 @@ export function reduceSuite(): void {
           `logSumExp(${dim})`,
         );
       }
+      await check(() => nb.full([], 3).softmax(0), R.ref([], [1]), EXACT, 'softmax of a scalar');
+      await check(() => nb.full([], 3).logSoftmax(-1), R.ref([], [0]), EXACT, 'logSoftmax of a scalar');
       const huge = R.map(R.randomRef(R.rng(48), [2, 6], -3, 3), (v) => Math.fround(v + 1000));
       await check(() => toTensor(huge).softmax(1), R.softmax(huge, 1), LOOSE, 'softmax of logits near 1000');
       await check(

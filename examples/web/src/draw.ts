@@ -135,7 +135,7 @@ export function drawBoundary(
 }
 
 /** Cell centres of a `grid × grid` raster over `[-extent, extent]²`, row 0 at the top. */
-export function gridCells(grid: number, extent: number): Float32Array {
+export function gridCells(grid: number, extent: number): Float32Array<ArrayBuffer> {
   const cells = new Float32Array(grid * grid * 2);
   for (let r = 0; r < grid; r++) {
     for (let c = 0; c < grid; c++) {

@@ -12,7 +12,7 @@ import { decodeSafetensors, load, save } from '@nabla/interop';
 import { type Dataset, loadDigits, makeSpirals, type Split, split } from './data.js';
 import { drawBoundary, drawChart, drawDigits, gridCells } from './draw.js';
 import { type SelfTestCase, selfTest } from './selftest.js';
-import { accuracy, type EpochStats, predict, type TrainConfig, Trainer } from './trainer.js';
+import { type EpochStats, predict, type TrainConfig, Trainer } from './trainer.js';
 
 const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 const GRID = 64;
@@ -174,16 +174,18 @@ async function getData(name: string): Promise<Split> {
 let trainer: Trainer | null = null;
 const boundaryCells = gridCells(GRID, EXTENT);
 
-/** Redraws the boundary (spirals) or the digit samples (MNIST) from the current model. */
-async function drawModelViews(t: Trainer): Promise<void> {
+/** The rows whose predictions are drawn: boundary grid cells (spirals) or the first test digits. */
+function probeRows(data: Split): Float32Array<ArrayBuffer> {
+  return data.test.features === 2 ? boundaryCells : data.test.x.slice(0, DIGIT_SAMPLES * data.test.features);
+}
+
+/** Redraws the boundary (spirals) or the digit samples (MNIST) from the probe's predictions. */
+function drawModelViews(t: Trainer, probe: Int32Array | null): void {
   const { test } = t.data;
   if (test.features === 2) {
-    const cells = await predict(t.model, boundaryCells, 2);
-    drawBoundary(ui.boundary, cells, GRID, EXTENT, [t.data.train, test]);
+    if (probe) drawBoundary(ui.boundary, probe, GRID, EXTENT, [t.data.train, test]);
   } else {
-    const images = test.x.subarray(0, DIGIT_SAMPLES * 784);
-    const labels = test.y.subarray(0, DIGIT_SAMPLES);
-    drawDigits(ui.digits, images, labels, await predict(t.model, images, 784), 8);
+    drawDigits(ui.digits, t.probe, test.y.subarray(0, DIGIT_SAMPLES), probe, 8);
   }
 }
 
@@ -229,7 +231,7 @@ async function startTraining(): Promise<void> {
   const data = await getData(ui.dataset.value);
   showDatasetViews(data.train);
   trainer?.dispose();
-  trainer = await Trainer.create(config, data);
+  trainer = await Trainer.create(config, data, probeRows(data));
   const t = trainer;
   state.config = config;
   state.dataset = ui.dataset.value;
@@ -240,11 +242,11 @@ async function startTraining(): Promise<void> {
   setBusy(true);
   setStatus('training', `Training on ${config.backend}…`);
   drawChart(ui.chart, state.history, config.epochs);
-  await drawModelViews(t);
+  drawModelViews(t, (await t.evaluate()).probe);
   const finished = await t.run(async (s) => {
     state.history.push(s);
     drawChart(ui.chart, state.history, config.epochs);
-    await drawModelViews(t);
+    drawModelViews(t, s.probe);
     ui.stats.textContent =
       `epoch ${s.epoch}/${config.epochs} · loss ${s.loss.toFixed(4)} · train ${(100 * s.trainAccuracy).toFixed(1)}% · ` +
       `test ${(100 * s.testAccuracy).toFixed(1)}% · ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`;
@@ -311,7 +313,7 @@ async function loadWeights(file: File): Promise<void> {
   showDatasetViews(data.train);
   const config = { ...readConfig(), hidden: linears.slice(0, -1).map((s) => s[0]) };
   trainer?.dispose();
-  trainer = await Trainer.create(config, data);
+  trainer = await Trainer.create(config, data, probeRows(data));
   await load(trainer.model, bytes);
   state.dataset = dataset;
   state.config = config;
@@ -319,12 +321,13 @@ async function loadWeights(file: File): Promise<void> {
   const saved = state.saved?.predictions;
   const mismatches =
     saved && saved.length === predictions.length ? predictions.filter((p, i) => p !== saved[i]).length : -1;
+  const evaluation = await trainer.evaluate();
   state.loaded = {
-    testAccuracy: await accuracy(trainer.model, data.test),
+    testAccuracy: evaluation.testAccuracy,
     identicalToSaved: saved ? mismatches === 0 : null,
     mismatches,
   };
-  await drawModelViews(trainer);
+  drawModelViews(trainer, evaluation.probe);
   setBusy(false);
   setStatus(
     'done',

@@ -37,6 +37,8 @@ export interface EpochStats {
   testAccuracy: number;
   /** Training samples per second during the epoch (forward, backward and update). */
   samplesPerSec: number;
+  /** Predicted classes of the {@link Trainer} probe rows (boundary grid cells, sample digits). */
+  probe: Int32Array;
 }
 
 /** `features → [Linear → (BatchNorm1d) → ReLU]* → Linear → classes`. */
@@ -121,12 +123,19 @@ export class Trainer {
   private readonly opt: Adam;
   private readonly gen: Generator;
   private stopped = false;
+  /** Train, test and probe rows back to back: one forward pass and one readback per epoch. */
+  private readonly evalRows: Float32Array;
   epoch = 0;
 
   private constructor(
     readonly config: TrainConfig,
     readonly data: Split,
+    readonly probe: Float32Array<ArrayBuffer>,
   ) {
+    this.evalRows = new Float32Array(data.train.x.length + data.test.x.length + probe.length);
+    this.evalRows.set(data.train.x, 0);
+    this.evalRows.set(data.test.x, data.train.x.length);
+    this.evalRows.set(probe, data.train.x.length + data.test.x.length);
     manualSeed(config.seed);
     this.gen = new Generator((config.seed * 7919 + 17) >>> 0);
     const { features, classes } = data.train;
@@ -134,10 +143,29 @@ export class Trainer {
     this.opt = new Adam(this.model.parameters(), { lr: config.lr });
   }
 
-  /** Activates `config.backend` and builds a freshly initialised model on it. */
-  static async create(config: TrainConfig, data: Split): Promise<Trainer> {
+  /**
+   * Activates `config.backend` and builds a freshly initialised model on it. `probe` holds
+   * extra rows (`features` values each) whose predictions every epoch reports.
+   */
+  static async create(config: TrainConfig, data: Split, probe: Float32Array<ArrayBuffer> = new Float32Array(0)): Promise<Trainer> {
     await setBackend(config.backend);
-    return new Trainer(config, data);
+    return new Trainer(config, data, probe);
+  }
+
+  /** Train and test accuracy, and the probe's predictions, from one pass over all rows. */
+  async evaluate(): Promise<{ trainAccuracy: number; testAccuracy: number; probe: Int32Array }> {
+    const { train, test } = this.data;
+    const pred = await predict(this.model, this.evalRows, train.features);
+    const hits = (ds: Dataset, offset: number) => {
+      let n = 0;
+      for (let i = 0; i < ds.n; i++) if (pred[offset + i] === ds.y[i]) n++;
+      return n / ds.n;
+    };
+    return {
+      trainAccuracy: hits(train, 0),
+      testAccuracy: hits(test, train.n),
+      probe: pred.subarray(train.n + test.n),
+    };
   }
 
   /** Makes {@link run} return after the current step. */
@@ -150,7 +178,7 @@ export class Trainer {
     onEpoch: (s: EpochStats) => void | Promise<void>,
     onStep?: () => void | Promise<void>,
   ): Promise<boolean> {
-    const { train, test } = this.data;
+    const { train } = this.data;
     const bs = this.config.batchSize;
     const xb = new Float32Array(bs * train.features);
     const yb = new Int32Array(bs);
@@ -187,9 +215,8 @@ export class Trainer {
       await onEpoch({
         epoch: this.epoch,
         loss: lossSum / Math.max(1, batches),
-        trainAccuracy: await accuracy(this.model, train),
-        testAccuracy: await accuracy(this.model, test),
         samplesPerSec: (batches * bs * 1000) / Math.max(busyMs, 1e-3),
+        ...(await this.evaluate()),
       });
       await yieldToBrowser();
     }

@@ -29,7 +29,7 @@ if (!hasChromium) {
 const RUNS: Record<string, string> = {
   cpu: 'epochs=30&lr=0.02&batch=64',
   wasm: 'epochs=30&lr=0.02&batch=64',
-  webgpu: 'epochs=12&lr=0.03&batch=64',
+  webgpu: 'epochs=10&lr=0.03&batch=128',
 };
 
 interface PageState {

@@ -8,6 +8,7 @@ import {
   openBackend,
   randomArray,
   readAll,
+  seeded,
   upload,
   view,
 } from './helpers.js';
@@ -153,6 +154,53 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       expected.push(-xs[idx.reduce((acc, v, d) => acc + v * st[d], 0)]);
     }
     expect(await readAll(b, o6)).toEqual(expected);
+  });
+
+  it('random strided, permuted, broadcast and offset views agree with a reference walk', async () => {
+    const rnd = seeded(2024);
+    const int = (lo: number, hi: number) => lo + Math.floor(rnd(0, 1) * (hi - lo + 1));
+    for (let trial = 0; trial < 30; trial++) {
+      const rank = int(0, 5);
+      const shape = Array.from({ length: rank }, () => int(1, 4));
+      const n = shape.reduce((p, q) => p * q, 1);
+      // Each input: a buffer holding a permuted layout of the shape, some dims broadcast, at an offset.
+      const makeView = () => {
+        const order = [...shape.keys()].sort(() => rnd() - 0.5);
+        const strides = new Array<number>(rank).fill(0);
+        let acc = 1;
+        for (const d of order.reverse()) {
+          const broadcast = rnd(0, 1) < 0.25;
+          strides[d] = broadcast ? 0 : acc;
+          if (!broadcast) acc *= shape[d];
+        }
+        // A step of 2 walks every other element, like a column or a strided slice.
+        const step = int(1, 2);
+        const offset = int(0, 3);
+        const data = f32(randomArray(offset + acc * step, trial * 7 + offset));
+        return { data, strides: strides.map((st) => st * step), offset };
+      };
+      const va = makeView();
+      const vb = makeView();
+      const A = upload(b, va.data);
+      const B = upload(b, vb.data);
+      const out = b.alloc(n, 'float32');
+      b.binary('sub', view(A, va.strides, va.offset), view(B, vb.strides, vb.offset), out, shape);
+      const expected: number[] = [];
+      for (let i = 0; i < n; i++) {
+        let r = i;
+        let ia = va.offset;
+        let ib = vb.offset;
+        for (let d = rank - 1; d >= 0; d--) {
+          const c = r % shape[d];
+          r = Math.floor(r / shape[d]);
+          ia += c * va.strides[d];
+          ib += c * vb.strides[d];
+        }
+        expected.push(va.data[ia] - vb.data[ib]);
+      }
+      expectClose(await readAll(b, out), f32(expected), 1e-6, 1e-7, `trial ${trial} shape [${shape}]`);
+      for (const buf of [A, B, out]) b.disposeBuffer(buf);
+    }
   });
 
   function refReduce(op: ReduceOp, xs: number[], outer: number, size: number, inner: number): number[] {

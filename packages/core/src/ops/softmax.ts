@@ -11,12 +11,15 @@ function rowMax(x: Tensor, d: number): Tensor {
   return noGrad(() => max(x.detach(), d, true));
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** `log(Σ exp(x))` along `dim`, computed without overflow. */
 export function logSumExp(x: Tensor, dim: number, keepDim = false): Tensor {
   requireFloat('logSumExp', x);
   const d = normalizeAxis(dim, x.rank, 'logSumExp');
   return tidy(() => {
-    const m = rowMax(x, d);
+    // A finite shift keeps rows of all -inf at -inf (and +inf at +inf) instead of inf - inf = NaN.
+    const m = rowMax(x, d).clamp(-FLOAT32_MAX, FLOAT32_MAX);
     const lse = sum(x.sub(m).exp(), d, true).log().add(m);
     return keepDim ? lse : lse.squeeze(d);
   });

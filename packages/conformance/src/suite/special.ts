@@ -108,6 +108,20 @@ export function specialSuite(): void {
         LOOSE,
         'softmax with -inf (masked) logits',
       );
+      await check(
+        () =>
+          nb.logSumExp(
+            nb.tensor([
+              [-inf, -inf],
+              [inf, 1],
+              [0, -inf],
+            ]),
+            1,
+          ),
+        R.ref([3], [-inf, inf, 0]),
+        EXACT,
+        'logSumExp of infinite rows',
+      );
     });
   });
 

@@ -17,7 +17,7 @@ import { compile, kernelCache, noteKernel } from './codegen.js';
 /** Rows of C per micro-tile. */
 const MR = 4;
 /** Columns of C per micro-tile. */
-const NR = 4;
+const NR = 8;
 /** Depth of one packed block: KC·(MR+NR) doubles of panels stay in L1. */
 const KC = 256;
 /** Rows of A packed at once: MC·KC doubles (128 KiB) stay in L2. */

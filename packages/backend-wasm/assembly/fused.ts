@@ -17,7 +17,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
  * a channel with mean 1e4 and std 1e-1 keeps its variance (the shift makes d small).
  */
 // @ts-ignore: decorator
-@inline function bnAccumulate(x: usize, y: usize, n: i32, c: i32, l: i32, ctr: usize, ps: usize, pq: usize, pr: usize, S: usize, Q: usize, R: usize, withY: bool): void {
+@inline function bnAccumulate(x: usize, y: usize, n: i32, c: i32, cs: i32, l: i32, ctr: usize, ps: usize, pq: usize, pr: usize, S: usize, Q: usize, R: usize, withY: bool): void {
   memory.fill(S, 0, <usize>c << 3);
   memory.fill(Q, 0, <usize>c << 3);
   memory.fill(R, 0, <usize>c << 3);
@@ -29,8 +29,8 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
       memory.fill(pr, 0, <usize>c << 2);
       const r1 = min(n, r0 + BLOCK);
       for (let r = r0; r < r1; r++) {
-        const xr = x + (<usize>r * <usize>c << 2);
-        const yr = y + (<usize>r * <usize>c << 2);
+        const xr = x + (<usize>r * <usize>cs << 2);
+        const yr = y + (<usize>r * <usize>cs << 2);
         let j = 0;
         for (; j + 4 <= c; j += 4) {
           const off = <usize>j << 2;
@@ -60,7 +60,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
   // (N, C, L): each (n, c) is a contiguous run of L; vectorize along it
   for (let r = 0; r < n; r++) {
     for (let ch = 0; ch < c; ch++) {
-      const base = (<usize>r * <usize>c + <usize>ch) * <usize>l << 2;
+      const base = (<usize>r * <usize>cs + <usize>ch) * <usize>l << 2;
       const cs = load<f32>(f32p(ctr, ch));
       const cv = f32x4.splat(cs);
       let s: f64 = 0, q: f64 = 0, rr: f64 = 0;
@@ -100,10 +100,10 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
 
 /** `out = (x - ctr[c]) * A[c] + y * B[c] + C[c]` (the `y` term only when `withY`). */
 // @ts-ignore: decorator
-@inline function bnApply(x: usize, y: usize, out: usize, n: i32, c: i32, l: i32, ctr: usize, A: usize, B: usize, C: usize, withY: bool): void {
+@inline function bnApply(x: usize, y: usize, out: usize, n: i32, c: i32, cs: i32, l: i32, ctr: usize, A: usize, B: usize, C: usize, withY: bool): void {
   if (l == 1) {
     for (let r = 0; r < n; r++) {
-      const ro = <usize>r * <usize>c << 2;
+      const ro = <usize>r * <usize>cs << 2;
       let j = 0;
       for (; j + 4 <= c; j += 4) {
         const off = <usize>j << 2;
@@ -122,7 +122,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
   }
   for (let r = 0; r < n; r++) {
     for (let ch = 0; ch < c; ch++) {
-      const base = (<usize>r * <usize>c + <usize>ch) * <usize>l << 2;
+      const base = (<usize>r * <usize>cs + <usize>ch) * <usize>l << 2;
       const cs = load<f32>(f32p(ctr, ch)), as = load<f32>(f32p(A, ch)), bs = load<f32>(f32p(B, ch)), zs = load<f32>(f32p(C, ch));
       const cv = f32x4.splat(cs), av = f32x4.splat(as), bv = f32x4.splat(bs), zv = f32x4.splat(zs);
       let i = 0;
@@ -143,17 +143,18 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
 }
 
 /**
- * Training batch norm forward over contiguous (N, C, L): writes mean[c], invStd[c] and
+ * Training batch norm forward over contiguous (N, CS, L), for the `c` channels starting at
+ * the pointers (a thread's share; rows are CS*L apart): writes mean[c], invStd[c] and
  * out = (x - mean) * invStd * gamma + beta (gamma/beta = 0: not affine).
  * Sums are shifted by the channel's first element (exact when values cluster far from 0).
  */
 export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, invStd: usize,
-    n: i32, c: i32, l: i32, eps: f64, scratch: usize): void {
+    n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
   const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
   const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
   for (let ch = 0; ch < c; ch++) store<f32>(f32p(ctr, ch), load<f32>(x + (<usize>ch * <usize>l << 2)));
-  bnAccumulate(x, 0, n, c, l, ctr, ps, pq, pr, S, Q, R, false);
+  bnAccumulate(x, 0, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, false);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
     const ds = load<f64>(f64p(S, ch)) / M;
@@ -168,7 +169,7 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
     store<f32>(f32p(A, ch), <f32>a);
     store<f32>(f32p(C, ch), <f32>((beta != 0 ? <f64>load<f32>(f32p(beta, ch)) : 0) - ds * a));
   }
-  bnApply(x, 0, out, n, c, l, ctr, A, B, C, false);
+  bnApply(x, 0, out, n, c, cs, l, ctr, A, B, C, false);
 }
 
 /**
@@ -176,12 +177,12 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
  * dbeta = Σ dy, dgamma = Σ dy * xhat, dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma).
  */
 export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gamma: usize,
-    dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, l: i32, scratch: usize): void {
+    dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, cs: i32, l: i32, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
   const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
   const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
   memory.copy(ctr, mean, <usize>c << 2);
-  bnAccumulate(x, dy, n, c, l, ctr, ps, pq, pr, S, Q, R, true);
+  bnAccumulate(x, dy, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, true);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
     const is = <f64>load<f32>(f32p(invStd, ch));
@@ -199,7 +200,7 @@ export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gam
     store<f32>(f32p(B, ch), <f32>k);
     store<f32>(f32p(C, ch), <f32>(-k * db / M - a * dm));
   }
-  bnApply(x, dy, dx, n, c, l, ctr, A, B, C, true);
+  bnApply(x, dy, dx, n, c, cs, l, ctr, A, B, C, true);
 }
 
 /** Largest element of a row of floats (SIMD with a scalar tail). */

@@ -421,6 +421,46 @@ const CASES: [string, fc.Arbitrary<Case>][] = [
     }),
   ]),
   [
+    'logSumExp',
+    fc.tuple(shapeArb(1, 3), fc.nat(5), fc.boolean(), seedArb).map(([s, a, keepDim, seed]) => {
+      const d = a % s.length;
+      return {
+        label: `logSumExp(${d}, ${keepDim}) [${s}]`,
+        inputs: [draw(R.rng(seed), s, 'any')],
+        run: ([x]) => nb.logSumExp(x, d, keepDim),
+        ref: ([x]) => {
+          const lse = R.logSumExp(x, d);
+          return keepDim
+            ? lse
+            : R.reshape(
+                lse,
+                s.filter((_, i) => i !== d),
+              );
+        },
+      };
+    }),
+  ],
+  [
+    'contiguous of a permuted view',
+    fc.tuple(shapeArb(2, 3), seedArb).map(([s, seed]) => {
+      const dims = s.map((_, i) => s.length - 1 - i);
+      return {
+        label: `contiguous [${s}]`,
+        inputs: [draw(R.rng(seed), s, 'any')],
+        run: ([x]) =>
+          x
+            .permute(dims)
+            .contiguous()
+            .reshape([-1])
+            .mul(x.permute(dims).reshape([-1])),
+        ref: ([x]) => {
+          const p = R.reshape(R.permute(x, dims), [R.sizeOf(s)]);
+          return R.zip(p, p, (u, v) => u * v);
+        },
+      };
+    }),
+  ],
+  [
     'linear',
     fc
       .tuple(shapeArb(0, 2), dim, dim, fc.boolean(), fc.boolean(), seedArb)

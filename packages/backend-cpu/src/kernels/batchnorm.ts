@@ -4,13 +4,19 @@
  * Statistics use two passes in float64: the mean first, then the sum of squared deviations
  * from it. A one-pass `E[x²] - E[x]²` cancels catastrophically when |mean| >> std (inputs
  * around 1e4 with unit spread lose every digit in float32); the centred second pass does not.
- * Every pass walks memory in order, keeping one float64 accumulator per channel.
+ * Every pass walks memory in order, keeping one float64 accumulator per channel. Each pass
+ * has an `L == 1` form, the `(N, C)` case, whose inner loop runs over channels: with the
+ * generic nesting its inner loop would have length 1 and cost twice as much.
  */
 
 /** Per-channel float64 sums of x over n and l, in memory order. */
 function channelSum(x: Float32Array, n: number, c: number, l: number): Float64Array {
   const acc = new Float64Array(c);
   let q = 0;
+  if (l === 1) {
+    for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++, q++) acc[ch] += x[q];
+    return acc;
+  }
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       let s = 0;
@@ -31,6 +37,15 @@ function channelSquaredDeviation(
 ): Float64Array {
   const acc = new Float64Array(c);
   let q = 0;
+  if (l === 1) {
+    for (let i = 0; i < n; i++) {
+      for (let ch = 0; ch < c; ch++, q++) {
+        const d = x[q] - mu[ch];
+        acc[ch] += d * d;
+      }
+    }
+    return acc;
+  }
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const m = mu[ch];
@@ -43,6 +58,33 @@ function channelSquaredDeviation(
     }
   }
   return acc;
+}
+
+/** `out = (x - center[c]) * scale[c] + shift[c]`, and the same form for dx in backward. */
+function affinePerChannel(
+  x: Float32Array,
+  center: Float64Array,
+  scale: Float64Array,
+  shift: Float64Array,
+  out: Float32Array,
+  n: number,
+  c: number,
+  l: number,
+): void {
+  let q = 0;
+  if (l === 1) {
+    for (let i = 0; i < n; i++)
+      for (let ch = 0; ch < c; ch++, q++) out[q] = (x[q] - center[ch]) * scale[ch] + shift[ch];
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const m = center[ch];
+      const s = scale[ch];
+      const b = shift[ch];
+      for (let j = 0; j < l; j++, q++) out[q] = (x[q] - m) * s + b;
+    }
+  }
 }
 
 /** Forward: writes `out`, `mean[c]` and `invStd[c] = 1/sqrt(biasedVar + eps)`. */
@@ -78,15 +120,7 @@ export function batchNormTrain(
     scale[ch] = inv * (gamma === null ? 1 : gamma[ch]);
     shift[ch] = beta === null ? 0 : beta[ch];
   }
-  let q = 0;
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const m = mu[ch];
-      const s = scale[ch];
-      const b = shift[ch];
-      for (let j = 0; j < l; j++, q++) out[q] = (x[q] - m) * s + b;
-    }
-  }
+  affinePerChannel(x, mu, scale, shift, out, n, c, l);
 }
 
 /**
@@ -116,48 +150,69 @@ export function batchNormBackward(
   const sumDyXc = new Float64Array(c); // Σ dy·(x - savedMean)
   const sumX = new Float64Array(c);
   let q = 0;
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const m = mean[ch];
-      let s = 0;
-      let sx = 0;
-      let xs = 0;
-      for (let j = 0; j < l; j++, q++) {
+  if (l === 1) {
+    for (let i = 0; i < n; i++) {
+      for (let ch = 0; ch < c; ch++, q++) {
         const g = dy[q];
         const v = x[q];
-        s += g;
-        sx += g * (v - m);
-        xs += v;
+        sumDy[ch] += g;
+        sumDyXc[ch] += g * (v - mean[ch]);
+        sumX[ch] += v;
       }
-      sumDy[ch] += s;
-      sumDyXc[ch] += sx;
-      sumX[ch] += xs;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      for (let ch = 0; ch < c; ch++) {
+        const m = mean[ch];
+        let s = 0;
+        let sx = 0;
+        let xs = 0;
+        for (let j = 0; j < l; j++, q++) {
+          const g = dy[q];
+          const v = x[q];
+          s += g;
+          sx += g * (v - m);
+          xs += v;
+        }
+        sumDy[ch] += s;
+        sumDyXc[ch] += sx;
+        sumX[ch] += xs;
+      }
     }
   }
   const count = n * l;
   const mu = new Float64Array(c);
-  const sumDyXhat = new Float64Array(c);
-  const k = new Float64Array(c);
+  // dx = kc·(M·dy - Σdy - xhat·Σdy·xhat) = α·dy - β·(x - mu) - γ per channel.
+  const alpha = new Float64Array(c);
+  const beta = new Float64Array(c);
+  const gammaTerm = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {
     const exact = sumX[ch] / count;
     mu[ch] = count > 0 && Math.fround(exact) === mean[ch] ? exact : mean[ch];
-    sumDyXhat[ch] = (sumDyXc[ch] - (mu[ch] - mean[ch]) * sumDy[ch]) * invStd[ch];
+    const inv = invStd[ch];
+    const sumDyXhat = (sumDyXc[ch] - (mu[ch] - mean[ch]) * sumDy[ch]) * inv;
     dbeta[ch] = sumDy[ch];
-    dgamma[ch] = sumDyXhat[ch];
-    k[ch] = ((gamma === null ? 1 : gamma[ch]) * invStd[ch]) / count;
+    dgamma[ch] = sumDyXhat;
+    const kc = ((gamma === null ? 1 : gamma[ch]) * inv) / count;
+    alpha[ch] = kc * count;
+    beta[ch] = kc * inv * sumDyXhat;
+    gammaTerm[ch] = kc * sumDy[ch];
   }
   q = 0;
+  if (l === 1) {
+    for (let i = 0; i < n; i++) {
+      for (let ch = 0; ch < c; ch++, q++)
+        dx[q] = alpha[ch] * dy[q] - beta[ch] * (x[q] - mu[ch]) - gammaTerm[ch];
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
+      const a = alpha[ch];
+      const b = beta[ch];
       const m = mu[ch];
-      const inv = invStd[ch];
-      const sd = sumDy[ch];
-      const sdx = sumDyXhat[ch];
-      const kc = k[ch];
-      for (let j = 0; j < l; j++, q++) {
-        const xhat = (x[q] - m) * inv;
-        dx[q] = kc * (count * dy[q] - sd - xhat * sdx);
-      }
+      const g = gammaTerm[ch];
+      for (let j = 0; j < l; j++, q++) dx[q] = a * dy[q] - b * (x[q] - m) - g;
     }
   }
 }

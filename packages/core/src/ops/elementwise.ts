@@ -100,8 +100,10 @@ export const mul = binary('mul', 'mul', false, (g, a, b) => [g.mul(b), g.mul(a)]
 export const div = binary('div', 'div', true, (g, a, b, out) => [g.div(b), g.mul(out).div(b).neg()]);
 /** `a ** b` (float32 only). */
 export const pow = binary('pow', 'pow', true, (g, a, b, out) => [
-  g.mul(b).mul(a.pow(b.sub(1))),
-  g.mul(out).mul(a.log()),
+  // PyTorch's conventions where the formulas give 0 * inf: no gradient to the base when the
+  // exponent is 0, none to the exponent when the base is 0 and the exponent is non-negative.
+  where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))),
+  where(a.eq(0).mul(b.ge(0)), 0, g.mul(out).mul(a.log())),
 ]);
 /** Elementwise maximum; ties split the gradient evenly, as in PyTorch. */
 export const maximum = binary('maximum', 'maximum', false, (g, a, b) => {

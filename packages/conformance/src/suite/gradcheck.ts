@@ -599,6 +599,22 @@ function conventionsSuite(): void {
       expect(await gradAt([-1, 0, 1, 2], (x) => x.clamp(0, 1))).toEqual([0, 1, 1, 0]);
     });
 
+    it('pow at a zero base or a zero exponent gives 0, not NaN (PyTorch)', async () => {
+      const a = nb.tensor([0, 2, 0, 3], { requiresGrad: true });
+      const b = nb.tensor([2, 0, 0, 2], { requiresGrad: true });
+      nb.tidy(() => a.pow(b).sum().backward());
+      assertClose(await a.grad!.data(), [0, 0, 0, 6], { rtol: 1e-5, atol: 0 }, 'd pow / d base');
+      assertClose(
+        await b.grad!.data(),
+        [0, Math.log(2), 0, 9 * Math.log(3)],
+        { rtol: 1e-5, atol: 0 },
+        'd pow / d exponent',
+      );
+      assertClose(await gradAt([0, 1], (x) => x.pow(2)), [0, 2], { rtol: 1e-5, atol: 0 }, 'd x^2 / dx');
+      a.dispose();
+      b.dispose();
+    });
+
     it('max/min reductions and maximum/minimum split ties evenly', async () => {
       expect(await gradAt([1, 3, 3], (x) => x.max())).toEqual([0, 0.5, 0.5]);
       expect(await gradAt([2, 2, 2, 5], (x) => x.min())).toEqual([1 / 3, 1 / 3, 1 / 3, 0].map(Math.fround));

@@ -35,8 +35,10 @@ export interface EpochStats {
   loss: number;
   trainAccuracy: number;
   testAccuracy: number;
-  /** Training samples per second during the epoch (forward, backward and update). */
+  /** Training samples per second over the epoch (forward, backward, update and the loss readback). */
   samplesPerSec: number;
+  /** Milliseconds the end-of-epoch evaluation took. */
+  evalMs: number;
   /** Predicted classes of the {@link Trainer} probe rows (boundary grid cells, sample digits). */
   probe: Int32Array;
 }
@@ -147,7 +149,11 @@ export class Trainer {
    * Activates `config.backend` and builds a freshly initialised model on it. `probe` holds
    * extra rows (`features` values each) whose predictions every epoch reports.
    */
-  static async create(config: TrainConfig, data: Split, probe: Float32Array<ArrayBuffer> = new Float32Array(0)): Promise<Trainer> {
+  static async create(
+    config: TrainConfig,
+    data: Split,
+    probe: Float32Array<ArrayBuffer> = new Float32Array(0),
+  ): Promise<Trainer> {
     await setBackend(config.backend);
     return new Trainer(config, data, probe);
   }
@@ -184,39 +190,48 @@ export class Trainer {
     const yb = new Int32Array(bs);
     while (this.epoch < this.config.epochs) {
       const order = permutation(train.n, this.gen);
-      let lossSum = 0;
+      // The loss is summed on the backend and read once per epoch: a readback per step would
+      // make WebGPU wait for the device after every step.
+      let lossSum: Tensor | null = null;
       let batches = 0;
-      let busyMs = 0;
+      const t0 = performance.now();
       // A batch of one cannot be batch-normalised, so a ragged last batch is dropped.
       for (let start = 0; start + bs <= train.n; start += bs) {
-        if (this.stopped) return false;
-        const t0 = performance.now();
+        if (this.stopped) {
+          lossSum?.dispose();
+          return false;
+        }
         for (let r = 0; r < bs; r++) {
           const s = order[start + r];
           xb.set(train.x.subarray(s * train.features, (s + 1) * train.features), r * train.features);
           yb[r] = train.y[s];
         }
-        const loss: Tensor = tidy(() => {
+        const prev = lossSum as Tensor | null;
+        lossSum = tidy(() => {
           const logits = this.model.forward(tensor(xb, { shape: [bs, train.features] }));
           const l = softmaxCrossEntropy(logits, tensor(yb, { shape: [bs] })).mean();
           this.opt.zeroGrad();
           l.backward();
           this.opt.step();
-          return l.detach();
+          return prev ? prev.add(l.detach()) : l.detach();
         });
-        lossSum += await loss.item();
-        loss.dispose();
-        busyMs += performance.now() - t0;
+        prev?.dispose();
         batches++;
         await onStep?.();
         await yieldToBrowser();
       }
+      const loss = lossSum ? (await lossSum.item()) / batches : Number.NaN;
+      lossSum?.dispose();
+      const ms = performance.now() - t0;
       this.epoch++;
+      const t1 = performance.now();
+      const evaluation = await this.evaluate();
       await onEpoch({
         epoch: this.epoch,
-        loss: lossSum / Math.max(1, batches),
-        samplesPerSec: (batches * bs * 1000) / Math.max(busyMs, 1e-3),
-        ...(await this.evaluate()),
+        loss,
+        samplesPerSec: (batches * bs * 1000) / Math.max(ms, 1e-3),
+        evalMs: performance.now() - t1,
+        ...evaluation,
       });
       await yieldToBrowser();
     }

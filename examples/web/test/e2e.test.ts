@@ -192,6 +192,38 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
     });
   }
 
+  it('trains MNIST digits on wasm and captions test digits with predictions', async () => {
+    const context = await browser.newContext({ viewport: { width: 1040, height: 900 } });
+    const { page, errors } = await open(
+      context,
+      'dataset=mnist&backend=wasm&autotrain=1&epochs=2&lr=0.005&batch=64',
+    );
+    const s = await waitForStatus(page, ['done', 'stopped', 'error'], 40_000);
+    expect(s.error).toBeNull();
+    console.log(
+      `mnist on wasm: test accuracy ${(100 * (s.result?.testAccuracy ?? 0)).toFixed(1)}% after 2 epochs`,
+    );
+    expect(s.result?.testAccuracy).toBeGreaterThan(0.85);
+    expect(await page.isHidden('#boundary-fig')).toBe(true);
+    // Dark digit strokes and green (correct) captions are on the canvas.
+    const shares = await page.evaluate(() => {
+      const c = document.getElementById('digits') as HTMLCanvasElement;
+      const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      let green = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] < 60 && d[i + 1] < 60 && d[i + 2] < 60) dark++;
+        if (d[i + 1] > d[i] + 40 && d[i + 1] > d[i + 2] + 40) green++;
+      }
+      return { dark: dark / (c.width * c.height), green: green / (c.width * c.height) };
+    });
+    expect(shares.dark).toBeGreaterThan(0.02);
+    expect(shares.green).toBeGreaterThan(0.001);
+    await page.screenshot({ path: join(ARTIFACTS, 'mnist-wasm.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('runs the cross-backend self-test in the page: wasm and webgpu agree with cpu', async () => {
     const context = await browser.newContext();
     const { page, errors } = await open(context, 'selftest=1');

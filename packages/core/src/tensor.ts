@@ -243,9 +243,16 @@ export class Tensor {
   /** A copy on another (already started) backend. */
   to(name: string): Tensor {
     const target = getInitializedBackend(name);
-    if (target === this.backendFor('to')) return this;
+    const source = this.backendFor('to');
+    if (target === source) return this;
+    if (!source.readSync) {
+      throw new Error(
+        `to: the '${source.name}' backend cannot read synchronously; use \`await t.toAsync('${name}')\` instead`,
+      );
+    }
+    const values = this.dataSync(); // before allocating, so a failure leaks nothing
     const out = Tensor.empty(this.shape, this.dtype, target);
-    target.write(out.storageFor('to').buffer, this.dataSync());
+    target.write(out.storageFor('to').buffer, values);
     return out;
   }
 

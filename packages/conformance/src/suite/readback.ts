@@ -156,7 +156,15 @@ export function readbackSuite(name: string): void {
         [1, 3],
         [2, 4],
       ]);
-      if (nb.getBackend().capabilities.readSync) expect([...x.to(other).dataSync()]).toEqual([1, 3, 2, 4]);
+      if (nb.getBackend().capabilities.readSync)
+        expect(nb.tidy(() => [...x.to(other).dataSync()])).toEqual([1, 3, 2, 4]);
+      else {
+        const live = nb.memory().tensors;
+        expect(() => x.to(other)).toThrow(
+          `to: the '${name}' backend cannot read synchronously; use \`await t.toAsync('${other}')\` instead`,
+        );
+        expect(nb.memory().tensors).toBe(live);
+      }
       expect(x.to(name)).toBe(x);
       expect(() => x.add(moved)).toThrow(`add: tensors are on different backends, '${name}' and '${other}'`);
       expect(() => x.matmul(moved)).toThrow(`'${name}' and '${other}'`);

@@ -415,3 +415,40 @@ describe('autograd misuse', () => {
     expect(() => nb.manualSeed(Number.NaN)).toThrow('manualSeed: seed must be a finite number, got NaN');
   });
 });
+
+describe('a failing op leaks nothing', () => {
+  it('memory() is unchanged after each error, outside any tidy', () => {
+    const f = nb.ones([2, 3]);
+    const i = nb.tensor([[0, 5, 1]], { dtype: 'int32' });
+    const iWide = i.expand([2, 3]);
+    const w = nb.ones([4, 5]);
+    const v4 = nb.ones([4]);
+    const v5 = nb.ones([5]);
+    const bad = nb.tensor([0, 9], { dtype: 'int32' });
+    const ft = f.t();
+    const failing: [string, () => unknown][] = [
+      ['add', () => f.add(v4)],
+      ['add number', () => f.add(i)],
+      ['matmul', () => f.matmul(w)],
+      ['gather', () => f.gather(1, iWide)],
+      ['oneHot', () => nb.oneHot(i, 3)],
+      ['linear', () => nb.linear(f, w, null)],
+      ['softmaxCrossEntropy', () => nb.softmaxCrossEntropy(f, bad)],
+      ['where', () => nb.where(i, f, v5)],
+      ['concat', () => nb.concat([f, w])],
+      ['reshape of a view', () => ft.reshape([4])],
+      ['batchNormTrain', () => nb.batchNormTrain(f, v4, null, 1e-5)],
+    ];
+    const leaks: string[] = [];
+    for (const [name, fn] of failing) {
+      const before = nb.memory();
+      expect(fn, name).toThrow();
+      const after = nb.memory();
+      if (after.tensors !== before.tensors || after.bytes !== before.bytes) {
+        leaks.push(`${name}: ${after.tensors - before.tensors} tensors, ${after.bytes - before.bytes} bytes`);
+      }
+    }
+    expect(leaks).toEqual([]);
+    for (const t of [f, i, iWide, w, v4, v5, bad, ft]) t.dispose();
+  });
+});

@@ -1,7 +1,7 @@
 import type { BinaryOp, DType, UnaryOp } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { collapse } from '../src/kernels/elementwise.js';
-import { at, fixture, indices, prod, randInt, randomView, rng } from './helpers.js';
+import { at, fixture, indices, prod, randInt, randomArray, randomView, rng } from './helpers.js';
 
 // Float64 references, written independently of the kernel tables.
 const UNARY_REF: Record<UnaryOp, (a: number) => number> = {
@@ -126,6 +126,31 @@ describe('cpu elementwise', () => {
         );
         expectClose(be.readSync(out), expected);
       }
+    }
+  });
+
+  it('tiles large transposed rank-2 reads correctly, edges included', () => {
+    const r = rng(4);
+    const { be, buf } = fixture();
+    for (let trial = 0; trial < 12; trial++) {
+      const shape = [randInt(r, 32, 80), randInt(r, 32, 80)];
+      // Input a is read transposed (column-major storage) at an offset; b is random (maybe broadcast).
+      const offset = randInt(r, 0, 5);
+      const aData = randomArray(r, offset + shape[0] * shape[1], 'float32') as Float32Array;
+      const aStrides = [1, shape[0]];
+      const b = randomView(r, shape, 'float32');
+      const out = be.alloc(prod(shape), 'float32');
+      be.binary(
+        'sub',
+        { buffer: buf(aData), offset, strides: aStrides },
+        { buffer: buf(b.data), offset: b.offset, strides: b.strides },
+        out,
+        shape,
+      );
+      const expected = [...indices(shape)].map((idx) =>
+        Math.fround(at(aData, offset, aStrides, idx) - at(b.data, b.offset, b.strides, idx)),
+      );
+      expect(Array.from(be.readSync(out))).toEqual(expected);
     }
   });
 

@@ -35,6 +35,11 @@ function workload(): number[][] {
       results.push(Array.from(be.readSync(out)));
     }
   }
+  // A large transposed read takes the tiled loop.
+  const big = randomArray(r, 40 * 37, 'float32');
+  const tOut = be.alloc(40 * 37, 'float32');
+  be.unary('exp', { buffer: buf(big), offset: 0, strides: [1, 40] }, tOut, [40, 37]);
+  results.push(Array.from(be.readSync(tOut)));
   for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
     for (const inner of [1, 3]) {
       const x = randomArray(r, 2 * 5 * inner, 'float32', 2);

@@ -91,7 +91,12 @@ type StridedFn = (
 interface Kernel {
   readonly contiguous: ContigFn;
   readonly strided: StridedFn;
+  /** Rank-2 shapes where some input walks its rows with a large stride (a transpose): 32×32 tiles. */
+  readonly tiled: StridedFn;
 }
+
+/** Tile edge for transposed reads: 32 rows of one tile stay in L1 while it is read across. */
+const TILE = 32;
 
 /**
  * Emits the two loops for one scalar function, its expression inlined, or returns null when
@@ -140,7 +145,29 @@ function generate(fn: Scalar): Kernel | null {
       }
     }`,
   );
-  return contiguous !== null && strided !== null ? { contiguous, strided } : null;
+  const tiled = compile<StridedFn>(
+    ['$$out', '$$shape', '$$xs', '$$ps', '$$ss'],
+    `${unpack}
+    ${each((k) => `const $$a${k} = $$ss[${k}][0]; const $$t${k} = $$ss[${k}][1];`)}
+    const $$rows = $$shape[0];
+    const $$n = $$shape[1];
+    for (let $$r0 = 0; $$r0 < $$rows; $$r0 += ${TILE}) {
+      const $$r1 = Math.min($$r0 + ${TILE}, $$rows);
+      for (let $$j0 = 0; $$j0 < $$n; $$j0 += ${TILE}) {
+        const $$j1 = Math.min($$j0 + ${TILE}, $$n);
+        for (let $$r = $$r0; $$r < $$r1; $$r++) {
+          ${each((k) => `let $$i${k} = $$p${k} + $$r * $$a${k} + $$j0 * $$t${k};`)}
+          let $$q = $$r * $$n + $$j0;
+          for (let $$j = $$j0; $$j < $$j1; $$j++) {
+            ${each((k) => `const ${params[k]} = $$x${k}[$$i${k}];`)}
+            $$out[$$q++] = ${expr};
+            ${each((k) => `$$i${k} += $$t${k};`)}
+          }
+        }
+      }
+    }`,
+  );
+  return contiguous !== null && strided !== null && tiled !== null ? { contiguous, strided, tiled } : null;
 }
 
 /** The generic fallback: one odometer loop calling the scalar function per element. */
@@ -173,7 +200,7 @@ function interpret(fn: Scalar): Kernel {
       ps,
       xs.map(() => [1]),
     );
-  return { contiguous, strided };
+  return { contiguous, strided, tiled: strided };
 }
 
 const cache = kernelCache<Kernel>();
@@ -289,7 +316,17 @@ function run(
   const c = collapse(shape, strides);
   let contiguous = c.shape.length === 1;
   for (let k = 0; k < inputs.length && contiguous; k++) contiguous = c.strides[k][0] === 1;
-  if (contiguous) kernel.contiguous(out, total, xs, ps);
+  if (contiguous) {
+    kernel.contiguous(out, total, xs, ps);
+    return;
+  }
+  // A rank-2 walk where some input steps across rows in the inner loop (|stride| > 1) reads
+  // one cache line per element; tiling keeps those lines resident until they are used up.
+  let transposed = false;
+  if (c.shape.length === 2 && c.shape[0] >= TILE && c.shape[1] >= TILE) {
+    for (let k = 0; k < inputs.length; k++) transposed ||= Math.abs(c.strides[k][1]) > 1;
+  }
+  if (transposed) kernel.tiled(out, c.shape, xs, ps, c.strides);
   else kernel.strided(out, c.shape, xs, ps, c.strides);
 }
 

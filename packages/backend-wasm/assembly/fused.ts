@@ -1,5 +1,6 @@
 // Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward,
 // backward) and the in-place optimizer steps. Pointers are byte addresses.
+import { vexp } from './vmath';
 
 /** Rows folded into float32 partial sums before they are added to the float64 totals. */
 const BLOCK: i32 = 64;
@@ -222,8 +223,12 @@ export function softmax_ce(logits: usize, targets: usize, loss: usize, lse: usiz
   for (let r = 0; r < rows; r++) {
     const row = logits + (<usize>r * <usize>classes << 2);
     const mx = rowMax(row, classes);
-    let s: f32 = 0;
-    for (let j = 0; j < classes; j++) s += Mathf.exp(load<f32>(row + (<usize>j << 2)) - mx);
+    const vm = f32x4.splat(mx);
+    let vs = f32x4.splat(0);
+    let j = 0;
+    for (; j + 4 <= classes; j += 4) vs = f32x4.add(vs, vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), vm)));
+    let s: f32 = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
+    for (; j < classes; j++) s += Mathf.exp(load<f32>(row + (<usize>j << 2)) - mx);
     const l = mx + Mathf.log(s);
     store<f32>(f32p(lse, r), l);
     const t = load<i32>(targets + (<usize>r << 2));
@@ -243,10 +248,16 @@ export function softmax_ce_backward(logits: usize, targets: usize, lse: usize, g
       continue;
     }
     const l = load<f32>(f32p(lse, r)), gr = load<f32>(f32p(g, r));
-    for (let j = 0; j < classes; j++) {
-      const p = Mathf.exp(load<f32>(logits + off + (<usize>j << 2)) - l);
-      store<f32>(dl + off + (<usize>j << 2), gr * (j == t ? p - 1 : p));
+    const vl = f32x4.splat(l), vg = f32x4.splat(gr);
+    let j = 0;
+    for (; j + 4 <= classes; j += 4) {
+      const p = vexp(f32x4.sub(v128.load(logits + off + (<usize>j << 2)), vl));
+      v128.store(dl + off + (<usize>j << 2), f32x4.mul(vg, p));
     }
+    for (; j < classes; j++) store<f32>(dl + off + (<usize>j << 2), gr * Mathf.exp(load<f32>(logits + off + (<usize>j << 2)) - l));
+    // the target's one-hot term, subtracted once instead of compared per element
+    const pt = dl + off + (<usize>t << 2);
+    if (t >= 0 && t < classes) store<f32>(pt, load<f32>(pt) - gr);
   }
 }
 

@@ -20,7 +20,7 @@ function packB(b: usize, ldb: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: 
       for (let p = 0; p < kc; p++) {
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
-        src += <usize>ldb << 2;
+        src += (<usize>ldb) << 2;
         dst += 32;
       }
     } else {
@@ -33,7 +33,7 @@ function packB(b: usize, ldb: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: 
               ? load<f32>(b + ((<usize>j * <usize>ldb + <usize>(pc + p)) << 2))
               : load<f32>(b + ((<usize>(pc + p) * <usize>ldb + <usize>j) << 2));
           }
-          store<f32>(dst + (<usize>q << 2), v);
+          store<f32>(dst + ((<usize>q) << 2), v);
         }
         dst += 32;
       }
@@ -50,20 +50,24 @@ function packA(a: usize, lda: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: 
       let src = a + ((<usize>pc * <usize>lda + <usize>(ic + i0)) << 2);
       for (let p = 0; p < kc; p++) {
         v128.store(dst, v128.load(src));
-        src += <usize>lda << 2;
+        src += (<usize>lda) << 2;
         dst += 16;
       }
     } else if (!transA && h == 4) {
       const r0 = a + ((<usize>(ic + i0) * <usize>lda + <usize>pc) << 2);
-      const rs = <usize>lda << 2;
+      const rs = (<usize>lda) << 2;
       let p = 0;
       // 4×4 transposes: read four rows of four, write four columns of four
       for (; p + 4 <= kc; p += 4) {
-        const off = <usize>p << 2;
-        const x0 = v128.load(r0 + off), x1 = v128.load(r0 + rs + off);
-        const x2 = v128.load(r0 + 2 * rs + off), x3 = v128.load(r0 + 3 * rs + off);
-        const t0 = v128.shuffle<i32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(x2, x3, 0, 4, 1, 5);
-        const t2 = v128.shuffle<i32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(x2, x3, 2, 6, 3, 7);
+        const off = (<usize>p) << 2;
+        const x0 = v128.load(r0 + off),
+          x1 = v128.load(r0 + rs + off);
+        const x2 = v128.load(r0 + 2 * rs + off),
+          x3 = v128.load(r0 + 3 * rs + off);
+        const t0 = v128.shuffle<i32>(x0, x1, 0, 4, 1, 5),
+          t1 = v128.shuffle<i32>(x2, x3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<i32>(x0, x1, 2, 6, 3, 7),
+          t3 = v128.shuffle<i32>(x2, x3, 2, 6, 3, 7);
         v128.store(dst, v128.shuffle<i64>(t0, t1, 0, 2));
         v128.store(dst, v128.shuffle<i64>(t0, t1, 1, 3), 16);
         v128.store(dst, v128.shuffle<i64>(t2, t3, 0, 2), 32);
@@ -71,7 +75,7 @@ function packA(a: usize, lda: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: 
         dst += 64;
       }
       for (; p < kc; p++) {
-        const off = <usize>p << 2;
+        const off = (<usize>p) << 2;
         store<f32>(dst, load<f32>(r0 + off));
         store<f32>(dst, load<f32>(r0 + rs + off), 4);
         store<f32>(dst, load<f32>(r0 + 2 * rs + off), 8);
@@ -88,7 +92,7 @@ function packA(a: usize, lda: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: 
               ? load<f32>(a + ((<usize>(pc + p) * <usize>lda + <usize>i) << 2))
               : load<f32>(a + ((<usize>i * <usize>lda + <usize>(pc + p)) << 2));
           }
-          store<f32>(dst + (<usize>r << 2), v);
+          store<f32>(dst + ((<usize>r) << 2), v);
         }
         dst += 16;
       }
@@ -104,54 +108,69 @@ import { micro } from './generated/micro';
  * B[j*ldb+p] when transB. `scratch` holds SCRATCH_BYTES, private to the calling thread.
  */
 export function sgemm(
-  a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
-  transA: bool, transB: bool, bias: usize, relu: bool, scratch: usize,
+  a: usize,
+  b: usize,
+  c: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  lda: i32,
+  ldb: i32,
+  ldc: i32,
+  transA: bool,
+  transB: bool,
+  bias: usize,
+  relu: bool,
+  scratch: usize,
 ): void {
-  const ldcb = <usize>ldc << 2;
+  const ldcb = (<usize>ldc) << 2;
   if (k == 0) {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let v: f32 = bias != 0 ? load<f32>(bias + (<usize>j << 2)) : 0;
-      if (relu && v < 0) v = 0;
-      store<f32>(c + <usize>i * ldcb + (<usize>j << 2), v);
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let v: f32 = bias != 0 ? load<f32>(bias + ((<usize>j) << 2)) : 0;
+        if (relu && v < 0) v = 0;
+        store<f32>(c + <usize>i * ldcb + ((<usize>j) << 2), v);
+      }
     return;
   }
   const pB = scratch;
-  const pA = pB + (<usize>(KC * NC) << 2);
-  const edge = pA + (<usize>(MC * KC) << 2);
+  const pA = pB + ((<usize>(KC * NC)) << 2);
+  const edge = pA + ((<usize>(MC * KC)) << 2);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
-      const first = pc == 0, last = pc + kc >= k;
+      const first = pc == 0,
+        last = pc + kc >= k;
       packB(b, ldb, transB, pc, kc, jc, nc, pB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         packA(a, lda, transA, ic, mc, pc, kc, pA);
         for (let jr = 0; jr < nc; jr += 8) {
           const w = min(8, nc - jr);
-          const pb = pB + (<usize>(jr * kc) << 2);
+          const pb = pB + ((<usize>(jr * kc)) << 2);
           const col = jc + jr;
-          const biasp = bias != 0 ? bias + (<usize>col << 2) : 0;
+          const biasp = bias != 0 ? bias + ((<usize>col) << 2) : 0;
           for (let ir = 0; ir < mc; ir += 4) {
             const h = min(4, mc - ir);
-            const pa = pA + (<usize>(ir * kc) << 2);
-            const cp = c + <usize>(ic + ir) * ldcb + (<usize>col << 2);
+            const pa = pA + ((<usize>(ir * kc)) << 2);
+            const cp = c + <usize>(ic + ir) * ldcb + ((<usize>col) << 2);
             if (h == 4 && w == 8) {
               micro(pa, pb, kc, cp, ldcb, first, last, biasp, relu);
             } else {
               // edge tile: compute into a private 4×8 buffer, then merge the valid part
               micro(pa, pb, kc, edge, 32, true, false, 0, false);
-              for (let r = 0; r < h; r++) for (let q = 0; q < w; q++) {
-                const dst = cp + <usize>r * ldcb + (<usize>q << 2);
-                let v = load<f32>(edge + (<usize>(r * 8 + q) << 2));
-                if (!first) v += load<f32>(dst);
-                if (last) {
-                  if (bias != 0) v += load<f32>(biasp + (<usize>q << 2));
-                  if (relu && v < 0) v = 0;
+              for (let r = 0; r < h; r++)
+                for (let q = 0; q < w; q++) {
+                  const dst = cp + <usize>r * ldcb + ((<usize>q) << 2);
+                  let v = load<f32>(edge + ((<usize>(r * 8 + q)) << 2));
+                  if (!first) v += load<f32>(dst);
+                  if (last) {
+                    if (bias != 0) v += load<f32>(biasp + ((<usize>q) << 2));
+                    if (relu && v < 0) v = 0;
+                  }
+                  store<f32>(dst, v);
                 }
-                store<f32>(dst, v);
-              }
             }
           }
         }
@@ -162,12 +181,41 @@ export function sgemm(
 
 /** `batch` independent sgemm calls with element strides sa, sb, sc between matrices. */
 export function sgemm_batched(
-  a: usize, b: usize, c: usize, batch: i32, sa: i32, sb: i32, sc: i32,
-  m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32,
-  transA: bool, transB: bool, bias: usize, relu: bool, scratch: usize,
+  a: usize,
+  b: usize,
+  c: usize,
+  batch: i32,
+  sa: i32,
+  sb: i32,
+  sc: i32,
+  m: i32,
+  n: i32,
+  k: i32,
+  lda: i32,
+  ldb: i32,
+  ldc: i32,
+  transA: bool,
+  transB: bool,
+  bias: usize,
+  relu: bool,
+  scratch: usize,
 ): void {
   for (let i = 0; i < batch; i++) {
-    sgemm(a + (<usize>i * <usize>sa << 2), b + (<usize>i * <usize>sb << 2), c + (<usize>i * <usize>sc << 2),
-      m, n, k, lda, ldb, ldc, transA, transB, bias, relu, scratch);
+    sgemm(
+      a + ((<usize>i * <usize>sa) << 2),
+      b + ((<usize>i * <usize>sb) << 2),
+      c + ((<usize>i * <usize>sc) << 2),
+      m,
+      n,
+      k,
+      lda,
+      ldb,
+      ldc,
+      transA,
+      transB,
+      bias,
+      relu,
+      scratch,
+    );
   }
 }

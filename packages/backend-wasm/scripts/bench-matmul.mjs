@@ -28,7 +28,12 @@ for (const threads of [...new Set(threadList)]) {
     be.write(a, data);
     be.write(b, data);
     const row = [];
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       const args = { batch: 1, m: n, n, k: n, transA: tA, transB: tB, strideA: 0, strideB: 0 };
       for (let i = 0; i < 3; i++) be.matmul(a, b, c, args);
       const times = [];

@@ -1,7 +1,19 @@
 /** The `wasm` backend: storage in one linear memory, kernels from the AssemblyScript module. */
 import type {
-  AdamStepArgs, Backend, BackendBuffer, BackendCapabilities, BackendMemory, BatchNormShape, BinaryOp, DType,
-  MatmulArgs, ReduceOp, SgdStepArgs, StridedView, TypedArray, UnaryOp,
+  AdamStepArgs,
+  Backend,
+  BackendBuffer,
+  BackendCapabilities,
+  BackendMemory,
+  BatchNormShape,
+  BinaryOp,
+  DType,
+  MatmulArgs,
+  ReduceOp,
+  SgdStepArgs,
+  StridedView,
+  TypedArray,
+  UnaryOp,
 } from '@nabla/core';
 import { own, WasmBuffer } from './buffer.js';
 import * as ew from './kernels/elementwise.js';
@@ -22,7 +34,14 @@ export interface WasmBackendOptions {
   readonly warmup?: boolean;
 }
 
-const FUSED = ['batchNormTrain', 'batchNormBackward', 'linear', 'softmaxCrossEntropy', 'sgdStep', 'adamStep'] as const;
+const FUSED = [
+  'batchNormTrain',
+  'batchNormBackward',
+  'linear',
+  'softmaxCrossEntropy',
+  'sgdStep',
+  'adamStep',
+] as const;
 
 /** The wasm backend. Create it with {@link createWasmBackend}. */
 export class WasmBackend implements Backend {
@@ -54,8 +73,10 @@ export class WasmBackend implements Backend {
   // ---- storage ------------------------------------------------------------------------
   alloc(size: number, dtype: DType): BackendBuffer {
     this.alive();
-    if (!Number.isInteger(size) || size < 0) throw new Error(`wasm backend: cannot allocate ${size} elements of ${dtype}`);
-    if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`wasm backend: unsupported dtype '${dtype}'`);
+    if (!Number.isInteger(size) || size < 0)
+      throw new Error(`wasm backend: cannot allocate ${size} elements of ${dtype}`);
+    if (dtype !== 'float32' && dtype !== 'int32')
+      throw new Error(`wasm backend: unsupported dtype '${dtype}'`);
     const ptr = this.rt.allocator.alloc(Math.max(16, size * 4));
     this.liveBuffers++;
     this.liveBytes += size * 4;
@@ -65,7 +86,9 @@ export class WasmBackend implements Backend {
   write(buffer: BackendBuffer, data: TypedArray): void {
     const b = own(buffer, 'write target');
     if (data.length > b.size) {
-      throw new Error(`wasm backend: writing ${data.length} elements into a buffer of ${b.size} (${b.dtype})`);
+      throw new Error(
+        `wasm backend: writing ${data.length} elements into a buffer of ${b.size} (${b.dtype})`,
+      );
     }
     (b.dtype === 'float32' ? this.rt.f32 : this.rt.i32).set(data, b.ptr >>> 2);
   }
@@ -110,11 +133,24 @@ export class WasmBackend implements Backend {
     ew.binary(this.rt, op, a, b, out, shape);
   }
 
-  where(cond: StridedView, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
+  where(
+    cond: StridedView,
+    a: StridedView,
+    b: StridedView,
+    out: BackendBuffer,
+    shape: readonly number[],
+  ): void {
     ew.where(this.rt, cond, a, b, out, shape);
   }
 
-  reduce(op: ReduceOp, x: BackendBuffer, out: BackendBuffer, outer: number, size: number, inner: number): void {
+  reduce(
+    op: ReduceOp,
+    x: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void {
     red.reduce(this.rt, op, x, out, outer, size, inner);
   }
 
@@ -122,44 +158,123 @@ export class WasmBackend implements Backend {
     mm.matmul(this.rt, a, b, out, args);
   }
 
-  gather(x: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+  gather(
+    x: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void {
     red.gather(this.rt, x, index, out, outer, size, k, inner);
   }
 
-  scatterAdd(src: BackendBuffer, index: BackendBuffer, out: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+  scatterAdd(
+    src: BackendBuffer,
+    index: BackendBuffer,
+    out: BackendBuffer,
+    outer: number,
+    size: number,
+    k: number,
+    inner: number,
+  ): void {
     red.scatterAdd(this.rt, src, index, out, outer, size, k, inner);
   }
 
   // ---- fused kernels --------------------------------------------------------------------
-  batchNormTrain(x: BackendBuffer, gamma: BackendBuffer | null, beta: BackendBuffer | null, out: BackendBuffer,
-      mean: BackendBuffer, invStd: BackendBuffer, shape: BatchNormShape, eps: number): void {
+  batchNormTrain(
+    x: BackendBuffer,
+    gamma: BackendBuffer | null,
+    beta: BackendBuffer | null,
+    out: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    shape: BatchNormShape,
+    eps: number,
+  ): void {
     fused.batchNormTrain(this.rt, x, gamma, beta, out, mean, invStd, shape, eps);
   }
 
-  batchNormBackward(dy: BackendBuffer, x: BackendBuffer, mean: BackendBuffer, invStd: BackendBuffer, gamma: BackendBuffer | null,
-      dx: BackendBuffer, dgamma: BackendBuffer, dbeta: BackendBuffer, shape: BatchNormShape): void {
+  batchNormBackward(
+    dy: BackendBuffer,
+    x: BackendBuffer,
+    mean: BackendBuffer,
+    invStd: BackendBuffer,
+    gamma: BackendBuffer | null,
+    dx: BackendBuffer,
+    dgamma: BackendBuffer,
+    dbeta: BackendBuffer,
+    shape: BatchNormShape,
+  ): void {
     fused.batchNormBackward(this.rt, dy, x, mean, invStd, gamma, dx, dgamma, dbeta, shape);
   }
 
-  linear(x: BackendBuffer, w: BackendBuffer, bias: BackendBuffer | null, out: BackendBuffer, m: number, n: number, k: number, relu: boolean): void {
+  linear(
+    x: BackendBuffer,
+    w: BackendBuffer,
+    bias: BackendBuffer | null,
+    out: BackendBuffer,
+    m: number,
+    n: number,
+    k: number,
+    relu: boolean,
+  ): void {
     mm.linear(this.rt, x, w, bias, out, m, n, k, relu);
   }
 
-  softmaxCrossEntropy(logits: BackendBuffer, targets: BackendBuffer, loss: BackendBuffer, logSumExp: BackendBuffer,
-      rows: number, classes: number, ignoreIndex: number): void {
+  softmaxCrossEntropy(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    loss: BackendBuffer,
+    logSumExp: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void {
     fused.softmaxCrossEntropy(this.rt, logits, targets, loss, logSumExp, rows, classes, ignoreIndex);
   }
 
-  softmaxCrossEntropyBackward(logits: BackendBuffer, targets: BackendBuffer, logSumExp: BackendBuffer, gradLoss: BackendBuffer,
-      dlogits: BackendBuffer, rows: number, classes: number, ignoreIndex: number): void {
-    fused.softmaxCrossEntropyBackward(this.rt, logits, targets, logSumExp, gradLoss, dlogits, rows, classes, ignoreIndex);
+  softmaxCrossEntropyBackward(
+    logits: BackendBuffer,
+    targets: BackendBuffer,
+    logSumExp: BackendBuffer,
+    gradLoss: BackendBuffer,
+    dlogits: BackendBuffer,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): void {
+    fused.softmaxCrossEntropyBackward(
+      this.rt,
+      logits,
+      targets,
+      logSumExp,
+      gradLoss,
+      dlogits,
+      rows,
+      classes,
+      ignoreIndex,
+    );
   }
 
-  sgdStep(param: BackendBuffer, grad: BackendBuffer, momentumBuf: BackendBuffer | null, args: SgdStepArgs): void {
+  sgdStep(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    momentumBuf: BackendBuffer | null,
+    args: SgdStepArgs,
+  ): void {
     fused.sgdStep(this.rt, param, grad, momentumBuf, args);
   }
 
-  adamStep(param: BackendBuffer, grad: BackendBuffer, m: BackendBuffer, v: BackendBuffer, vMax: BackendBuffer | null, args: AdamStepArgs): void {
+  adamStep(
+    param: BackendBuffer,
+    grad: BackendBuffer,
+    m: BackendBuffer,
+    v: BackendBuffer,
+    vMax: BackendBuffer | null,
+    args: AdamStepArgs,
+  ): void {
     fused.adamStep(this.rt, param, grad, m, v, vMax, args);
   }
 

@@ -2,7 +2,13 @@
  * Loading the inlined kernels: decode the base64, pick the relaxed-SIMD build when this
  * engine validates it, and the shared-memory build when threads will be used.
  */
-import { MAX_PAGES, relaxedPrivate, relaxedShared, simdPrivate, simdShared } from './generated/kernels-wasm.js';
+import {
+  MAX_PAGES,
+  relaxedPrivate,
+  relaxedShared,
+  simdPrivate,
+  simdShared,
+} from './generated/kernels-wasm.js';
 
 export { MAX_PAGES };
 

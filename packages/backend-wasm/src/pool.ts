@@ -21,16 +21,22 @@ export interface ThreadSupport {
   readonly node: boolean;
 }
 
-const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
+const isNode =
+  typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
 
 /** Whether shared memory and workers exist here, and how many cores there are. */
 export async function threadSupport(): Promise<ThreadSupport> {
   if (isNode) {
     const os = await import('node:os');
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const cores =
+      typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     return { ok: true, reason: 'node worker_threads with shared WebAssembly.Memory', cores, node: true };
   }
-  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; navigator?: { hardwareConcurrency?: number } };
+  const g = globalThis as {
+    crossOriginIsolated?: boolean;
+    Worker?: unknown;
+    navigator?: { hardwareConcurrency?: number };
+  };
   const cores = g.navigator?.hardwareConcurrency ?? 1;
   if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated !== true) {
     return {
@@ -42,7 +48,8 @@ export async function threadSupport(): Promise<ThreadSupport> {
       node: false,
     };
   }
-  if (typeof g.Worker !== 'function') return { ok: false, reason: 'Web Workers are unavailable here', cores, node: false };
+  if (typeof g.Worker !== 'function')
+    return { ok: false, reason: 'Web Workers are unavailable here', cores, node: false };
   return { ok: true, reason: 'Web Workers with shared WebAssembly.Memory', cores, node: false };
 }
 
@@ -136,11 +143,13 @@ export class ThreadPool {
     if (this.destroyed) throw new Error('wasm backend: the thread pool was destroyed');
     const n = jobs.length;
     if (n > this.size) throw new Error(`wasm backend: ${n} jobs for a pool of ${this.size} threads`);
-    const { i32, f64 } = this;
+    const i32 = this.i32;
+    const f64 = this.f64;
     Atomics.store(i32, this.done, 0);
     for (let w = 1; w < n; w++) {
       const args = jobs[w] as readonly number[];
-      if (args.length > MAX_ARGS) throw new Error(`wasm backend: ${args.length} kernel arguments (max ${MAX_ARGS})`);
+      if (args.length > MAX_ARGS)
+        throw new Error(`wasm backend: ${args.length} kernel arguments (max ${MAX_ARGS})`);
       const base = (this.ctrl + w * SLOT_BYTES) >>> 2;
       i32[base + 1] = fn;
       i32[base + 2] = args.length;
@@ -161,7 +170,9 @@ export class ThreadPool {
     }
     for (let w = 1; w < n; w++) {
       if (i32[((this.ctrl + w * SLOT_BYTES) >>> 2) + 3] !== 0) {
-        throw new Error(`wasm backend: kernel trapped on worker ${w} (out-of-bounds access or invalid arguments)`);
+        throw new Error(
+          `wasm backend: kernel trapped on worker ${w} (out-of-bounds access or invalid arguments)`,
+        );
       }
     }
   }

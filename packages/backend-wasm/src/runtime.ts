@@ -4,7 +4,7 @@
  * or {@link Runtime.parallel} (split across the pool).
  */
 import { Allocator } from './allocator.js';
-import { MAX_PAGES, type CompiledKernels } from './module.js';
+import { type CompiledKernels, MAX_PAGES } from './module.js';
 import { ThreadPool } from './pool.js';
 import { SLOT_BYTES } from './worker-source.js';
 
@@ -50,7 +50,9 @@ export class Runtime {
   /** Instantiates `compiled` on a new memory (shared when the build is). */
   static async create(compiled: CompiledKernels): Promise<Runtime> {
     const memory = new WebAssembly.Memory(
-      compiled.shared ? { initial: 64, maximum: MAX_PAGES, shared: true } : { initial: 64, maximum: MAX_PAGES },
+      compiled.shared
+        ? { initial: 64, maximum: MAX_PAGES, shared: true }
+        : { initial: 64, maximum: MAX_PAGES },
     );
     const instance = await WebAssembly.instantiate(compiled.module, { env: { memory } });
     return new Runtime(compiled, instance, memory);

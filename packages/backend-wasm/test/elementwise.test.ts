@@ -5,20 +5,41 @@ import { contiguous, expectClose, forEachIndex, randomF32, stridedGet, upload, v
 
 const f32 = Math.fround;
 const unaryRef: Record<UnaryOp, (x: number) => number> = {
-  copy: (x) => x, neg: (x) => -x, abs: Math.abs, sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), exp: Math.exp,
-  log: Math.log, sqrt: Math.sqrt, rsqrt: (x) => 1 / Math.sqrt(x), relu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)), tanh: Math.tanh, square: (x) => x * x, reciprocal: (x) => 1 / x,
+  copy: (x) => x,
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  relu: (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+  square: (x) => x * x,
+  reciprocal: (x) => 1 / x,
 };
 const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, pow: (a, b) => a ** b,
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => a ** b,
   maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b)),
   minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b)),
-  eq: (a, b) => +(a === b), ne: (a, b) => +(a !== b), lt: (a, b) => +(a < b), le: (a, b) => +(a <= b),
-  gt: (a, b) => +(a > b), ge: (a, b) => +(a >= b),
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
 };
 const intBinaryRef: Partial<Record<BinaryOp, (a: number, b: number) => number>> = {
-  add: (a, b) => (a + b) | 0, sub: (a, b) => (a - b) | 0, mul: (a, b) => Math.imul(a, b),
-  div: (a, b) => (b === 0 ? 0 : Math.trunc(a / b)), pow: (a, b) => (b < 0 ? 0 : a ** b),
+  add: (a, b) => (a + b) | 0,
+  sub: (a, b) => (a - b) | 0,
+  mul: (a, b) => Math.imul(a, b),
+  div: (a, b) => (b === 0 ? 0 : Math.trunc(a / b)),
+  pow: (a, b) => (b < 0 ? 0 : a ** b),
 };
 const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
@@ -51,6 +72,40 @@ for (const threads of [1, 2]) {
       });
     }
 
+    it('vector exp and sigmoid at the range limits', () => {
+      const X = Float32Array.from([
+        -1e4,
+        -104,
+        -87,
+        -20,
+        -1e-8,
+        0,
+        1e-8,
+        0.5,
+        20,
+        88,
+        88.7,
+        89,
+        1e4,
+        Number.NEGATIVE_INFINITY,
+        Number.POSITIVE_INFINITY,
+        Number.NaN,
+      ]);
+      const x = upload(be, X);
+      const out = be.alloc(X.length, 'float32');
+      for (const op of ['exp', 'sigmoid'] as const) {
+        be.unary(op, view(x, [1]), out, [X.length]);
+        expectClose(
+          be.readSync(out),
+          Array.from(X, (v) => f32(unaryRef[op](v))),
+          2e-6,
+          1e-37,
+        );
+      }
+      be.disposeBuffer(x);
+      be.disposeBuffer(out);
+    });
+
     it('unary through permuted, offset and broadcast views (5-D too)', () => {
       const X = randomF32(2 * 3 * 4 * 5 * 6, 5, 0.1, 2);
       const x = upload(be, X);
@@ -79,7 +134,11 @@ for (const threads of [1, 2]) {
       const x = upload(be, X);
       const out = be.alloc(X.length, 'int32');
       const ref: Partial<Record<UnaryOp, (v: number) => number>> = {
-        copy: (v) => v, neg: (v) => -v | 0, abs: (v) => Math.abs(v) | 0, sign: Math.sign, relu: (v) => Math.max(v, 0),
+        copy: (v) => v,
+        neg: (v) => -v | 0,
+        abs: (v) => Math.abs(v) | 0,
+        sign: Math.sign,
+        relu: (v) => Math.max(v, 0),
         square: (v) => Math.imul(v, v),
       };
       for (const [op, f] of Object.entries(ref)) {
@@ -120,7 +179,12 @@ for (const threads of [1, 2]) {
           be.binary(op, view(a, c.a), view(b, c.b), out, c.shape);
           const ref = new Float64Array(total);
           forEachIndex(c.shape, (idx, flat) => {
-            ref[flat] = f32(binaryRef[op](stridedGet(A, { offset: 0, strides: c.a }, idx), stridedGet(B, { offset: 0, strides: c.b }, idx)));
+            ref[flat] = f32(
+              binaryRef[op](
+                stridedGet(A, { offset: 0, strides: c.a }, idx),
+                stridedGet(B, { offset: 0, strides: c.b }, idx),
+              ),
+            );
           });
           try {
             expectClose(be.readSync(out), ref, 2e-6, 1e-6);
@@ -160,7 +224,10 @@ for (const threads of [1, 2]) {
       const b = upload(be, B);
       const out = be.alloc(12, 'float32');
       be.where(view(cond, [0, 1]), view(a, [4, 1]), view(b, [1, 0]), out, [3, 4]);
-      const ref = Array.from({ length: 12 }, (_, i) => ([1, 0, 0, 7][i % 4] ? A[i] : B[Math.floor(i / 4)]) as number);
+      const ref = Array.from(
+        { length: 12 },
+        (_, i) => ([1, 0, 0, 7][i % 4] ? A[i] : B[Math.floor(i / 4)]) as number,
+      );
       expectClose(be.readSync(out), ref, 0, 0);
       be.fill(out, -2.5);
       expect(Array.from(be.readSync(out))).toEqual(new Array(12).fill(-2.5));

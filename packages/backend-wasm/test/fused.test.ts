@@ -13,7 +13,8 @@ function refStats(X: Float32Array, n: number, c: number, l: number) {
     for (let r = 0; r < n; r++) for (let i = 0; i < l; i++) s += X[(r * c + ch) * l + i] as number;
     const mu = s / M;
     let q = 0;
-    for (let r = 0; r < n; r++) for (let i = 0; i < l; i++) q += ((X[(r * c + ch) * l + i] as number) - mu) ** 2;
+    for (let r = 0; r < n; r++)
+      for (let i = 0; i < l; i++) q += ((X[(r * c + ch) * l + i] as number) - mu) ** 2;
     mean[ch] = mu;
     invStd[ch] = 1 / Math.sqrt(q / M + 1e-5);
   }
@@ -28,7 +29,13 @@ for (const threads of [1, 2]) {
     });
     afterAll(() => be.destroy());
 
-    const bnShapes: [number, number, number][] = [[4096, 6, 1], [200, 7, 1], [3, 5, 33], [16, 3, 7], [2, 2, 1]];
+    const bnShapes: [number, number, number][] = [
+      [4096, 6, 1],
+      [200, 7, 1],
+      [3, 5, 33],
+      [16, 3, 7],
+      [2, 2, 1],
+    ];
     for (const [n, c, l] of bnShapes) {
       for (const affine of [true, false]) {
         it(`batchNormTrain + backward (${n}, ${c}, ${l}) affine=${affine}, inputs around 1e4 with std 0.1`, () => {
@@ -71,7 +78,9 @@ for (const threads of [1, 2]) {
           for (let i = 0; i < size; i++) {
             const ch = Math.floor(i / l) % c;
             const gm = affine ? (G[ch] as number) : 1;
-            rdx[i] = ((gm * (ref.invStd[ch] as number)) / M) * (M * (DY[i] as number) - (rdb[ch] as number) - (xhat[i] as number) * (rdg[ch] as number));
+            rdx[i] =
+              ((gm * (ref.invStd[ch] as number)) / M) *
+              (M * (DY[i] as number) - (rdb[ch] as number) - (xhat[i] as number) * (rdg[ch] as number));
           }
           expectClose(be.readSync(db), rdb, 1e-4, 1e-3);
           expectClose(be.readSync(dg), rdg, 1e-4, 1e-4);
@@ -81,11 +90,17 @@ for (const threads of [1, 2]) {
       }
     }
 
-    for (const [rows, classes] of [[5, 3], [64, 10], [600, 130]] as const) {
+    for (const [rows, classes] of [
+      [5, 3],
+      [64, 10],
+      [600, 130],
+    ] as const) {
       it(`softmaxCrossEntropy forward/backward ${rows}x${classes} with ignoreIndex`, () => {
         const L = randomF32(rows * classes, rows, -8, 8);
         const r = rng(classes);
-        const T = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 1 ? -100 : Math.floor(r(0, classes))));
+        const T = Int32Array.from({ length: rows }, (_, i) =>
+          i % 4 === 1 ? -100 : Math.floor(r(0, classes)),
+        );
         const Gl = randomF32(rows, 7, 0.5, 2);
         const [lg, tg, gl] = [upload(be, L), upload(be, T), upload(be, Gl)];
         const loss = be.alloc(rows, 'float32');
@@ -104,7 +119,9 @@ for (const threads of [1, 2]) {
           rlse.push(s);
           rl.push(t === -100 ? 0 : s - (row[t] as number));
           for (let j = 0; j < classes; j++) {
-            rdl.push(t === -100 ? 0 : (Gl[i] as number) * (Math.exp((row[j] as number) - s) - (j === t ? 1 : 0)));
+            rdl.push(
+              t === -100 ? 0 : (Gl[i] as number) * (Math.exp((row[j] as number) - s) - (j === t ? 1 : 0)),
+            );
           }
         }
         expectClose(be.readSync(lse), rlse, 1e-5, 1e-5);
@@ -157,7 +174,12 @@ for (const threads of [1, 2]) {
       it(`adamStep case ${ci} over 4 steps matches PyTorch's rule`, () => {
         const n = ci === 2 ? 70_001 : 41;
         const P = randomF32(n, 5);
-        const [p, m, v, vmax] = [upload(be, P), be.alloc(n, 'float32'), be.alloc(n, 'float32'), be.alloc(n, 'float32')];
+        const [p, m, v, vmax] = [
+          upload(be, P),
+          be.alloc(n, 'float32'),
+          be.alloc(n, 'float32'),
+          be.alloc(n, 'float32'),
+        ];
         for (const t of [m, v, vmax]) be.fill(t, 0);
         const rp = Float64Array.from(P);
         const [rm, rv, rvm] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
@@ -193,7 +215,14 @@ for (const threads of [1, 2]) {
     it('sgdStep with momentum but no buffer names the problem', () => {
       const p = be.alloc(4, 'float32');
       expect(() =>
-        be.sgdStep(p, p, null, { lr: 1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true }),
+        be.sgdStep(p, p, null, {
+          lr: 1,
+          momentum: 0.9,
+          dampening: 0,
+          weightDecay: 0,
+          nesterov: false,
+          firstStep: true,
+        }),
       ).toThrow(/momentum buffer/);
       be.disposeBuffer(p);
     });

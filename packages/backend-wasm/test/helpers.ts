@@ -40,7 +40,12 @@ export function contiguous(shape: readonly number[]): number[] {
 }
 
 /** Elementwise closeness with |a-b| <= atol + rtol*|b|; NaN must match NaN. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-6,
+): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i] as number;
@@ -49,6 +54,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
       if (!Number.isNaN(a)) throw new Error(`index ${i}: expected NaN, got ${a}`);
       continue;
     }
+    if (a === e) continue; // also equal infinities
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
       throw new Error(`index ${i}: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)})`);
     }
@@ -69,7 +75,11 @@ export function forEachIndex(shape: readonly number[], f: (idx: number[], flat: 
   }
 }
 
-export function stridedGet(data: ArrayLike<number>, v: { offset: number; strides: readonly number[] }, idx: number[]): number {
+export function stridedGet(
+  data: ArrayLike<number>,
+  v: { offset: number; strides: readonly number[] },
+  idx: number[],
+): number {
   let p = v.offset;
   for (let d = 0; d < idx.length; d++) p += (idx[d] as number) * (v.strides[d] as number);
   return data[p] as number;

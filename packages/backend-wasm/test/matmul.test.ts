@@ -4,8 +4,18 @@ import { expectClose, randomF32, upload } from './helpers.js';
 
 /** float64 reference of out[b] = op(A[b]) · op(B[b]) (+ bias, ReLU). */
 function refMatmul(
-  a: Float32Array, b: Float32Array, batch: number, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, strideA: number, strideB: number, bias?: Float32Array, relu = false,
+  a: Float32Array,
+  b: Float32Array,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  strideA: number,
+  strideB: number,
+  bias?: Float32Array,
+  relu = false,
 ): Float32Array {
   const out = new Float32Array(batch * m * n);
   for (let t = 0; t < batch; t++) {
@@ -39,7 +49,13 @@ for (const threads of [1, 2]) {
     });
 
     const shapes: [number, number, number, number][] = [
-      [1, 1, 1, 1], [1, 3, 5, 7], [1, 4, 8, 16], [1, 17, 13, 9], [1, 70, 65, 300], [3, 9, 10, 11], [1, 130, 520, 40],
+      [1, 1, 1, 1],
+      [1, 3, 5, 7],
+      [1, 4, 8, 16],
+      [1, 17, 13, 9],
+      [1, 70, 65, 300],
+      [3, 9, 10, 11],
+      [1, 130, 520, 40],
       [1, 129, 67, 257],
     ];
     for (const [batch, m, n, k] of shapes) {
@@ -52,7 +68,12 @@ for (const threads of [1, 2]) {
             const b = upload(be, B);
             const out = be.alloc(batch * m * n, 'float32');
             be.matmul(a, b, out, { batch, m, n, k, transA, transB, strideA: m * k, strideB: k * n });
-            expectClose(be.readSync(out), refMatmul(A, B, batch, m, n, k, transA, transB, m * k, k * n), 1e-4, 1e-4);
+            expectClose(
+              be.readSync(out),
+              refMatmul(A, B, batch, m, n, k, transA, transB, m * k, k * n),
+              1e-4,
+              1e-4,
+            );
             for (const x of [a, b, out]) be.disposeBuffer(x);
           });
         }
@@ -68,11 +89,24 @@ for (const threads of [1, 2]) {
       const out = be.alloc(batch * m * n, 'float32');
       be.matmul(a, b, out, { batch, m, n, k, transA: false, transB: false, strideA: m * k, strideB: 0 });
       expectClose(be.readSync(out), refMatmul(A, B, batch, m, n, k, false, false, m * k, 0), 1e-4, 1e-4);
-      be.matmul(a, b, out, { batch: 1, m: 5, n: 3, k: 0, transA: false, transB: false, strideA: 0, strideB: 0 });
+      be.matmul(a, b, out, {
+        batch: 1,
+        m: 5,
+        n: 3,
+        k: 0,
+        transA: false,
+        transB: false,
+        strideA: 0,
+        strideB: 0,
+      });
       expect(Array.from(be.readSync(out).subarray(0, 15))).toEqual(new Array(15).fill(0));
     });
 
-    for (const [m, n, k] of [[5, 3, 7], [64, 100, 96], [200, 24, 33]] as const) {
+    for (const [m, n, k] of [
+      [5, 3, 7],
+      [64, 100, 96],
+      [200, 24, 33],
+    ] as const) {
       for (const relu of [false, true]) {
         it(`linear ${m}x${k} -> ${n}, relu=${relu}, with and without bias`, () => {
           const X = randomF32(m * k, 11);
@@ -83,9 +117,19 @@ for (const threads of [1, 2]) {
           const bb = upload(be, bias);
           const out = be.alloc(m * n, 'float32');
           be.linear(x, w, bb, out, m, n, k, relu);
-          expectClose(be.readSync(out), refMatmul(X, W, 1, m, n, k, false, true, 0, 0, bias, relu), 1e-4, 1e-4);
+          expectClose(
+            be.readSync(out),
+            refMatmul(X, W, 1, m, n, k, false, true, 0, 0, bias, relu),
+            1e-4,
+            1e-4,
+          );
           be.linear(x, w, null, out, m, n, k, relu);
-          expectClose(be.readSync(out), refMatmul(X, W, 1, m, n, k, false, true, 0, 0, undefined, relu), 1e-4, 1e-4);
+          expectClose(
+            be.readSync(out),
+            refMatmul(X, W, 1, m, n, k, false, true, 0, 0, undefined, relu),
+            1e-4,
+            1e-4,
+          );
           for (const t of [x, w, bb, out]) be.disposeBuffer(t);
         });
       }

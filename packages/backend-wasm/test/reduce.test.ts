@@ -32,16 +32,25 @@ for (const threads of [1, 2]) {
     afterAll(() => be.destroy());
 
     const shapes: [number, number, number][] = [
-      [1, 1, 1], [1, 7, 1], [3, 37, 1], [1, 37, 5], [4, 9, 11], [2, 1, 6], [1, 300, 301], [300, 300, 1], [5, 0, 3],
+      [1, 1, 1],
+      [1, 7, 1],
+      [3, 37, 1],
+      [1, 37, 5],
+      [4, 9, 11],
+      [2, 1, 6],
+      [1, 300, 301],
+      [300, 300, 1],
+      [5, 0, 3],
     ];
     for (const [outer, size, inner] of shapes) {
       for (const dtype of ['float32', 'int32'] as const) {
         it(`${dtype} [${outer}, ${size}, ${inner}]`, () => {
           const n = outer * size * inner;
           const r = rng(outer * 31 + size * 7 + inner);
-          const X = dtype === 'float32'
-            ? Float32Array.from({ length: n }, () => r(-1, 1))
-            : Int32Array.from({ length: n }, () => Math.floor(r(-5, 5))); // many ties: first index must win
+          const X =
+            dtype === 'float32'
+              ? Float32Array.from({ length: n }, () => r(-1, 1))
+              : Int32Array.from({ length: n }, () => Math.floor(r(-5, 5))); // many ties: first index must win
           const x = upload(be, X.length ? X : dtype === 'float32' ? new Float32Array(1) : new Int32Array(1));
           for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
             if (size === 0 && op !== 'sum') continue;
@@ -84,7 +93,11 @@ for (const threads of [1, 2]) {
       for (const b of [x, out, idx]) be.disposeBuffer(b);
     });
 
-    for (const [outer, size, k, inner] of [[1, 10, 4, 1], [3, 5, 7, 4], [2, 6, 6, 1]] as const) {
+    for (const [outer, size, k, inner] of [
+      [1, 10, 4, 1],
+      [3, 5, 7, 4],
+      [2, 6, 6, 1],
+    ] as const) {
       it(`gather / scatterAdd [${outer}, ${size}, ${inner}] with k=${k}`, () => {
         const r = rng(size * 13 + k);
         const X = randomF32(outer * size * inner, 9);

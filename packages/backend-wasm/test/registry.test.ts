@@ -7,9 +7,18 @@ describe('registration', () => {
     expect(listBackends()).toContain('wasm');
     await setBackend('wasm');
     expect(getBackend().name).toBe('wasm');
-    const a = tensor([[1, 2], [3, 4]]);
-    const b = tensor([[5, 6], [7, 8]]);
+    const a = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const b = tensor([
+      [5, 6],
+      [7, 8],
+    ]);
     const c = a.matmul(b).add(1);
-    expect(await c.array()).toEqual([[20, 23], [44, 51]]);
+    expect(await c.array()).toEqual([
+      [20, 23],
+      [44, 51],
+    ]);
   });
 });

@@ -8,7 +8,13 @@ const sfx = (dtype: string) => (dtype === 'float32' ? 'f32' : 'i32');
 const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
 /** `out = op(x)`; `copy` between dtypes converts (float -> int truncates toward zero). */
-export function unary(rt: Runtime, op: UnaryOp, x: StridedView, outB: BackendBuffer, shape: readonly number[]): void {
+export function unary(
+  rt: Runtime,
+  op: UnaryOp,
+  x: StridedView,
+  outB: BackendBuffer,
+  shape: readonly number[],
+): void {
   const out = own(outB, `unary ${op} output`);
   const inDt = own(x.buffer, `unary ${op} input`).dtype;
   if (inDt === out.dtype) {
@@ -24,20 +30,36 @@ export function unary(rt: Runtime, op: UnaryOp, x: StridedView, outB: BackendBuf
 }
 
 /** `out = op(a, b)` with broadcasting through the views' strides. */
-export function binary(rt: Runtime, op: BinaryOp, a: StridedView, b: StridedView, outB: BackendBuffer, shape: readonly number[]): void {
+export function binary(
+  rt: Runtime,
+  op: BinaryOp,
+  a: StridedView,
+  b: StridedView,
+  outB: BackendBuffer,
+  shape: readonly number[],
+): void {
   const out = own(outB, `binary ${op} output`);
   const da = own(a.buffer, `binary ${op} input a`).dtype;
   const db = own(b.buffer, `binary ${op} input b`).dtype;
   if (da !== db) throw new Error(`wasm backend: binary ${op} needs equal dtypes, got ${da} and ${db}`);
   const want = COMPARISONS.has(op) ? 'int32' : da;
-  if (out.dtype !== want) throw new Error(`wasm backend: binary ${op} on ${da} writes ${want}, output is ${out.dtype}`);
+  if (out.dtype !== want)
+    throw new Error(`wasm backend: binary ${op} on ${da} writes ${want}, output is ${out.dtype}`);
   runStrided(rt, `bin_${op}_${sfx(da)}`, [a, b], out, shape);
 }
 
 /** `out = cond != 0 ? a : b`. */
-export function where(rt: Runtime, cond: StridedView, a: StridedView, b: StridedView, outB: BackendBuffer, shape: readonly number[]): void {
+export function where(
+  rt: Runtime,
+  cond: StridedView,
+  a: StridedView,
+  b: StridedView,
+  outB: BackendBuffer,
+  shape: readonly number[],
+): void {
   const out = own(outB, 'where output');
-  if (own(cond.buffer, 'where condition').dtype !== 'int32') throw new Error('wasm backend: where condition must be int32');
+  if (own(cond.buffer, 'where condition').dtype !== 'int32')
+    throw new Error('wasm backend: where condition must be int32');
   runStrided(rt, 'where32', [cond, a, b], out, shape);
 }
 

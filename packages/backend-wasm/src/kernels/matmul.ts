@@ -31,7 +31,23 @@ export function gemm(rt: Runtime, g: Gemm): void {
   const T = rt.threads;
   const sc = m * n;
   const args = (a: number, c: number, nb: number, rows: number, b: number, t: number) => [
-    a, b, c, nb, g.sa, g.sb, sc, rows, n, k, lda, ldb, n, g.transA ? 1 : 0, g.transB ? 1 : 0, g.bias, g.relu ? 1 : 0,
+    a,
+    b,
+    c,
+    nb,
+    g.sa,
+    g.sb,
+    sc,
+    rows,
+    n,
+    k,
+    lda,
+    ldb,
+    n,
+    g.transA ? 1 : 0,
+    g.transB ? 1 : 0,
+    g.bias,
+    g.relu ? 1 : 0,
     rt.gemmScratch[t] as number,
   ];
   const macs = m * n * k;
@@ -44,7 +60,9 @@ export function gemm(rt: Runtime, g: Gemm): void {
     const per = Math.ceil(batch / T);
     const jobs: number[][] = [];
     for (let s = 0, t = 0; s < batch; s += per, t++) {
-      jobs.push(args(g.a + s * g.sa * 4, g.c + s * sc * 4, Math.min(per, batch - s), m, g.b + s * g.sb * 4, t));
+      jobs.push(
+        args(g.a + s * g.sa * 4, g.c + s * sc * 4, Math.min(per, batch - s), m, g.b + s * g.sb * 4, t),
+      );
     }
     rt.parallel('sgemm_batched', jobs);
     return;
@@ -65,25 +83,67 @@ export function gemm(rt: Runtime, g: Gemm): void {
 }
 
 /** `out[b] = op(A[b]) · op(B[b])` (see MatmulArgs). */
-export function matmul(rt: Runtime, aB: BackendBuffer, bB: BackendBuffer, outB: BackendBuffer, p: MatmulArgs): void {
+export function matmul(
+  rt: Runtime,
+  aB: BackendBuffer,
+  bB: BackendBuffer,
+  outB: BackendBuffer,
+  p: MatmulArgs,
+): void {
   const a = own(aB, 'matmul input A');
   const b = own(bB, 'matmul input B');
   const out = own(outB, 'matmul output');
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') {
-    throw new Error(`wasm backend: matmul supports float32 only, got A ${a.dtype}, B ${b.dtype}, out ${out.dtype}`);
+    throw new Error(
+      `wasm backend: matmul supports float32 only, got A ${a.dtype}, B ${b.dtype}, out ${out.dtype}`,
+    );
   }
   gemm(rt, {
-    a: a.ptr, b: b.ptr, c: out.ptr, batch: p.batch, sa: p.strideA, sb: p.strideB,
-    m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB, bias: 0, relu: false,
+    a: a.ptr,
+    b: b.ptr,
+    c: out.ptr,
+    batch: p.batch,
+    sa: p.strideA,
+    sb: p.strideB,
+    m: p.m,
+    n: p.n,
+    k: p.k,
+    transA: p.transA,
+    transB: p.transB,
+    bias: 0,
+    relu: false,
   });
 }
 
 /** `out = x · wᵀ + bias`, then ReLU when asked: the bias and ReLU ride on the last C store. */
-export function linear(rt: Runtime, xB: BackendBuffer, wB: BackendBuffer, biasB: BackendBuffer | null, outB: BackendBuffer,
-    m: number, n: number, k: number, relu: boolean): void {
+export function linear(
+  rt: Runtime,
+  xB: BackendBuffer,
+  wB: BackendBuffer,
+  biasB: BackendBuffer | null,
+  outB: BackendBuffer,
+  m: number,
+  n: number,
+  k: number,
+  relu: boolean,
+): void {
   const x = own(xB, 'linear input');
   const w = own(wB, 'linear weight');
   const out = own(outB, 'linear output');
   const bias = biasB ? own(biasB, 'linear bias').ptr : 0;
-  gemm(rt, { a: x.ptr, b: w.ptr, c: out.ptr, batch: 1, sa: 0, sb: 0, m, n, k, transA: false, transB: true, bias, relu });
+  gemm(rt, {
+    a: x.ptr,
+    b: w.ptr,
+    c: out.ptr,
+    batch: 1,
+    sa: 0,
+    sb: 0,
+    m,
+    n,
+    k,
+    transA: false,
+    transB: true,
+    bias,
+    relu,
+  });
 }

@@ -5,11 +5,20 @@ import type { Runtime } from '../runtime.js';
 import { PARALLEL_MIN_ELEMENTS } from './strided.js';
 
 /** Reduces the middle axis of `[outer, size, inner]` into `[outer, inner]`. */
-export function reduce(rt: Runtime, op: ReduceOp, xB: BackendBuffer, outB: BackendBuffer, outer: number, size: number, inner: number): void {
+export function reduce(
+  rt: Runtime,
+  op: ReduceOp,
+  xB: BackendBuffer,
+  outB: BackendBuffer,
+  outer: number,
+  size: number,
+  inner: number,
+): void {
   const x = own(xB, `reduce ${op} input`);
   const out = own(outB, `reduce ${op} output`);
   const wantOut = op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype;
-  if (out.dtype !== wantOut) throw new Error(`wasm backend: reduce ${op} on ${x.dtype} writes ${wantOut}, output is ${out.dtype}`);
+  if (out.dtype !== wantOut)
+    throw new Error(`wasm backend: reduce ${op} on ${x.dtype} writes ${wantOut}, output is ${out.dtype}`);
   if (size === 0 && op !== 'sum') throw new Error(`wasm backend: reduce ${op} over an empty axis`);
   if (outer * inner === 0) return;
   const name = `red_${op}_${x.dtype === 'float32' ? 'f32' : 'i32'}`;
@@ -35,7 +44,16 @@ export function reduce(rt: Runtime, op: ReduceOp, xB: BackendBuffer, outB: Backe
 }
 
 /** `out[o, j, i] = x[o, index[o, j, i], i]`. */
-export function gather(rt: Runtime, xB: BackendBuffer, idxB: BackendBuffer, outB: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+export function gather(
+  rt: Runtime,
+  xB: BackendBuffer,
+  idxB: BackendBuffer,
+  outB: BackendBuffer,
+  outer: number,
+  size: number,
+  k: number,
+  inner: number,
+): void {
   const x = own(xB, 'gather input');
   const idx = own(idxB, 'gather index');
   const out = own(outB, 'gather output');
@@ -44,11 +62,31 @@ export function gather(rt: Runtime, xB: BackendBuffer, idxB: BackendBuffer, outB
 }
 
 /** Zeroes `out: [outer, size, inner]`, then `out[o, index[o, j, i], i] += src[o, j, i]`. */
-export function scatterAdd(rt: Runtime, srcB: BackendBuffer, idxB: BackendBuffer, outB: BackendBuffer, outer: number, size: number, k: number, inner: number): void {
+export function scatterAdd(
+  rt: Runtime,
+  srcB: BackendBuffer,
+  idxB: BackendBuffer,
+  outB: BackendBuffer,
+  outer: number,
+  size: number,
+  k: number,
+  inner: number,
+): void {
   const src = own(srcB, 'scatterAdd source');
   const idx = own(idxB, 'scatterAdd index');
   const out = own(outB, 'scatterAdd output');
-  if (idx.dtype !== 'int32') throw new Error(`wasm backend: scatterAdd index must be int32, got ${idx.dtype}`);
-  if (src.dtype !== out.dtype) throw new Error(`wasm backend: scatterAdd source is ${src.dtype}, output ${out.dtype}`);
-  rt.call(`scatter_add_${out.dtype === 'float32' ? 'f32' : 'i32'}`, src.ptr, idx.ptr, out.ptr, outer, size, k, inner);
+  if (idx.dtype !== 'int32')
+    throw new Error(`wasm backend: scatterAdd index must be int32, got ${idx.dtype}`);
+  if (src.dtype !== out.dtype)
+    throw new Error(`wasm backend: scatterAdd source is ${src.dtype}, output ${out.dtype}`);
+  rt.call(
+    `scatter_add_${out.dtype === 'float32' ? 'f32' : 'i32'}`,
+    src.ptr,
+    idx.ptr,
+    out.ptr,
+    outer,
+    size,
+    k,
+    inner,
+  );
 }

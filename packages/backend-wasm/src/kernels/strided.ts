@@ -14,7 +14,10 @@ export const PARALLEL_MIN_ELEMENTS = 1 << 18;
  * Drops size-1 dims and merges neighbours that are contiguous for every operand (the output
  * is contiguous, so it never blocks a merge). `strides[k]` are the element strides of input k.
  */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { dims: number[]; strides: number[][] } {
+export function collapse(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { dims: number[]; strides: number[][] } {
   const dims: number[] = [];
   const out: number[][] = strides.map(() => []);
   for (let d = 0; d < shape.length; d++) {
@@ -23,10 +26,12 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
     const last = dims.length - 1;
     if (last >= 0 && strides.every((s, k) => (out[k] as number[])[last] === (s[d] as number) * n)) {
       dims[last] = (dims[last] as number) * n;
-      for (let k = 0; k < strides.length; k++) (out[k] as number[])[last] = (strides[k] as number[])[d] as number;
+      for (let k = 0; k < strides.length; k++)
+        (out[k] as number[])[last] = (strides[k] as number[])[d] as number;
     } else {
       dims.push(n);
-      for (let k = 0; k < strides.length; k++) (out[k] as number[]).push((strides[k] as number[])[d] as number);
+      for (let k = 0; k < strides.length; k++)
+        (out[k] as number[]).push((strides[k] as number[])[d] as number);
     }
   }
   return { dims, strides: out };
@@ -36,16 +41,27 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
  * Runs a strided elementwise export `(in0, in1, ..., out, d0..d3, strides of in0 (4), ...)`
  * over `shape`, writing `out` contiguously.
  */
-export function runStrided(rt: Runtime, kernel: string, inputs: readonly StridedView[], out: WasmBuffer, shape: readonly number[]): void {
+export function runStrided(
+  rt: Runtime,
+  kernel: string,
+  inputs: readonly StridedView[],
+  out: WasmBuffer,
+  shape: readonly number[],
+): void {
   const total = shape.reduce((a, b) => a * b, 1);
   if (total === 0) return;
   for (const v of inputs) {
     if (v.strides.length !== shape.length) {
-      throw new Error(`wasm backend: ${kernel}: view has ${v.strides.length} strides for shape [${shape.join(', ')}]`);
+      throw new Error(
+        `wasm backend: ${kernel}: view has ${v.strides.length} strides for shape [${shape.join(', ')}]`,
+      );
     }
   }
   const bufs = inputs.map((v, k) => own(v.buffer, `${kernel} input ${k}`));
-  const { dims, strides } = collapse(shape, inputs.map((v) => v.strides));
+  const { dims, strides } = collapse(
+    shape,
+    inputs.map((v) => v.strides),
+  );
   while (dims.length < 4) {
     dims.unshift(1);
     for (const s of strides) s.unshift(0);
@@ -73,7 +89,15 @@ export function runStrided(rt: Runtime, kernel: string, inputs: readonly Strided
 }
 
 /** One 4-D call, split along its first non-trivial dim when large enough to pay for threads. */
-function run4(rt: Runtime, kernel: string, ptrs: number[], outPtr: number, dims: number[], strides: number[][], total: number): void {
+function run4(
+  rt: Runtime,
+  kernel: string,
+  ptrs: number[],
+  outPtr: number,
+  dims: number[],
+  strides: number[][],
+  total: number,
+): void {
   const threads = rt.threads;
   const argsFor = (p: number[], o: number, d: number[]) => [...p, o, ...d, ...strides.flat()];
   const split = dims.findIndex((n) => n > 1);

@@ -129,15 +129,18 @@ describe('cpu elementwise', () => {
     }
   });
 
-  it('tiles large transposed rank-2 reads correctly, edges included', () => {
+  it('tiles large transposed reads correctly, edges and leading batch dims included', () => {
     const r = rng(4);
     const { be, buf } = fixture();
     for (let trial = 0; trial < 12; trial++) {
-      const shape = [randInt(r, 32, 80), randInt(r, 32, 80)];
-      // Input a is read transposed (column-major storage) at an offset; b is random (maybe broadcast).
+      const batch = trial % 3 === 0 ? [] : [randInt(r, 2, 3)];
+      const shape = [...batch, randInt(r, 32, 70), randInt(r, 32, 70)];
+      // Input a stores each matrix column-major (a batched transpose) at an offset; b is
+      // a random view, possibly broadcast or itself transposed.
+      const [rows, cols] = shape.slice(-2);
       const offset = randInt(r, 0, 5);
-      const aData = randomArray(r, offset + shape[0] * shape[1], 'float32') as Float32Array;
-      const aStrides = [1, shape[0]];
+      const aData = randomArray(r, offset + prod(shape), 'float32') as Float32Array;
+      const aStrides = [...batch.map(() => rows * cols), 1, rows];
       const b = randomView(r, shape, 'float32');
       const out = be.alloc(prod(shape), 'float32');
       be.binary(

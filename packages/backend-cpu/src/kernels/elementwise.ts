@@ -91,7 +91,7 @@ type StridedFn = (
 interface Kernel {
   readonly contiguous: ContigFn;
   readonly strided: StridedFn;
-  /** Rank-2 shapes where some input walks its rows with a large stride (a transpose): 32×32 tiles. */
+  /** Shapes whose last two dims some input reads transposed (large inner stride): 32×32 tiles. */
   readonly tiled: StridedFn;
 }
 
@@ -148,22 +148,38 @@ function generate(fn: Scalar): Kernel | null {
   const tiled = compile<StridedFn>(
     ['$$out', '$$shape', '$$xs', '$$ps', '$$ss'],
     `${unpack}
-    ${each((k) => `const $$a${k} = $$ss[${k}][0]; const $$t${k} = $$ss[${k}][1];`)}
-    const $$rows = $$shape[0];
-    const $$n = $$shape[1];
-    for (let $$r0 = 0; $$r0 < $$rows; $$r0 += ${TILE}) {
-      const $$r1 = Math.min($$r0 + ${TILE}, $$rows);
-      for (let $$j0 = 0; $$j0 < $$n; $$j0 += ${TILE}) {
-        const $$j1 = Math.min($$j0 + ${TILE}, $$n);
-        for (let $$r = $$r0; $$r < $$r1; $$r++) {
-          ${each((k) => `let $$i${k} = $$p${k} + $$r * $$a${k} + $$j0 * $$t${k};`)}
-          let $$q = $$r * $$n + $$j0;
-          for (let $$j = $$j0; $$j < $$j1; $$j++) {
-            ${each((k) => `const ${params[k]} = $$x${k}[$$i${k}];`)}
-            $$out[$$q++] = ${expr};
-            ${each((k) => `$$i${k} += $$t${k};`)}
+    ${each((k) => `const $$s${k} = $$ss[${k}];`)}
+    const $$lead = $$shape.length - 2;
+    ${each((k) => `const $$a${k} = $$s${k}[$$lead]; const $$t${k} = $$s${k}[$$lead + 1];`)}
+    const $$rows = $$shape[$$lead];
+    const $$n = $$shape[$$lead + 1];
+    let $$outer = 1;
+    for (let $$d = 0; $$d < $$lead; $$d++) $$outer *= $$shape[$$d];
+    const $$counter = new Array($$lead).fill(0);
+    for (let $$o = 0; $$o < $$outer; $$o++) {
+      const $$base = $$o * $$rows * $$n;
+      for (let $$r0 = 0; $$r0 < $$rows; $$r0 += ${TILE}) {
+        const $$r1 = Math.min($$r0 + ${TILE}, $$rows);
+        for (let $$j0 = 0; $$j0 < $$n; $$j0 += ${TILE}) {
+          const $$j1 = Math.min($$j0 + ${TILE}, $$n);
+          for (let $$r = $$r0; $$r < $$r1; $$r++) {
+            ${each((k) => `let $$i${k} = $$p${k} + $$r * $$a${k} + $$j0 * $$t${k};`)}
+            let $$q = $$base + $$r * $$n + $$j0;
+            for (let $$j = $$j0; $$j < $$j1; $$j++) {
+              ${each((k) => `const ${params[k]} = $$x${k}[$$i${k}];`)}
+              $$out[$$q++] = ${expr};
+              ${each((k) => `$$i${k} += $$t${k};`)}
+            }
           }
         }
+      }
+      for (let $$d = $$lead - 1; $$d >= 0; $$d--) {
+        if (++$$counter[$$d] < $$shape[$$d]) {
+          ${each((k) => `$$p${k} += $$s${k}[$$d];`)}
+          break;
+        }
+        $$counter[$$d] = 0;
+        ${each((k) => `$$p${k} -= $$s${k}[$$d] * ($$shape[$$d] - 1);`)}
       }
     }`,
   );
@@ -320,11 +336,13 @@ function run(
     kernel.contiguous(out, total, xs, ps);
     return;
   }
-  // A rank-2 walk where some input steps across rows in the inner loop (|stride| > 1) reads
-  // one cache line per element; tiling keeps those lines resident until they are used up.
+  // When some input steps across rows in the inner loop (|stride| > 1), each element read
+  // touches a new cache line; tiling the last two dimensions keeps those lines resident
+  // until they are used up.
+  const rank = c.shape.length;
   let transposed = false;
-  if (c.shape.length === 2 && c.shape[0] >= TILE && c.shape[1] >= TILE) {
-    for (let k = 0; k < inputs.length; k++) transposed ||= Math.abs(c.strides[k][1]) > 1;
+  if (rank >= 2 && c.shape[rank - 2] >= TILE && c.shape[rank - 1] >= TILE) {
+    for (let k = 0; k < inputs.length; k++) transposed ||= Math.abs(c.strides[k][rank - 1]) > 1;
   }
   if (transposed) kernel.tiled(out, c.shape, xs, ps, c.strides);
   else kernel.strided(out, c.shape, xs, ps, c.strides);

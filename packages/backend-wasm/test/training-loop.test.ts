@@ -1,0 +1,57 @@
+import * as nb from '@nabla/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend, type WasmBackend } from '../src/backend.js';
+
+describe('a training loop on wasm', () => {
+  let be: WasmBackend;
+  beforeAll(async () => {
+    // (re)register so this file holds the instance (2 threads) it checks
+    nb.registerBackend('wasm', async () => {
+      be = await createWasmBackend({ threads: 2 });
+      return be;
+    });
+    await nb.setBackend('wasm');
+  });
+  afterAll(() => be.destroy());
+
+  it('2,000 steps of linear → batch norm → ReLU → linear → cross-entropy keep memory flat and learn', () => {
+    nb.manualSeed(7);
+    const x = nb.randn([32, 16]);
+    const y = nb.randint(0, 4, [32]);
+    const w1 = nb.randn([24, 16], { std: 0.3 });
+    const b1 = nb.zeros([24]);
+    const g = nb.ones([24]);
+    const bt = nb.zeros([24]);
+    const w2 = nb.randn([4, 24], { std: 0.3 });
+    const b2 = nb.zeros([4]);
+    const params = [w1, b1, g, bt, w2, b2];
+    for (const p of params) p.requiresGrad = true;
+    const bufs = params.map((p) => nb.zeros([...p.shape]));
+    const lossAt = (step: number) =>
+      nb.tidy(() => {
+        for (const p of params) p.zeroGrad();
+        const h = nb.linear(x, w1, b1);
+        const { output } = nb.batchNormTrain(h, g, bt, 1e-5);
+        const logits = nb.linear(output.relu(), w2, b2);
+        const loss = nb.softmaxCrossEntropy(logits, y).mean();
+        loss.backward();
+        params.forEach((p, i) => {
+          nb.sgdStep(p, p.grad as nb.Tensor, bufs[i] as nb.Tensor, {
+            lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: step === 0,
+          });
+        });
+        return loss.dataSync()[0] as number;
+      });
+    const first = lossAt(0);
+    for (let s = 1; s < 20; s++) lossAt(s);
+    const mem = nb.memory();
+    const heap = be.heapBytes;
+    let last = first;
+    for (let s = 20; s < 2000; s++) last = lossAt(s);
+    expect(nb.memory().tensors).toBe(mem.tensors);
+    expect(nb.memory().bytes).toBe(mem.bytes);
+    expect(be.memory()).toEqual(mem.backends.wasm);
+    expect(be.heapBytes).toBe(heap); // the allocator reuses blocks: linear memory does not creep
+    expect(last).toBeLessThan(first * 0.2);
+  });
+});

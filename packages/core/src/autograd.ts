@@ -37,6 +37,7 @@ export type BackwardFn = (
   needs: readonly boolean[],
 ) => (Tensor | null)[];
 
+/** One recorded op in the autograd graph: its inputs' edges, saved tensors and backward rule. */
 export class GradNode {
   /** Tensors and other owners (downstream nodes) holding this node. */
   private refs = 0;
@@ -52,6 +53,7 @@ export class GradNode {
     for (const e of edges) if (e && 'node' in e) e.node.retain();
   }
 
+  /** Adds one owner (a tensor or a downstream node) that keeps this node alive. */
   retain(): void {
     this.refs++;
   }
@@ -63,6 +65,7 @@ export class GradNode {
     for (const e of this.edges) if (e && 'node' in e) e.node.release();
   }
 
+  /** Disposes the tensors saved for backward; the node cannot run backward afterwards. */
   freeSaved(): void {
     if (this.freed) return;
     this.freed = true;

@@ -18,6 +18,11 @@ export type TensorOrScalar = Tensor | number;
 
 let nextId = 0;
 
+/**
+ * An n-dimensional array of float32 or int32 values on one backend, with an optional gradient.
+ * Create tensors with {@link tensor}, {@link zeros}, {@link randn} and the other factories; every op
+ * is also a method (`a.add(b)`), and {@link Tensor.backward} runs reverse-mode autograd.
+ */
 export class Tensor {
   /** Unique id, for debugging and maps. */
   readonly id = nextId++;
@@ -273,126 +278,167 @@ export class Tensor {
   }
 
   // ---- ops as methods ----------------------------------------------------------------
+  /** Elementwise `this + o`, with NumPy broadcasting. */
   add(o: TensorOrScalar): Tensor {
     return ops.add(this, o);
   }
+  /** Elementwise `this - o`, with NumPy broadcasting. */
   sub(o: TensorOrScalar): Tensor {
     return ops.sub(this, o);
   }
+  /** Elementwise `this * o`, with NumPy broadcasting. */
   mul(o: TensorOrScalar): Tensor {
     return ops.mul(this, o);
   }
+  /** Elementwise `this / o`, with NumPy broadcasting. */
   div(o: TensorOrScalar): Tensor {
     return ops.div(this, o);
   }
+  /** Elementwise `this ** o`, with NumPy broadcasting. */
   pow(o: TensorOrScalar): Tensor {
     return ops.pow(this, o);
   }
+  /** Elementwise larger of `this` and `o`, with broadcasting. */
   maximum(o: TensorOrScalar): Tensor {
     return ops.maximum(this, o);
   }
+  /** Elementwise smaller of `this` and `o`, with broadcasting. */
   minimum(o: TensorOrScalar): Tensor {
     return ops.minimum(this, o);
   }
+  /** Elementwise `this == o` as int32 0/1. */
   eq(o: TensorOrScalar): Tensor {
     return ops.eq(this, o);
   }
+  /** Elementwise `this != o` as int32 0/1. */
   ne(o: TensorOrScalar): Tensor {
     return ops.ne(this, o);
   }
+  /** Elementwise `this < o` as int32 0/1. */
   lt(o: TensorOrScalar): Tensor {
     return ops.lt(this, o);
   }
+  /** Elementwise `this <= o` as int32 0/1. */
   le(o: TensorOrScalar): Tensor {
     return ops.le(this, o);
   }
+  /** Elementwise `this > o` as int32 0/1. */
   gt(o: TensorOrScalar): Tensor {
     return ops.gt(this, o);
   }
+  /** Elementwise `this >= o` as int32 0/1. */
   ge(o: TensorOrScalar): Tensor {
     return ops.ge(this, o);
   }
+  /** Elementwise `-this`. */
   neg(): Tensor {
     return ops.neg(this);
   }
+  /** Elementwise absolute value. */
   abs(): Tensor {
     return ops.abs(this);
   }
+  /** Elementwise sign: -1, 0 or 1. */
   sign(): Tensor {
     return ops.sign(this);
   }
+  /** Elementwise `e ** this`. */
   exp(): Tensor {
     return ops.exp(this);
   }
+  /** Elementwise natural logarithm. */
   log(): Tensor {
     return ops.log(this);
   }
+  /** Elementwise square root. */
   sqrt(): Tensor {
     return ops.sqrt(this);
   }
+  /** Elementwise `1 / sqrt(this)`. */
   rsqrt(): Tensor {
     return ops.rsqrt(this);
   }
+  /** Elementwise `max(this, 0)`. */
   relu(): Tensor {
     return ops.relu(this);
   }
+  /** Elementwise logistic function `1 / (1 + e ** -this)`. */
   sigmoid(): Tensor {
     return ops.sigmoid(this);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh(): Tensor {
     return ops.tanh(this);
   }
+  /** Elementwise `this * this`. */
   square(): Tensor {
     return ops.square(this);
   }
+  /** Elementwise `1 / this`. */
   reciprocal(): Tensor {
     return ops.reciprocal(this);
   }
+  /** Elementwise clamp into `[min, max]`; a `null` or missing bound is open. */
   clamp(min?: number | null, max?: number | null): Tensor {
     return ops.clamp(this, min, max);
   }
+  /** A float32 copy (this tensor itself when it already is float32). */
   float(): Tensor {
     return ops.cast(this, 'float32');
   }
+  /** An int32 copy (this tensor itself when it already is int32). */
   int(): Tensor {
     return ops.cast(this, 'int32');
   }
+  /** Sum over `axis` (all axes when omitted); `keepDim` keeps reduced axes as size 1. */
   sum(axis?: number | readonly number[], keepDim = false): Tensor {
     return ops.sum(this, axis, keepDim);
   }
+  /** Mean over `axis` (all axes when omitted); `keepDim` keeps reduced axes as size 1. */
   mean(axis?: number | readonly number[], keepDim = false): Tensor {
     return ops.mean(this, axis, keepDim);
   }
+  /** Maximum over `axis` (all axes when omitted); `keepDim` keeps reduced axes as size 1. */
   max(axis?: number | readonly number[], keepDim = false): Tensor {
     return ops.max(this, axis, keepDim);
   }
+  /** Minimum over `axis` (all axes when omitted); `keepDim` keeps reduced axes as size 1. */
   min(axis?: number | readonly number[], keepDim = false): Tensor {
     return ops.min(this, axis, keepDim);
   }
+  /** Index (int32) of the largest value along `axis` (of the flattened tensor when omitted). */
   argmax(axis?: number, keepDim = false): Tensor {
     return ops.argmax(this, axis, keepDim);
   }
+  /** Index (int32) of the smallest value along `axis` (of the flattened tensor when omitted). */
   argmin(axis?: number, keepDim = false): Tensor {
     return ops.argmin(this, axis, keepDim);
   }
+  /** Variance over `axis`; `options.correction` 1 (default, unbiased) or 0. */
   var(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor {
     return ops.variance(this, axis, options);
   }
+  /** Standard deviation over `axis`; `options.correction` as in {@link Tensor.var}. */
   std(axis?: number | readonly number[], options?: ops.VarianceOptions): Tensor {
     return ops.std(this, axis, options);
   }
+  /** Matrix product with NumPy `matmul` rules (1D operands, batched leading dimensions). */
   matmul(o: Tensor): Tensor {
     return ops.matmul(this, o);
   }
+  /** The same values in a new shape (one `-1` is inferred); a view when the layout allows. */
   reshape(shape: readonly number[]): Tensor {
     return ops.reshape(this, shape);
   }
+  /** A view in a new shape; throws when the layout needs a copy (use {@link Tensor.reshape}). */
   view(shape: readonly number[]): Tensor {
     return ops.view(this, shape);
   }
+  /** Merges dimensions `startDim..endDim` (inclusive) into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
     return ops.flatten(this, startDim, endDim);
   }
+  /** A view with dimensions `dim0` and `dim1` swapped. */
   transpose(dim0: number, dim1: number): Tensor {
     return ops.transpose(this, dim0, dim1);
   }
@@ -400,33 +446,43 @@ export class Tensor {
   t(): Tensor {
     return this.rank < 2 ? this : ops.transpose(this, 0, 1);
   }
+  /** A view with dimensions reordered: output dimension `i` is input dimension `dims[i]`. */
   permute(dims: readonly number[]): Tensor {
     return ops.permute(this, dims);
   }
+  /** A broadcast view to `shape` (size-1 dimensions repeat without copying). */
   expand(shape: readonly number[]): Tensor {
     return ops.expand(this, shape);
   }
+  /** Removes size-1 dimension `dim`, or every size-1 dimension when omitted. */
   squeeze(dim?: number): Tensor {
     return ops.squeeze(this, dim);
   }
+  /** Inserts a size-1 dimension at `dim`. */
   unsqueeze(dim: number): Tensor {
     return ops.unsqueeze(this, dim);
   }
+  /** A view of indices `start..end` (end exclusive, negatives count from the end) along `dim`. */
   slice(dim: number, start?: number, end?: number): Tensor {
     return ops.slice(this, dim, start, end);
   }
+  /** Values at `index` (int32) along `dim`, as `torch.gather`. */
   gather(dim: number, index: Tensor): Tensor {
     return ops.gather(this, dim, index);
   }
+  /** Softmax along `dim` (numerically stable). */
   softmax(dim: number): Tensor {
     return ops.softmax(this, dim);
   }
+  /** Log of softmax along `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     return ops.logSoftmax(this, dim);
   }
+  /** A copy with its own memory, connected to this tensor in the autograd graph. */
   clone(): Tensor {
     return ops.clone(this);
   }
+  /** This tensor when it is already contiguous, else a contiguous copy (gradients flow through). */
   contiguous(): Tensor {
     return ops.contiguous(this);
   }

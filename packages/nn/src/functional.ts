@@ -2,6 +2,8 @@
  * Stateless functions behind the modules (`import { functional as F } from '@nabla/nn'`).
  * Each checks its inputs with PyTorch's error words and composes core ops, so autograd and
  * every backend come for free; the fused core entry points are used where they exist.
+ *
+ * @module
  */
 import * as core from '@nabla/core';
 import { rand, type Tensor, tidy } from '@nabla/core';

@@ -1,6 +1,8 @@
 /**
  * In-place initialisers, as in `torch.nn.init`: each overwrites a tensor's values (under
  * `noGrad`, keeping the tensor object) from the global generator seeded by `manualSeed`.
+ *
+ * @module
  */
 import { full, noGrad, rand, randn, type Tensor, tidy } from '@nabla/core';
 

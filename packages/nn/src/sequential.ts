@@ -43,6 +43,7 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** Iterates over the layers in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.layers[Symbol.iterator]();
   }

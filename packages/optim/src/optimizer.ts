@@ -137,7 +137,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   }
 
   /**
-   * Restores hyper-parameters and state saved by {@link stateDict} (from an optimizer over
+   * Restores hyper-parameters and state saved by {@link Optimizer.stateDict} (from an optimizer over
    * parameters of the same shapes, in the same order). State tensors are copied.
    */
   loadStateDict(stateDict: OptimizerStateDict<O>): void {

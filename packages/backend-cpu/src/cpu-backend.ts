@@ -51,8 +51,8 @@ function product(shape: readonly number[]): number {
   return n;
 }
 
-function view(v: StridedView, what: string): ArrayView {
-  return { data: cpuBuffer(v.buffer, what).data, offset: v.offset, strides: v.strides };
+function view(v: StridedView, what: string, op?: string): ArrayView {
+  return { data: cpuBuffer(v.buffer, what, op).data, offset: v.offset, strides: v.strides };
 }
 
 function checkCounts(kernel: string, counts: Record<string, number>): void {
@@ -129,14 +129,14 @@ export class CpuBackend implements Backend {
   // ---- primitive kernels -------------------------------------------------------------
 
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    const o = checked(out, `unary ${op} output`, null, product(shape));
-    unary(op, view(x, `unary ${op} input`), o.data, shape);
+    const o = checked(out, 'unary output', null, product(shape), op);
+    unary(op, view(x, 'unary input', op), o.data, shape);
   }
 
   binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
     const expected: DType | null = ARITHMETIC.has(op) ? null : 'int32';
-    const o = checked(out, `binary ${op} output`, expected, product(shape));
-    binary(op, view(a, `binary ${op} lhs`), view(b, `binary ${op} rhs`), o.data, shape);
+    const o = checked(out, 'binary output', expected, product(shape), op);
+    binary(op, view(a, 'binary lhs', op), view(b, 'binary rhs', op), o.data, shape);
   }
 
   where(
@@ -160,10 +160,10 @@ export class CpuBackend implements Backend {
     size: number,
     inner: number,
   ): void {
-    checkCounts(`reduce ${op}`, { outer, size, inner });
-    const xb = checked(x, `reduce ${op} input`, null, outer * size * inner);
+    checkCounts('reduce', { outer, size, inner });
+    const xb = checked(x, 'reduce input', null, outer * size * inner, op);
     const arg = op === 'argmax' || op === 'argmin';
-    const ob = checked(out, `reduce ${op} output`, arg ? 'int32' : null, outer * inner);
+    const ob = checked(out, 'reduce output', arg ? 'int32' : null, outer * inner, op);
     reduce(op, xb.data, ob.data, outer, size, inner);
   }
 

@@ -25,25 +25,42 @@ export class CpuBuffer implements BackendBuffer {
 }
 
 /**
- * Checks that `buffer` belongs to the cpu backend and is alive, and returns it typed.
- * `what` names the kernel and argument for the error message.
+ * The label of a kernel argument for an error message: `what` (e.g. `'binary output'`) with
+ * the op name inserted after the kernel name when given (`'binary lt output'`). Built only
+ * when a check fails, so the hot path concatenates no strings.
  */
-export function cpuBuffer(buffer: BackendBuffer, what: string): CpuBuffer {
+function label(what: string, op: string | undefined): string {
+  return op === undefined ? what : what.replace(' ', ` ${op} `);
+}
+
+/**
+ * Checks that `buffer` belongs to the cpu backend and is alive, and returns it typed.
+ * `what` names the kernel and argument for the error message; `op` the op, if any.
+ */
+export function cpuBuffer(buffer: BackendBuffer, what: string, op?: string): CpuBuffer {
   if (!(buffer instanceof CpuBuffer)) {
-    throw new TypeError(`cpu backend: ${what} is not a cpu buffer (it came from another backend)`);
+    throw new TypeError(`cpu backend: ${label(what, op)} is not a cpu buffer (it came from another backend)`);
   }
-  if (buffer.disposed) throw new Error(`cpu backend: ${what} was disposed`);
+  if (buffer.disposed) throw new Error(`cpu backend: ${label(what, op)} was disposed`);
   return buffer;
 }
 
 /** {@link cpuBuffer}, and also checks dtype and minimum size. */
-export function checked(buffer: BackendBuffer, what: string, dtype: DType | null, size: number): CpuBuffer {
-  const b = cpuBuffer(buffer, what);
+export function checked(
+  buffer: BackendBuffer,
+  what: string,
+  dtype: DType | null,
+  size: number,
+  op?: string,
+): CpuBuffer {
+  const b = cpuBuffer(buffer, what, op);
   if (dtype !== null && b.dtype !== dtype) {
-    throw new TypeError(`cpu backend: ${what} must be ${dtype}, got ${b.dtype}`);
+    throw new TypeError(`cpu backend: ${label(what, op)} must be ${dtype}, got ${b.dtype}`);
   }
   if (b.size < size) {
-    throw new RangeError(`cpu backend: ${what} holds ${b.size} elements, the kernel needs ${size}`);
+    throw new RangeError(
+      `cpu backend: ${label(what, op)} holds ${b.size} elements, the kernel needs ${size}`,
+    );
   }
   return b;
 }

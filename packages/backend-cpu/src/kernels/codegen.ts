@@ -20,7 +20,7 @@ function probe(): boolean {
   }
 }
 
-const caches: Map<string, unknown>[] = [];
+const caches: Map<unknown, unknown>[] = [];
 const stats = { generated: 0, interpreted: 0 };
 
 /** Records whether a kernel variant was generated or fell back to the interpreter. */
@@ -35,8 +35,8 @@ export function kernelStats(): { generated: number; interpreted: number } {
 }
 
 /** A kernel cache that is emptied when code generation is switched (see {@link setCodegen}). */
-export function kernelCache<T>(): Map<string, T> {
-  const m = new Map<string, T>();
+export function kernelCache<K, T>(): Map<K, T> {
+  const m = new Map<K, T>();
   caches.push(m);
   return m;
 }

@@ -219,35 +219,31 @@ function interpret(fn: Scalar): Kernel {
   return { contiguous, strided, tiled: strided };
 }
 
-const cache = kernelCache<Kernel>();
-
-/** 'f' or 'i' per array: part of the cache key, so each generated loop sees one array type per slot. */
-function kind(a: TypedArray): string {
-  return a instanceof Int32Array ? 'i' : 'f';
-}
+/** Per op table entry, its variants indexed by array types (see {@link kernelFor}). */
+const cache = kernelCache<OpFns, Kernel[]>();
 
 /**
  * The kernel for an op, specialised on the output and input array types (a float→int
- * `copy` and an int `add` get different loops, each monomorphic).
+ * `copy` and an int `add` get different loops, each monomorphic). The variant index has one
+ * bit per array (set for int32), so the lookup builds no key string.
  */
-function kernelFor(
-  family: string,
-  name: string,
-  table: OpFns,
-  out: TypedArray,
-  inputs: readonly ArrayView[],
-): Kernel {
-  let key = `${family}:${name}:${kind(out)}`;
-  for (let i = 0; i < inputs.length; i++) key += kind(inputs[i].data);
-  let k = cache.get(key);
-  if (k === undefined) {
+function kernelFor(table: OpFns, out: TypedArray, inputs: readonly ArrayView[]): Kernel {
+  let variants = cache.get(table);
+  if (variants === undefined) {
+    variants = [];
+    cache.set(table, variants);
+  }
+  let index = out instanceof Int32Array ? 1 : 0;
+  for (let k = 0; k < inputs.length; k++) if (inputs[k].data instanceof Int32Array) index |= 2 << k;
+  let kernel = variants[index];
+  if (kernel === undefined) {
     const fn = out instanceof Int32Array && table.int !== undefined ? table.int : table.float;
     const generated = generate(fn);
     noteKernel(generated !== null);
-    k = generated ?? interpret(fn);
-    cache.set(key, k);
+    kernel = generated ?? interpret(fn);
+    variants[index] = kernel;
   }
-  return k;
+  return kernel;
 }
 
 /**
@@ -284,11 +280,16 @@ export function collapse(
   return { shape: outShape, strides: outStrides };
 }
 
+/** `'binary lt'`, or just `'where'`: built only for error messages. */
+function kernelName(what: string, op: string): string {
+  return op === '' ? what : `${what} ${op}`;
+}
+
 /** Throws unless every element the view can reach lies inside its array. */
-function checkBounds(view: ArrayView, shape: readonly number[], what: string): void {
+function checkBounds(view: ArrayView, shape: readonly number[], what: string, op: string): void {
   if (view.strides.length !== shape.length) {
     throw new RangeError(
-      `cpu ${what}: view has ${view.strides.length} strides for an output of rank ${shape.length} [${shape}]`,
+      `cpu ${kernelName(what, op)}: view has ${view.strides.length} strides for an output of rank ${shape.length} [${shape}]`,
     );
   }
   let lo = view.offset;
@@ -300,15 +301,26 @@ function checkBounds(view: ArrayView, shape: readonly number[], what: string): v
   }
   if (lo < 0 || hi >= view.data.length || !Number.isInteger(lo) || !Number.isInteger(hi)) {
     throw new RangeError(
-      `cpu ${what}: strided view (offset ${view.offset}, strides [${view.strides}]) over shape [${shape}] ` +
+      `cpu ${kernelName(what, op)}: strided view (offset ${view.offset}, strides [${view.strides}]) over shape [${shape}] ` +
         `reaches elements ${lo}..${hi} of a buffer of ${view.data.length}`,
     );
   }
 }
 
+/** True when the view reads its elements in row-major order with no gaps (size-1 dims aside). */
+function isContiguous(view: ArrayView, shape: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && view.strides[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
 function run(
   kernel: Kernel,
   what: string,
+  op: string,
   inputs: readonly ArrayView[],
   out: TypedArray,
   shape: readonly number[],
@@ -316,23 +328,30 @@ function run(
   let total = 1;
   for (let d = 0; d < shape.length; d++) total *= shape[d];
   if (out.length < total) {
-    throw new RangeError(`cpu ${what}: output holds ${out.length} elements, shape [${shape}] needs ${total}`);
+    throw new RangeError(
+      `cpu ${kernelName(what, op)}: output holds ${out.length} elements, shape [${shape}] needs ${total}`,
+    );
   }
   if (total === 0) return;
   const xs: TypedArray[] = [];
   const ps: number[] = [];
-  const strides: (readonly number[])[] = [];
+  let contiguous = true;
   for (let k = 0; k < inputs.length; k++) {
     const v = inputs[k];
-    checkBounds(v, shape, what);
+    checkBounds(v, shape, what, op);
     xs.push(v.data);
     ps.push(v.offset);
-    strides.push(v.strides);
+    contiguous &&= isContiguous(v, shape);
   }
-  const c = collapse(shape, strides);
-  let contiguous = c.shape.length === 1;
-  for (let k = 0; k < inputs.length && contiguous; k++) contiguous = c.strides[k][0] === 1;
   if (contiguous) {
+    kernel.contiguous(out, total, xs, ps);
+    return;
+  }
+  const c = collapse(
+    shape,
+    inputs.map((v) => v.strides),
+  );
+  if (c.shape.length === 1 && c.strides.every((st) => st[0] === 1)) {
     kernel.contiguous(out, total, xs, ps);
     return;
   }
@@ -353,7 +372,7 @@ export function unary(op: UnaryOp, x: ArrayView, out: TypedArray, shape: readonl
   const table = UNARY[op];
   if (table === undefined) throw new TypeError(`cpu unary: unknown op '${op}'`);
   const inputs = [x];
-  run(kernelFor('unary', op, table, out, inputs), `unary ${op}`, inputs, out, shape);
+  run(kernelFor(table, out, inputs), 'unary', op, inputs, out, shape);
 }
 
 /** `out[i] = op(a[i], b[i])` over `shape`; comparisons write 0/1. */
@@ -367,7 +386,7 @@ export function binary(
   const table = BINARY[op];
   if (table === undefined) throw new TypeError(`cpu binary: unknown op '${op}'`);
   const inputs = [a, b];
-  run(kernelFor('binary', op, table, out, inputs), `binary ${op}`, inputs, out, shape);
+  run(kernelFor(table, out, inputs), 'binary', op, inputs, out, shape);
 }
 
 /** `out[i] = cond[i] != 0 ? a[i] : b[i]` over `shape`. */
@@ -379,7 +398,7 @@ export function where(
   shape: readonly number[],
 ): void {
   const inputs = [cond, a, b];
-  run(kernelFor('where', 'where', WHERE, out, inputs), 'where', inputs, out, shape);
+  run(kernelFor(WHERE, out, inputs), 'where', '', inputs, out, shape);
 }
 
 /** The unary and binary op names this backend implements (all of the interface's). */

@@ -132,7 +132,7 @@ function loopMicroKernel(mr: number, nr: number): MicroKernel {
   };
 }
 
-const microCache = kernelCache<MicroKernel>();
+const microCache = kernelCache<string, MicroKernel>();
 
 /** The micro-kernel, generated once per code-generation setting. */
 function microKernel(): MicroKernel {

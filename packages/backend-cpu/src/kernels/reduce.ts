@@ -100,7 +100,7 @@ function interpret(r: ReduceSpec): ReduceFn {
 }
 
 /** Keyed by op and the input/output array types, so each generated loop stays monomorphic. */
-const cache = kernelCache<ReduceFn>();
+const cache = kernelCache<string, ReduceFn>();
 
 /**
  * Reduces contiguous `x: [outer, size, inner]` over the middle axis into `out: [outer, inner]`.

@@ -14,8 +14,10 @@ import { registerLazyBackends } from './lazy-backends.js';
 
 export * from '@nabla/core';
 export * from '@nabla/nn';
+/** `@nabla/nn` as one namespace: `new nn.Linear(4, 2)`, `nn.functional.relu(x)`. */
 export * as nn from '@nabla/nn';
 export * from '@nabla/optim';
+/** `@nabla/optim` as one namespace: `new optim.Adam(model.parameters())`. */
 export * as optim from '@nabla/optim';
 
 registerLazyBackends();

@@ -69,3 +69,33 @@ export async function ensureCpu(): Promise<void> {
   await import('@nabla/backend-cpu');
   await initBackend('cpu');
 }
+
+/**
+ * Registers (once) and starts `cpu-primitives`: the cpu backend with its fused kernels hidden,
+ * so the whole suite also runs core's composed paths the way a minimal new backend sees them.
+ * Returns its name.
+ */
+export async function registerPrimitivesOnlyCpu(): Promise<string> {
+  const name = 'cpu-primitives';
+  if (!listBackends().includes(name)) {
+    const { createCpuBackend } = await import('@nabla/backend-cpu');
+    registerBackend(
+      name,
+      () => {
+        const base = createCpuBackend();
+        const capabilities = {
+          ...base.capabilities,
+          fused: [],
+          info: { ...base.capabilities.info, note: 'cpu with fused kernels hidden' },
+        };
+        return Object.create(base, {
+          name: { value: name },
+          capabilities: { value: capabilities },
+        }) as Backend;
+      },
+      { priority: -10 },
+    );
+  }
+  await initBackend(name);
+  return name;
+}

@@ -54,8 +54,10 @@ export function drawChart(
   ctx.fillText('epoch', pad.l + pw / 2 - 14, h - 6);
   ctx.fillText('1.0', w - pad.r + 6, pad.t + 8);
   ctx.fillText('0.0', w - pad.r + 6, pad.t + ph);
-  if (history.length === 0) return;
   const epochs = Math.max(totalEpochs, history.length, 2);
+  ctx.fillText('1', pad.l - 3, h - 12);
+  ctx.fillText(String(epochs), pad.l + pw - 6, h - 12);
+  if (history.length === 0) return;
   const xAt = (e: number) => pad.l + ((e - 1) / (epochs - 1)) * pw;
   const losses = history.map((s) => Math.log10(Math.max(s.loss, 1e-6)));
   let lo = Math.min(...losses);

@@ -17,7 +17,7 @@ import { type EpochStats, predict, type TrainConfig, Trainer } from './trainer.j
 const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 const GRID = 64;
 const EXTENT = 1.25;
-const DIGIT_SAMPLES = 16;
+const DIGIT_SAMPLES = 24;
 
 /** What a backend reported when the page tried to start it. */
 interface BackendStatus {

@@ -190,7 +190,12 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (cond.dtype !== 'int32')
     throw new Error(`where: condition must be int32 (a comparison result), got ${cond.dtype}`);
-  const [ta, tb, release] = operands(a, b, 'where');
+  // With two numbers, `a` becomes a float32 scalar on cond's backend (number literals are float32).
+  const ownA =
+    typeof a === 'number' && typeof b === 'number'
+      ? full([], a, { backend: cond.backendFor('where').name })
+      : null;
+  const [ta, tb, release] = operands(ownA ?? a, b, 'where');
   try {
     const backend = sameBackend('where', cond, ta, tb);
     if (ta.dtype !== tb.dtype) throw new Error(`where: dtype mismatch: ${ta.dtype} and ${tb.dtype}`);
@@ -217,6 +222,7 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
     });
   } finally {
     release();
+    ownA?.dispose();
   }
 }
 

@@ -351,6 +351,9 @@ describe('disposed tensors', () => {
       });
     }
     expect(wrong).toEqual([]);
+    const deadCond = live.gt(0);
+    deadCond.dispose();
+    throwsIn(() => nb.where(deadCond, 1, 0), 'where: tensor was disposed (shape [2, 2], int32)');
     await expect(dead().data()).rejects.toThrow('data: tensor was disposed');
     await expect(dead().item()).rejects.toThrow();
     expect(String(dead())).toBe('Tensor(disposed, shape=[2, 2], dtype=float32)');

@@ -342,6 +342,13 @@ export function elementwiseSuite(): void {
         EXACT,
         'where zero-size',
       );
+      await check(
+        () => nb.where(toTensor(c, { dtype: 'int32' }), 1, -0.5),
+        R.select(c, R.ref([], [1]), R.ref([], [-0.5])),
+        EXACT,
+        'where(c, n, n)',
+        'float32',
+      );
     });
 
     it('clamp with both bounds, one bound, on views', async () => {

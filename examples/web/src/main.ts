@@ -40,6 +40,8 @@ interface PageState {
     trainAccuracy: number;
     samplesPerSec: number;
     epochs: number;
+    /** Longest the page went without running a 20 ms timer while training (responsiveness). */
+    maxStallMs: number;
   } | null;
   /** Test-set predictions at the moment the weights were saved. */
   saved: { predictions: number[]; bytes: number } | null;
@@ -226,6 +228,23 @@ function setBusy(busy: boolean): void {
   }
 }
 
+/** Measures the longest gap between ticks of a 20 ms timer: how long the page was unresponsive. */
+function stallWatch(): { stop: () => number } {
+  let last = performance.now();
+  let worst = 0;
+  const id = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 20);
+    last = now;
+  }, 20);
+  return {
+    stop: () => {
+      clearInterval(id);
+      return Math.max(worst, performance.now() - last - 20);
+    },
+  };
+}
+
 async function startTraining(): Promise<void> {
   const config = readConfig();
   const data = await getData(ui.dataset.value);
@@ -241,6 +260,7 @@ async function startTraining(): Promise<void> {
   state.loaded = null;
   setBusy(true);
   setStatus('training', `Training on ${config.backend}…`);
+  const watchdog = stallWatch();
   drawChart(ui.chart, state.history, config.epochs);
   drawModelViews(t, (await t.evaluate()).probe);
   const finished = await t.run(async (s) => {
@@ -251,6 +271,7 @@ async function startTraining(): Promise<void> {
       `epoch ${s.epoch}/${config.epochs} · loss ${s.loss.toFixed(4)} · train ${(100 * s.trainAccuracy).toFixed(1)}% · ` +
       `test ${(100 * s.testAccuracy).toFixed(1)}% · ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`;
   });
+  const maxStallMs = watchdog.stop();
   if (trainer !== t) return; // superseded by a newer run
   setBusy(false);
   const last = state.history.at(-1);
@@ -261,6 +282,7 @@ async function startTraining(): Promise<void> {
       trainAccuracy: last.trainAccuracy,
       samplesPerSec: last.samplesPerSec,
       epochs: last.epoch,
+      maxStallMs,
     };
   }
   setStatus(

@@ -62,13 +62,25 @@ export function buildModel(
   return new Sequential(...layers);
 }
 
+let lastTimerYield = 0;
+
 /**
- * Gives the browser a turn: `scheduler.yield` where it exists, else a MessageChannel
- * round-trip (unlike nested `setTimeout`, it is not clamped to 4 ms).
+ * Gives the browser a turn between steps. Every step ends its task with a MessageChannel
+ * round trip (not clamped to 4 ms like nested `setTimeout`), which lets input and rendering
+ * in; at least every 16 ms it waits for a `setTimeout` instead, because Chrome runs posted
+ * messages (and `scheduler.yield` continuations) ahead of timers, which a loop of those alone
+ * would starve.
  */
 export function yieldToBrowser(): Promise<void> {
-  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (s?.yield) return s.yield();
+  const now = performance.now();
+  if (now - lastTimerYield > 16) {
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        lastTimerYield = performance.now();
+        resolve();
+      }, 0),
+    );
+  }
   return new Promise((resolve) => {
     const ch = new MessageChannel();
     ch.port1.onmessage = () => {
@@ -79,36 +91,38 @@ export function yieldToBrowser(): Promise<void> {
   });
 }
 
-/** Predicted classes of every row of `x` (`[n, features]`), in eval mode, in chunks. */
+/**
+ * Predicted classes of every row of `x` (`[n, features]`), in eval mode. Rows go through in
+ * chunks with a yield after each, so a synchronous backend never blocks the page for long;
+ * all chunks are read back at the end, so WebGPU waits for the device only once.
+ */
 export async function predict(
   model: Module,
   x: Float32Array,
   features: number,
-  chunk = 4096,
+  chunk = 512,
 ): Promise<Int32Array> {
   const n = x.length / features;
-  const out = new Int32Array(n);
+  const parts: Tensor[] = [];
   const wasTraining = model.training;
   model.eval();
   try {
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
-      const pred = noGrad(() =>
-        tidy(() =>
-          model
-            .forward(
-              tensor(x.subarray(start * features, (start + rows) * features), { shape: [rows, features] }),
-            )
-            .argmax(1),
-        ),
+      const rowsX = x.subarray(start * features, (start + rows) * features);
+      parts.push(
+        noGrad(() => tidy(() => model.forward(tensor(rowsX, { shape: [rows, features] })).argmax(1))),
       );
-      out.set((await pred.data()) as Int32Array, start);
-      pred.dispose();
+      await yieldToBrowser();
     }
+    const out = new Int32Array(n);
+    const data = await Promise.all(parts.map((p) => p.data()));
+    data.forEach((d, i) => out.set(d as Int32Array, i * chunk));
+    return out;
   } finally {
+    for (const p of parts) p.dispose();
     model.train(wasTraining);
   }
-  return out;
 }
 
 /** Fraction of `ds` that `model` classifies correctly. */

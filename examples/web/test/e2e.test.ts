@@ -36,7 +36,13 @@ interface PageState {
   status: string;
   backends: Record<string, { ok: boolean; reason: string; info: Record<string, unknown> }>;
   crossOriginIsolated: boolean;
-  result: { testAccuracy: number; trainAccuracy: number; samplesPerSec: number; epochs: number } | null;
+  result: {
+    testAccuracy: number;
+    trainAccuracy: number;
+    samplesPerSec: number;
+    epochs: number;
+    maxStallMs: number;
+  } | null;
   saved: { predictions: number[] } | null;
   loaded: { testAccuracy: number; identicalToSaved: boolean | null; mismatches: number } | null;
   selftest: { backend: string; name: string; ok: boolean; maxError: number; error?: string }[] | null;
@@ -113,6 +119,37 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
     await context.close();
   });
 
+  it('says so when wasm runs on one thread (no COOP/COEP) and disables a backend that cannot start', async () => {
+    const plain = await serveStatic(join(ROOT, 'dist'), { isolate: false });
+    const context = await browser.newContext();
+    // Hide WebGPU from the page, as in a browser without it.
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`${plain.url}/`);
+      const s = await waitForStatus(page, ['ready', 'error'], 20_000);
+      expect(s.crossOriginIsolated).toBe(false);
+      expect(s.backends.wasm.ok).toBe(true);
+      expect(s.backends.wasm.info.threads).toBe(1);
+      expect(await page.textContent('#threads')).toMatch(
+        /wasm threads: off, one thread .*cross-origin isolated/,
+      );
+      expect(s.backends.webgpu.ok).toBe(false);
+      expect(await page.isDisabled('input[name=backend][value=webgpu]')).toBe(true);
+      expect(await page.textContent('label.backend.off')).toMatch(/unavailable: .*navigator\.gpu is missing/);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await plain.close();
+    }
+  });
+
   for (const backend of Object.keys(RUNS)) {
     it(`trains spirals on ${backend} above 90%, draws, and round-trips saved weights`, async (ctx) => {
       if (!backends[backend]?.ok) {
@@ -136,9 +173,12 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
       if (!r) throw new Error('the page finished without a result');
       console.log(
         `${backend}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}%, train ${(100 * r.trainAccuracy).toFixed(1)}%, ` +
-          `${Math.round(r.samplesPerSec)} samples/s, ${r.epochs} epochs in ${seconds.toFixed(1)} s`,
+          `${Math.round(r.samplesPerSec)} samples/s, ${r.epochs} epochs in ${seconds.toFixed(1)} s, ` +
+          `longest stall ${Math.round(r.maxStallMs)} ms`,
       );
       expect(r.testAccuracy).toBeGreaterThan(0.9);
+      // The page stays responsive: a 20 ms timer kept firing (a loop that starves timers stalls for the whole run).
+      expect(r.maxStallMs).toBeLessThan(1500);
       await page.screenshot({ path: join(ARTIFACTS, `spirals-${backend}.png`), fullPage: true });
 
       // The chart has its loss (red) and test-accuracy (green) lines; the boundary shows all three class regions.

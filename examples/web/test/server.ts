@@ -15,8 +15,17 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Serves `root` on 127.0.0.1 at a random port; resolves with the base URL and a closer. */
-export async function serveStatic(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * Serves `root` on 127.0.0.1 at a random port; resolves with the base URL and a closer.
+ * With `isolate` (the default) every response carries the COOP/COEP headers.
+ */
+export async function serveStatic(
+  root: string,
+  { isolate = true }: { isolate?: boolean } = {},
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const isolation = isolate
+    ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+    : {};
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = normalize(join(root, path));
@@ -33,8 +42,7 @@ export async function serveStatic(root: string): Promise<{ url: string; close: (
     }
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
+      ...isolation,
       'Cache-Control': 'no-store',
     });
     createReadStream(file).pipe(res);

@@ -117,20 +117,14 @@ export async function predict(
     }
     const out = new Int32Array(n);
     const data = await Promise.all(parts.map((p) => p.data()));
-    data.forEach((d, i) => out.set(d as Int32Array, i * chunk));
+    data.forEach((d, i) => {
+      out.set(d as Int32Array, i * chunk);
+    });
     return out;
   } finally {
     for (const p of parts) p.dispose();
     model.train(wasTraining);
   }
-}
-
-/** Fraction of `ds` that `model` classifies correctly. */
-export async function accuracy(model: Module, ds: Dataset): Promise<number> {
-  const pred = await predict(model, ds.x, ds.features);
-  let hits = 0;
-  for (let i = 0; i < ds.n; i++) if (pred[i] === ds.y[i]) hits++;
-  return hits / ds.n;
 }
 
 /** A model, its optimizer and the data, trained one epoch at a time. */

@@ -80,3 +80,25 @@ export function scatter_add_f32(src: usize, idx: usize, o: usize, outer: i32, si
 export function scatter_add_i32(src: usize, idx: usize, o: usize, outer: i32, size: i32, k: i32, inner: i32): void {
   scatterAdd<i32>(src, idx, o, outer, size, k, inner);
 }
+
+/**
+ * `out[r, c] = x[r*sr + c*sc]` for a contiguous `[R, C]` output, in 8×16 tiles, so a
+ * transposed read (sc large, sr small) touches each cache line a few times instead of once
+ * per element. Tiles are small because power-of-two row strides map every row of a tile to
+ * the same cache set; columns go outermost so each output line is written whole and each input
+ * line is finished by the next tile. 4-byte elements of either dtype.
+ */
+export function copy2d_tiled(x: usize, o: usize, R: i32, C: i32, sr: i32, sc: i32): void {
+  for (let c0 = 0; c0 < C; c0 += 16) {
+    const c1 = min(C, c0 + 16);
+    for (let r0 = 0; r0 < R; r0 += 8) {
+      const r1 = min(R, r0 + 8);
+      for (let c = c0; c < c1; c++) {
+        const xc = x + (<usize>c * <usize>sc << 2);
+        for (let r = r0; r < r1; r++) {
+          store<i32>(o + ((<usize>r * <usize>C + <usize>c) << 2), load<i32>(xc + (<usize>r * <usize>sr << 2)));
+        }
+      }
+    }
+  }
+}

@@ -12,13 +12,17 @@ describe('relaxed SIMD build', () => {
     // plain Node 20 has no relaxed SIMD without a flag
     expect(be.capabilities.info?.relaxedSimd).toBe(false);
     be.destroy();
-    await expect(createWasmBackend({ threads: 1, relaxedSimd: true })).rejects.toThrow(/relaxed-SIMD kernels/);
+    await expect(createWasmBackend({ threads: 1, relaxedSimd: true })).rejects.toThrow(
+      /relaxed-SIMD kernels/,
+    );
   });
 
   // The relaxed build runs only under --experimental-wasm-relaxed-simd, so it is checked in a
   // child process against the built bundle (run `npm run build` first).
-  it.skipIf(!existsSync(dist))('computes the same matmul with f32x4.relaxed_madd (child Node with the flag)', () => {
-    const code = `
+  it.skipIf(!existsSync(dist))(
+    'computes the same matmul with f32x4.relaxed_madd (child Node with the flag)',
+    () => {
+      const code = `
       const { createWasmBackend } = await import(${JSON.stringify(dist)});
       const out = {};
       for (const relaxedSimd of [true, false]) {
@@ -32,15 +36,21 @@ describe('relaxed SIMD build', () => {
         be.destroy();
       }
       console.log(JSON.stringify(out));`;
-    const res = JSON.parse(
-      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', code], {
-        encoding: 'utf8',
-      }),
-    );
-    expect(res.true.info).toBe(true);
-    expect(res.false.info).toBe(false);
-    const [r, s] = [res.true.c as number[], res.false.c as number[]];
-    expect(r.length).toBe(37 * 45);
-    for (let i = 0; i < r.length; i++) expect(Math.abs((r[i] as number) - (s[i] as number))).toBeLessThan(1e-3);
-  });
+      const res = JSON.parse(
+        execFileSync(
+          process.execPath,
+          ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', code],
+          {
+            encoding: 'utf8',
+          },
+        ),
+      );
+      expect(res.true.info).toBe(true);
+      expect(res.false.info).toBe(false);
+      const [r, s] = [res.true.c as number[], res.false.c as number[]];
+      expect(r.length).toBe(37 * 45);
+      for (let i = 0; i < r.length; i++)
+        expect(Math.abs((r[i] as number) - (s[i] as number))).toBeLessThan(1e-3);
+    },
+  );
 });

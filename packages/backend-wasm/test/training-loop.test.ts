@@ -37,7 +37,12 @@ describe('a training loop on wasm', () => {
         loss.backward();
         params.forEach((p, i) => {
           nb.sgdStep(p, p.grad as nb.Tensor, bufs[i] as nb.Tensor, {
-            lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: step === 0,
+            lr: 0.05,
+            momentum: 0.9,
+            dampening: 0,
+            weightDecay: 0,
+            nesterov: false,
+            firstStep: step === 0,
           });
         });
         return loss.dataSync()[0] as number;

@@ -2,7 +2,7 @@
 import type { BackendBuffer, BinaryOp, StridedView, UnaryOp } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
-import { runStrided } from './strided.js';
+import { collapse, runStrided } from './strided.js';
 
 const sfx = (dtype: string) => (dtype === 'float32' ? 'f32' : 'i32');
 const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
@@ -18,6 +18,7 @@ export function unary(
   const out = own(outB, `unary ${op} output`);
   const inDt = own(x.buffer, `unary ${op} input`).dtype;
   if (inDt === out.dtype) {
+    if (op === 'copy' && copyTransposed(rt, x, out, shape)) return;
     runStrided(rt, `un_${op}_${sfx(inDt)}`, [x], out, shape);
     return;
   }
@@ -82,4 +83,30 @@ export function contiguousStrides(shape: readonly number[]): number[] {
     acc *= shape[d] as number;
   }
   return s;
+}
+
+/**
+ * A copy whose innermost read is strided but whose next dim is unit-stride (a transpose, as
+ * `contiguous()` of `t()` or a permute): tiled, one [rows, cols] plane at a time. Returns false
+ * for every other layout.
+ */
+function copyTransposed(
+  rt: Runtime,
+  x: StridedView,
+  out: ReturnType<typeof own>,
+  shape: readonly number[],
+): boolean {
+  const { dims, strides } = collapse(shape, [x.strides]);
+  const st = strides[0] as number[];
+  const k = dims.length;
+  if (k < 2 || k > 3 || st[k - 1] === 1 || st[k - 2] !== 1) return false;
+  const [R, C] = [dims[k - 2] as number, dims[k - 1] as number];
+  if (R * C < 256) return false;
+  const src = own(x.buffer, 'copy input').ptr + x.offset * 4;
+  const planes = k === 3 ? (dims[0] as number) : 1;
+  const planeStride = k === 3 ? (st[0] as number) : 0;
+  for (let p = 0; p < planes; p++) {
+    rt.call('copy2d_tiled', src + p * planeStride * 4, out.ptr + p * R * C * 4, R, C, 1, st[k - 1] as number);
+  }
+  return true;
 }

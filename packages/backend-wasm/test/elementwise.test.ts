@@ -106,6 +106,30 @@ for (const threads of [1, 2]) {
       be.disposeBuffer(out);
     });
 
+    it('copy of transposed views (the tiled path) for both dtypes', () => {
+      const cases = [
+        { shape: [40, 37], strides: [1, 40], offset: 0 },
+        { shape: [3, 20, 30], strides: [600, 1, 20], offset: 0 },
+        { shape: [33, 70], strides: [1, 35], offset: 2 }, // a transposed slice
+      ];
+      for (const c of cases) {
+        const total = c.shape.reduce((a, b) => a * b, 1);
+        const X = Int32Array.from({ length: total * 2 + 8 }, (_, i) => i * 7 - 3);
+        for (const data of [X, Float32Array.from(X)]) {
+          const x = upload(be, data);
+          const out = be.alloc(total, data instanceof Int32Array ? 'int32' : 'float32');
+          be.unary('copy', view(x, c.strides, c.offset), out, c.shape);
+          const ref: number[] = [];
+          forEachIndex(c.shape, (idx) => {
+            ref.push(stridedGet(data, c, idx));
+          });
+          expect(Array.from(be.readSync(out))).toEqual(ref);
+          be.disposeBuffer(x);
+          be.disposeBuffer(out);
+        }
+      }
+    });
+
     it('unary through permuted, offset and broadcast views (5-D too)', () => {
       const X = randomF32(2 * 3 * 4 * 5 * 6, 5, 0.1, 2);
       const x = upload(be, X);

@@ -18,6 +18,8 @@ export interface CliIO {
   cwd: string;
   out: ProgressSink;
   err: (text: string) => void;
+  /** Told the resolved plan before training starts (the process entry uses it for Ctrl-C). */
+  onPlan?: (plan: Plan) => void;
 }
 
 function exampleDefaults(name: string): RunConfig {
@@ -46,7 +48,11 @@ export function plan(argv: string[], io: Pick<CliIO, 'env' | 'cwd'>): Plan | 'he
   if (args.resume) {
     const path = at(args.resume);
     if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
-    resume = loadCheckpoint(path);
+    try {
+      resume = loadCheckpoint(path);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   }
   // The example: positional argument, else the config's, else the checkpoint's, else spirals.
   const fileConfig = args.config ? readConfigFile(at(args.config), exampleDefaults, args.example) : {};
@@ -87,6 +93,7 @@ export async function main(argv: string[], io: CliIO): Promise<{ code: number; r
       io.out.write(`${usage(examples)}\n`);
       return { code: 0 };
     }
+    io.onPlan?.(p);
     const backend = await selectBackend(p.config.backend);
     if (backend.note) io.err(`note: ${backend.note}\n`);
     const ex = EXAMPLES[p.config.example];

@@ -186,6 +186,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           return result;
         });
         const [l, c] = await Promise.all(out.map((t) => t.data()));
+        // On cpu and wasm the read resolves as a microtask, so a whole run could pass without
+        // the event loop turning once: yield, so Ctrl-C and other events are handled mid-epoch.
+        await new Promise((resolve) => setImmediate(resolve));
         const n = x.shape[0];
         for (const t of [x, y, ...out]) t.dispose();
         lossSum += l[0] * n;

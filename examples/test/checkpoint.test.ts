@@ -80,11 +80,18 @@ describe('CLI with checkpoints (cpu)', () => {
     );
   });
 
-  it('a missing checkpoint or one for another example is a clear error', async () => {
+  it('a missing, truncated or foreign checkpoint is a clear error', async () => {
     const cwd = tempDir();
     const errs: string[] = [];
     const io = { env: {}, cwd, out: captureSink(), err: (s: string) => void errs.push(s) };
     expect((await main(['--resume', 'nope.json', '--eval-only'], io)).code).toBe(2);
     expect(errs.join('')).toContain(`checkpoint ${join(cwd, 'nope.json')} does not exist`);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(cwd, 'cut.json'), '{"format": "nabla-checkpoint", "runs": {"mlp": ');
+    expect((await main(['--resume', 'cut.json'], io)).code).toBe(2);
+    expect(errs.join('')).toContain(`cannot read checkpoint ${join(cwd, 'cut.json')}`);
+    writeFileSync(join(cwd, 'other.json'), '{"weights": []}');
+    expect((await main(['--resume', 'other.json'], io)).code).toBe(2);
+    expect(errs.join('')).toContain(`${join(cwd, 'other.json')} is not a Nabla checkpoint`);
   });
 });

@@ -60,3 +60,43 @@ it('resuming after SIGKILL gives the same losses as an uninterrupted run (cpu)',
   const losses = (r: typeof whole) => r.result!.history.map((h) => [h.epoch, h.trainLoss, h.testLoss]);
   expect(losses(resumed)).toEqual(losses(whole));
 }, 60_000);
+
+it('Ctrl-C (SIGINT) mid-run exits with 130 and says how to resume', async () => {
+  const cwd = tempDir();
+  const config = join(cwd, 'c.json');
+  writeFileSync(config, JSON.stringify({ epochs: 200, data: { samples: 300 } }));
+  const tsx = require.resolve('tsx/cli');
+  const child = spawn(
+    process.execPath,
+    [
+      tsx,
+      join(import.meta.dirname, '..', 'src', 'bin.ts'),
+      'regression',
+      '--backend',
+      'cpu',
+      '--config',
+      config,
+      '--out',
+      'run',
+    ],
+    { cwd, env: { ...process.env, INIT_CWD: cwd }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const ckPath = join(cwd, 'run', 'checkpoint.json');
+  const poll = setInterval(() => {
+    if (existsSync(ckPath)) {
+      clearInterval(poll);
+      child.kill('SIGINT');
+    }
+  }, 10);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearInterval(poll);
+  expect(code).toBe(130);
+  expect(stderr).toContain(
+    'interrupted: the last finished epoch is saved; continue with: nabla-train regression --resume run/checkpoint.json',
+  );
+  expect(loadCheckpoint(ckPath).epoch).toBeLessThan(200);
+}, 60_000);

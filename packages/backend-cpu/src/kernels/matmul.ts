@@ -9,6 +9,9 @@
  * float32→float64 conversions inside the loop. Packing is also where transposes are handled,
  * so all four (transA, transB) forms run the same inner loop at the same speed.
  *
+ * Each tile is summed in float64; across K blocks the partial sums meet in C itself, so a
+ * product with k > KC takes one float32 rounding per 256-deep block.
+ *
  * The optional epilogue (bias per column, then ReLU) is applied when the last K block is
  * stored, which is what the fused `linear` kernel uses.
  */

@@ -237,10 +237,12 @@ function stallWatch(): { stop: () => number } {
     worst = Math.max(worst, now - last - 20);
     last = now;
   }, 20);
+  let result: number | null = null;
   return {
     stop: () => {
       clearInterval(id);
-      return Math.max(worst, performance.now() - last - 20);
+      result ??= Math.max(worst, performance.now() - last - 20);
+      return result;
     },
   };
 }
@@ -258,19 +260,25 @@ async function startTraining(): Promise<void> {
   state.result = null;
   state.saved = null;
   state.loaded = null;
+  state.error = null;
   setBusy(true);
   setStatus('training', `Training on ${config.backend}…`);
   const watchdog = stallWatch();
-  drawChart(ui.chart, state.history, config.epochs);
-  drawModelViews(t, (await t.evaluate()).probe);
-  const finished = await t.run(async (s) => {
-    state.history.push(s);
+  let finished: boolean;
+  try {
     drawChart(ui.chart, state.history, config.epochs);
-    drawModelViews(t, s.probe);
-    ui.stats.textContent =
-      `epoch ${s.epoch}/${config.epochs} · loss ${s.loss.toFixed(4)} · train ${(100 * s.trainAccuracy).toFixed(1)}% · ` +
-      `test ${(100 * s.testAccuracy).toFixed(1)}% · ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`;
-  });
+    drawModelViews(t, (await t.evaluate()).probe);
+    finished = await t.run(async (s) => {
+      state.history.push(s);
+      drawChart(ui.chart, state.history, config.epochs);
+      drawModelViews(t, s.probe);
+      ui.stats.textContent =
+        `epoch ${s.epoch}/${config.epochs} · loss ${s.loss.toFixed(4)} · train ${(100 * s.trainAccuracy).toFixed(1)}% · ` +
+        `test ${(100 * s.testAccuracy).toFixed(1)}% · ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`;
+    });
+  } finally {
+    watchdog.stop();
+  }
   const maxStallMs = watchdog.stop();
   if (trainer !== t) return; // superseded by a newer run
   setBusy(false);
@@ -287,7 +295,7 @@ async function startTraining(): Promise<void> {
   }
   setStatus(
     finished ? 'done' : 'stopped',
-    `${finished ? 'Done' : 'Stopped'} on ${config.backend}: test accuracy ${last ? (100 * last.testAccuracy).toFixed(1) : '–'}%.`,
+    `${finished ? 'Done' : 'Stopped'} on ${config.backend}: ${last ? `test accuracy ${(100 * last.testAccuracy).toFixed(1)}%` : 'no epoch finished'}.`,
   );
 }
 
@@ -317,6 +325,7 @@ async function saveWeights(): Promise<void> {
  * if running statistics are present) on the selected backend and loads the weights into it.
  */
 async function loadWeights(file: File): Promise<void> {
+  state.error = null;
   const bytes = new Uint8Array(await file.arrayBuffer());
   const { tensors } = decodeSafetensors(bytes);
   const linears = [...tensors.entries()]

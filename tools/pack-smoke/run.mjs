@@ -58,6 +58,36 @@ function require_assert() {
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
 `;
 
+// The umbrella alone: `nabla` must load each backend package on the first setBackend.
+const umbrella = (load) => `
+async function main() {
+  const n = await ${load('nabla')};
+  const before = n.listBackends().join(',');
+  if (before !== 'wasm,cpu,webgpu') throw new Error('pack-smoke: nabla registered ' + before);
+  for (const name of ['wasm', 'cpu']) {
+    const backend = await n.setBackend(name);
+    if ((await n.setBackend(name)) !== backend) throw new Error('pack-smoke: ' + name + ' started twice');
+    const model = new n.nn.Sequential(new n.nn.Linear(3, 8), new n.nn.ReLU(), new n.nn.Linear(8, 1));
+    const opt = new n.optim.SGD(model.parameters(), { lr: 0.05 });
+    const x = n.randn([32, 3]);
+    const y = n.tidy(() => x.sum(1, true));
+    const step = () => n.tidy(() => {
+      opt.zeroGrad();
+      const loss = model.forward(x).sub(y).square().mean();
+      loss.backward();
+      opt.step();
+      return loss.dataSync()[0];
+    });
+    const first = step();
+    for (let i = 0; i < 60; i++) step();
+    const last = step();
+    if (!(last < first * 0.5)) throw new Error('pack-smoke: nabla on ' + name + ' did not learn: ' + first + ' -> ' + last);
+    console.log('  ' + MODE + ' nabla ' + name + ': loss ' + first.toFixed(3) + ' -> ' + last.toFixed(4));
+  }
+}
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+`;
+
 try {
   const packages = publicPackages();
   const tarballs = [...packAll(packages, work).values()];
@@ -85,7 +115,12 @@ try {
     join(project, 'smoke.cjs'),
     `const MODE = 'cjs';\n${body((n) => `Promise.resolve(require('${n}'))`)}`,
   );
-  for (const file of ['smoke.mjs', 'smoke.cjs']) {
+  writeFileSync(join(project, 'umbrella.mjs'), `const MODE = 'esm';\n${umbrella((n) => `import('${n}')`)}`);
+  writeFileSync(
+    join(project, 'umbrella.cjs'),
+    `const MODE = 'cjs';\n${umbrella((n) => `Promise.resolve(require('${n}'))`)}`,
+  );
+  for (const file of ['smoke.mjs', 'smoke.cjs', 'umbrella.mjs', 'umbrella.cjs']) {
     execFileSync(process.execPath, [file], { cwd: project, stdio: 'inherit' });
   }
   console.log(`pack-smoke: ok (${elapsed()})`);

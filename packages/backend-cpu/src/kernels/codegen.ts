@@ -57,11 +57,15 @@ export function setCodegen(on: boolean): void {
   stats.interpreted = 0;
 }
 
-/** Compiles `body` with the given parameter names, or returns null when that is not allowed. */
-export function compile<F>(params: readonly string[], body: string): F | null {
+/**
+ * Compiles `body` with the given parameter names, or returns null when that is not allowed.
+ * `name` becomes the source URL (`nabla-cpu/<name>.js`), so profiles and stack traces name
+ * the kernel instead of showing an anonymous function.
+ */
+export function compile<F>(params: readonly string[], body: string, name: string): F | null {
   if (!enabled) return null;
   try {
-    return new Function(...params, `'use strict';\n${body}`) as F;
+    return new Function(...params, `'use strict';\n${body}\n//# sourceURL=nabla-cpu/${name}.js`) as F;
   } catch {
     return null;
   }

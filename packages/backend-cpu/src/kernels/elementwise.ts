@@ -103,7 +103,7 @@ const TILE = 32;
  * code generation is unavailable. Generated locals start with `$$`, so they cannot collide
  * with the function's own parameter names.
  */
-function generate(fn: Scalar): Kernel | null {
+function generate(fn: Scalar, name: string): Kernel | null {
   const src = arrowSource(fn);
   if (src === null) return null;
   const { params, body: expr } = src;
@@ -116,6 +116,7 @@ function generate(fn: Scalar): Kernel | null {
       ${each((k) => `const ${params[k]} = $$x${k}[$$p${k} + $$i];`)}
       $$out[$$i] = ${expr};
     }`,
+    `${name}-contiguous`,
   );
   const strided = compile<StridedFn>(
     ['$$out', '$$shape', '$$xs', '$$ps', '$$ss'],
@@ -144,6 +145,7 @@ function generate(fn: Scalar): Kernel | null {
         ${each((k) => `$$p${k} -= $$s${k}[$$d] * ($$shape[$$d] - 1);`)}
       }
     }`,
+    `${name}-strided`,
   );
   const tiled = compile<StridedFn>(
     ['$$out', '$$shape', '$$xs', '$$ps', '$$ss'],
@@ -182,6 +184,7 @@ function generate(fn: Scalar): Kernel | null {
         ${each((k) => `$$p${k} -= $$s${k}[$$d] * ($$shape[$$d] - 1);`)}
       }
     }`,
+    `${name}-tiled`,
   );
   return contiguous !== null && strided !== null && tiled !== null ? { contiguous, strided, tiled } : null;
 }
@@ -227,7 +230,7 @@ const cache = kernelCache<OpFns, Kernel[]>();
  * `copy` and an int `add` get different loops, each monomorphic). The variant index has one
  * bit per array (set for int32), so the lookup builds no key string.
  */
-function kernelFor(table: OpFns, out: TypedArray, inputs: readonly ArrayView[]): Kernel {
+function kernelFor(table: OpFns, name: string, out: TypedArray, inputs: readonly ArrayView[]): Kernel {
   let variants = cache.get(table);
   if (variants === undefined) {
     variants = [];
@@ -238,7 +241,10 @@ function kernelFor(table: OpFns, out: TypedArray, inputs: readonly ArrayView[]):
   let kernel = variants[index];
   if (kernel === undefined) {
     const fn = out instanceof Int32Array && table.int !== undefined ? table.int : table.float;
-    const generated = generate(fn);
+    const types = [out, ...inputs.map((v) => v.data)]
+      .map((a) => (a instanceof Int32Array ? 'i' : 'f'))
+      .join('');
+    const generated = generate(fn, `${name}-${types}`);
     noteKernel(generated !== null);
     kernel = generated ?? interpret(fn);
     variants[index] = kernel;
@@ -372,7 +378,7 @@ export function unary(op: UnaryOp, x: ArrayView, out: TypedArray, shape: readonl
   const table = UNARY[op];
   if (table === undefined) throw new TypeError(`cpu unary: unknown op '${op}'`);
   const inputs = [x];
-  run(kernelFor(table, out, inputs), 'unary', op, inputs, out, shape);
+  run(kernelFor(table, op, out, inputs), 'unary', op, inputs, out, shape);
 }
 
 /** `out[i] = op(a[i], b[i])` over `shape`; comparisons write 0/1. */
@@ -386,7 +392,7 @@ export function binary(
   const table = BINARY[op];
   if (table === undefined) throw new TypeError(`cpu binary: unknown op '${op}'`);
   const inputs = [a, b];
-  run(kernelFor(table, out, inputs), 'binary', op, inputs, out, shape);
+  run(kernelFor(table, op, out, inputs), 'binary', op, inputs, out, shape);
 }
 
 /** `out[i] = cond[i] != 0 ? a[i] : b[i]` over `shape`. */
@@ -398,7 +404,7 @@ export function where(
   shape: readonly number[],
 ): void {
   const inputs = [cond, a, b];
-  run(kernelFor(WHERE, out, inputs), 'where', '', inputs, out, shape);
+  run(kernelFor(WHERE, 'where', out, inputs), 'where', '', inputs, out, shape);
 }
 
 /** The unary and binary op names this backend implements (all of the interface's). */

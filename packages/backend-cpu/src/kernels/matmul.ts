@@ -108,6 +108,7 @@ function generateMicroKernel(mr: number, nr: number): MicroKernel | null {
       'relu',
     ],
     body,
+    `gemm-micro-${mr}x${nr}`,
   );
 }
 

@@ -36,7 +36,7 @@ const REDUCE: Record<ReduceOp, ReduceSpec> = {
 type ReduceFn = (x: TypedArray, out: TypedArray, outer: number, size: number, inner: number) => void;
 
 /** The template; returns null when the op's function cannot be inlined or compiled. */
-function generate(r: ReduceSpec): ReduceFn | null {
+function generate(r: ReduceSpec, name: string): ReduceFn | null {
   const src = arrowSource((r.fold ?? r.take) as (...v: number[]) => number);
   if (src === null) return null;
   const [p0, p1] = src.params;
@@ -75,6 +75,7 @@ function generate(r: ReduceSpec): ReduceFn | null {
       }
       $$out.set($$${result}, $$o * $$inner);
     }`,
+    name,
   );
 }
 
@@ -142,7 +143,7 @@ export function reduce(
   const key = `${op}:${x instanceof Int32Array ? 'i' : 'f'}${out instanceof Int32Array ? 'i' : 'f'}`;
   let fn = cache.get(key);
   if (fn === undefined) {
-    const generated = generate(r);
+    const generated = generate(r, `reduce-${key.replace(':', '-')}`);
     noteKernel(generated !== null);
     fn = generated ?? interpret(r);
     cache.set(key, fn);

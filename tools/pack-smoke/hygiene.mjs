@@ -23,6 +23,16 @@ function manifestProblems(pkg) {
   if (!m.license) problems.push('"license" is not set');
   if (!m.description) problems.push('"description" is not set');
   if (!existsSync(join(pkg.dir, 'README.md'))) problems.push('README.md is missing');
+  // "sideEffects": false lets bundlers drop an import whose exports go unused; an entry that
+  // registers a backend on import would then silently register nothing.
+  const entry = join(pkg.dir, m.module ?? 'dist/index.js');
+  if (
+    m.sideEffects === false &&
+    existsSync(entry) &&
+    /registerBackend\(\s*['"]/.test(readFileSync(entry, 'utf8'))
+  ) {
+    problems.push('"sideEffects": false, but the entry registers a backend when imported');
+  }
   return problems;
 }
 

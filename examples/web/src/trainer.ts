@@ -5,6 +5,7 @@
  */
 import {
   Generator,
+  getBackend,
   manualSeed,
   noGrad,
   setBackend,
@@ -92,15 +93,16 @@ export function yieldToBrowser(): Promise<void> {
 }
 
 /**
- * Predicted classes of every row of `x` (`[n, features]`), in eval mode. Rows go through in
- * chunks with a yield after each, so a synchronous backend never blocks the page for long;
- * all chunks are read back at the end, so WebGPU waits for the device only once.
+ * Predicted classes of every row of `x` (`[n, features]`), in eval mode. On a backend that
+ * computes synchronously (cpu, wasm) rows go through in chunks of 512 with a yield after
+ * each, so the page is never blocked for long; WebGPU only queues work, so it takes big
+ * chunks (fewer dispatches). All chunks are read back at the end, so WebGPU waits once.
  */
 export async function predict(
   model: Module,
   x: Float32Array,
   features: number,
-  chunk = 512,
+  chunk = getBackend().capabilities.readSync ? 512 : 8192,
 ): Promise<Int32Array> {
   const n = x.length / features;
   const parts: Tensor[] = [];

@@ -165,7 +165,7 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
         `dataset=spirals&backend=${backend}&autotrain=1&${RUNS[backend]}`,
       );
       const t0 = Date.now();
-      const s = await waitForStatus(page, ['done', 'stopped', 'error'], 60_000);
+      const s = await waitForStatus(page, ['done', 'stopped', 'error'], 80_000);
       const seconds = (Date.now() - t0) / 1000;
       expect(s.error).toBeNull();
       expect(s.status).toBe('done');
@@ -229,7 +229,7 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
       expect(after.loaded?.testAccuracy).toBe(r.testAccuracy);
       expect(errors).toEqual([]);
       await context.close();
-    });
+    }, 90_000);
   }
 
   it('trains MNIST digits on wasm and captions test digits with predictions', async () => {

@@ -147,7 +147,9 @@ async function detectBackends(preferred: string | null): Promise<void> {
     ? 'wasm backend unavailable.'
     : threads > 1
       ? `wasm threads: on (${threads} threads; the page is cross-origin isolated).`
-      : `wasm threads: off, one thread (${wasm.info.threadsReason ?? 'not cross-origin isolated'}).`;
+      : state.crossOriginIsolated && navigator.hardwareConcurrency === 1
+        ? 'wasm threads: possible, but this device reports one core, so one thread.'
+        : `wasm threads: off, one thread (${wasm.info.threadsReason ?? 'not cross-origin isolated'}).`;
   ui.threads.dataset.threads = String(threads);
 }
 

@@ -112,8 +112,13 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
     expect(s.crossOriginIsolated).toBe(true);
     expect(s.backends.cpu.ok).toBe(true);
     expect(s.backends.wasm.ok, s.backends.wasm.reason).toBe(true);
-    expect(Number(s.backends.wasm.info.threads)).toBeGreaterThan(1);
-    expect(await page.textContent('#threads')).toMatch(/wasm threads: on/);
+    // One worker per reported core: a one-core machine legitimately gets a single thread.
+    if ((await page.evaluate(() => navigator.hardwareConcurrency)) > 1) {
+      expect(Number(s.backends.wasm.info.threads)).toBeGreaterThan(1);
+      expect(await page.textContent('#threads')).toMatch(/wasm threads: on/);
+    } else {
+      expect(await page.textContent('#threads')).toMatch(/wasm threads: possible/);
+    }
     if (!s.backends.webgpu.ok) console.warn(`WebGPU did not start in chromium: ${s.backends.webgpu.reason}`);
     expect(errors).toEqual([]);
     await context.close();

@@ -11,6 +11,17 @@ export const NC: i32 = 512;
 /** Bytes of scratch one sgemm call needs: packed B, packed A and a 4×8 edge tile. */
 export const SCRATCH_BYTES: i32 = (KC * NC + MC * KC + 32) * 4;
 
+/** Stores the 4×4 transpose of rows x0..x3 as four vectors `stride` bytes apart from `dst`. */
+// @ts-ignore: decorator
+@inline function transpose4(x0: v128, x1: v128, x2: v128, x3: v128, dst: usize, stride: usize): void {
+  const t0 = v128.shuffle<i32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(x2, x3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<i32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(x2, x3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<i64>(t0, t1, 0, 2));
+  v128.store(dst + stride, v128.shuffle<i64>(t0, t1, 1, 3));
+  v128.store(dst + 2 * stride, v128.shuffle<i64>(t2, t3, 0, 2));
+  v128.store(dst + 3 * stride, v128.shuffle<i64>(t2, t3, 1, 3));
+}
+
 /** Packs rows [pc, pc+kc) × columns [jc, jc+nc) of op(B) into 8-wide panels, zero-padded. */
 function packB(b: usize, ldb: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
   for (let j0 = 0; j0 < nc; j0 += 8) {
@@ -21,6 +32,22 @@ function packB(b: usize, ldb: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: 
         v128.store(dst, v128.load(src));
         v128.store(dst, v128.load(src, 16), 16);
         src += (<usize>ldb) << 2;
+        dst += 32;
+      }
+    } else if (transB && w == 8) {
+      // op(B)[p, j] = B[j, p]: eight rows of B, four p at a time, two 4×4 transposes
+      const r0 = b + ((<usize>(jc + j0) * <usize>ldb + <usize>pc) << 2);
+      const rs = <usize>ldb << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const off = r0 + (<usize>p << 2);
+        transpose4(v128.load(off), v128.load(off + rs), v128.load(off + 2 * rs), v128.load(off + 3 * rs), dst, 32);
+        const o4 = off + 4 * rs;
+        transpose4(v128.load(o4), v128.load(o4 + rs), v128.load(o4 + 2 * rs), v128.load(o4 + 3 * rs), dst + 16, 32);
+        dst += 128;
+      }
+      for (; p < kc; p++) {
+        for (let q = 0; q < 8; q++) store<f32>(dst + (<usize>q << 2), load<f32>(r0 + <usize>q * rs + (<usize>p << 2)));
         dst += 32;
       }
     } else {
@@ -60,18 +87,7 @@ function packA(a: usize, lda: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: 
       // 4×4 transposes: read four rows of four, write four columns of four
       for (; p + 4 <= kc; p += 4) {
         const off = (<usize>p) << 2;
-        const x0 = v128.load(r0 + off),
-          x1 = v128.load(r0 + rs + off);
-        const x2 = v128.load(r0 + 2 * rs + off),
-          x3 = v128.load(r0 + 3 * rs + off);
-        const t0 = v128.shuffle<i32>(x0, x1, 0, 4, 1, 5),
-          t1 = v128.shuffle<i32>(x2, x3, 0, 4, 1, 5);
-        const t2 = v128.shuffle<i32>(x0, x1, 2, 6, 3, 7),
-          t3 = v128.shuffle<i32>(x2, x3, 2, 6, 3, 7);
-        v128.store(dst, v128.shuffle<i64>(t0, t1, 0, 2));
-        v128.store(dst, v128.shuffle<i64>(t0, t1, 1, 3), 16);
-        v128.store(dst, v128.shuffle<i64>(t2, t3, 0, 2), 32);
-        v128.store(dst, v128.shuffle<i64>(t2, t3, 1, 3), 48);
+        transpose4(v128.load(r0 + off), v128.load(r0 + rs + off), v128.load(r0 + 2 * rs + off), v128.load(r0 + 3 * rs + off), dst, 16);
         dst += 64;
       }
       for (; p < kc; p++) {

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { manualSeed, memory, noGrad, type Tensor, tidy } from '@nabla/core';
+import { concat, manualSeed, memory, noGrad, type Tensor, tidy, zeros } from '@nabla/core';
 import { CrossEntropyLoss, type Module, MSELoss } from '@nabla/nn';
 import type { Optimizer } from '@nabla/optim';
 import { type Checkpoint, captureRun, makeCheckpoint, restoreRun, saveCheckpoint } from './checkpoint.js';
@@ -63,6 +63,14 @@ function rSquared(sse: number, ys: Float32Array | Int32Array): number {
   return 1 - sse / sst;
 }
 
+/**
+ * The step's loss and number of correct predictions as one `[2]` tensor, so a step costs one
+ * read-back (on WebGPU every read is a round trip to the device).
+ */
+function lossAndCorrect(loss: Tensor, correct: Tensor | null): Tensor {
+  return concat([loss.detach().reshape([1]), correct ? correct.float().reshape([1]) : zeros([1])], 0);
+}
+
 /** Mean loss and metric over a dataset in eval mode, without gradients. */
 async function evaluate(model: Module, lossFn: Module, ds: Dataset, task: Prepared['task']): Promise<Pass> {
   model.eval();
@@ -74,13 +82,13 @@ async function evaluate(model: Module, lossFn: Module, ds: Dataset, task: Prepar
       tidy(() => {
         const pred = model.forward(x);
         const loss = lossFn.forward(pred, y);
-        return task === 'classification' ? [loss, pred.argmax(1).eq(y).sum()] : [loss];
+        return lossAndCorrect(loss, task === 'classification' ? pred.argmax(1).eq(y).sum() : null);
       }),
     );
-    const [l, c] = await Promise.all(out.map((t) => t.data()));
-    lossSum += l[0] * x.shape[0];
-    if (c) correct += c[0];
-    for (const t of [x, y, ...out]) t.dispose();
+    const [l, c] = await out.data();
+    lossSum += l * x.shape[0];
+    correct += c;
+    for (const t of [x, y, out]) t.dispose();
   }
   const loss = lossSum / ds.n;
   return { loss, metric: task === 'classification' ? correct / ds.n : rSquared(loss * ds.n, ds.y) };
@@ -181,18 +189,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const loss = lossFn.forward(pred, y);
           loss.backward();
           opt.step();
-          const result: Tensor[] = [loss.detach()];
-          if (task === 'classification') result.push(noGrad(() => pred.argmax(1).eq(y).sum()));
-          return result;
+          return noGrad(() =>
+            lossAndCorrect(loss, task === 'classification' ? pred.argmax(1).eq(y).sum() : null),
+          );
         });
-        const [l, c] = await Promise.all(out.map((t) => t.data()));
+        const [l, c] = await out.data();
         // On cpu and wasm the read resolves as a microtask, so a whole run could pass without
         // the event loop turning once: yield, so Ctrl-C and other events are handled mid-epoch.
         await new Promise((resolve) => setImmediate(resolve));
         const n = x.shape[0];
-        for (const t of [x, y, ...out]) t.dispose();
-        lossSum += l[0] * n;
-        if (c) correct += c[0];
+        for (const t of [x, y, out]) t.dispose();
+        lossSum += l * n;
+        correct += c;
         seen += n;
         step++;
         const running = task === 'classification' ? `acc ${((correct / seen) * 100).toFixed(1)}%` : '';

@@ -25,7 +25,11 @@ export class Allocator {
     private readonly onGrow: () => void,
   ) {
     this.top = roundUp(base, 64);
+    this.capacity = memory.buffer.byteLength;
   }
+
+  /** Bytes of linear memory now (cached: reading `memory.buffer` of a shared memory allocates). */
+  private capacity: number;
 
   /** Bytes actually reserved for a request of `bytes` (its size class). */
   static classOf(bytes: number): number {
@@ -78,8 +82,8 @@ export class Allocator {
   }
 
   private ensure(end: number, request: number): void {
+    if (end <= this.capacity) return;
     const have = this.memory.buffer.byteLength;
-    if (end <= have) return;
     const pagesNow = have / 65536;
     const need = Math.ceil((end - have) / 65536);
     // grow geometrically (by at least a quarter) so a training loop does not grow per step
@@ -99,6 +103,7 @@ export class Allocator {
           )}). Dispose tensors you no longer need, or use tidy().`,
       );
     }
+    this.capacity = this.memory.buffer.byteLength;
     this.onGrow();
   }
 }

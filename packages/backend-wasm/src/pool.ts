@@ -159,13 +159,16 @@ export class ThreadPool {
       Atomics.add(i32, base, 1);
       Atomics.notify(i32, base, 1);
     }
-    (this.fns[fn] as (...a: number[]) => void)(...(jobs[0] as number[]));
-    const target = n - 1;
-    for (let spins = 0; ; spins++) {
-      const d = Atomics.load(i32, this.done);
-      if (d >= target) break;
-      if (spins > SPIN && this.canWait) {
-        Atomics.wait(i32, this.done, d, 1);
+    try {
+      (this.fns[fn] as (...a: number[]) => void)(...(jobs[0] as number[]));
+    } finally {
+      // even when this thread's share threw, wait for the workers: their writes must land
+      // before the next job reuses the control block
+      const target = n - 1;
+      for (let spins = 0; ; spins++) {
+        const d = Atomics.load(i32, this.done);
+        if (d >= target) break;
+        if (spins > SPIN && this.canWait) Atomics.wait(i32, this.done, d, 1);
       }
     }
     for (let w = 1; w < n; w++) {

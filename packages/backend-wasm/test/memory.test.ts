@@ -90,6 +90,13 @@ describe('wasm backend storage', () => {
     expect(() => be.alloc(1, 'float32')).toThrow(/after destroy/);
   });
 
+  it('an allocation beyond the 4 GiB wasm32 limit is a clear out-of-memory error', async () => {
+    const be = await createWasmBackend({ threads: 1, warmup: false });
+    expect(() => be.alloc(2 ** 30, 'float32')).toThrow(/out of memory allocating 4294967296 bytes/);
+    expect(be.memory()).toEqual({ buffers: 0, bytes: 0 });
+    be.destroy();
+  });
+
   it('reports threads and why', async () => {
     const one = await createWasmBackend({ threads: 1, warmup: false });
     expect(one.capabilities.info).toMatchObject({ threads: 1, simd: true, sharedMemory: false });

@@ -24,10 +24,19 @@ export interface ThreadSupport {
 const isNode =
   typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
 
+/**
+ * Imports a Node built-in only when called, through a computed specifier so browser bundlers
+ * neither resolve nor bundle it (this package must load in browsers unchanged).
+ */
+function nodeBuiltin<T>(name: string): Promise<T> {
+  const specifier = `node:${name}`;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
+
 /** Whether shared memory and workers exist here, and how many cores there are. */
 export async function threadSupport(): Promise<ThreadSupport> {
   if (isNode) {
-    const os = await import('node:os');
+    const os = await nodeBuiltin<typeof import('node:os')>('os');
     const cores =
       typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     return { ok: true, reason: 'node worker_threads with shared WebAssembly.Memory', cores, node: true };
@@ -96,7 +105,7 @@ export class ThreadPool {
     const data = (slot: number) => ({ module, memory, ctrl, slot, names: [...names], spin: SPIN });
     try {
       if (isNode) {
-        const { Worker } = await import('node:worker_threads');
+        const { Worker } = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
         for (let slot = 1; slot < threads; slot++) {
           const w = new Worker(nodeWorkerSource, { eval: true });
           workers.push(w);

@@ -138,6 +138,7 @@ export function sgemm(
   bias: usize,
   relu: bool,
   scratch: usize,
+  packedB: usize,
 ): void {
   const ldcb = (<usize>ldc) << 2;
   if (k == 0) {
@@ -158,13 +159,15 @@ export function sgemm(
       const kc = min(KC, k - pc);
       const first = pc == 0,
         last = pc + kc >= k;
-      packB(b, ldb, transB, pc, kc, jc, nc, pB);
+      // B comes prepacked (shared by the threads, see pack_b_blocks) or is packed here
+      const pBb = packedB != 0 ? packedB + (packedOffset(jc, pc, k, nc) << 2) : pB;
+      if (packedB == 0) packB(b, ldb, transB, pc, kc, jc, nc, pB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         packA(a, lda, transA, ic, mc, pc, kc, pA);
         for (let jr = 0; jr < nc; jr += 8) {
           const w = min(8, nc - jr);
-          const pb = pB + ((<usize>(jr * kc)) << 2);
+          const pb = pBb + ((<usize>(jr * kc)) << 2);
           const col = jc + jr;
           const biasp = bias != 0 ? bias + ((<usize>col) << 2) : 0;
           for (let ir = 0; ir < mc; ir += 4) {
@@ -215,6 +218,7 @@ export function sgemm_batched(
   bias: usize,
   relu: bool,
   scratch: usize,
+  packedB: usize,
 ): void {
   for (let i = 0; i < batch; i++) {
     sgemm(
@@ -232,6 +236,29 @@ export function sgemm_batched(
       bias,
       relu,
       scratch,
+      packedB,
     );
+  }
+}
+
+/** Element offset of block (jc, pc) in a whole-matrix packing of op(B) (jc blocks of k×NC). */
+// @ts-ignore: decorator
+@inline function packedOffset(jc: i32, pc: i32, k: i32, nc: i32): usize {
+  return <usize>(jc / NC) * <usize>k * <usize>NC + <usize>pc * <usize>((nc + 7) & ~7);
+}
+
+/**
+ * Packs blocks [first, first+count) of op(B) (flattened as jc-major, pc-minor) into `dst`,
+ * laid out as sgemm reads them with `packedB = dst`: the threads of one product split this
+ * once instead of each packing all of B for its rows.
+ */
+export function pack_b_blocks(b: usize, ldb: i32, transB: bool, n: i32, k: i32, dst: usize, first: i32, count: i32): void {
+  const nPc = (k + KC - 1) / KC;
+  for (let idx = first; idx < first + count; idx++) {
+    const jc = (idx / nPc) * NC;
+    const pc = (idx % nPc) * KC;
+    if (jc >= n) return;
+    const nc = min(NC, n - jc);
+    packB(b, ldb, transB, pc, min(KC, k - pc), jc, nc, dst + (packedOffset(jc, pc, k, nc) << 2));
   }
 }

@@ -22,6 +22,10 @@ export class Runtime {
   readonly gemmScratch: number[] = [];
   private scratchPtr = 0;
   private scratchBytes = 0;
+  private packPtr = 0;
+  private packBytes = 0;
+  /** sgemm's block sizes (depth KC, columns NC), read from the module. */
+  readonly gemmBlocking: { readonly kc: number; readonly nc: number };
   readonly sgemmScratchBytes: number;
   readonly bnScratchPerChannel: number;
 
@@ -42,6 +46,7 @@ export class Runtime {
     const g = (name: string) => (ex[name] as WebAssembly.Global).value as number;
     this.sgemmScratchBytes = g('SCRATCH_BYTES');
     this.bnScratchPerChannel = g('BN_SCRATCH_PER_CHANNEL');
+    this.gemmBlocking = { kc: g('KC'), nc: g('NC') };
     const base = (ex.heapBase as () => number)();
     this.allocator = new Allocator(memory, base, MAX_PAGES, () => this.refreshViews());
     this.refreshViews();
@@ -99,6 +104,16 @@ export class Runtime {
       this.scratchPtr = this.allocator.alloc(this.scratchBytes);
     }
     return this.scratchPtr;
+  }
+
+  /** The shared packed-B block of threaded matmuls (grown, never shrunk; not a tensor). */
+  packScratch(bytes: number): number {
+    if (bytes > this.packBytes) {
+      if (this.packPtr) this.allocator.free(this.packPtr, this.packBytes);
+      this.packBytes = Math.max(bytes, this.packBytes * 2);
+      this.packPtr = this.allocator.alloc(this.packBytes);
+    }
+    return this.packPtr;
   }
 
   private refreshViews(): void {

@@ -57,6 +57,7 @@ for (const threads of [1, 2]) {
       [3, 9, 10, 11],
       [1, 130, 520, 40],
       [1, 129, 67, 257],
+      [1, 64, 530, 700], // several packed blocks in both directions (KC = NC = 512)
     ];
     for (const [batch, m, n, k] of shapes) {
       for (const transA of [false, true]) {

@@ -30,7 +30,7 @@ export function gemm(rt: Runtime, g: Gemm): void {
   const ldb = g.transB ? k : n;
   const T = rt.threads;
   const sc = m * n;
-  const args = (a: number, c: number, nb: number, rows: number, b: number, t: number) => [
+  const args = (a: number, c: number, nb: number, rows: number, b: number, t: number, packedB = 0) => [
     a,
     b,
     c,
@@ -49,6 +49,7 @@ export function gemm(rt: Runtime, g: Gemm): void {
     g.bias,
     g.relu ? 1 : 0,
     rt.gemmScratch[t] as number,
+    packedB,
   ];
   const macs = m * n * k;
   if (T < 2 || macs * batch < PARALLEL_MIN_MACS) {
@@ -67,16 +68,28 @@ export function gemm(rt: Runtime, g: Gemm): void {
     rt.parallel('sgemm_batched', jobs);
     return;
   }
-  // large products: split rows of C (multiples of 4, the micro-tile height)
+  // large products: the threads first pack op(B) once, together (blocks split between them),
+  // then split rows of C (multiples of 4, the micro-tile height) and read the shared packing
   const per = Math.max(4, Math.ceil(m / T / 4) * 4);
+  const { kc: KC, nc: NC } = rt.gemmBlocking;
+  const nBlocks = Math.ceil(n / NC) * Math.ceil(k / KC);
+  const packed = rt.packScratch(k * Math.ceil(n / 8) * 8 * 4);
+  const perBlock = Math.ceil(nBlocks / T);
   for (let i = 0; i < batch; i++) {
     const a0 = g.a + i * g.sa * 4;
     const b0 = g.b + i * g.sb * 4;
     const c0 = g.c + i * sc * 4;
+    if (i === 0 || g.sb !== 0) {
+      const packJobs: number[][] = [];
+      for (let f = 0; f < nBlocks; f += perBlock) {
+        packJobs.push([b0, ldb, g.transB ? 1 : 0, n, k, packed, f, Math.min(perBlock, nBlocks - f)]);
+      }
+      rt.parallel('pack_b_blocks', packJobs);
+    }
     const jobs: number[][] = [];
     for (let r = 0, t = 0; r < m; r += per, t++) {
       const a = g.transA ? a0 + r * 4 : a0 + r * lda * 4;
-      jobs.push(args(a, c0 + r * n * 4, 1, Math.min(per, m - r), b0, t));
+      jobs.push(args(a, c0 + r * n * 4, 1, Math.min(per, m - r), b0, t, packed));
     }
     rt.parallel('sgemm_batched', jobs);
   }

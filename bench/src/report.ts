@@ -247,6 +247,16 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
   out.push('');
   out.push('## Results');
   out.push('');
+  const loops = Object.values(run.impls).flatMap((r) =>
+    r.repeats.flatMap((rep) => Object.values(rep.cases).filter((o): o is CaseResult => isResult(o))),
+  );
+  const noisy = loops.filter((l) => l.noisy).length;
+  if (noisy > 0) {
+    out.push(
+      `**${noisy} of ${loops.length} timed loops ran while other processes used over 5% of the CPU** (flagged ⚠): their numbers, and ratios built on them, are suspect; re-run on a quiet machine before quoting them.`,
+    );
+    out.push('');
+  }
   out.push(`![samples/s per implementation, W1 and W4](${svgName})`);
   out.push('');
   out.push(

@@ -4,7 +4,7 @@
  * the same numbers (the conformance suite checks it; `composedOnly` forces the composition).
  */
 import { noGrad } from '../autograd.js';
-import type { AdamStepArgs, Backend, FusedKernel, SgdStepArgs } from '../backend.js';
+import type { AdamStepArgs, Backend, BackendBuffer, FusedKernel, SgdStepArgs } from '../backend.js';
 import { tidy } from '../scope.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -31,6 +31,25 @@ export function composedOnly<T>(fn: () => T): T {
 
 function hasFused(backend: Backend, kernel: FusedKernel): boolean {
   return forceComposed === 0 && backend.capabilities.fused.includes(kernel);
+}
+
+/**
+ * Calls a fused kernel with the buffers of `tensors` made dense (null stays null; a tensor
+ * that already owns row-major memory is passed as is), then frees the copies it made.
+ */
+function withDenseBuffers<T>(
+  op: string,
+  tensors: readonly (Tensor | null)[],
+  kernel: (buffers: (BackendBuffer | null)[]) => T,
+): T {
+  const denseTensors = tensors.map((t) => t && dense(t));
+  try {
+    return kernel(denseTensors.map((t) => t?.storageFor(op).buffer ?? null));
+  } finally {
+    denseTensors.forEach((d, i) => {
+      if (d && d !== tensors[i]) d.dispose();
+    });
+  }
 }
 
 function checkVector(op: string, name: string, t: Tensor | null, c: number): void {
@@ -73,28 +92,13 @@ export function batchNormTrain(
   let meanT: Tensor;
   let invStd: Tensor;
   if (hasFused(backend, 'batchNormTrain')) {
-    const xd = dense(x);
-    output = Tensor.empty(x.shape, 'float32', backend);
-    meanT = Tensor.empty([c], 'float32', backend);
-    invStd = Tensor.empty([c], 'float32', backend);
-    const wd = weight && dense(weight);
-    const bd = bias && dense(bias);
-    backend.batchNormTrain!(
-      xd.storageFor(op).buffer,
-      wd?.storageFor(op).buffer ?? null,
-      bd?.storageFor(op).buffer ?? null,
-      output.storageFor(op).buffer,
-      meanT.storageFor(op).buffer,
-      invStd.storageFor(op).buffer,
-      shape,
-      eps,
+    const out = Tensor.empty(x.shape, 'float32', backend);
+    const outMean = Tensor.empty([c], 'float32', backend);
+    const outInvStd = Tensor.empty([c], 'float32', backend);
+    withDenseBuffers(op, [x, weight, bias, out, outMean, outInvStd], ([xb, wb, bb, ob, mb, ib]) =>
+      backend.batchNormTrain!(xb!, wb, bb, ob!, mb!, ib!, shape, eps),
     );
-    for (const [d, o] of [
-      [xd, x],
-      [wd, weight],
-      [bd, bias],
-    ] as const)
-      if (d && d !== o) d.dispose();
+    [output, meanT, invStd] = [out, outMean, outInvStd];
   } else {
     [output, meanT, invStd] = noGrad(() =>
       tidy(() => {
@@ -146,29 +150,15 @@ export function batchNormBackward(
   const l = x.rank === 3 ? x.shape[2] : 1;
   const backend = x.backendFor(op);
   if (hasFused(backend, 'batchNormBackward')) {
-    const dyd = dense(dy);
-    const xd = dense(x);
-    const wd = weight && dense(weight);
     const dx = Tensor.empty(x.shape, 'float32', backend);
     const dgamma = Tensor.empty([c], 'float32', backend);
     const dbeta = Tensor.empty([c], 'float32', backend);
-    backend.batchNormBackward!(
-      dyd.storageFor(op).buffer,
-      xd.storageFor(op).buffer,
-      meanT.storageFor(op).buffer,
-      invStd.storageFor(op).buffer,
-      wd?.storageFor(op).buffer ?? null,
-      dx.storageFor(op).buffer,
-      dgamma.storageFor(op).buffer,
-      dbeta.storageFor(op).buffer,
-      { n, c, l },
+    withDenseBuffers(
+      op,
+      [dy, x, meanT, invStd, weight, dx, dgamma, dbeta],
+      ([dyb, xb, mb, ib, wb, dxb, dgb, dbb]) =>
+        backend.batchNormBackward!(dyb!, xb!, mb!, ib!, wb, dxb!, dgb!, dbb!, { n, c, l }),
     );
-    for (const [d, o] of [
-      [dyd, dy],
-      [xd, x],
-      [wd, weight],
-    ] as const)
-      if (d && d !== o) d.dispose();
     return { dx, dgamma, dbeta };
   }
   return noGrad(() =>
@@ -218,28 +208,13 @@ export function linear(
   const outShape = [...x.shape.slice(0, -1), outF];
   let out: Tensor;
   if (hasFused(backend, 'linear') && inF > 0) {
-    const xd = dense(x);
-    const wd = dense(weight);
-    const bd = bias && dense(bias);
-    out = Tensor.empty(outShape, 'float32', backend);
-    if (out.size > 0) {
-      backend.linear!(
-        xd.storageFor(op).buffer,
-        wd.storageFor(op).buffer,
-        bd?.storageFor(op).buffer ?? null,
-        out.storageFor(op).buffer,
-        rows,
-        outF,
-        inF,
-        relu,
+    const y = Tensor.empty(outShape, 'float32', backend);
+    if (y.size > 0) {
+      withDenseBuffers(op, [x, weight, bias, y], ([xb, wb, bb, yb]) =>
+        backend.linear!(xb!, wb!, bb, yb!, rows, outF, inF, relu),
       );
     }
-    for (const [d, o] of [
-      [xd, x],
-      [wd, weight],
-      [bd, bias],
-    ] as const)
-      if (d && d !== o) d.dispose();
+    out = y;
   } else {
     out = noGrad(() =>
       tidy(() => {
@@ -294,23 +269,14 @@ export function softmaxCrossEntropy(
   let loss: Tensor;
   let lse: Tensor;
   if (hasFused(backend, 'softmaxCrossEntropy')) {
-    const ld = dense(logits);
-    const td = dense(targets);
-    loss = Tensor.empty([rows], 'float32', backend);
-    lse = Tensor.empty([rows], 'float32', backend);
+    const rowLoss = Tensor.empty([rows], 'float32', backend);
+    const rowLse = Tensor.empty([rows], 'float32', backend);
     if (rows > 0) {
-      backend.softmaxCrossEntropy!(
-        ld.storageFor(op).buffer,
-        td.storageFor(op).buffer,
-        loss.storageFor(op).buffer,
-        lse.storageFor(op).buffer,
-        rows,
-        classes,
-        ignoreIndex,
+      withDenseBuffers(op, [logits, targets, rowLoss, rowLse], ([lb, tb, ob, sb]) =>
+        backend.softmaxCrossEntropy!(lb!, tb!, ob!, sb!, rows, classes, ignoreIndex),
       );
     }
-    if (ld !== logits) ld.dispose();
-    if (td !== targets) td.dispose();
+    [loss, lse] = [rowLoss, rowLse];
   } else {
     [loss, lse] = noGrad(() =>
       tidy(() => {
@@ -341,26 +307,10 @@ function softmaxCrossEntropyBackward(
   const backend = logits.backendFor(op);
   if (hasFused(backend, 'softmaxCrossEntropy')) {
     // The saved logits and targets may be views (a slice, a transpose): the kernel reads dense buffers.
-    const ld = dense(logits);
-    const td = dense(targets);
-    const gd = dense(gradLoss);
     const out = Tensor.empty([rows, classes], 'float32', backend);
-    backend.softmaxCrossEntropyBackward!(
-      ld.storageFor(op).buffer,
-      td.storageFor(op).buffer,
-      lse.storageFor(op).buffer,
-      gd.storageFor(op).buffer,
-      out.storageFor(op).buffer,
-      rows,
-      classes,
-      ignoreIndex,
+    withDenseBuffers(op, [logits, targets, lse, gradLoss, out], ([lb, tb, sb, gb, ob]) =>
+      backend.softmaxCrossEntropyBackward!(lb!, tb!, sb!, gb!, ob!, rows, classes, ignoreIndex),
     );
-    for (const [d, o] of [
-      [ld, logits],
-      [td, targets],
-      [gd, gradLoss],
-    ] as const)
-      if (d !== o) d.dispose();
     return out;
   }
   return tidy(() => {
@@ -372,15 +322,30 @@ function softmaxCrossEntropyBackward(
   });
 }
 
-function checkState(op: string, param: Tensor, name: string, t: Tensor | null): void {
-  if (!t) return;
-  if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
-    throw new Error(
-      `${op}: ${name} has shape ${formatShape(t.shape)} but the parameter has shape ${formatShape(param.shape)}`,
-    );
+/**
+ * Checks what every in-place optimizer step needs: a parameter owning contiguous memory, a
+ * gradient and state tensors of its shape (state must own memory: it is written in place),
+ * all on one backend, which it returns.
+ */
+function checkOptimizerStep(
+  op: string,
+  param: Tensor,
+  grad: Tensor,
+  state: Record<string, Tensor | null>,
+): Backend {
+  if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
+  const present: Tensor[] = [];
+  for (const [name, t] of [['grad', grad] as const, ...Object.entries(state)]) {
+    if (!t) continue;
+    if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
+      throw new Error(
+        `${op}: ${name} has shape ${formatShape(t.shape)} but the parameter has shape ${formatShape(param.shape)}`,
+      );
+    }
+    if (name !== 'grad' && !t.isDense) throw new Error(`${op}: ${name} must own contiguous memory`);
+    present.push(t);
   }
-  if (t !== param && !t.isDense && name !== 'grad')
-    throw new Error(`${op}: ${name} must own contiguous memory`);
+  return sameBackend(op, param, ...present);
 }
 
 /**
@@ -390,22 +355,14 @@ function checkState(op: string, param: Tensor, name: string, t: Tensor | null): 
  */
 export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, args: SgdStepArgs): void {
   const op = 'sgdStep';
-  if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
-  checkState(op, param, 'grad', grad);
-  checkState(op, param, 'momentumBuffer', momentumBuffer);
   if (args.momentum !== 0 && !momentumBuffer)
     throw new Error(`${op}: momentum ${args.momentum} needs a momentum buffer`);
-  const backend = sameBackend(op, param, grad, ...(momentumBuffer ? [momentumBuffer] : []));
+  const backend = checkOptimizerStep(op, param, grad, { momentumBuffer });
   if (param.size === 0) return;
   if (hasFused(backend, 'sgdStep')) {
-    const gd = dense(grad);
-    backend.sgdStep!(
-      param.storageFor(op).buffer,
-      gd.storageFor(op).buffer,
-      momentumBuffer?.storageFor(op).buffer ?? null,
-      args,
+    withDenseBuffers(op, [param, grad, momentumBuffer], ([pb, gb, mb]) =>
+      backend.sgdStep!(pb!, gb!, mb, args),
     );
-    if (gd !== grad) gd.dispose();
     return;
   }
   noGrad(() =>
@@ -432,27 +389,15 @@ export function adamStep(
   args: AdamStepArgs,
 ): void {
   const op = 'adamStep';
-  if (!param.isDense) throw new Error(`${op}: the parameter must own contiguous memory`);
-  checkState(op, param, 'grad', grad);
-  checkState(op, param, 'm', m);
-  checkState(op, param, 'v', v);
-  checkState(op, param, 'vMax', vMax);
   if (args.amsgrad && !vMax) throw new Error(`${op}: amsgrad needs a vMax buffer`);
   if (!Number.isInteger(args.step) || args.step < 1)
     throw new Error(`${op}: step must be a positive integer, got ${args.step}`);
-  const backend = sameBackend(op, param, grad, m, v, ...(vMax ? [vMax] : []));
+  const backend = checkOptimizerStep(op, param, grad, { m, v, vMax });
   if (param.size === 0) return;
   if (hasFused(backend, 'adamStep')) {
-    const gd = dense(grad);
-    backend.adamStep!(
-      param.storageFor(op).buffer,
-      gd.storageFor(op).buffer,
-      m.storageFor(op).buffer,
-      v.storageFor(op).buffer,
-      vMax?.storageFor(op).buffer ?? null,
-      args,
+    withDenseBuffers(op, [param, grad, m, v, vMax], ([pb, gb, mb, vb, xb]) =>
+      backend.adamStep!(pb!, gb!, mb!, vb!, xb, args),
     );
-    if (gd !== grad) gd.dispose();
     return;
   }
   noGrad(() =>

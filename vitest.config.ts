@@ -1,6 +1,27 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// Tests import every @nabla package from its TypeScript source, not from dist/, so an edit is
+// tested without a rebuild. (The wasm package's generated kernels still come from its build.)
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const packages: Record<string, string> = {
+  '@nabla/core': 'packages/core/src/index.ts',
+  '@nabla/backend-cpu': 'packages/backend-cpu/src/index.ts',
+  '@nabla/backend-wasm': 'packages/backend-wasm/src/index.ts',
+  '@nabla/backend-webgpu': 'packages/backend-webgpu/src/index.ts',
+  '@nabla/nn': 'packages/nn/src/index.ts',
+  '@nabla/optim': 'packages/optim/src/index.ts',
+  '@nabla/interop': 'packages/interop/src/index.ts',
+  nabla: 'packages/nabla/src/index.ts',
+};
+
 export default defineConfig({
+  resolve: {
+    alias: Object.entries(packages).map(([find, path]) => ({
+      find: new RegExp(`^${find.replace('/', '\\/')}$`),
+      replacement: source(path),
+    })),
+  },
   test: {
     include: [
       'packages/*/test/**/*.test.ts',

@@ -14,6 +14,7 @@ import type {
   DType,
   FusedKernel,
   MatmulArgs,
+  PointwiseArgs,
   ReduceOp,
   SgdStepArgs,
   StridedView,
@@ -23,11 +24,12 @@ import type {
 import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './cpu-buffer.js';
 import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
 import { codegenEnabled } from './kernels/codegen.js';
-import { type ArrayView, binary, unary, where } from './kernels/elementwise.js';
+import { type ArrayView, binary, checkBounds, unary, where } from './kernels/elementwise.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { linear } from './kernels/linear.js';
 import { matmul } from './kernels/matmul.js';
 import { adamStep, sgdStep } from './kernels/optimizer.js';
+import { pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/softmax-cross-entropy.js';
 
@@ -127,6 +129,21 @@ export class CpuBackend implements Backend {
   }
 
   // ---- primitive kernels -------------------------------------------------------------
+
+  pointwise(args: PointwiseArgs): void {
+    const { program, shape } = args;
+    const n = product(shape);
+    const what = `pointwise ${program.name}`;
+    const outputs = args.outputs.map(
+      (o, j) => checked(o, `${what} output ${j}`, program.outputDtypes[j], n).data,
+    );
+    const inputs = args.inputs.map((v, k) => {
+      const x = view(v, `${what} input ${k}`);
+      checkBounds(x, shape, `${what} input ${k}`, '');
+      return x;
+    });
+    pointwise(program, inputs, args.scalars, outputs, shape);
+  }
 
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
     const o = checked(out, 'unary output', null, product(shape), op);

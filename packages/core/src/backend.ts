@@ -16,6 +16,8 @@
  * @packageDocumentation
  */
 
+import type { PointwiseProgram } from './expr/program.js';
+
 /** Element types a tensor can hold. */
 export type DType = 'float32' | 'int32';
 
@@ -40,6 +42,25 @@ export interface StridedView {
   readonly offset: number;
   /** One stride per dimension of the output shape (0 for broadcast dimensions). */
   readonly strides: readonly number[];
+}
+
+/**
+ * Arguments of {@link Backend.pointwise}: evaluate `program` at every position of `shape`.
+ * Input k is read through `inputs[k]` (strided, stride 0 for broadcast dims); output j is
+ * written contiguously (row-major, offset 0) into `outputs[j]`, which holds `prod(shape)`
+ * elements of `program.outputDtypes[j]`.
+ *
+ * In place: an output buffer may also be an input buffer when that input's view is the
+ * identity (offset 0, row-major strides of `shape`); a kernel reads every input of an element
+ * before it writes that element's outputs. Optimizer updates rely on this.
+ */
+export interface PointwiseArgs {
+  readonly program: PointwiseProgram;
+  readonly inputs: readonly StridedView[];
+  /** One value per `program.scalars` entry (int32 scalars are whole numbers). */
+  readonly scalars: readonly number[];
+  readonly outputs: readonly BackendBuffer[];
+  readonly shape: readonly number[];
 }
 
 /** Unary elementwise operations. `copy` converts dtype when input and output differ. */
@@ -188,6 +209,12 @@ export interface Backend {
   fill(out: BackendBuffer, value: number): void;
 
   // ---- primitive kernels -------------------------------------------------------------
+  /**
+   * Evaluates a pointwise program (see {@link PointwiseArgs}). The backend renders each
+   * program once (JS source, a wasm program, WGSL) and caches the result by `program.key`.
+   * Optional during the move to kernels as data; core uses it where present.
+   */
+  pointwise?(args: PointwiseArgs): void;
   /** `out[i] = op(x[i])` over `shape`; `out` is contiguous with `prod(shape)` elements. */
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void;
   /** `out[i] = op(a[i], b[i])` over `shape`, both inputs strided (broadcast with stride 0). */

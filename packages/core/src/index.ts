@@ -5,6 +5,7 @@
 
 export { GradNode, isGradEnabled, noGrad } from './autograd.js';
 export * from './backend.js';
+export * from './expr/index.js';
 export { type MemoryInfo, memory } from './memory.js';
 export {
   abs,
@@ -87,6 +88,7 @@ export {
   zeros,
   zerosLike,
 } from './ops/index.js';
+export { pointwise, pointwiseInto } from './ops/pointwise.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export {
   type BackendFactory,

@@ -292,7 +292,7 @@ function kernelName(what: string, op: string): string {
 }
 
 /** Throws unless every element the view can reach lies inside its array. */
-function checkBounds(view: ArrayView, shape: readonly number[], what: string, op: string): void {
+export function checkBounds(view: ArrayView, shape: readonly number[], what: string, op: string): void {
   if (view.strides.length !== shape.length) {
     throw new RangeError(
       `cpu ${kernelName(what, op)}: view has ${view.strides.length} strides for an output of rank ${shape.length} [${shape}]`,

@@ -1,0 +1,13 @@
+export { applyBinary, applyCast, applyUnary, erf64, evaluateAt } from './evaluate.js';
+export {
+  type BinaryFn,
+  COMPARISON_FNS,
+  E,
+  type Expr,
+  type ExprLike,
+  exprKey,
+  FLOAT_ONLY_FNS,
+  type UnaryFn,
+  walkExpr,
+} from './expr.js';
+export { type Instr, type PointwiseProgram, pointwiseProgram } from './program.js';

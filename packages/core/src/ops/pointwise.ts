@@ -1,0 +1,110 @@
+/**
+ * Running pointwise programs (kernels as data, see `expr/`) on tensors: broadcasting, dtype and
+ * backend checks happen here, once, so no backend can disagree about what is an error.
+ * These are kernel calls, outside autograd: ops that need gradients record their own rule.
+ */
+import type { Backend } from '../backend.js';
+import type { PointwiseProgram } from '../expr/program.js';
+import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { sameBackend } from './graph.js';
+
+function checkOperands(
+  name: string,
+  program: PointwiseProgram,
+  inputs: readonly Tensor[],
+  scalars: readonly number[],
+): Backend {
+  if (inputs.length !== program.inputs.length)
+    throw new Error(`${name}: expected ${program.inputs.length} inputs, got ${inputs.length}`);
+  if (scalars.length !== program.scalars.length)
+    throw new Error(`${name}: expected ${program.scalars.length} scalars, got ${scalars.length}`);
+  inputs.forEach((t, k) => {
+    t.storageFor(name); // a disposed input is reported under this op's name
+    if (t.dtype !== program.inputs[k])
+      throw new Error(`${name}: input ${k} must be ${program.inputs[k]}, got ${t.dtype}`);
+  });
+  const backend = sameBackend(name, ...inputs);
+  if (!backend.pointwise) throw new Error(`${name}: backend '${backend.name}' has no pointwise kernel`);
+  return backend;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+function broadcastAll(name: string, tensors: readonly Tensor[]): number[] {
+  let shape: number[] = [];
+  for (const t of tensors) shape = broadcastShapes(shape, t.shape, name);
+  return shape;
+}
+
+/**
+ * Evaluates `program` over `inputs` broadcast together and returns one new tensor per output.
+ * `scalars` are the per-call values the program declares.
+ */
+export function pointwise(
+  program: PointwiseProgram,
+  inputs: readonly Tensor[],
+  scalars: readonly number[] = [],
+  name: string = program.name,
+): Tensor[] {
+  const backend = checkOperands(name, program, inputs, scalars);
+  const shape = broadcastAll(name, inputs);
+  const outs = program.outputDtypes.map((dtype) => Tensor.empty(shape, dtype, backend));
+  run(backend, program, inputs, scalars, outs, shape, name);
+  return outs;
+}
+
+/**
+ * Evaluates `program` and stores its outputs in place into `outputs`: dense tensors of the
+ * inputs' broadcast shape. An output may also be an input (an optimizer updating its
+ * parameter) as long as that input is read whole, in order; anything else is an error.
+ */
+export function pointwiseInto(
+  program: PointwiseProgram,
+  inputs: readonly Tensor[],
+  scalars: readonly number[],
+  outputs: readonly Tensor[],
+  name: string = program.name,
+): void {
+  const backend = checkOperands(name, program, inputs, scalars);
+  if (outputs.length !== program.outputDtypes.length)
+    throw new Error(`${name}: expected ${program.outputDtypes.length} outputs, got ${outputs.length}`);
+  const shape = broadcastAll(name, inputs);
+  outputs.forEach((o, j) => {
+    o.storageFor(name);
+    if (o.backendFor(name) !== backend)
+      throw new Error(`${name}: output ${j} is on backend '${o.backend}', the inputs on '${backend.name}'`);
+    if (o.dtype !== program.outputDtypes[j])
+      throw new Error(`${name}: output ${j} must be ${program.outputDtypes[j]}, got ${o.dtype}`);
+    if (!o.isDense) throw new Error(`${name}: output ${j} must own contiguous memory`);
+    if (!sameShape(o.shape, shape))
+      throw new Error(
+        `${name}: output ${j} has shape ${formatShape(o.shape)}, the inputs broadcast to ${formatShape(shape)}`,
+      );
+    for (const t of inputs) {
+      if (t.storageFor(name) === o.storageFor(name) && !(t.isDense && sameShape(t.shape, shape)))
+        throw new Error(`${name}: output ${j} overlaps an input that is not read whole and in order`);
+    }
+  });
+  run(backend, program, inputs, scalars, outputs, shape, name);
+}
+
+function run(
+  backend: Backend,
+  program: PointwiseProgram,
+  inputs: readonly Tensor[],
+  scalars: readonly number[],
+  outputs: readonly Tensor[],
+  shape: readonly number[],
+  name: string,
+): void {
+  if (outputs[0].size === 0) return;
+  backend.pointwise!({
+    program,
+    inputs: inputs.map((t) => t.viewFor(name, broadcastStrides(t.shape, t.strides, shape))),
+    scalars,
+    outputs: outputs.map((o) => o.storageFor(name).buffer),
+    shape,
+  });
+}

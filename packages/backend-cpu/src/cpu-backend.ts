@@ -10,7 +10,6 @@ import type {
   BackendCapabilities,
   BackendMemory,
   BatchNormShape,
-  BinaryOp,
   DType,
   FusedKernel,
   MatmulArgs,
@@ -19,17 +18,15 @@ import type {
   SgdStepArgs,
   StridedView,
   TypedArray,
-  UnaryOp,
 } from '@nabla/core';
 import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './cpu-buffer.js';
 import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
 import { codegenEnabled } from './kernels/codegen.js';
-import { type ArrayView, binary, checkBounds, unary, where } from './kernels/elementwise.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { linear } from './kernels/linear.js';
 import { matmul } from './kernels/matmul.js';
 import { adamStep, sgdStep } from './kernels/optimizer.js';
-import { pointwise } from './kernels/pointwise.js';
+import { type ArrayView, checkBounds, pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/softmax-cross-entropy.js';
 
@@ -42,8 +39,6 @@ const FUSED: readonly FusedKernel[] = [
   'adamStep',
 ];
 
-const ARITHMETIC: ReadonlySet<BinaryOp> = new Set(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
-
 function product(shape: readonly number[]): number {
   let n = 1;
   for (const s of shape) {
@@ -53,8 +48,8 @@ function product(shape: readonly number[]): number {
   return n;
 }
 
-function view(v: StridedView, what: string, op?: string): ArrayView {
-  return { data: cpuBuffer(v.buffer, what, op).data, offset: v.offset, strides: v.strides };
+function view(v: StridedView, what: string): ArrayView {
+  return { data: cpuBuffer(v.buffer, what).data, offset: v.offset, strides: v.strides };
 }
 
 function checkCounts(kernel: string, counts: Record<string, number>): void {
@@ -137,36 +132,19 @@ export class CpuBackend implements Backend {
     const outputs = args.outputs.map(
       (o, j) => checked(o, `${what} output ${j}`, program.outputDtypes[j], n).data,
     );
+    if (args.inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
+      throw new RangeError(
+        `cpu ${what}: expected ${program.inputs.length} inputs and ${program.scalars.length} scalars, ` +
+          `got ${args.inputs.length} and ${args.scalars.length}`,
+      );
     const inputs = args.inputs.map((v, k) => {
       const x = view(v, `${what} input ${k}`);
-      checkBounds(x, shape, `${what} input ${k}`, '');
+      if (v.buffer.dtype !== program.inputs[k])
+        throw new TypeError(`cpu ${what}: input ${k} must be ${program.inputs[k]}, got ${v.buffer.dtype}`);
+      if (n > 0) checkBounds(x, shape, `${what} input ${k}`); // an empty shape reads nothing
       return x;
     });
     pointwise(program, inputs, args.scalars, outputs, shape);
-  }
-
-  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    const o = checked(out, 'unary output', null, product(shape), op);
-    unary(op, view(x, 'unary input', op), o.data, shape);
-  }
-
-  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    const expected: DType | null = ARITHMETIC.has(op) ? null : 'int32';
-    const o = checked(out, 'binary output', expected, product(shape), op);
-    binary(op, view(a, 'binary lhs', op), view(b, 'binary rhs', op), o.data, shape);
-  }
-
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    out: BackendBuffer,
-    shape: readonly number[],
-  ): void {
-    const c = cpuBuffer(cond.buffer, 'where condition');
-    if (c.dtype !== 'int32') throw new TypeError(`cpu where: condition must be int32, got ${c.dtype}`);
-    const o = checked(out, 'where output', null, product(shape));
-    where(view(cond, 'where condition'), view(a, 'where lhs'), view(b, 'where rhs'), o.data, shape);
   }
 
   reduce(

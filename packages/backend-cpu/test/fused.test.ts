@@ -1,5 +1,13 @@
+import { E, pointwiseProgram } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { contiguousStrides, fixture, randInt, randomArray, rng } from './helpers.js';
+
+const x0 = E.input(0);
+const SUB = pointwiseProgram('t-sub', { inputs: ['float32', 'float32'], outputs: [E.sub(x0, E.input(1))] });
+const ADD = pointwiseProgram('t-add', { inputs: ['float32', 'float32'], outputs: [E.add(x0, E.input(1))] });
+const SQUARE = pointwiseProgram('t-square', { inputs: ['float32'], outputs: [E.mul(x0, x0)] });
+const RELU = pointwiseProgram('t-relu', { inputs: ['float32'], outputs: [E.select(E.lt(x0, 0), 0, x0)] });
+const COPY = pointwiseProgram('t-copy', { inputs: ['float32'], outputs: [x0] });
 
 type F = ReturnType<typeof fixture>;
 
@@ -53,15 +61,24 @@ function bnComposed({ be, buf }: F, x: Float32Array, n: number, c: number, l: nu
   const mean = channelSum(xb);
   const centred = be.alloc(x.length, 'float32');
   const meanBuf = buf(new Float32Array(mean));
-  be.binary(
-    'sub',
-    { buffer: xb, offset: 0, strides: contiguousStrides([n, c, l]) },
-    { buffer: meanBuf, offset: 0, strides: [0, 1, 0] },
-    centred,
-    [n, c, l],
-  );
+  be.pointwise({
+    program: SUB,
+    inputs: [
+      { buffer: xb, offset: 0, strides: contiguousStrides([n, c, l]) },
+      { buffer: meanBuf, offset: 0, strides: [0, 1, 0] },
+    ],
+    scalars: [],
+    outputs: [centred],
+    shape: [n, c, l],
+  });
   const sq = be.alloc(x.length, 'float32');
-  be.unary('square', { buffer: centred, offset: 0, strides: [1] }, sq, [x.length]);
+  be.pointwise({
+    program: SQUARE,
+    inputs: [{ buffer: centred, offset: 0, strides: [1] }],
+    scalars: [],
+    outputs: [sq],
+    shape: [x.length],
+  });
   const variance = channelSum(sq);
   return { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + eps)) };
 }
@@ -254,17 +271,22 @@ describe('cpu fused linear', () => {
       const mm = be.alloc(m * n, 'float32');
       be.matmul(x, w, mm, { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 });
       const withBias = be.alloc(m * n, 'float32');
-      if (hasBias) {
-        be.binary(
-          'add',
-          { buffer: mm, offset: 0, strides: [n, 1] },
-          { buffer: bias, offset: 0, strides: [0, 1] },
-          withBias,
-          [m, n],
-        );
-      } else be.unary('copy', { buffer: mm, offset: 0, strides: [n, 1] }, withBias, [m, n]);
+      const biasView = { buffer: hasBias ? bias : buf(new Float32Array(n)), offset: 0, strides: [0, 1] };
+      be.pointwise({
+        program: ADD,
+        inputs: [{ buffer: mm, offset: 0, strides: [n, 1] }, biasView],
+        scalars: [],
+        outputs: [withBias],
+        shape: [m, n],
+      });
       const composed = be.alloc(m * n, 'float32');
-      be.unary(relu ? 'relu' : 'copy', { buffer: withBias, offset: 0, strides: [n, 1] }, composed, [m, n]);
+      be.pointwise({
+        program: relu ? RELU : COPY,
+        inputs: [{ buffer: withBias, offset: 0, strides: [n, 1] }],
+        scalars: [],
+        outputs: [composed],
+        shape: [m, n],
+      });
       expect(maxAbsDiff(be.readSync(fused), be.readSync(composed))).toBeLessThan(1e-5);
     }
   });

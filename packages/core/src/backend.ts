@@ -63,7 +63,10 @@ export interface PointwiseArgs {
   readonly shape: readonly number[];
 }
 
-/** Unary elementwise operations. `copy` converts dtype when input and output differ. */
+/**
+ * @deprecated Elementwise ops are pointwise programs now (see {@link PointwiseArgs}); these
+ * names remain only for backends that still carry their old unary/binary kernels.
+ */
 export type UnaryOp =
   | 'copy'
   | 'neg'
@@ -79,10 +82,7 @@ export type UnaryOp =
   | 'square'
   | 'reciprocal';
 
-/**
- * Binary elementwise operations. Arithmetic ops output the input dtype; comparisons
- * (`eq ne lt le gt ge`) output int32 0/1 whatever the input dtype.
- */
+/** @deprecated See {@link UnaryOp}. */
 export type BinaryOp =
   | 'add'
   | 'sub'
@@ -210,23 +210,11 @@ export interface Backend {
 
   // ---- primitive kernels -------------------------------------------------------------
   /**
-   * Evaluates a pointwise program (see {@link PointwiseArgs}). The backend renders each
-   * program once (JS source, a wasm program, WGSL) and caches the result by `program.key`.
-   * Optional during the move to kernels as data; core uses it where present.
+   * Evaluates a pointwise program (see {@link PointwiseArgs}): every elementwise op, cast and
+   * copy, and every gradient formula of one. The backend renders each program once (JS
+   * source, a wasm program, WGSL) and caches the result by program.
    */
-  pointwise?(args: PointwiseArgs): void;
-  /** `out[i] = op(x[i])` over `shape`; `out` is contiguous with `prod(shape)` elements. */
-  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void;
-  /** `out[i] = op(a[i], b[i])` over `shape`, both inputs strided (broadcast with stride 0). */
-  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void;
-  /** `out[i] = cond[i] != 0 ? a[i] : b[i]`. `cond` is int32; `a`, `b`, `out` share a dtype. */
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    out: BackendBuffer,
-    shape: readonly number[],
-  ): void;
+  pointwise(args: PointwiseArgs): void;
   /**
    * Reduces a contiguous `[outer, size, inner]` input over its middle axis into `[outer, inner]`.
    * `size` is at least 1 for max/min/argmax/argmin; for `sum` a size of 0 gives 0.

@@ -1,248 +1,433 @@
-/** Elementwise ops with NumPy broadcasting, and their gradients. */
-
-import { noGrad } from '../autograd.js';
-import type { BinaryOp, DType, UnaryOp } from '../backend.js';
-import { tidy } from '../scope.js';
-import { broadcastShapes, broadcastStrides, type Shape } from '../shape.js';
-import { Tensor, type TensorOrScalar } from '../tensor.js';
-import { full } from './creation.js';
+/**
+ * Elementwise ops with NumPy broadcasting, each defined once, as data: a row of a table with
+ * its expression (kernels as data, see `expr/`) and the expression of its gradient. Every
+ * backend renders the expressions with its own generator, so an op never touches a backend.
+ *
+ * A forward is one pointwise kernel, and so is a backward, however many operations its
+ * formula has (relu's `select(y > 0, g, 0)`, sigmoid's `g*y*(1-y)`): the gradient kernel reads
+ * only the tensors its expression uses, and those are all the op saves. Numbers beside
+ * tensors (`x.mul(0.37)`, `x.add(1)`) are per-call scalars of the program, so a program's key
+ * never depends on them.
+ *
+ * Adding a unary op: one row in {@link UNARY}, one exported function, one `Tensor` method.
+ */
+import type { DType } from '../backend.js';
+import { E, type Expr } from '../expr/expr.js';
+import { type PointwiseProgram, pointwiseProgram } from '../expr/program.js';
+import { needsGrad, type Tensor, type TensorOrScalar } from '../tensor.js';
 import { record, requireFloat, sameBackend } from './graph.js';
+import { pointwise } from './pointwise.js';
 import { sumToShape } from './reduce.js';
 
-/** @internal a 0-d tensor holding `value`, on `like`'s backend with its dtype. */
-export function scalarLike(value: number, like: Tensor): Tensor {
-  return full([], value, { dtype: like.dtype, backend: like.backend });
+// ---- the tables -----------------------------------------------------------------------
+
+/** A unary op: its value from `x`, and its gradient from the incoming `g`, the input and the output. */
+interface UnaryRule {
+  readonly f: (x: Expr) => Expr;
+  readonly grad: ((g: Expr, x: Expr, y: Expr) => Expr) | null;
+  /** No int32 meaning: int32 input is an error. */
+  readonly float?: true;
 }
 
-/** Runs a unary kernel; `copy` with a different `dtype` casts. */
-export function unaryKernel(op: UnaryOp, x: Tensor, name: string, dtype: DType = x.dtype): Tensor {
-  const backend = x.backendFor(name);
-  const out = Tensor.empty(x.shape, dtype, backend);
-  if (out.size > 0) backend.unary(op, x.viewFor(name), out.storageFor(name).buffer, x.shape);
-  return out;
+/** A binary op: its value, and the gradients to `a` and `b` (PyTorch's conventions). */
+interface BinaryRule {
+  readonly f: (a: Expr, b: Expr) => Expr;
+  readonly grad: ((g: Expr, a: Expr, b: Expr, y: Expr) => [Expr, Expr]) | null;
+  readonly float?: true;
 }
 
-const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+// 1 where `a` wins, 0.5 on ties, 0 where `b` wins: PyTorch splits a tie's gradient evenly.
+const tieWeight = (a: Expr, b: Expr, wins: 'gt' | 'lt') =>
+  E.add(E.cast(E[wins](a, b), 'float32'), E.mul(E.cast(E.eq(a, b), 'float32'), 0.5));
 
-/** Runs a binary kernel with broadcasting; the output is int32 for comparisons. */
-export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, name: string): Tensor {
-  const backend = sameBackend(name, a, b);
-  if (a.dtype !== b.dtype) {
-    throw new Error(`${name}: dtype mismatch: ${a.dtype} and ${b.dtype} (cast one with .float() or .int())`);
-  }
-  const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = Tensor.empty(shape, COMPARISONS.has(op) ? 'int32' : a.dtype, backend);
-  if (out.size > 0) {
-    backend.binary(
-      op,
-      a.viewFor(name, broadcastStrides(a.shape, a.strides, shape)),
-      b.viewFor(name, broadcastStrides(b.shape, b.strides, shape)),
-      out.storageFor(name).buffer,
-      shape,
-    );
-  }
-  return out;
+const UNARY = {
+  neg: { f: E.neg, grad: (g) => E.neg(g) },
+  // Gradient sign(x): 0 at 0.
+  abs: { f: E.abs, grad: (g, x) => E.mul(g, E.sign(x)) },
+  sign: { f: E.sign, grad: null },
+  exp: { f: E.exp, grad: (g, _x, y) => E.mul(g, y), float: true },
+  log: { f: E.log, grad: (g, x) => E.div(g, x), float: true },
+  sqrt: { f: E.sqrt, grad: (g, _x, y) => E.div(g, E.mul(y, 2)), float: true },
+  rsqrt: { f: E.rsqrt, grad: (g, _x, y) => E.mul(E.mul(g, E.mul(E.mul(y, y), y)), -0.5), float: true },
+  // `x < 0 ? 0 : x` lets NaN through, as PyTorch's relu does; gradient 0 at 0.
+  relu: { f: (x) => E.select(E.lt(x, 0), 0, x), grad: (g, _x, y) => E.select(E.gt(y, 0), g, 0) },
+  // exp(-x) overflows to inf for very negative x, which still gives the right limit 0.
+  sigmoid: {
+    f: (x) => E.recip(E.add(E.exp(E.neg(x)), 1)),
+    grad: (g, _x, y) => E.mul(E.mul(g, y), E.sub(1, y)),
+    float: true,
+  },
+  tanh: { f: E.tanh, grad: (g, _x, y) => E.mul(g, E.sub(1, E.mul(y, y))), float: true },
+  square: { f: (x) => E.mul(x, x), grad: (g, x) => E.mul(E.mul(g, x), 2) },
+  reciprocal: { f: E.recip, grad: (g, _x, y) => E.neg(E.mul(g, E.mul(y, y))), float: true },
+} satisfies Record<string, UnaryRule>;
+
+const BINARY = {
+  add: { f: E.add, grad: (g) => [g, g] },
+  sub: { f: E.sub, grad: (g) => [g, E.neg(g)] },
+  mul: { f: E.mul, grad: (g, a, b) => [E.mul(g, b), E.mul(g, a)] },
+  div: { f: E.div, grad: (g, _a, b, y) => [E.div(g, b), E.neg(E.div(E.mul(g, y), b))], float: true },
+  pow: {
+    f: E.pow,
+    // PyTorch's conventions where the formulas give 0 * inf: no gradient to the base when the
+    // exponent is 0, none to the exponent when the base is 0 and the exponent is non-negative.
+    grad: (g, a, b, y) => [
+      E.select(E.eq(b, 0), 0, E.mul(E.mul(g, b), E.pow(a, E.sub(b, 1)))),
+      E.select(E.mul(E.eq(a, 0), E.ge(b, 0)), 0, E.mul(E.mul(g, y), E.log(a))),
+    ],
+    float: true,
+  },
+  // NaN from either side propagates; ties split the gradient evenly, as in PyTorch.
+  maximum: {
+    f: E.max,
+    grad: (g, a, b) => [E.mul(g, tieWeight(a, b, 'gt')), E.mul(g, E.sub(1, tieWeight(a, b, 'gt')))],
+  },
+  minimum: {
+    f: E.min,
+    grad: (g, a, b) => [E.mul(g, tieWeight(a, b, 'lt')), E.mul(g, E.sub(1, tieWeight(a, b, 'lt')))],
+  },
+  eq: { f: E.eq, grad: null },
+  ne: { f: E.ne, grad: null },
+  lt: { f: E.lt, grad: null },
+  le: { f: E.le, grad: null },
+  gt: { f: E.gt, grad: null },
+  ge: { f: E.ge, grad: null },
+} satisfies Record<string, BinaryRule>;
+
+/** Names of the unary elementwise ops (each also a `Tensor` method). */
+export type UnaryOpName = keyof typeof UNARY;
+/** Names of the binary elementwise ops (each also a `Tensor` method). */
+export type BinaryOpName = keyof typeof BINARY;
+
+// ---- running a rule -------------------------------------------------------------------
+
+type Operand = Tensor | number;
+
+/** An op as the runner sees it: a value and per-operand gradients over expression leaves. */
+interface Rule {
+  readonly f: (...xs: Expr[]) => Expr;
+  readonly grad: ((g: Expr, y: Expr, xs: Expr[]) => (Expr | null)[]) | null;
 }
 
-function operands(a: TensorOrScalar, b: TensorOrScalar, name: string): [Tensor, Tensor, () => void] {
-  if (typeof a === 'number' && typeof b === 'number')
-    throw new Error(`${name}: at least one operand must be a tensor`);
-  // Check liveness first, so a disposed operand is reported under this op's name.
-  for (const t of [a, b]) if (typeof t !== 'number') t.storageFor(name);
-  const ta = typeof a === 'number' ? scalarLike(a, b as Tensor) : a;
-  const tb = typeof b === 'number' ? scalarLike(b, ta) : b;
-  return [
-    ta,
-    tb,
-    () => {
-      if (ta !== a) ta.dispose();
-      if (tb !== b) tb.dispose();
-    },
-  ];
-}
-
-type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
-
-function binary(op: BinaryOp, name: string, floatOnly: boolean, grad: BinaryGrad | null) {
-  return (a: TensorOrScalar, b: TensorOrScalar): Tensor => {
-    const [ta, tb, release] = operands(a, b, name);
-    try {
-      if (floatOnly) {
-        requireFloat(name, ta);
-        requireFloat(name, tb);
-      }
-      const out = binaryKernel(op, ta, tb, name);
-      if (!grad) return out;
-      const shapeA = ta.shape;
-      const shapeB = tb.shape;
-      return record(out, name, [ta, tb], [ta, tb, out], (g, [sa, sb, so], needs) => {
-        const [ga, gb] = grad(g, sa, sb, so);
-        return [
-          needs[0] && ga ? sumToShape(ga, shapeA) : null,
-          needs[1] && gb ? sumToShape(gb, shapeB) : null,
-        ];
-      });
-    } finally {
-      release();
+/**
+ * Expression leaves of the operands: tensors become inputs (in order), numbers become scalars
+ * of `scalarDtype`. `pattern` names the arrangement (the program cache key).
+ */
+function leaves(operands: readonly Operand[], scalarDtype: DType) {
+  const exprs: Expr[] = [];
+  const tensors: Tensor[] = [];
+  const scalars: number[] = [];
+  let pattern = '';
+  for (const o of operands) {
+    if (typeof o === 'number') {
+      exprs.push(E.scalar(scalars.length, scalarDtype));
+      scalars.push(o);
+      pattern += scalarDtype === 'int32' ? 'I' : 'F';
+    } else {
+      exprs.push(E.input(tensors.length, o.dtype));
+      tensors.push(o);
+      pattern += o.dtype === 'int32' ? 'i' : 'f';
     }
+  }
+  return { exprs, tensors, scalars, pattern, scalarDtypes: scalars.map(() => scalarDtype) };
+}
+
+/** `e` with every input index `k` replaced by `map(k)`. */
+function renumber(e: Expr, map: (k: number) => number): Expr {
+  switch (e.kind) {
+    case 'input':
+      return E.input(map(e.index), e.dtype);
+    case 'scalar':
+    case 'const':
+      return e;
+    case 'unary':
+    case 'cast':
+      return { ...e, x: renumber(e.x, map) };
+    case 'binary':
+      return { ...e, a: renumber(e.a, map), b: renumber(e.b, map) };
+    case 'select':
+      return { ...e, cond: renumber(e.cond, map), a: renumber(e.a, map), b: renumber(e.b, map) };
+  }
+}
+
+function inputsOf(e: Expr, into: Set<number>): void {
+  if (e.kind === 'input') into.add(e.index);
+  else if (e.kind === 'unary' || e.kind === 'cast') inputsOf(e.x, into);
+  else if (e.kind === 'binary') {
+    inputsOf(e.a, into);
+    inputsOf(e.b, into);
+  } else if (e.kind === 'select') {
+    inputsOf(e.cond, into);
+    inputsOf(e.a, into);
+    inputsOf(e.b, into);
+  }
+}
+
+/**
+ * A backward kernel. Its tensors are numbered by slot: 0 is the incoming gradient, 1..n the
+ * operands, n+1 the op's output; `reads` lists the slots the program reads, in input order.
+ */
+interface Backward {
+  readonly reads: readonly number[];
+  readonly program: PointwiseProgram | null;
+  /** Per operand: the program output holding its gradient, -1 when it is `g` itself, null for none. */
+  readonly outputs: readonly (number | null)[];
+}
+
+/** Programs by rule, then by operand pattern (and, backward, by which operands need gradients). */
+const forwards = new WeakMap<Rule, Map<string, PointwiseProgram>>();
+const backwards = new WeakMap<Rule, Map<string, Backward>>();
+
+function cacheOf<T>(caches: WeakMap<Rule, Map<string, T>>, rule: Rule): Map<string, T> {
+  let m = caches.get(rule);
+  if (m === undefined) {
+    m = new Map();
+    caches.set(rule, m);
+  }
+  return m;
+}
+
+function forwardProgram(name: string, rule: Rule, l: ReturnType<typeof leaves>): PointwiseProgram {
+  const forwardCache = cacheOf(forwards, rule);
+  let p = forwardCache.get(l.pattern);
+  if (p === undefined) {
+    p = pointwiseProgram(name, {
+      inputs: l.tensors.map((t) => t.dtype),
+      scalars: l.scalarDtypes,
+      outputs: [rule.f(...l.exprs)],
+    });
+    forwardCache.set(l.pattern, p);
+  }
+  return p;
+}
+
+function backwardProgram(
+  name: string,
+  rule: Rule,
+  operands: readonly Operand[],
+  l: ReturnType<typeof leaves>,
+  outDtype: DType,
+  needs: readonly boolean[],
+): Backward {
+  const backwardCache = cacheOf(backwards, rule);
+  const key = `${l.pattern}|${needs.map(Number).join('')}`;
+  const known = backwardCache.get(key);
+  if (known) return known;
+  // Leaves by slot: g, then operands (tensors as inputs, numbers as the forward's scalars), then y.
+  const n = operands.length;
+  let scalar = 0;
+  const xs = operands.map((o, i) =>
+    typeof o === 'number' ? E.scalar(scalar++, l.scalarDtypes[0]) : E.input(i + 1, o.dtype),
+  );
+  const grads = rule.grad!(E.input(0), E.input(n + 1, outDtype), xs);
+  const wanted = grads.map((e, i) => (needs[i] && typeof operands[i] !== 'number' ? e : null));
+  const used = new Set<number>();
+  for (const e of wanted) if (e && !(e.kind === 'input' && e.index === 0)) inputsOf(e, used);
+  const reads = [...used].sort((a, b) => a - b);
+  const slotDtype = (s: number): DType =>
+    s === 0 ? 'float32' : s === n + 1 ? outDtype : (operands[s - 1] as Tensor).dtype;
+  const exprs: Expr[] = [];
+  const outputs = wanted.map((e) => {
+    if (e === null) return null;
+    if (e.kind === 'input' && e.index === 0) return -1;
+    exprs.push(renumber(e, (s) => reads.indexOf(s)));
+    return exprs.length - 1;
+  });
+  const program =
+    exprs.length === 0
+      ? null
+      : pointwiseProgram(`${name}Backward`, {
+          inputs: reads.map(slotDtype),
+          scalars: l.scalarDtypes,
+          outputs: exprs,
+        });
+  const b = { reads, program, outputs };
+  backwardCache.set(key, b);
+  return b;
+}
+
+/**
+ * Runs `rule` on the operands (broadcast together) and records its backward: one kernel each
+ * way. Numbers take `scalarDtype`. The caller has checked dtypes.
+ */
+function apply(name: string, rule: Rule, operands: readonly Operand[], scalarDtype: DType): Tensor {
+  const l = leaves(operands, scalarDtype);
+  const [out] = pointwise(forwardProgram(name, rule, l), l.tensors, l.scalars, name);
+  if (rule.grad === null || !needsGrad(l.tensors)) return out;
+  const needs = operands.map((o) => typeof o !== 'number' && o.requiresGrad);
+  const bw = backwardProgram(name, rule, operands, l, out.dtype, needs);
+  const n = operands.length;
+  const bySlot = (s: number) => (s === n + 1 ? out : (operands[s - 1] as Tensor));
+  const savedSlots = bw.reads.filter((s) => s !== 0);
+  const saved = savedSlots.map(bySlot);
+  const shapes = operands.map((o) => (typeof o === 'number' ? [] : o.shape));
+  const scalars = l.scalars;
+  const inputs = operands.map((o) => (typeof o === 'number' ? null : o));
+  return record(out, name, inputs, saved, (g, kept) => {
+    const reads = bw.reads.map((s) => (s === 0 ? g : kept[savedSlots.indexOf(s)]));
+    const results = bw.program ? pointwise(bw.program, reads, scalars, `${name} backward`) : [];
+    return bw.outputs.map((o, i) => (o === null ? null : sumToShape(o === -1 ? g : results[o], shapes[i])));
+  });
+}
+
+const unaryRules = new Map<string, Rule>();
+const binaryRules = new Map<string, Rule>();
+
+function unaryRule(name: UnaryOpName): Rule {
+  let r = unaryRules.get(name);
+  if (r === undefined) {
+    const u: UnaryRule = UNARY[name];
+    const grad = u.grad;
+    r = { f: (x) => u.f(x), grad: grad && ((g, y, [x]) => [grad(g, x, y)]) };
+    unaryRules.set(name, r);
+  }
+  return r;
+}
+
+function binaryRule(name: BinaryOpName): Rule {
+  let r = binaryRules.get(name);
+  if (r === undefined) {
+    const b: BinaryRule = BINARY[name];
+    const grad = b.grad;
+    r = { f: (x, y) => b.f(x, y), grad: grad && ((g, y, [x0, x1]) => grad(g, x0, x1, y)) };
+    binaryRules.set(name, r);
+  }
+  return r;
+}
+
+function unaryOp(name: UnaryOpName): (x: Tensor) => Tensor {
+  const float = (UNARY[name] as UnaryRule).float === true;
+  return (x) => {
+    if (float) requireFloat(name, x);
+    else x.storageFor(name);
+    return apply(name, unaryRule(name), [x], x.dtype);
   };
 }
 
-const half = (g: Tensor, mask: Tensor) => g.mul(mask);
+function binaryOp(name: BinaryOpName): (a: TensorOrScalar, b: TensorOrScalar) => Tensor {
+  const float = (BINARY[name] as BinaryRule).float === true;
+  return (a, b) => {
+    if (typeof a === 'number' && typeof b === 'number')
+      throw new Error(`${name}: at least one operand must be a tensor`);
+    // Check liveness first, so a disposed operand is reported under this op's name.
+    const tensors = [a, b].filter((t): t is Tensor => typeof t !== 'number');
+    for (const t of tensors) t.storageFor(name);
+    if (float) for (const t of tensors) requireFloat(name, t);
+    sameBackend(name, ...tensors);
+    const dtype = tensors[0].dtype;
+    if (tensors.length === 2 && tensors[1].dtype !== dtype)
+      throw new Error(
+        `${name}: dtype mismatch: ${dtype} and ${tensors[1].dtype} (cast one with .float() or .int())`,
+      );
+    return apply(name, binaryRule(name), [a, b], dtype);
+  };
+}
+
+// ---- the ops --------------------------------------------------------------------------
 
 /** `a + b` with broadcasting. */
-export const add = binary('add', 'add', false, (g) => [g, g]);
+export const add = binaryOp('add');
 /** `a - b` with broadcasting. */
-export const sub = binary('sub', 'sub', false, (g) => [g, g.neg()]);
+export const sub = binaryOp('sub');
 /** `a * b` with broadcasting. */
-export const mul = binary('mul', 'mul', false, (g, a, b) => [g.mul(b), g.mul(a)]);
+export const mul = binaryOp('mul');
 /** `a / b` (float32 only). */
-export const div = binary('div', 'div', true, (g, a, b, out) => [g.div(b), g.mul(out).div(b).neg()]);
+export const div = binaryOp('div');
 /** `a ** b` (float32 only). */
-export const pow = binary('pow', 'pow', true, (g, a, b, out) => [
-  // PyTorch's conventions where the formulas give 0 * inf: no gradient to the base when the
-  // exponent is 0, none to the exponent when the base is 0 and the exponent is non-negative.
-  where(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1)))),
-  where(a.eq(0).mul(b.ge(0)), 0, g.mul(out).mul(a.log())),
-]);
-/** Elementwise maximum; ties split the gradient evenly, as in PyTorch. */
-export const maximum = binary('maximum', 'maximum', false, (g, a, b) => {
-  const wa = tieWeights(a, b, 'gt');
-  return [half(g, wa), g.mul(wa.neg().add(1))];
-});
-/** Elementwise minimum; ties split the gradient evenly. */
-export const minimum = binary('minimum', 'minimum', false, (g, a, b) => {
-  const wa = tieWeights(a, b, 'lt');
-  return [half(g, wa), g.mul(wa.neg().add(1))];
-});
-
-// 1 where a wins, 0.5 on ties, 0 where b wins.
-function tieWeights(a: Tensor, b: Tensor, wins: 'gt' | 'lt'): Tensor {
-  const win = binaryKernel(wins, a, b, 'maximum').float();
-  const tie = binaryKernel('eq', a, b, 'maximum').float();
-  return win.add(tie.mul(0.5));
-}
-
+export const pow = binaryOp('pow');
+/** Elementwise maximum; NaN propagates; ties split the gradient evenly, as in PyTorch. */
+export const maximum = binaryOp('maximum');
+/** Elementwise minimum; NaN propagates; ties split the gradient evenly. */
+export const minimum = binaryOp('minimum');
 /** `a == b` as int32 0/1. */
-export const eq = binary('eq', 'eq', false, null);
+export const eq = binaryOp('eq');
 /** `a != b` as int32 0/1. */
-export const ne = binary('ne', 'ne', false, null);
+export const ne = binaryOp('ne');
 /** `a < b` as int32 0/1. */
-export const lt = binary('lt', 'lt', false, null);
+export const lt = binaryOp('lt');
 /** `a <= b` as int32 0/1. */
-export const le = binary('le', 'le', false, null);
+export const le = binaryOp('le');
 /** `a > b` as int32 0/1. */
-export const gt = binary('gt', 'gt', false, null);
+export const gt = binaryOp('gt');
 /** `a >= b` as int32 0/1. */
-export const ge = binary('ge', 'ge', false, null);
-
-/** `x` is only meaningful when the op saves its input; otherwise it is the output. */
-type UnaryGrad = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
-
-function unary(op: UnaryOp, floatOnly: boolean, grad: UnaryGrad | null, saveInput: boolean) {
-  return (x: Tensor): Tensor => {
-    if (floatOnly) requireFloat(op, x);
-    const out = unaryKernel(op, x, op);
-    if (!grad) return out;
-    return record(out, op, [x], saveInput ? [x, out] : [out], (g, saved) =>
-      saveInput ? [grad(g, saved[0], saved[1])] : [grad(g, saved[0], saved[0])],
-    );
-  };
-}
+export const ge = binaryOp('ge');
 
 /** `-x`. */
-export const neg = unary('neg', false, (g) => g.neg(), false);
+export const neg = unaryOp('neg');
 /** `|x|`; gradient `sign(x)` (0 at 0). */
-export const abs = unary('abs', false, (g, x) => g.mul(x.sign()), true);
-/** -1, 0 or 1. */
-export const sign = unary('sign', false, null, false);
+export const abs = unaryOp('abs');
+/** -1, 0 or 1 (NaN and signed zero kept). */
+export const sign = unaryOp('sign');
 /** `e^x`. */
-export const exp = unary('exp', true, (g, _x, out) => g.mul(out), false);
+export const exp = unaryOp('exp');
 /** Natural logarithm. */
-export const log = unary('log', true, (g, x) => g.div(x), true);
+export const log = unaryOp('log');
 /** Square root. */
-export const sqrt = unary('sqrt', true, (g, _x, out) => g.div(out.mul(2)), false);
+export const sqrt = unaryOp('sqrt');
 /** `1 / sqrt(x)`. */
-export const rsqrt = unary('rsqrt', true, (g, _x, out) => g.mul(out.mul(out).mul(out)).mul(-0.5), false);
+export const rsqrt = unaryOp('rsqrt');
 /** `max(x, 0)`; gradient 0 at 0, as in PyTorch. */
-export const relu = unary(
-  'relu',
-  false,
-  (g, _x, out) => g.mul(binaryKernel('gt', out, scalarLike(0, out), 'relu').float()),
-  false,
-);
+export const relu = unaryOp('relu');
 /** Logistic sigmoid. */
-export const sigmoid = unary('sigmoid', true, (g, _x, out) => g.mul(out).mul(out.neg().add(1)), false);
+export const sigmoid = unaryOp('sigmoid');
 /** Hyperbolic tangent. */
-export const tanh = unary('tanh', true, (g, _x, out) => g.mul(out.mul(out).neg().add(1)), false);
+export const tanh = unaryOp('tanh');
 /** `x * x`. */
-export const square = unary('square', false, (g, x) => g.mul(x).mul(2), true);
+export const square = unaryOp('square');
 /** `1 / x`. */
-export const reciprocal = unary('reciprocal', true, (g, _x, out) => g.mul(out.mul(out)).neg(), false);
+export const reciprocal = unaryOp('reciprocal');
+
+const castPrograms = new Map<string, PointwiseProgram>();
 
 /** Converts to another dtype (float → int truncates toward zero). Not differentiable into int32. */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  x.storageFor('cast');
   if (x.dtype === dtype) return x;
-  return unaryKernel('copy', x, 'cast', dtype);
+  const key = `${x.dtype}>${dtype}`;
+  let p = castPrograms.get(key);
+  if (p === undefined) {
+    p = pointwiseProgram('cast', { inputs: [x.dtype], outputs: [E.cast(E.input(0, x.dtype), dtype)] });
+    castPrograms.set(key, p);
+  }
+  return pointwise(p, [x], [], 'cast')[0];
 }
+
+const WHERE: Rule = {
+  f: (c, a, b) => E.select(c, a, b),
+  grad: (g, _y, [c]) => [null, E.select(c, g, 0), E.select(c, 0, g)],
+};
 
 /** `cond ? a : b` elementwise with broadcasting; `cond` is int32 (nonzero is true). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  cond.storageFor('where');
   if (cond.dtype !== 'int32')
     throw new Error(`where: condition must be int32 (a comparison result), got ${cond.dtype}`);
-  // With two numbers, `a` becomes a float32 scalar on cond's backend (number literals are float32).
-  const ownA =
-    typeof a === 'number' && typeof b === 'number'
-      ? full([], a, { backend: cond.backendFor('where').name })
-      : null;
-  const [ta, tb, release] = operands(ownA ?? a, b, 'where');
-  try {
-    const backend = sameBackend('where', cond, ta, tb);
-    if (ta.dtype !== tb.dtype) throw new Error(`where: dtype mismatch: ${ta.dtype} and ${tb.dtype}`);
-    const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
-    const out = Tensor.empty(shape, ta.dtype, backend);
-    if (out.size > 0) {
-      backend.where(
-        cond.viewFor('where', broadcastStrides(cond.shape, cond.strides, shape)),
-        ta.viewFor('where', broadcastStrides(ta.shape, ta.strides, shape)),
-        tb.viewFor('where', broadcastStrides(tb.shape, tb.strides, shape)),
-        out.storageFor('where').buffer,
-        shape,
-      );
-    }
-    const shapeA = ta.shape;
-    const shapeB = tb.shape;
-    return record(out, 'where', [null, ta, tb], [cond], (g, [c], needs) => {
-      const zero = scalarLike(0, g);
-      return [
-        null,
-        needs[1] ? sumToShape(where(c, g, zero), shapeA) : null,
-        needs[2] ? sumToShape(where(c, zero, g), shapeB) : null,
-      ];
-    });
-  } finally {
-    release();
-    ownA?.dispose();
-  }
+  const branches = [a, b].filter((t): t is Tensor => typeof t !== 'number');
+  for (const t of branches) t.storageFor('where');
+  sameBackend('where', cond, ...branches);
+  // Numbers take the other branch's dtype; two numbers are float32 (number literals are float32).
+  const dtype = branches[0]?.dtype ?? 'float32';
+  if (branches.length === 2 && branches[1].dtype !== dtype)
+    throw new Error(`where: dtype mismatch: ${dtype} and ${branches[1].dtype}`);
+  return apply('where', WHERE, [cond, a, b], dtype);
 }
+
+const CLAMP: Record<'both' | 'min' | 'max', Rule> = {
+  both: {
+    f: (x, lo, hi) => E.min(E.max(x, lo), hi),
+    grad: (g, _y, [x, lo, hi]) => [E.select(E.mul(E.ge(x, lo), E.le(x, hi)), g, 0)],
+  },
+  min: { f: (x, lo) => E.max(x, lo), grad: (g, _y, [x, lo]) => [E.select(E.ge(x, lo), g, 0)] },
+  max: { f: (x, hi) => E.min(x, hi), grad: (g, _y, [x, hi]) => [E.select(E.le(x, hi), g, 0)] },
+};
 
 /** Limits values to `[min, max]` (either bound may be omitted); gradient flows where inside. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   const lo = min ?? null;
   const hi = max ?? null;
   if (lo === null && hi === null) throw new Error('clamp: at least one of min or max must be given');
-  const out = tidy(() =>
-    noGrad(() => {
-      let y = x.detach();
-      if (lo !== null) y = maximum(y, lo);
-      if (hi !== null) y = minimum(y, hi);
-      return y;
-    }),
-  );
-  return record(out, 'clamp', [x], [x], (g, [sx]) => {
-    let inside = g;
-    if (lo !== null) inside = inside.mul(binaryKernel('ge', sx, scalarLike(lo, sx), 'clamp').float());
-    if (hi !== null) inside = inside.mul(binaryKernel('le', sx, scalarLike(hi, sx), 'clamp').float());
-    return [inside];
-  });
+  x.storageFor('clamp');
+  if (lo === null) return apply('clamp', CLAMP.max, [x, hi as number], x.dtype);
+  if (hi === null) return apply('clamp', CLAMP.min, [x, lo], x.dtype);
+  return apply('clamp', CLAMP.both, [x, lo, hi], x.dtype);
 }

@@ -3,7 +3,7 @@ import { noGrad } from '../autograd.js';
 import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arange, fromHost, full } from './creation.js';
-import { binaryKernel, where } from './elementwise.js';
+import { add, eq, where } from './elementwise.js';
 import { record, sameBackend } from './graph.js';
 import { dense, slice, unsqueeze } from './views.js';
 
@@ -164,7 +164,7 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
       at += t.shape[d];
       if (acc === null) acc = placed;
       else {
-        const next = binaryKernel('add', acc, placed, 'concat');
+        const next = add(acc, placed);
         acc.dispose();
         placed.dispose();
         acc = next;
@@ -223,7 +223,7 @@ export function oneHot(index: Tensor, numClasses?: number): Tensor {
   return noGrad(() => {
     const ids = arange(classes, undefined, 1, { backend: index.backend });
     const column = unsqueeze(index, -1);
-    const out = binaryKernel('eq', column, ids, 'oneHot');
+    const out = eq(column, ids);
     ids.dispose();
     column.dispose();
     return out;

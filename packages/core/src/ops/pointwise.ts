@@ -100,7 +100,7 @@ function run(
   name: string,
 ): void {
   if (outputs[0].size === 0) return;
-  backend.pointwise!({
+  backend.pointwise({
     program,
     inputs: inputs.map((t) => t.viewFor(name, broadcastStrides(t.shape, t.strides, shape))),
     scalars,

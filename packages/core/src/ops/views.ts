@@ -2,6 +2,10 @@
  * Shape ops. Most are views (new shape/strides over the same storage, no copy):
  * reshape of contiguous data, transpose, permute, expand, squeeze, unsqueeze, slice.
  */
+
+import type { DType } from '../backend.js';
+import { E } from '../expr/expr.js';
+import { type PointwiseProgram, pointwiseProgram } from '../expr/program.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -14,18 +18,24 @@ import {
   sizeOf,
 } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { unaryKernel } from './elementwise.js';
 import { record } from './graph.js';
 import { placeAlong } from './indexing.js';
+import { pointwise } from './pointwise.js';
 import { sumToShape } from './reduce.js';
 
 function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number, op: string): Tensor {
   return new Tensor(x.storageFor(op), shape, strides, offset);
 }
 
+const COPY: Record<DType, PointwiseProgram> = {
+  float32: pointwiseProgram('copy', { inputs: ['float32'], outputs: [E.input(0, 'float32')] }),
+  int32: pointwiseProgram('copy', { inputs: ['int32'], outputs: [E.input(0, 'int32')] }),
+};
+
 /** @internal a row-major copy, outside autograd. */
 export function contiguousCopy(x: Tensor, op = 'contiguous'): Tensor {
-  return unaryKernel('copy', x, op);
+  x.storageFor(op);
+  return pointwise(COPY[x.dtype], [x], [], op)[0];
 }
 
 /** @internal `x` itself when it is row-major over its whole storage, else a copy (no autograd). */
@@ -223,5 +233,11 @@ export function assign(target: Tensor, source: Tensor): void {
     return;
   }
   const view = source.viewFor('assign', broadcastStrides(source.shape, source.strides, target.shape));
-  backend.unary('copy', view, target.storageFor('assign').buffer, target.shape);
+  backend.pointwise({
+    program: COPY[target.dtype],
+    inputs: [view],
+    scalars: [],
+    outputs: [target.storageFor('assign').buffer],
+    shape: target.shape,
+  });
 }

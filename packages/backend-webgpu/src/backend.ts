@@ -9,28 +9,20 @@ import type {
   BackendCapabilities,
   BackendMemory,
   BatchNormShape,
-  BinaryOp,
   DType,
   FusedKernel,
   MatmulArgs,
+  PointwiseArgs,
   ReduceOp,
   SgdStepArgs,
-  StridedView,
   TypedArray,
-  UnaryOp,
 } from '@nabla/core';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
 import { batchNormBackwardSource, batchNormTrainSource } from './kernels/batchnorm.js';
-import {
-  binaryExpr,
-  elementwiseParams,
-  elementwiseSource,
-  prepareViews,
-  unaryExpr,
-} from './kernels/elementwise.js';
 import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
 import { matmulSource, pickTile } from './kernels/matmul.js';
 import { adamSource, sgdSource } from './kernels/optim.js';
+import { dispatchPointwise } from './kernels/pointwise.js';
 import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
 import { softmaxCrossEntropyBackwardSource, softmaxCrossEntropySource } from './kernels/softmax-ce.js';
 import { grid, WG } from './kernels/wgsl.js';
@@ -77,8 +69,6 @@ const FUSED: readonly FusedKernel[] = [
   'sgdStep',
   'adamStep',
 ];
-
-const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The {@link Backend} implementation; create it with {@link createWebGpuBackend}. */
 export class WebGpuBackend implements Backend {
@@ -234,50 +224,20 @@ export class WebGpuBackend implements Backend {
 
   // ---- primitive kernels ------------------------------------------------------------
 
-  private elementwise(
-    op: string,
-    names: string[],
-    views: StridedView[],
-    out: BackendBuffer,
-    shape: readonly number[],
-    expr: string,
-  ): void {
+  pointwise(args: PointwiseArgs): void {
+    const op = `pointwise ${args.program.name}`;
     this.guard(op);
-    const o = this.buf(out, op);
-    const total = elementCount(shape);
-    if (total === 0) return;
-    if (o.size < total)
-      throw new Error(
-        `WebGPU backend: '${op}' output holds ${o.size} elements, shape [${shape}] needs ${total}`,
-      );
-    const prepared = prepareViews(views, shape);
-    const source = elementwiseSource(names, prepared.inputs, o.dtype, expr);
-    const bindings = views.map((v) => this.bind(v.buffer, op));
-    bindings.push(this.bind(out, op, true));
-    this.flat(op, source, bindings, total, elementwiseParams(total, prepared.shape, prepared.inputs));
-  }
-
-  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    this.elementwise(op, ['x'], [x], out, shape, unaryExpr(op, x.buffer.dtype));
-  }
-
-  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    if (a.buffer.dtype !== b.buffer.dtype) {
-      throw new Error(
-        `WebGPU backend: binary '${op}' on ${a.buffer.dtype} and ${b.buffer.dtype}; core must cast first`,
-      );
-    }
-    this.elementwise(op, ['a', 'b'], [a, b], out, shape, binaryExpr(op, a.buffer.dtype));
-  }
-
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    out: BackendBuffer,
-    shape: readonly number[],
-  ): void {
-    this.elementwise('where', ['c', 'a', 'b'], [cond, a, b], out, shape, 'select(b, a, c != 0i)');
+    dispatchPointwise(this.runtime, this.maxPerDim, {
+      program: args.program,
+      inputs: args.inputs.map((v) => ({
+        buffer: this.buf(v.buffer, op),
+        offset: v.offset,
+        strides: v.strides,
+      })),
+      scalars: args.scalars,
+      outputs: args.outputs.map((o) => this.buf(o, op)),
+      shape: args.shape,
+    });
   }
 
   reduce(

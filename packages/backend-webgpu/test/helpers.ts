@@ -1,6 +1,14 @@
 /** Shared setup of the WebGPU kernel tests: a device (or a loud skip), uploads and float64 checks. */
 import { existsSync } from 'node:fs';
-import type { BackendBuffer, DType, StridedView } from '@nabla/core';
+import {
+  type BackendBuffer,
+  type DType,
+  E,
+  type Expr,
+  type PointwiseProgram,
+  pointwiseProgram,
+  type StridedView,
+} from '@nabla/core';
 import { expect } from 'vitest';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from '../src/backend.js';
 
@@ -88,3 +96,26 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): number[] 
 
 /** Rounds through float32, as uploading does. */
 export const f32 = (xs: number[]) => Array.from(Float32Array.from(xs));
+
+/** Runs a pointwise program through the backend (the one elementwise kernel). */
+export function pw(
+  b: WebGpuBackend,
+  program: PointwiseProgram,
+  inputs: StridedView[],
+  outputs: BackendBuffer | BackendBuffer[],
+  shape: number[],
+  scalars: number[] = [],
+): void {
+  b.pointwise({ program, inputs, scalars, outputs: Array.isArray(outputs) ? outputs : [outputs], shape });
+}
+
+/** A one-output program over float32 (or `dtype`) inputs. */
+export function prog(
+  name: string,
+  arity: number,
+  f: (...xs: Expr[]) => Expr,
+  dtype: DType = 'float32',
+): PointwiseProgram {
+  const xs = Array.from({ length: arity }, (_, k) => E.input(k, dtype));
+  return pointwiseProgram(`t-${name}`, { inputs: xs.map(() => dtype), outputs: [f(...xs)] });
+}

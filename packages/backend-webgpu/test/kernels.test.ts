@@ -1,11 +1,13 @@
 /** Primitive kernels against float64 reference loops, at small sizes (software Vulkan is slow). */
-import type { BinaryOp, ReduceOp, UnaryOp } from '@nabla/core';
+import { type BinaryFn, E, type Expr, erf64 as erf, pointwiseProgram, type ReduceOp } from '@nabla/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   contiguousStrides,
   expectClose,
   f32,
   openBackend,
+  prog,
+  pw,
   randomArray,
   readAll,
   seeded,
@@ -19,21 +21,26 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   const b = backend!;
   afterAll(() => b.destroy());
 
-  const unaryRef: Record<UnaryOp, (x: number) => number> = {
-    copy: (x) => x,
-    neg: (x) => -x,
-    abs: Math.abs,
-    sign: Math.sign,
-    exp: Math.exp,
-    log: Math.log,
-    sqrt: Math.sqrt,
-    rsqrt: (x) => 1 / Math.sqrt(x),
-    relu: (x) => Math.max(x, 0),
-    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-    tanh: Math.tanh,
-    square: (x) => x * x,
-    reciprocal: (x) => 1 / x,
-  };
+  // Each case: a program built from the expression language and a float64 reference.
+  const sigmoid = (x: Expr) => E.recip(E.add(E.exp(E.neg(x)), 1));
+  const unaryCases: [string, (x: Expr) => Expr, (x: number) => number][] = [
+    ['copy', (x) => x, (x) => x],
+    ['neg', E.neg, (x) => -x],
+    ['abs', E.abs, Math.abs],
+    ['sign', E.sign, Math.sign],
+    ['exp', E.exp, Math.exp],
+    ['log', E.log, Math.log],
+    ['log1p', E.log1p, Math.log1p],
+    ['sqrt', E.sqrt, Math.sqrt],
+    ['rsqrt', E.rsqrt, (x) => 1 / Math.sqrt(x)],
+    ['relu', (x) => E.select(E.lt(x, 0), 0, x), (x) => (x < 0 ? 0 : x)],
+    ['sigmoid', sigmoid, (x) => 1 / (1 + Math.exp(-x))],
+    ['tanh', E.tanh, Math.tanh],
+    ['erf', E.erf, erf],
+    ['floor', E.floor, Math.floor],
+    ['square', (x) => E.mul(x, x), (x) => x * x],
+    ['recip', E.recip, (x) => 1 / x],
+  ];
 
   it('unary float32 ops on a transposed view match float64', async () => {
     // x is stored [3, 4]; the op reads its transpose [4, 3] through strides.
@@ -43,11 +50,11 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     xs[7] = 30;
     xs[9] = Number.NaN; // propagates through every op
     const x = upload(b, xs);
-    for (const op of Object.keys(unaryRef) as UnaryOp[]) {
+    for (const [op, f, ref] of unaryCases) {
       const out = b.alloc(12, 'float32');
-      b.unary(op, view(x, [1, 4]), out, [4, 3]);
+      pw(b, prog(op, 1, f), [view(x, [1, 4])], out, [4, 3]);
       const expected: number[] = [];
-      for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expected.push(unaryRef[op](xs[j * 4 + i]));
+      for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expected.push(ref(xs[j * 4 + i]));
       expectClose(await readAll(b, out), f32(expected), 1e-5, 1e-6, op);
       b.disposeBuffer(out);
     }
@@ -56,38 +63,57 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   it('unary int32 ops and dtype conversion by copy', async () => {
     const xs = [-3, 0, 7, -2147483647, 5];
     const x = upload(b, xs, 'int32');
-    const cases: [UnaryOp, (v: number) => number][] = [
-      ['neg', (v) => -v],
-      ['abs', Math.abs],
-      ['sign', Math.sign],
-      ['relu', (v) => Math.max(v, 0)],
-      ['square', (v) => Math.imul(v, v)],
+    const cases: [string, (x: Expr) => Expr, (v: number) => number][] = [
+      ['neg', E.neg, (v) => -v],
+      ['abs', E.abs, Math.abs],
+      ['sign', E.sign, Math.sign],
+      ['relu', (v) => E.select(E.lt(v, 0), 0, v), (v) => Math.max(v, 0)],
+      ['square', (v) => E.mul(v, v), (v) => Math.imul(v, v)],
     ];
-    for (const [op, ref] of cases) {
+    for (const [op, f, ref] of cases) {
       const out = b.alloc(5, 'int32');
-      b.unary(op, view(x, [1]), out, [5]);
+      pw(b, prog(`${op}-i`, 1, f, 'int32'), [view(x, [1])], out, [5]);
       expect(await readAll(b, out), op).toEqual(xs.map((v) => ref(v) | 0));
     }
     const asFloat = b.alloc(5, 'float32');
-    b.unary('copy', view(x, [1]), asFloat, [5]);
+    pw(
+      b,
+      prog('float', 1, (v) => E.cast(v, 'float32'), 'int32'),
+      [view(x, [1])],
+      asFloat,
+      [5],
+    );
     expect(await readAll(b, asFloat)).toEqual(f32(xs));
-    const fl = upload(b, [-2.7, -0.5, 0.5, 3.9]);
-    const asInt = b.alloc(4, 'int32');
-    b.unary('copy', view(fl, [1]), asInt, [4]);
-    expect(await readAll(b, asInt)).toEqual([-2, 0, 0, 3]); // truncation toward zero, like Int32Array
-    const root = b.alloc(3, 'float32'); // float-only math on int32 input computes in float32
-    b.unary('sqrt', view(x, [1], 1), root, [3]);
+    const fl = upload(b, [-2.7, -0.5, 0.5, 3.9, Number.NaN, 3e9, -3e9, Number.POSITIVE_INFINITY]);
+    const asInt = b.alloc(8, 'int32');
+    pw(
+      b,
+      prog('int', 1, (v) => E.cast(v, 'int32')),
+      [view(fl, [1])],
+      asInt,
+      [8],
+    );
+    // Truncation toward zero, wrapping modulo 2^32 like Int32Array; NaN and inf give 0.
+    expect(await readAll(b, asInt)).toEqual(Array.from(Int32Array.from([-2, 0, 0, 3, 0, 3e9, -3e9, 0])));
+    const root = b.alloc(3, 'float32'); // float-only math on int32 input: cast first
+    pw(
+      b,
+      prog('sqrt-i', 1, (v) => E.sqrt(E.cast(v, 'float32')), 'int32'),
+      [view(x, [1], 1)],
+      root,
+      [3],
+    );
     expectClose(await readAll(b, root), [0, Math.sqrt(7), Number.NaN]);
   });
 
-  const binaryRef: Record<BinaryOp, (a: number, b: number) => number> = {
+  const binaryRef: Record<BinaryFn, (a: number, b: number) => number> = {
     add: (x, y) => x + y,
     sub: (x, y) => x - y,
     mul: (x, y) => x * y,
     div: (x, y) => x / y,
     pow: Math.pow,
-    maximum: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.max(x, y)),
-    minimum: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.min(x, y)),
+    max: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.max(x, y)),
+    min: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.min(x, y)),
     eq: (x, y) => +(x === y),
     ne: (x, y) => +(x !== y),
     lt: (x, y) => +(x < y),
@@ -101,10 +127,10 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const bs = [2, 3, 0, -1];
     const a = upload(b, as); // [2,3,1]
     const bb = upload(b, bs); // [4]
-    for (const op of Object.keys(binaryRef) as BinaryOp[]) {
+    for (const op of Object.keys(binaryRef) as BinaryFn[]) {
       const cmp = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op);
       const out = b.alloc(24, cmp ? 'int32' : 'float32');
-      b.binary(op, view(a, [3, 1, 0]), view(bb, [0, 0, 1]), out, [2, 3, 4]);
+      pw(b, prog(op, 2, E[op]), [view(a, [3, 1, 0]), view(bb, [0, 0, 1])], out, [2, 3, 4]);
       const expected: number[] = [];
       for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) expected.push(binaryRef[op](as[i], bs[j]));
       expectClose(await readAll(b, out), cmp ? expected : f32(expected), 1e-5, 1e-6, op);
@@ -112,28 +138,39 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     }
   });
 
-  it('binary with a scalar operand, an offset view and int32 arithmetic', async () => {
+  it('binary with a stride-0 operand, an offset view, per-call scalars and int32 arithmetic', async () => {
     const a = upload(b, [10, 20, 30, 40, 50, 60]);
     const s = upload(b, [0, 0.5]);
     const out = b.alloc(4, 'float32');
-    b.binary('mul', view(a, [1], 2), view(s, [0], 1), out, [4]);
+    pw(b, prog('mul', 2, E.mul), [view(a, [1], 2), view(s, [0], 1)], out, [4]);
     expect(await readAll(b, out)).toEqual([15, 20, 25, 30]);
+    const axpb = pointwiseProgram('t-axpb', {
+      inputs: ['float32'],
+      scalars: ['float32', 'int32'],
+      outputs: [E.add(E.mul(E.input(0), E.scalar(0)), E.cast(E.scalar(1, 'int32'), 'float32'))],
+    });
+    pw(b, axpb, [view(a, [1])], out, [4], [0.25, -3]);
+    expect(await readAll(b, out)).toEqual([-0.5, 2, 4.5, 7]);
     const ia = upload(b, [7, -7, 9, 5], 'int32');
     const ib = upload(b, [2, 2, 0, -3], 'int32');
     const iout = b.alloc(4, 'int32');
-    b.binary('div', view(ia, [1]), view(ib, [1]), iout, [4]);
+    pw(b, prog('div-i', 2, E.div, 'int32'), [view(ia, [1]), view(ib, [1])], iout, [4]);
     expect(await readAll(b, iout)).toEqual([3, -3, 0, -1]);
-    b.binary('add', view(ia, [1]), view(ib, [1]), iout, [4]);
+    pw(b, prog('add-i', 2, E.add, 'int32'), [view(ia, [1]), view(ib, [1])], iout, [4]);
     expect(await readAll(b, iout)).toEqual([9, -5, 9, 2]);
   });
 
-  it('where broadcasts cond, a and b; rank-6 strided views work', async () => {
+  it('select broadcasts cond, a and b; rank-6 strided views work', async () => {
     const cond = upload(b, [1, 0, 1], 'int32');
     const a = upload(b, [1, 2, 3, 4, 5, 6]);
     const bb = upload(b, [-1, -2]);
     const out = b.alloc(6, 'float32');
     // shape [2, 3]: cond broadcast over rows, b broadcast over columns.
-    b.where(view(cond, [0, 1]), view(a, [3, 1]), view(bb, [1, 0]), out, [2, 3]);
+    const select = pointwiseProgram('t-select', {
+      inputs: ['int32', 'float32', 'float32'],
+      outputs: [E.select(E.input(0, 'int32'), E.input(1), E.input(2))],
+    });
+    pw(b, select, [view(cond, [0, 1]), view(a, [3, 1]), view(bb, [1, 0])], out, [2, 3]);
     expect(await readAll(b, out)).toEqual([1, -1, 3, 4, -2, 6]);
     // A permuted rank-6 view (shape 2x1x2x2x1x2 with reversed strides) cannot collapse.
     const shape = [2, 3, 2, 2, 3, 2];
@@ -142,7 +179,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const x = upload(b, xs);
     const st = contiguousStrides([...shape].reverse()).reverse();
     const o6 = b.alloc(n, 'float32');
-    b.unary('neg', view(x, st), o6, shape);
+    pw(b, prog('neg', 1, E.neg), [view(x, st)], o6, shape);
     const expected: number[] = [];
     const idx = [0, 0, 0, 0, 0, 0];
     for (let i = 0; i < n; i++) {
@@ -184,7 +221,13 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       const A = upload(b, va.data);
       const B = upload(b, vb.data);
       const out = b.alloc(n, 'float32');
-      b.binary('sub', view(A, va.strides, va.offset), view(B, vb.strides, vb.offset), out, shape);
+      pw(
+        b,
+        prog('sub', 2, E.sub),
+        [view(A, va.strides, va.offset), view(B, vb.strides, vb.offset)],
+        out,
+        shape,
+      );
       const expected: number[] = [];
       for (let i = 0; i < n; i++) {
         let r = i;

@@ -1,0 +1,468 @@
+/**
+ * The pointwise kernel on WebGPU: renders a program (core's kernels-as-data format) to WGSL,
+ * one `let` per instruction, and dispatches it one invocation per element. This file owns the
+ * shader text, the uniform layout and the packing of the uniform words, so the layout is
+ * written down once ({@link layoutOf}).
+ *
+ * - Inputs are read in one of three generated modes: `linear` (contiguous: `offset + i`),
+ *   `scalar` (every stride 0: `offset`) or `strided` (coordinates from the shape and the
+ *   input's strides in the uniform block). Shapes and strides are collapsed first (size-1
+ *   dims dropped, neighbours every input walks contiguously merged), so most calls take the
+ *   linear path; at most {@link MAX_RANK} strided dims remain.
+ * - Per-call scalars travel in the uniform block, so one pipeline serves every value.
+ * - Each distinct buffer is bound once. An output that is also an input (an in-place update
+ *   through the identity view) is bound read_write and read before it is written: WebGPU
+ *   forbids binding a buffer writable and readable at once.
+ * - Every transcendental function goes through {@link MATH}, the one table that maps the
+ *   expression language's float functions to WGSL.
+ */
+import type { DType, Instr, PointwiseProgram, UnaryFn } from '@nabla/core';
+import type { Binding, Runtime } from '../runtime.js';
+import { PARAM_WORDS } from '../runtime.js';
+import { flatEntry, grid, PARAMS_HEADER, WG, wgslType } from './wgsl.js';
+
+/** Highest rank (after collapsing) a strided input may have. */
+export const MAX_RANK = 6;
+
+// ---- the math table -------------------------------------------------------------------
+
+/**
+ * WGSL of each float32 unary function, applied to the expression `x`. Software drivers' exp and
+ * log approximations may turn NaN into ±inf, and leave edge cases unspecified, so the edges
+ * are spelled out; NaN in gives NaN out (see {@link unaryF32}).
+ */
+const MATH: Record<UnaryFn, (x: string) => string> = {
+  neg: (x) => `-${x}`,
+  abs: (x) => `abs(${x})`,
+  // Keeps NaN and signed zero, like the reference.
+  sign: (x) => `select(select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0), ${x}, isNan(${x}))`,
+  exp: (x) => `exp(${x})`,
+  log: (x) => `select(select(log(${x}), -f32Inf(), ${x} == 0.0), f32Nan(), ${x} < 0.0)`,
+  log1p: (x) => `nlog1p(${x})`,
+  sqrt: (x) => `select(sqrt(${x}), f32Nan(), ${x} < 0.0)`,
+  rsqrt: (x) => `select(1.0 / sqrt(${x}), f32Nan(), ${x} < 0.0)`,
+  recip: (x) => `1.0 / ${x}`,
+  // tanh saturates to ±1 in float32 well before 15; clamping keeps exp-based builtins finite.
+  tanh: (x) => `tanh(clamp(${x}, -15.0, 15.0))`,
+  erf: (x) => `nerf(${x})`,
+  floor: (x) => `floor(${x})`,
+};
+
+/** Functions of {@link MATH} that are exact without a NaN guard. */
+const NAN_SAFE = new Set<UnaryFn>(['neg', 'abs', 'sign', 'floor']);
+
+/** Helpers the table and the binary ops call; emitted only when a program uses them. */
+const HELPERS = {
+  // WGSL's pow is undefined for negative bases and 0^0; this follows Math.pow.
+  npow: `
+fn npow(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (isNan(a) || isNan(b)) { return f32Nan(); }
+  if (a == 0.0) { return select(f32Inf(), 0.0, b > 0.0); }
+  if (a < 0.0) {
+    if (floor(b) != b) { return f32Nan(); }
+    let r = pow(-a, b);
+    return select(r, -r, abs(b % 2.0) == 1.0);
+  }
+  return pow(a, b);
+}`,
+  // log(1 + x) without losing small x: log(u) * x / (u - 1) cancels the rounding of u = 1 + x.
+  nlog1p: `
+fn nlog1p(x: f32) -> f32 {
+  if (x == -1.0) { return -f32Inf(); }
+  if (x < -1.0) { return f32Nan(); }
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  if (u == f32Inf()) { return u; }
+  return log(u) * (x / (u - 1.0));
+}`,
+  // erf: its Maclaurin series near 0, 1 - erfc (Abramowitz & Stegun 7.1.26) beyond.
+  nerf: `
+fn nerf(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let z = a * a;
+    let s = a * (1.0 + z * (-1.0 / 3.0 + z * (0.1 + z * (-1.0 / 42.0 + z * (1.0 / 216.0 + z * (-1.0 / 1320.0))))));
+    return sign(x) * 1.1283791670955126 * s;
+  }
+  if (a >= 4.0) { return sign(x); }
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - p * exp(-a * a));
+}`,
+  // float32 to int32 as the reference: truncate, wrap modulo 2^32, NaN and ±inf give 0.
+  f2i: `
+fn f2i(x: f32) -> i32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) >= 0x7f800000u) { return 0i; }
+  let t = trunc(x);
+  if (abs(t) < 2147483648.0) { return i32(t); }
+  return bitcast<i32>(u32(t - 4294967296.0 * floor(t / 4294967296.0)));
+}`,
+} as const;
+
+type Helper = keyof typeof HELPERS;
+
+function unaryF32(fn: UnaryFn, x: string, use: (h: Helper) => void): string {
+  if (fn === 'log1p') use('nlog1p');
+  if (fn === 'erf') use('nerf');
+  const e = MATH[fn](x);
+  return NAN_SAFE.has(fn) ? e : `select(${e}, ${x}, isNan(${x}))`;
+}
+
+const COMPARE: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
+
+/** A WGSL literal of a constant already converted to its dtype. */
+function literal(v: number, dtype: DType): string {
+  if (dtype === 'int32') return `bitcast<i32>(${v >>> 0}u)`;
+  if (Number.isNaN(v)) return 'f32Nan()';
+  if (!Number.isFinite(v)) return v > 0 ? 'f32Inf()' : '-f32Inf()';
+  if (Object.is(v, -0)) return '-0.0f';
+  return `${String(v)}f`;
+}
+
+function instrExpr(
+  ins: Instr,
+  v: (i: number) => string,
+  read: (k: number) => string,
+  scalar: (k: number) => string,
+  dtypeOf: (i: number) => DType,
+  use: (h: Helper) => void,
+): string {
+  switch (ins.op) {
+    case 'input':
+      return read(ins.index);
+    case 'scalar':
+      return scalar(ins.index);
+    case 'const':
+      return literal(ins.dtype === 'int32' ? ins.value | 0 : Math.fround(ins.value), ins.dtype);
+    case 'unary': {
+      const x = v(ins.x);
+      if (ins.dtype === 'float32') return unaryF32(ins.fn, x, use);
+      if (ins.fn === 'neg') return `-${x}`;
+      if (ins.fn === 'abs') return `abs(${x})`;
+      if (ins.fn === 'sign') return `sign(${x})`;
+      throw new Error(`WebGPU backend: ${ins.fn} has no int32 meaning`);
+    }
+    case 'binary': {
+      const a = v(ins.a);
+      const b = v(ins.b);
+      const cmp = COMPARE[ins.fn];
+      if (cmp !== undefined) {
+        // Float operands decide NaN explicitly (compilers may assume finite math): only `ne`
+        // holds when either side is NaN.
+        if (dtypeOf(ins.a) === 'int32') return `select(0i, 1i, ${a} ${cmp} ${b})`;
+        const nan = `isNan(${a}) || isNan(${b})`;
+        return ins.fn === 'ne'
+          ? `select(0i, 1i, ${a} != ${b} || ${nan})`
+          : `select(0i, 1i, ${a} ${cmp} ${b} && !(${nan}))`;
+      }
+      if (ins.dtype === 'float32') {
+        switch (ins.fn) {
+          case 'pow':
+            use('npow');
+            return `npow(${a}, ${b})`;
+          case 'max':
+            return `select(select(${b}, ${a}, ${a} > ${b}), f32Nan(), isNan(${a}) || isNan(${b}))`;
+          case 'min':
+            return `select(select(${b}, ${a}, ${a} < ${b}), f32Nan(), isNan(${a}) || isNan(${b}))`;
+          case 'add':
+            return `${a} + ${b}`;
+          case 'sub':
+            return `${a} - ${b}`;
+          case 'mul':
+            return `${a} * ${b}`;
+          case 'div':
+            return `${a} / ${b}`;
+        }
+      } else {
+        switch (ins.fn) {
+          case 'add':
+            return `${a} + ${b}`;
+          case 'sub':
+            return `${a} - ${b}`;
+          case 'mul':
+            return `${a} * ${b}`;
+          // Truncating division; x / 0 is 0 (WGSL would return x).
+          case 'div':
+            return `select(${a} / ${b}, 0i, ${b} == 0i)`;
+          case 'max':
+            return `max(${a}, ${b})`;
+          case 'min':
+            return `min(${a}, ${b})`;
+        }
+      }
+      throw new Error(`WebGPU backend: ${ins.fn} has no ${ins.dtype} meaning`);
+    }
+    case 'select':
+      return `select(${v(ins.b)}, ${v(ins.a)}, ${v(ins.cond)} != 0i)`;
+    case 'cast':
+      if (ins.dtype === 'float32') return `f32(${v(ins.x)})`;
+      use('f2i');
+      return `f2i(${v(ins.x)})`;
+  }
+}
+
+// ---- layout of one dispatch -----------------------------------------------------------
+
+type Mode = 'linear' | 'scalar' | 'strided';
+
+/** Where each value lives in the uniform block; both the WGSL and the packing read this. */
+interface Layout {
+  /** Word of the element count; the rank and {@link MAX_RANK} shape words follow when strided. */
+  readonly strided: boolean;
+  readonly shapeWord: number;
+  readonly scalarWord: number;
+  /** Per input: its offset word; its strides follow when its mode is strided. */
+  readonly inputWord: readonly number[];
+  readonly words: number;
+}
+
+function layoutOf(scalars: number, modes: readonly Mode[]): Layout {
+  const strided = modes.includes('strided');
+  const shapeWord = 2;
+  const scalarWord = strided ? shapeWord + MAX_RANK : 1;
+  let w = scalarWord + scalars;
+  const inputWord = modes.map((m) => {
+    const at = w;
+    w += m === 'strided' ? 1 + MAX_RANK : 1;
+    return at;
+  });
+  return { strided, shapeWord, scalarWord, inputWord, words: w };
+}
+
+/** Drops size-1 dims and merges neighbours that every input walks contiguously. */
+export function collapse(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((st, j) => outStrides[j][last] === st[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((st, j) => {
+        outStrides[j][last] = st[d];
+      });
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((st, j) => {
+        outStrides[j].push(st[d]);
+      });
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+function modeOf(shape: readonly number[], strides: readonly number[]): Mode {
+  if (strides.every((s) => s === 0)) return 'scalar';
+  if (shape.length === 1 && strides[0] === 1) return 'linear';
+  return 'strided';
+}
+
+// ---- the shader -------------------------------------------------------------------------
+
+/** Buffer binding of each input and output (bindings count from 1), and which are written. */
+interface BindingPlan {
+  readonly input: readonly number[];
+  readonly output: readonly number[];
+  /** Per binding: its dtype and whether it is written. */
+  readonly slots: readonly { dtype: DType; write: boolean }[];
+}
+
+function renderSource(program: PointwiseProgram, modes: readonly Mode[], plan: BindingPlan): string {
+  const layout = layoutOf(program.scalars.length, modes);
+  const used = new Set<Helper>();
+  const use = (h: Helper) => used.add(h);
+  const decls = plan.slots.map(
+    (s, i) =>
+      `@group(0) @binding(${i + 1}) var<storage, ${s.write ? 'read_write' : 'read'}> b${i + 1}: array<${wgslType(s.dtype)}>;`,
+  );
+  const lines: string[] = [];
+  if (layout.strided) {
+    lines.push('  var rem = gid;');
+    modes.forEach((m, k) => {
+      if (m === 'strided') lines.push(`  var o${k} = pi(${layout.inputWord[k]}u);`);
+    });
+    lines.push(`  for (var d = i32(pu(1u)) - 1; d >= 0; d--) {`);
+    lines.push(`    let s = pu(${layout.shapeWord}u + u32(d));`);
+    lines.push('    let c = i32(rem % s);');
+    lines.push('    rem = rem / s;');
+    modes.forEach((m, k) => {
+      if (m === 'strided') lines.push(`    o${k} += c * pi(${layout.inputWord[k] + 1}u + u32(d));`);
+    });
+    lines.push('  }');
+  }
+  const read = (k: number) => {
+    const at = layout.inputWord[k];
+    const index =
+      modes[k] === 'linear' ? `pu(${at}u) + gid` : modes[k] === 'scalar' ? `pu(${at}u)` : `u32(o${k})`;
+    return `b${plan.input[k]}[${index}]`;
+  };
+  const scalar = (k: number) => `${program.scalars[k] === 'int32' ? 'pi' : 'pf'}(${layout.scalarWord + k}u)`;
+  const v = (i: number) => `v${i}`;
+  const dtypeOf = (i: number) => program.instructions[i].dtype;
+  program.instructions.forEach((ins, i) => {
+    lines.push(`  let v${i}: ${wgslType(ins.dtype)} = ${instrExpr(ins, v, read, scalar, dtypeOf, use)};`);
+  });
+  // Every value is computed (and every input read) before the first store: in-place safe.
+  program.outputs.forEach((i, j) => {
+    lines.push(`  b${plan.output[j]}[gid] = v${i};`);
+  });
+  return `${PARAMS_HEADER}
+${decls.join('\n')}
+${[...used].map((h) => HELPERS[h]).join('\n')}
+${flatEntry(WG)}
+  if (gid >= pu(0u)) { return; }
+${lines.join('\n')}
+}
+`;
+}
+
+/** Rendered sources by program, then by input modes and binding plan. */
+const sources = new WeakMap<PointwiseProgram, Map<string, string>>();
+
+function sourceFor(program: PointwiseProgram, modes: readonly Mode[], plan: BindingPlan): string {
+  let byVariant = sources.get(program);
+  if (byVariant === undefined) {
+    byVariant = new Map();
+    sources.set(program, byVariant);
+  }
+  const key = `${modes.join(',')}|${plan.input.join(',')}|${plan.output.join(',')}`;
+  let src = byVariant.get(key);
+  if (src === undefined) {
+    src = renderSource(program, modes, plan);
+    byVariant.set(key, src);
+  }
+  return src;
+}
+
+// ---- the dispatch -------------------------------------------------------------------------
+
+/** A checked operand of {@link dispatchPointwise}. */
+export interface GpuOperand {
+  readonly gpu: GPUBuffer;
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+/** Arguments of {@link dispatchPointwise}: core's `PointwiseArgs` with buffers resolved. */
+export interface PointwiseDispatch {
+  readonly program: PointwiseProgram;
+  readonly inputs: readonly {
+    readonly buffer: GpuOperand;
+    readonly offset: number;
+    readonly strides: readonly number[];
+  }[];
+  readonly scalars: readonly number[];
+  readonly outputs: readonly GpuOperand[];
+  readonly shape: readonly number[];
+}
+
+/** True when a collapsed view reads element i at i: offset 0, and one unit stride or a single element. */
+const isIdentity = (shape: readonly number[], offset: number, strides: readonly number[]) =>
+  offset === 0 && (shape.length === 0 || (shape.length === 1 && strides[0] === 1));
+
+/** Encodes one pointwise program over `shape` into the runtime's command stream. */
+export function dispatchPointwise(runtime: Runtime, maxPerDim: number, args: PointwiseDispatch): void {
+  const { program } = args;
+  const name = `pointwise ${program.name}`;
+  if (args.inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
+    throw new Error(
+      `WebGPU backend: ${name} expects ${program.inputs.length} inputs and ${program.scalars.length} scalars, ` +
+        `got ${args.inputs.length} and ${args.scalars.length}`,
+    );
+  if (args.outputs.length !== program.outputs.length)
+    throw new Error(
+      `WebGPU backend: ${name} writes ${program.outputs.length} outputs, got ${args.outputs.length}`,
+    );
+  let total = 1;
+  for (const s of args.shape) total *= s;
+  args.inputs.forEach((v, k) => {
+    if (v.buffer.dtype !== program.inputs[k])
+      throw new Error(
+        `WebGPU backend: ${name} input ${k} must be ${program.inputs[k]}, got ${v.buffer.dtype}`,
+      );
+  });
+  args.outputs.forEach((o, j) => {
+    if (o.dtype !== program.outputDtypes[j])
+      throw new Error(
+        `WebGPU backend: ${name} output ${j} must be ${program.outputDtypes[j]}, got ${o.dtype}`,
+      );
+    if (o.size < total)
+      throw new Error(
+        `WebGPU backend: ${name} output ${j} holds ${o.size} elements, shape [${args.shape}] needs ${total}`,
+      );
+  });
+  if (total === 0) return;
+
+  const c = collapse(
+    args.shape,
+    args.inputs.map((v) => v.strides),
+  );
+  if (c.shape.length > MAX_RANK) {
+    throw new Error(
+      `WebGPU backend: ${name} reads a view of shape [${args.shape.join(', ')}] that has rank ${c.shape.length} after ` +
+        `merging contiguous dims; at most ${MAX_RANK} strided dims are supported (call .contiguous() first)`,
+    );
+  }
+  const rankShape = c.shape.length === 0 ? [1] : c.shape;
+  const modes = args.inputs.map((_, k) => (c.shape.length === 0 ? 'scalar' : modeOf(c.shape, c.strides[k])));
+
+  // One binding per distinct buffer; outputs are written, an input sharing one reads it there.
+  const slots: { gpu: GPUBuffer; dtype: DType; write: boolean }[] = [];
+  const slotOf = (b: GpuOperand, write: boolean): number => {
+    let i = slots.findIndex((s) => s.gpu === b.gpu);
+    if (i < 0) {
+      slots.push({ gpu: b.gpu, dtype: b.dtype, write });
+      i = slots.length - 1;
+    } else if (write) {
+      if (slots[i].write) throw new Error(`WebGPU backend: ${name} writes one buffer as two outputs`);
+      slots[i].write = true;
+    }
+    return i + 1;
+  };
+  const output = args.outputs.map((o) => slotOf(o, true));
+  const input = args.inputs.map((v) => slotOf(v.buffer, false));
+  input.forEach((b, k) => {
+    const v = args.inputs[k];
+    if (slots[b - 1].write && !isIdentity(c.shape, v.offset, c.strides[k])) {
+      throw new Error(
+        `WebGPU backend: ${name} input ${k} shares a buffer with an output but is not read through the identity view`,
+      );
+    }
+    if (slots[b - 1].dtype !== v.buffer.dtype)
+      throw new Error(`WebGPU backend: ${name} input ${k} shares a buffer with an output of another dtype`);
+  });
+  const plan: BindingPlan = { input, output, slots };
+  const layout = layoutOf(program.scalars.length, modes);
+  if (layout.words > PARAM_WORDS) {
+    throw new Error(
+      `WebGPU backend: ${name} needs ${layout.words} uniform words (${program.scalars.length} scalars, ` +
+        `${modes.filter((m) => m === 'strided').length} strided inputs); at most ${PARAM_WORDS} fit`,
+    );
+  }
+  const bindings: Binding[] = slots.map((s) => ({ buffer: s.gpu, write: s.write }));
+  runtime.dispatch({
+    source: sourceFor(program, modes, plan),
+    label: name,
+    bindings,
+    params: (w) => {
+      w.u(total);
+      if (layout.strided) {
+        w.u(rankShape.length);
+        for (let d = 0; d < MAX_RANK; d++) w.u(rankShape[d] ?? 1);
+      }
+      program.scalars.forEach((dtype, k) => {
+        if (dtype === 'int32') w.i(args.scalars[k]);
+        else w.f(args.scalars[k]);
+      });
+      args.inputs.forEach((v, k) => {
+        w.u(v.offset);
+        if (modes[k] === 'strided') for (let d = 0; d < MAX_RANK; d++) w.i(c.strides[k][d] ?? 0);
+      });
+    },
+    groups: grid(Math.ceil(total / WG), maxPerDim),
+  });
+}

@@ -59,8 +59,14 @@ fn npow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   if (isNan(a) || isNan(b)) { return f32Nan(); }
   if (a == 0.0) { return select(f32Inf(), 0.0, b > 0.0); }
+  // Math.pow's ±1 ** ±inf is NaN (IEEE's pow says 1).
+  if (abs(a) == 1.0 && (bitcast<u32>(b) & 0x7fffffffu) == 0x7f800000u) { return f32Nan(); }
   if (a < 0.0) {
-    if (floor(b) != b) { return f32Nan(); }
+    if (floor(b) != b) {
+      // A negative base needs an integer exponent, except -inf: (-inf)^b is inf or 0.
+      if ((bitcast<u32>(a) & 0x7fffffffu) == 0x7f800000u) { return select(0.0, f32Inf(), b > 0.0); }
+      return f32Nan();
+    }
     let r = pow(-a, b);
     return select(r, -r, abs(b % 2.0) == 1.0);
   }
@@ -360,9 +366,15 @@ export interface PointwiseDispatch {
   readonly shape: readonly number[];
 }
 
-/** True when a collapsed view reads element i at i: offset 0, and one unit stride or a single element. */
-const isIdentity = (shape: readonly number[], offset: number, strides: readonly number[]) =>
-  offset === 0 && (shape.length === 0 || (shape.length === 1 && strides[0] === 1));
+/** True when a collapsed view reads element i at i: offset 0 and row-major strides. */
+function isIdentity(shape: readonly number[], offset: number, strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (strides[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return offset === 0;
+}
 
 /** Encodes one pointwise program over `shape` into the runtime's command stream. */
 export function dispatchPointwise(runtime: Runtime, maxPerDim: number, args: PointwiseDispatch): void {

@@ -7,6 +7,7 @@ import { gradcheckSuite } from './gradcheck.js';
 import { indexingSuite } from './indexing.js';
 import { matmulSuite } from './matmul.js';
 import { memorySuite } from './memory.js';
+import { pointwiseSuite } from './pointwise.js';
 import { readbackSuite } from './readback.js';
 import { reduceSuite } from './reduce.js';
 import { specialSuite } from './special.js';
@@ -23,6 +24,7 @@ export function runConformance(name: string): void {
     });
     readbackSuite(name);
     elementwiseSuite();
+    pointwiseSuite();
     reduceSuite();
     matmulSuite();
     viewsSuite();

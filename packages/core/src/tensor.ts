@@ -350,6 +350,10 @@ export class Tensor {
   log(): Tensor {
     return ops.log(this);
   }
+  /** Elementwise `log(1 + this)`, accurate for small values. */
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
   /** Elementwise square root. */
   sqrt(): Tensor {
     return ops.sqrt(this);

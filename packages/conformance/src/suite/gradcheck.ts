@@ -112,6 +112,7 @@ const CASES: [string, fc.Arbitrary<Case>][] = [
   ),
   unaryCase('exp', 'any', (x) => x.exp(), Math.exp),
   unaryCase('log', 'pos', (x) => x.log(), Math.log),
+  unaryCase('log1p', 'pos', (x) => x.log1p(), Math.log1p),
   unaryCase('sqrt', 'pos', (x) => x.sqrt(), Math.sqrt),
   unaryCase(
     'rsqrt',

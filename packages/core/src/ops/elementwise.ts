@@ -47,6 +47,8 @@ const UNARY = {
   sign: { f: E.sign, grad: null },
   exp: { f: E.exp, grad: (g, _x, y) => E.mul(g, y), float: true },
   log: { f: E.log, grad: (g, x) => E.div(g, x), float: true },
+  // PyTorch's gradient: g / (x + 1).
+  log1p: { f: E.log1p, grad: (g, x) => E.div(g, E.add(x, 1)), float: true },
   sqrt: { f: E.sqrt, grad: (g, _x, y) => E.div(g, E.mul(y, 2)), float: true },
   rsqrt: { f: E.rsqrt, grad: (g, _x, y) => E.mul(E.mul(g, E.mul(E.mul(y, y), y)), -0.5), float: true },
   // `x < 0 ? 0 : x` lets NaN through, as PyTorch's relu does; gradient 0 at 0.
@@ -362,6 +364,8 @@ export const sign = unaryOp('sign');
 export const exp = unaryOp('exp');
 /** Natural logarithm. */
 export const log = unaryOp('log');
+/** `log(1 + x)`, accurate for small `x`. */
+export const log1p = unaryOp('log1p');
 /** Square root. */
 export const sqrt = unaryOp('sqrt');
 /** `1 / sqrt(x)`. */

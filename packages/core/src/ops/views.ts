@@ -232,6 +232,7 @@ export function assign(target: Tensor, source: Tensor): void {
     copy.dispose();
     return;
   }
+  if (!backend.pointwise) throw new Error(`assign: backend '${backend.name}' has no pointwise kernel`);
   const view = source.viewFor('assign', broadcastStrides(source.shape, source.strides, target.shape));
   backend.pointwise({
     program: COPY[target.dtype],

@@ -227,7 +227,11 @@ export class WebGpuBackend implements Backend {
   pointwise(args: PointwiseArgs): void {
     const op = `pointwise ${args.program.name}`;
     this.guard(op);
-    dispatchPointwise(this.runtime, this.maxPerDim, {
+    const limits = {
+      maxWorkgroupsPerDimension: this.maxPerDim,
+      maxStorageBuffersPerShaderStage: this.device.limits.maxStorageBuffersPerShaderStage,
+    };
+    dispatchPointwise(this.runtime, limits, {
       program: args.program,
       inputs: args.inputs.map((v) => ({
         buffer: this.buf(v.buffer, op),

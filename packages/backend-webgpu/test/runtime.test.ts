@@ -112,6 +112,27 @@ describe.skipIf(!backend)('webgpu runtime', () => {
     expect(() => pw(b, ADD, [view(a, [-1], 3), view(a, [1])], a, [4])).toThrow(/identity view/);
   });
 
+  it('a program binding more buffers than the device allows is a clear error before dispatch', () => {
+    const n = (b as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage;
+    const inputs = Array.from({ length: n }, () => 'float32' as const);
+    const sum = pointwiseProgram('t-wide', {
+      inputs,
+      outputs: [inputs.map((_, k) => E.input(k)).reduce((acc, x) => E.add(acc, x))],
+    });
+    const bufs = inputs.map(() => upload(b, [1]));
+    const dispatches = b.stats.dispatches;
+    expect(() =>
+      pw(
+        b,
+        sum,
+        bufs.map((x) => view(x, [1])),
+        b.alloc(1, 'float32'),
+        [1],
+      ),
+    ).toThrow(new RegExp(`binds ${n + 1} distinct buffers; this device allows ${n}`));
+    expect(b.stats.dispatches).toBe(dispatches);
+  });
+
   it('zero-size buffers read back empty', async () => {
     const z = b.alloc(0, 'float32');
     expect(Array.from(await b.read(z))).toEqual([]);

@@ -376,8 +376,14 @@ function isIdentity(shape: readonly number[], offset: number, strides: readonly 
   return offset === 0;
 }
 
+/** Device limits a dispatch must respect. */
+export interface PointwiseLimits {
+  readonly maxWorkgroupsPerDimension: number;
+  readonly maxStorageBuffersPerShaderStage: number;
+}
+
 /** Encodes one pointwise program over `shape` into the runtime's command stream. */
-export function dispatchPointwise(runtime: Runtime, maxPerDim: number, args: PointwiseDispatch): void {
+export function dispatchPointwise(runtime: Runtime, limits: PointwiseLimits, args: PointwiseDispatch): void {
   const { program } = args;
   const name = `pointwise ${program.name}`;
   if (args.inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
@@ -447,6 +453,11 @@ export function dispatchPointwise(runtime: Runtime, maxPerDim: number, args: Poi
     if (slots[b - 1].dtype !== v.buffer.dtype)
       throw new Error(`WebGPU backend: ${name} input ${k} shares a buffer with an output of another dtype`);
   });
+  if (slots.length > limits.maxStorageBuffersPerShaderStage)
+    throw new Error(
+      `WebGPU backend: ${name} binds ${slots.length} distinct buffers; this device allows ` +
+        `${limits.maxStorageBuffersPerShaderStage} storage buffers per shader (split the program)`,
+    );
   const plan: BindingPlan = { input, output, slots };
   const layout = layoutOf(program.scalars.length, modes);
   if (layout.words > PARAM_WORDS) {
@@ -475,6 +486,6 @@ export function dispatchPointwise(runtime: Runtime, maxPerDim: number, args: Poi
         if (modes[k] === 'strided') for (let d = 0; d < MAX_RANK; d++) w.i(c.strides[k][d] ?? 0);
       });
     },
-    groups: grid(Math.ceil(total / WG), maxPerDim),
+    groups: grid(Math.ceil(total / WG), limits.maxWorkgroupsPerDimension),
   });
 }

@@ -1,13 +1,14 @@
 /**
  * Run-time code generation for the kernel templates, with an interpreter fallback.
  *
- * The templates (elementwise, reduce, the GEMM micro-kernel) emit JavaScript source with
- * the scalar operation inlined and compile it with `new Function`, which gives every
+ * The templates (pointwise programs, reduce, the GEMM micro-kernel) emit JavaScript source
+ * with the scalar operation inlined and compile it with `new Function`, which gives every
  * variant its own function literal: V8 keeps its type feedback monomorphic and inlines the
  * operation into the loop. Where a Content-Security-Policy forbids `'unsafe-eval'`,
- * `new Function` throws; each template then falls back to a generic loop that calls the
- * same scalar functions (correct, several times slower). Scalar operations are written once,
- * as arrow functions, and their source is read back with `Function.prototype.toString`.
+ * `new Function` throws; each template then falls back to a generic loop (correct, several
+ * times slower): pointwise programs through core's reference interpreter, reductions through
+ * the same scalar functions, written once as arrow functions whose source is read back with
+ * `Function.prototype.toString`.
  */
 
 let enabled = probe();

@@ -5,3 +5,4 @@ export * from './generated/reduce';
 export * from './misc';
 export * from './matmul';
 export * from './fused';
+export * from './pointwise';

@@ -9,6 +9,7 @@ import type {
   BinaryOp,
   DType,
   MatmulArgs,
+  PointwiseArgs,
   ReduceOp,
   SgdStepArgs,
   StridedView,
@@ -19,6 +20,7 @@ import { own, WasmBuffer } from './buffer.js';
 import * as ew from './kernels/elementwise.js';
 import * as fused from './kernels/fused.js';
 import * as mm from './kernels/matmul.js';
+import * as pw from './kernels/pointwise.js';
 import * as red from './kernels/reduce.js';
 import { compileKernels } from './module.js';
 import { threadSupport } from './pool.js';
@@ -125,6 +127,10 @@ export class WasmBackend implements Backend {
   }
 
   // ---- primitive kernels ----------------------------------------------------------------
+  pointwise(args: PointwiseArgs): void {
+    pw.pointwise(this.rt, args);
+  }
+
   unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
     ew.unary(this.rt, op, x, out, shape);
   }

@@ -28,6 +28,8 @@ export class Runtime {
   readonly gemmBlocking: { readonly kc: number; readonly nc: number };
   readonly sgemmScratchBytes: number;
   readonly bnScratchPerChannel: number;
+  /** The module's exported integer constants (block sizes, opcodes), by name. */
+  readonly constants: ReadonlyMap<string, number>;
 
   private constructor(
     readonly compiled: CompiledKernels,
@@ -43,6 +45,10 @@ export class Runtime {
         this.fns[name] = v as Fn;
       }
     }
+    const constants = new Map<string, number>();
+    for (const [name, v] of Object.entries(ex))
+      if (v instanceof WebAssembly.Global) constants.set(name, v.value as number);
+    this.constants = constants;
     const g = (name: string) => (ex[name] as WebAssembly.Global).value as number;
     this.sgemmScratchBytes = g('SCRATCH_BYTES');
     this.bnScratchPerChannel = g('BN_SCRATCH_PER_CHANNEL');

@@ -1,0 +1,275 @@
+/**
+ * Pointwise programs on wasm: each program becomes bytecode for the block interpreter in
+ * assembly/pointwise.ts (compiled once per program and runtime, registers assigned by
+ * liveness), and each call writes a small descriptor of its views and runs it, on this
+ * thread or split across the pool.
+ *
+ * Why an interpreter and not a wasm module emitted per program (measured, Node 20, this
+ * 2-core VM; figures in the package README): a block of 256 elements makes the dispatch per
+ * instruction negligible (one `br_table` per 64 vector operations), so an interpreted
+ * `a + b` runs within a few percent of the hand-written generated kernel at 1M elements and a
+ * 15-instruction Adam update runs at memory speed; the per-call cost is the JavaScript around
+ * the call (collapse of the views, the descriptor), which a module per program would pay too.
+ * A module per program would also have to be instantiated inside every worker, which the
+ * pool's protocol (fixed exports of one module) cannot do synchronously.
+ */
+import type { DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
+import { own, type WasmBuffer } from '../buffer.js';
+import type { Runtime } from '../runtime.js';
+import { collapse, PARALLEL_MIN_ELEMENTS } from './strided.js';
+
+/** Input modes of the descriptor (assembly/pointwise.ts). */
+const CONTIGUOUS = 0;
+const STRIDED = 1;
+const UNIFORM = 2;
+const COPY = 3;
+
+/** A program turned into bytecode in one runtime's memory. */
+interface Compiled {
+  /** Byte address of the bytecode. */
+  readonly ptr: number;
+  readonly nInstr: number;
+  readonly nSlots: number;
+  /** For each program input, the instruction that reads it (-1: the program ignores it). */
+  readonly inputInstr: readonly number[];
+  /** Inputs that are themselves outputs: always copied into their register (see `modeOf`). */
+  readonly inputIsOutput: readonly boolean[];
+  /** Constants and scalars, filled once per call: instruction, dtype, constant or scalar index. */
+  readonly fills: readonly { instr: number; dtype: DType; value: number; scalar: boolean }[];
+}
+
+interface State {
+  readonly programs: Map<PointwiseProgram, Compiled>;
+  readonly block: number;
+  readonly maxDims: number;
+  readonly opcodes: ReadonlyMap<string, number>;
+  desc: number;
+  descBytes: number;
+  /** Per-thread register scratch. */
+  scratch: number[];
+  scratchBytes: number;
+}
+
+const states = new WeakMap<Runtime, State>();
+
+function stateOf(rt: Runtime): State {
+  let s = states.get(rt);
+  if (!s) {
+    const opcodes = new Map<string, number>();
+    for (const [name, v] of rt.constants) if (name.startsWith('PW_')) opcodes.set(name.slice(3), v);
+    s = {
+      programs: new Map(),
+      block: rt.constants.get('PW_BLOCK') as number,
+      maxDims: rt.constants.get('PW_MAX_DIMS') as number,
+      opcodes,
+      desc: 0,
+      descBytes: 0,
+      scratch: [],
+      scratchBytes: 0,
+    };
+    states.set(rt, s);
+  }
+  return s;
+}
+
+const short = (d: DType) => (d === 'float32' ? 'f32' : 'i32');
+
+function opcodeName(ins: Instr, code: readonly Instr[]): string {
+  switch (ins.op) {
+    case 'unary':
+      return `${ins.fn}_${short(ins.dtype)}`;
+    case 'binary':
+      return `${ins.fn}_${short((code[ins.a] as Instr).dtype)}`;
+    case 'select':
+      return 'select_any';
+    case 'cast': {
+      const from = (code[ins.x] as Instr).dtype;
+      return from === ins.dtype ? 'copy_any' : `cast_${short(from)}_${short(ins.dtype)}`;
+    }
+    default:
+      throw new Error(`wasm backend: instruction '${ins.op}' is not computed per block`);
+  }
+}
+
+const operands = (ins: Instr): number[] =>
+  ins.op === 'unary' || ins.op === 'cast'
+    ? [ins.x]
+    : ins.op === 'binary'
+      ? [ins.a, ins.b]
+      : ins.op === 'select'
+        ? [ins.cond, ins.a, ins.b]
+        : [];
+
+/**
+ * Bytecode for `program`: registers by liveness (a register is reused once its value is dead;
+ * constants, scalars and outputs keep theirs for the whole call, inputs are all loaded before
+ * the first instruction), then the compute instructions.
+ */
+function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
+  const code = program.instructions;
+  const n = code.length;
+  const lastUse = new Array<number>(n).fill(-1);
+  code.forEach((ins, i) => {
+    for (const x of operands(ins)) lastUse[x] = i;
+  });
+  const pinned = new Set<number>(program.outputs);
+  code.forEach((ins, i) => {
+    if (ins.op === 'const' || ins.op === 'scalar') pinned.add(i);
+  });
+  const slot = new Array<number>(n).fill(0);
+  const free: number[] = [];
+  let nSlots = 0;
+  const words: number[] = [];
+  // inputs are all loaded at the start of a block, constants once per call: registers first
+  const loaded = (ins: Instr) => ins.op === 'input' || ins.op === 'const' || ins.op === 'scalar';
+  code.forEach((ins, i) => {
+    if (loaded(ins)) slot[i] = nSlots++;
+  });
+  code.forEach((ins, i) => {
+    if (loaded(ins)) return;
+    for (const x of new Set(operands(ins)))
+      if (lastUse[x] === i && !pinned.has(x)) free.push(slot[x] as number);
+    slot[i] = free.length > 0 ? (free.pop() as number) : nSlots++;
+    const name = opcodeName(ins, code);
+    const op = st.opcodes.get(name);
+    if (op === undefined) throw new Error(`wasm backend: pointwise ${program.name}: no kernel for '${name}'`);
+    const [a = i, b = i, c = i] = operands(ins);
+    words.push(op, i, a, b, c);
+  });
+  const nCode = words.length / 5;
+  const all = [n, nSlots, nCode, program.outputs.length, ...slot, ...words, ...program.outputs];
+  const ptr = rt.allocator.alloc(all.length * 4);
+  rt.i32.set(all, ptr >>> 2);
+  const inputInstr = program.inputs.map(() => -1);
+  const fills: Compiled['fills'][number][] = [];
+  code.forEach((ins, i) => {
+    if (ins.op === 'input') inputInstr[ins.index] = i;
+    else if (ins.op === 'const') fills.push({ instr: i, dtype: ins.dtype, value: ins.value, scalar: false });
+    else if (ins.op === 'scalar') fills.push({ instr: i, dtype: ins.dtype, value: ins.index, scalar: true });
+  });
+  const inputIsOutput = inputInstr.map((i) => i >= 0 && program.outputs.includes(i));
+  return { ptr, nInstr: n, nSlots, inputInstr, inputIsOutput, fills };
+}
+
+/** Grows the descriptor block and the per-thread scratch to what this call needs. */
+function reserve(rt: Runtime, st: State, descBytes: number, scratchBytes: number, threads: number): void {
+  if (descBytes > st.descBytes) {
+    if (st.desc) rt.allocator.free(st.desc, st.descBytes);
+    st.descBytes = Math.max(descBytes, 2 * st.descBytes, 256);
+    st.desc = rt.allocator.alloc(st.descBytes);
+  }
+  if (scratchBytes > st.scratchBytes) {
+    for (const p of st.scratch) rt.allocator.free(p, st.scratchBytes);
+    st.scratch = [];
+    st.scratchBytes = Math.max(scratchBytes, 2 * st.scratchBytes);
+  }
+  while (st.scratch.length < threads) st.scratch.push(rt.allocator.alloc(st.scratchBytes));
+}
+
+const isRowMajor = (dims: readonly number[], strides: readonly number[]): boolean => {
+  let acc = 1;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    if (strides[d] !== acc) return false;
+    acc *= dims[d] as number;
+  }
+  return true;
+};
+
+/** Evaluates `args.program` over `args.shape` (see core's `PointwiseArgs`). */
+export function pointwise(rt: Runtime, args: PointwiseArgs): void {
+  const { program, shape } = args;
+  const what = `pointwise ${program.name}`;
+  if (args.inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
+    throw new Error(`wasm backend: ${what}: wrong number of inputs or scalars`);
+  if (args.outputs.length !== program.outputDtypes.length)
+    throw new Error(`wasm backend: ${what}: wrong number of outputs`);
+  let total = 1;
+  for (const d of shape) total *= d;
+  const ins = args.inputs.map((v, k) => {
+    const b = own(v.buffer, `${what} input ${k}`);
+    if (b.dtype !== program.inputs[k])
+      throw new Error(
+        `wasm backend: ${what}: input ${k} is ${b.dtype}, the program reads ${program.inputs[k]}`,
+      );
+    if (v.strides.length !== shape.length)
+      throw new Error(
+        `wasm backend: ${what}: input ${k} has ${v.strides.length} strides for ${shape.length} dims`,
+      );
+    return b;
+  });
+  const outs = args.outputs.map((o, j) => {
+    const b = own(o, `${what} output ${j}`);
+    if (b.dtype !== program.outputDtypes[j] || b.size < total)
+      throw new Error(
+        `wasm backend: ${what}: output ${j} must hold ${total} ${program.outputDtypes[j]}, got ${b.size} ${b.dtype}`,
+      );
+    return b;
+  });
+  if (total === 0) return;
+
+  const st = stateOf(rt);
+  let prog = st.programs.get(program);
+  if (!prog) {
+    prog = compile(rt, st, program);
+    st.programs.set(program, prog);
+  }
+  const used = prog.inputInstr.flatMap((instr, k) => (instr >= 0 ? [k] : []));
+  const { dims, strides } = collapse(
+    shape,
+    used.map((k) => (args.inputs[k] as { strides: readonly number[] }).strides),
+  );
+  if (dims.length === 0) {
+    dims.push(1);
+    for (const s of strides) s.push(0);
+  }
+  const nd = dims.length;
+  if (nd > st.maxDims)
+    throw new Error(`wasm backend: ${what}: more than ${st.maxDims} dims after collapsing`);
+
+  const threads = total >= PARALLEL_MIN_ELEMENTS ? Math.min(rt.threads, Math.ceil(total / st.block)) : 1;
+  const descWords = 2 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + outs.length;
+  const scratchBytes = (prog.nInstr + st.maxDims) * 4 + 15 + 15 + prog.nSlots * st.block * 4;
+  reserve(rt, st, descWords * 4, scratchBytes, threads);
+
+  // the descriptor (layout in assembly/pointwise.ts)
+  const i32 = rt.i32;
+  const f32 = rt.f32;
+  let w = st.desc >>> 2;
+  i32[w++] = prog.ptr;
+  i32[w++] = nd;
+  for (const d of dims) i32[w++] = d;
+  i32[w++] = used.length;
+  used.forEach((k, u) => {
+    const view = args.inputs[k] as PointwiseArgs['inputs'][number];
+    const s = strides[u] as number[];
+    const mode = s.every((x) => x === 0)
+      ? UNIFORM
+      : prog.inputIsOutput[k]
+        ? COPY
+        : isRowMajor(dims, s)
+          ? CONTIGUOUS
+          : STRIDED;
+    i32[w++] = prog.inputInstr[k] as number;
+    i32[w++] = mode;
+    i32[w++] = (ins[k] as WasmBuffer).ptr + view.offset * 4;
+    for (const x of s) i32[w++] = x;
+  });
+  i32[w++] = prog.fills.length;
+  for (const f of prog.fills) {
+    i32[w++] = f.instr;
+    const v = f.scalar ? (args.scalars[f.value] as number) : f.value;
+    if (f.dtype === 'float32') f32[w++] = v;
+    else i32[w++] = Math.trunc(v) | 0; // core's cast: truncate, wrap; NaN and ±∞ give 0
+  }
+  for (const o of outs) i32[w++] = o.ptr;
+
+  if (threads === 1) {
+    rt.call('pointwise', st.desc, st.scratch[0] as number, 0, total);
+    return;
+  }
+  const per = Math.ceil(total / threads / st.block) * st.block;
+  const jobs: number[][] = [];
+  for (let t = 0, s = 0; s < total; t++, s += per)
+    jobs.push([st.desc, st.scratch[t] as number, s, Math.min(total, s + per)]);
+  rt.parallel('pointwise', jobs);
+}

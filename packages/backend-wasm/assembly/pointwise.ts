@@ -10,10 +10,12 @@
 // input. Why an interpreter and not a module emitted per program: see the package README.
 //
 // Layouts (32-bit words; pointers are byte addresses):
-//   program:    nInstr, nSlots, nCode, nOut, slot[nInstr], code[nCode][5] (op, dst, a, b, c:
-//               instruction indices), outputInstr[nOut]
+//   program:    nInstr, nSlots, nCode, nOut, nSetup, slot[nInstr], code[nCode][5] (op, dst,
+//               a, b, c: instruction indices; the first nSetup depend only on constants and
+//               scalars and run once per call), outputInstr[nOut]
 //   descriptor: program, nd, dims[nd], nIn, nIn × (instr, mode, ptr, strides[nd]),
-//               nFill, nFill × (instr, bits), outPtr[nOut]
+//               nFill, nFill × (instr, bits), nOut × (outPtr, direct: the instruction may
+//               write full blocks straight into the output)
 //   scratch:    table[nInstr] (each instruction's register pointer), index[PW_MAX_DIMS],
 //               then nSlots registers of PW_BLOCK × 4 bytes, 16-byte aligned
 import { idiv } from './scalar';
@@ -78,14 +80,15 @@ export const PW_copy_any: i32 = 44;
 
 /**
  * Evaluates the program of descriptor `desc` at output elements [start, end), using
- * `scratch` (this thread's, at least pwScratchBytes). Threads split [0, total) between them.
+ * `scratch` (this thread's; its size is computed in src/kernels/pointwise.ts). Threads split [0, total) between them.
  */
 export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): void {
   const prog = <usize>load<i32>(desc);
   const nInstr = load<i32>(prog);
   const nCode = load<i32>(prog, 8);
   const nOut = load<i32>(prog, 12);
-  const slotOf = prog + 16;
+  const nSetup = load<i32>(prog, 16);
+  const slotOf = prog + 20;
   const code = slotOf + (<usize>nInstr << 2);
   const outInstr = code + <usize>nCode * 20;
   const nd = load<i32>(desc, 4);
@@ -111,6 +114,9 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
     fill(load<usize>(table + (<usize>load<i32>(at) << 2)), fillLen, load<i32>(at, 4));
   }
 
+  run(code, nSetup, table, fillLen >> 2);
+  const blockCode = code + <usize>nSetup * 20;
+
   for (let s = start; s < end; s += PW_BLOCK) {
     const n = min(PW_BLOCK, end - s);
     for (let k = 0; k < nIn; k++) {
@@ -132,10 +138,18 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
         fill(reg, n, load<i32>(src));
       }
     }
-    run(code, nCode, table, (n + 3) >> 2);
+    for (let j = 0; j < nOut; j++) {
+      const at = outPtrs + (<usize>j << 3);
+      if (load<i32>(at, 4) == 0) continue;
+      const instr = load<i32>(outInstr + (<usize>j << 2));
+      const reg = regs + <usize>load<i32>(slotOf + (<usize>instr << 2)) * <usize>(PW_BLOCK * 4);
+      // a partial block's vectors would run past the output's end: through the register
+      store<usize>(table + (<usize>instr << 2), n == PW_BLOCK ? <usize>load<i32>(at) + (<usize>s << 2) : reg);
+    }
+    run(blockCode, nCode - nSetup, table, (n + 3) >> 2);
     for (let j = 0; j < nOut; j++) {
       const from = load<usize>(table + (<usize>load<i32>(outInstr + (<usize>j << 2)) << 2));
-      const to = <usize>load<i32>(outPtrs + (<usize>j << 2)) + (<usize>s << 2);
+      const to = <usize>load<i32>(outPtrs + (<usize>j << 3)) + (<usize>s << 2);
       if (from != to) copy(to, from, n);
     }
   }

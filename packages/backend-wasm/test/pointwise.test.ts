@@ -306,6 +306,9 @@ for (const threads of [1, 2]) {
           E.mul(E.add(E.input(1, 'int32'), E.scalar(1, 'int32')), E.const(3, 'int32')),
           E.scalar(0),
           E.const(-2.5),
+          // computed once per call (depends on scalars only), used per element and stored
+          E.mul(E.input(0), E.sqrt(E.sub(1, E.mul(E.scalar(0), E.scalar(0))))),
+          E.sub(1, E.mul(E.scalar(0), E.scalar(0))),
         ],
         ['float32', 'int32'],
       );

@@ -36,6 +36,10 @@ interface Compiled {
   readonly inputIsOutput: readonly boolean[];
   /** Constants and scalars, filled once per call: instruction, dtype, constant or scalar index. */
   readonly fills: readonly { instr: number; dtype: DType; value: number; scalar: boolean }[];
+  /** For each output, its instruction if it may be written straight into the output, else -1. */
+  readonly directAt: readonly number[];
+  /** For each input, the last instruction that reads it. */
+  readonly inputLastUse: readonly number[];
 }
 
 interface State {
@@ -101,43 +105,51 @@ const operands = (ins: Instr): number[] =>
         : [];
 
 /**
- * Bytecode for `program`: registers by liveness (a register is reused once its value is dead;
- * constants, scalars and outputs keep theirs for the whole call, inputs are all loaded before
- * the first instruction), then the compute instructions.
+ * Bytecode for `program`. Instructions that depend only on constants and scalars run once per
+ * call (setup code); the others once per block. Registers by liveness: a register is reused
+ * once its value is dead; constants, scalars, setup values and outputs keep theirs for the
+ * whole call, and inputs, all loaded before a block's first instruction, get theirs first.
  */
 function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
   const code = program.instructions;
   const n = code.length;
   const lastUse = new Array<number>(n).fill(-1);
+  const uniform = new Array<boolean>(n).fill(false);
   code.forEach((ins, i) => {
     for (const x of operands(ins)) lastUse[x] = i;
+    uniform[i] =
+      ins.op === 'const' ||
+      ins.op === 'scalar' ||
+      (ins.op !== 'input' && operands(ins).every((x) => uniform[x]));
   });
   const pinned = new Set<number>(program.outputs);
-  code.forEach((ins, i) => {
-    if (ins.op === 'const' || ins.op === 'scalar') pinned.add(i);
-  });
   const slot = new Array<number>(n).fill(0);
-  const free: number[] = [];
   let nSlots = 0;
-  const words: number[] = [];
-  // inputs are all loaded at the start of a block, constants once per call: registers first
-  const loaded = (ins: Instr) => ins.op === 'input' || ins.op === 'const' || ins.op === 'scalar';
   code.forEach((ins, i) => {
-    if (loaded(ins)) slot[i] = nSlots++;
+    if (ins.op === 'input' || uniform[i]) slot[i] = nSlots++;
+    if (uniform[i]) pinned.add(i);
   });
+  const free: number[] = [];
+  const setup: number[] = [];
+  const perBlock: number[] = [];
   code.forEach((ins, i) => {
-    if (loaded(ins)) return;
-    for (const x of new Set(operands(ins)))
-      if (lastUse[x] === i && !pinned.has(x)) free.push(slot[x] as number);
-    slot[i] = free.length > 0 ? (free.pop() as number) : nSlots++;
+    if (ins.op === 'input' || ins.op === 'const' || ins.op === 'scalar') return;
     const name = opcodeName(ins, code);
     const op = st.opcodes.get(name);
     if (op === undefined) throw new Error(`wasm backend: pointwise ${program.name}: no kernel for '${name}'`);
     const [a = i, b = i, c = i] = operands(ins);
-    words.push(op, i, a, b, c);
+    if (uniform[i]) {
+      setup.push(op, i, a, b, c);
+      return;
+    }
+    for (const x of new Set(operands(ins)))
+      if (lastUse[x] === i && !pinned.has(x)) free.push(slot[x] as number);
+    slot[i] = free.length > 0 ? (free.pop() as number) : nSlots++;
+    perBlock.push(op, i, a, b, c);
   });
-  const nCode = words.length / 5;
-  const all = [n, nSlots, nCode, program.outputs.length, ...slot, ...words, ...program.outputs];
+  const words = [...setup, ...perBlock];
+  const header = [n, nSlots, words.length / 5, program.outputs.length, setup.length / 5];
+  const all = [...header, ...slot, ...words, ...program.outputs];
   const ptr = rt.allocator.alloc(all.length * 4);
   rt.i32.set(all, ptr >>> 2);
   const inputInstr = program.inputs.map(() => -1);
@@ -148,7 +160,13 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     else if (ins.op === 'scalar') fills.push({ instr: i, dtype: ins.dtype, value: ins.index, scalar: true });
   });
   const inputIsOutput = inputInstr.map((i) => i >= 0 && program.outputs.includes(i));
-  return { ptr, nInstr: n, nSlots, inputInstr, inputIsOutput, fills };
+  // an output computed per block may be written straight into its buffer (no copy), unless
+  // an input in the same buffer is still read after it (checked per call)
+  const directAt = program.outputs.map((o, j) =>
+    uniform[o] || code[o]?.op === 'input' || program.outputs.indexOf(o) !== j ? -1 : o,
+  );
+  const inputLastUse = inputInstr.map((i) => (i >= 0 ? (lastUse[i] as number) : -1));
+  return { ptr, nInstr: n, nSlots, inputInstr, inputIsOutput, fills, directAt, inputLastUse };
 }
 
 /** Grows the descriptor block and the per-thread scratch to what this call needs. */
@@ -227,7 +245,7 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     throw new Error(`wasm backend: ${what}: more than ${st.maxDims} dims after collapsing`);
 
   const threads = total >= PARALLEL_MIN_ELEMENTS ? Math.min(rt.threads, Math.ceil(total / st.block)) : 1;
-  const descWords = 2 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + outs.length;
+  const descWords = 2 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * outs.length;
   const scratchBytes = (prog.nInstr + st.maxDims) * 4 + 15 + 15 + prog.nSlots * st.block * 4;
   reserve(rt, st, descWords * 4, scratchBytes, threads);
 
@@ -261,7 +279,11 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     if (f.dtype === 'float32') f32[w++] = v;
     else i32[w++] = Math.trunc(v) | 0; // core's cast: truncate, wrap; NaN and ±∞ give 0
   }
-  for (const o of outs) i32[w++] = o.ptr;
+  outs.forEach((o, j) => {
+    const at = prog.directAt[j] as number;
+    i32[w++] = o.ptr;
+    i32[w++] = at >= 0 && ins.every((b, k) => b !== o || (prog.inputLastUse[k] as number) <= at) ? 1 : 0;
+  });
 
   if (threads === 1) {
     rt.call('pointwise', st.desc, st.scratch[0] as number, 0, total);

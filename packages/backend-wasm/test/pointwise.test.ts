@@ -403,6 +403,16 @@ for (const threads of [1, 2]) {
       for (const c of cases) check(be, p, c.views, [], c.shape, 0, ` [${c.shape}]`);
     });
 
+    it('a pass-through program copies transposed and permuted views (the tiled path), both dtypes', () => {
+      for (const dtype of ['float32', 'int32'] as DType[]) {
+        const p = program(`copy_${dtype}`, [dtype], [E.input(0, dtype)]);
+        const data = dtype === 'float32' ? randomF32(40 * 70 * 3, 60) : i32Data(40 * 70 * 3, 61);
+        check(be, p, [{ data, strides: [1, 40] }], [], [40, 70]);
+        check(be, p, [{ data, strides: [1, 3 * 40, 40], offset: 1 }], [], [40, 69, 3]);
+        check(be, p, [{ data, strides: [70 * 40, 1, 40] }], [], [3, 40, 70]);
+      }
+    });
+
     it('several outputs, an unused input, and an output that is an input', () => {
       const n = 1031;
       const x = randomF32(n, 22, -3, 3);

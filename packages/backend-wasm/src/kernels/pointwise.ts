@@ -40,6 +40,8 @@ interface Compiled {
   readonly directAt: readonly number[];
   /** For each input, the last instruction that reads it. */
   readonly inputLastUse: readonly number[];
+  /** The program copies its only input to its only output (`contiguous()`, `copy`). */
+  readonly passThrough: boolean;
 }
 
 interface State {
@@ -166,7 +168,8 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     uniform[o] || code[o]?.op === 'input' || program.outputs.indexOf(o) !== j ? -1 : o,
   );
   const inputLastUse = inputInstr.map((i) => (i >= 0 ? (lastUse[i] as number) : -1));
-  return { ptr, nInstr: n, nSlots, inputInstr, inputIsOutput, fills, directAt, inputLastUse };
+  const passThrough = n === 1 && program.outputs.length === 1 && code[0]?.op === 'input';
+  return { ptr, nInstr: n, nSlots, inputInstr, inputIsOutput, fills, directAt, inputLastUse, passThrough };
 }
 
 /** Grows the descriptor block and the per-thread scratch to what this call needs. */
@@ -192,6 +195,31 @@ const isRowMajor = (dims: readonly number[], strides: readonly number[]): boolea
   }
   return true;
 };
+
+/**
+ * A copy whose innermost read is strided but whose next dim is unit-stride (a transpose, as
+ * `contiguous()` of `t()` or a permute): tiled, one [rows, cols] plane at a time, so each
+ * cache line is read a few times instead of once per element. False for other layouts.
+ */
+function copyTransposed(
+  rt: Runtime,
+  dims: readonly number[],
+  st: readonly number[],
+  x: PointwiseArgs['inputs'][number],
+  out: WasmBuffer,
+): boolean {
+  const k = dims.length;
+  if (k < 2 || k > 3 || st[k - 1] === 1 || st[k - 2] !== 1) return false;
+  const [R, C] = [dims[k - 2] as number, dims[k - 1] as number];
+  if (R * C < 256) return false;
+  const src = own(x.buffer, 'copy input').ptr + x.offset * 4;
+  const planes = k === 3 ? (dims[0] as number) : 1;
+  const planeStride = k === 3 ? (st[0] as number) : 0;
+  for (let p = 0; p < planes; p++) {
+    rt.call('copy2d_tiled', src + p * planeStride * 4, out.ptr + p * R * C * 4, R, C, 1, st[k - 1] as number);
+  }
+  return true;
+}
 
 /** Evaluates `args.program` over `args.shape` (see core's `PointwiseArgs`). */
 export function pointwise(rt: Runtime, args: PointwiseArgs): void {
@@ -240,6 +268,7 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     dims.push(1);
     for (const s of strides) s.push(0);
   }
+  if (prog.passThrough && copyTransposed(rt, dims, strides[0] as number[], args.inputs[0]!, outs[0]!)) return;
   const nd = dims.length;
   if (nd > st.maxDims)
     throw new Error(`wasm backend: ${what}: more than ${st.maxDims} dims after collapsing`);

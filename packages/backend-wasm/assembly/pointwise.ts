@@ -13,7 +13,7 @@
 //   program:    nInstr, nSlots, nCode, nOut, nSetup, slot[nInstr], code[nCode][5] (op, dst,
 //               a, b, c: instruction indices; the first nSetup depend only on constants and
 //               scalars and run once per call), outputInstr[nOut]
-//   descriptor: program, nd, dims[nd], nIn, nIn × (instr, mode, ptr, strides[nd]),
+//   descriptor: program, jit (a function-table index, 0: interpret), nd, dims[nd], nIn, nIn × (instr, mode, ptr, strides[nd]),
 //               nFill, nFill × (instr, bits), nOut × (outPtr, direct: the instruction may
 //               write full blocks straight into the output)
 //   scratch:    table[nInstr] (each instruction's register pointer), index[PW_MAX_DIMS],
@@ -91,8 +91,9 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
   const slotOf = prog + 20;
   const code = slotOf + (<usize>nInstr << 2);
   const outInstr = code + <usize>nCode * 20;
-  const nd = load<i32>(desc, 4);
-  const dims = desc + 8;
+  const jit = load<u32>(desc, 4);
+  const nd = load<i32>(desc, 8);
+  const dims = desc + 12;
   const inputs = dims + (<usize>nd << 2);
   const nIn = load<i32>(inputs);
   const inWords = 3 + nd;
@@ -146,7 +147,8 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
       // a partial block's vectors would run past the output's end: through the register
       store<usize>(table + (<usize>instr << 2), n == PW_BLOCK ? <usize>load<i32>(at) + (<usize>s << 2) : reg);
     }
-    run(blockCode, nCode - nSetup, table, (n + 3) >> 2);
+    if (jit != 0) call_indirect<void>(jit, table, (n + 3) >> 2);
+    else run(blockCode, nCode - nSetup, table, (n + 3) >> 2);
     for (let j = 0; j < nOut; j++) {
       const from = load<usize>(table + (<usize>load<i32>(outInstr + (<usize>j << 2)) << 2));
       const to = <usize>load<i32>(outPtrs + (<usize>j << 3)) + (<usize>s << 2);
@@ -356,4 +358,47 @@ function run(code: usize, nCode: i32, table: usize, nv: i32): void {
         unreachable();
     }
   }
+}
+
+// ---- Vector helpers of the functions compiled per program (src/kernels/pointwise-jit.ts) ----
+// Those functions inline single-instruction operations and call these for the rest; they
+// take and return v128, so they are called only from wasm, never from JavaScript.
+
+export function pwv_sign_f32(x: v128): v128 {
+  const zero = f32x4.splat(0);
+  return v128.bitselect(f32x4.splat(1), v128.bitselect(f32x4.splat(-1), x, f32x4.lt(x, zero)), f32x4.gt(x, zero));
+}
+export function pwv_sign_i32(x: v128): v128 {
+  const zero = i32x4.splat(0);
+  return i32x4.sub(i32x4.lt_s(x, zero), i32x4.gt_s(x, zero));
+}
+export function pwv_exp_f32(x: v128): v128 { return vexp(x); }
+export function pwv_log_f32(x: v128): v128 { return vlog(x); }
+export function pwv_log1p_f32(x: v128): v128 { return vlog1p(x); }
+export function pwv_tanh_f32(x: v128): v128 { return vtanh(x); }
+export function pwv_erf_f32(x: v128): v128 { return verf(x); }
+export function pwv_rsqrt_f32(x: v128): v128 { return rsqrt64(x); }
+export function pwv_max_f32(x: v128, y: v128): v128 { return pick(x, y, f32x4.gt(x, y)); }
+export function pwv_min_f32(x: v128, y: v128): v128 { return pick(x, y, f32x4.lt(x, y)); }
+export function pwv_pow_f32(x: v128, y: v128): v128 {
+  let r = f32x4.splat(0);
+  r = f32x4.replace_lane(r, 0, powJs(f32x4.extract_lane(x, 0), f32x4.extract_lane(y, 0)));
+  r = f32x4.replace_lane(r, 1, powJs(f32x4.extract_lane(x, 1), f32x4.extract_lane(y, 1)));
+  r = f32x4.replace_lane(r, 2, powJs(f32x4.extract_lane(x, 2), f32x4.extract_lane(y, 2)));
+  return f32x4.replace_lane(r, 3, powJs(f32x4.extract_lane(x, 3), f32x4.extract_lane(y, 3)));
+}
+export function pwv_div_i32(x: v128, y: v128): v128 {
+  let r = i32x4.splat(0);
+  r = i32x4.replace_lane(r, 0, idiv(i32x4.extract_lane(x, 0), i32x4.extract_lane(y, 0)));
+  r = i32x4.replace_lane(r, 1, idiv(i32x4.extract_lane(x, 1), i32x4.extract_lane(y, 1)));
+  r = i32x4.replace_lane(r, 2, idiv(i32x4.extract_lane(x, 2), i32x4.extract_lane(y, 2)));
+  return i32x4.replace_lane(r, 3, idiv(i32x4.extract_lane(x, 3), i32x4.extract_lane(y, 3)));
+}
+export function pwv_cast_f32_i32(x: v128): v128 {
+  if (!v128.any_true(v128.not(f32x4.lt(f32x4.abs(x), f32x4.splat(2147483648.0))))) return i32x4.trunc_sat_f32x4_s(x);
+  let r = i32x4.splat(0);
+  r = i32x4.replace_lane(r, 0, toInt32(f32x4.extract_lane(x, 0)));
+  r = i32x4.replace_lane(r, 1, toInt32(f32x4.extract_lane(x, 1)));
+  r = i32x4.replace_lane(r, 2, toInt32(f32x4.extract_lane(x, 2)));
+  return i32x4.replace_lane(r, 3, toInt32(f32x4.extract_lane(x, 3)));
 }

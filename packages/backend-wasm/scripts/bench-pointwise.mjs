@@ -62,10 +62,11 @@ const adam = pointwiseProgram('bench_adam', {
   ],
 });
 
+const jit = arg('jit', 'true') !== 'false';
 for (const threads of threadList) {
-  const be = await createWasmBackend({ threads });
+  const be = await createWasmBackend({ threads, jit });
   console.log(
-    `threads=${be.capabilities.info.threads}  (µs per call, median of ${runs}; ${threads === 1 ? 'process CPU time' : 'wall time'})`,
+    `threads=${be.capabilities.info.threads}, pointwise ${jit ? 'compiled' : 'interpreted'} (µs per call, median of ${runs}; ${threads === 1 ? 'process CPU time' : 'wall time'})`,
   );
   console.log(
     'n        | add: pw  binary | bias [n/64,64]: pw  binary | relu grad: pw  gt+copy+mul | adam: pw  adamStep | exp: pw unary',

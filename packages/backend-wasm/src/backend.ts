@@ -34,6 +34,11 @@ export interface WasmBackendOptions {
   readonly relaxedSimd?: boolean | 'auto';
   /** Run each kernel family once at start so the engine's optimizing tier is ready. Default true. */
   readonly warmup?: boolean;
+  /**
+   * Compile a small wasm function per pointwise program for calls on the calling thread
+   * (default true); false interprets every program (slower for long programs, same results).
+   */
+  readonly jit?: boolean;
 }
 
 const FUSED = [
@@ -324,6 +329,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     reason = `1 thread: workers failed to start (${(err as Error).message})`;
     rt.pool = null;
   }
+  pw.setPointwiseJit(rt, options.jit !== false);
   const backend = new WasmBackend(rt, reason);
   if (options.warmup !== false) warmup(backend);
   return backend;

@@ -28,6 +28,8 @@ export class Runtime {
   readonly gemmBlocking: { readonly kc: number; readonly nc: number };
   readonly sgemmScratchBytes: number;
   readonly bnScratchPerChannel: number;
+  /** This thread's instance's exports (for modules compiled at run time that import from it). */
+  readonly exports: WebAssembly.Exports;
   /** The module's exported integer constants (block sizes, opcodes), by name. */
   readonly constants: ReadonlyMap<string, number>;
 
@@ -45,6 +47,7 @@ export class Runtime {
         this.fns[name] = v as Fn;
       }
     }
+    this.exports = instance.exports;
     const constants = new Map<string, number>();
     for (const [name, v] of Object.entries(ex))
       if (v instanceof WebAssembly.Global) constants.set(name, v.value as number);

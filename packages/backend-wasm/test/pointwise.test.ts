@@ -10,7 +10,9 @@ import {
 } from '@nabla/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
+import { pointwiseJitErrors } from '../src/kernels/pointwise.js';
 import { PARALLEL_MIN_ELEMENTS } from '../src/kernels/strided.js';
+import type { Runtime } from '../src/runtime.js';
 import { forEachIndex, randomF32, rng, stridedGet, upload, view } from './helpers.js';
 
 /** A strided input: its buffer's data and the view onto the output shape. */
@@ -157,13 +159,21 @@ const binaryBuilders = E as unknown as Record<BinaryFn, (a: Expr, b: Expr) => Ex
 const program = (name: string, inputs: DType[], outputs: Expr[], scalars: DType[] = []) =>
   pointwiseProgram(`test_${name}`, { inputs, scalars, outputs });
 
-for (const threads of [1, 2]) {
-  describe(`pointwise on wasm (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+for (const [threads, jit] of [
+  [1, true],
+  [1, false],
+  [2, true],
+] as const) {
+  describe(`pointwise on wasm (${threads} thread${threads > 1 ? 's' : ''}, ${jit ? 'compiled' : 'interpreted'})`, () => {
     let be: WasmBackend;
     beforeAll(async () => {
-      be = await createWasmBackend({ threads });
+      be = await createWasmBackend({ threads, jit });
     });
-    afterAll(() => be.destroy());
+    afterAll(() => {
+      // every program compiled: no silent fallback to the interpreter hides an emitter bug
+      expect([...pointwiseJitErrors((be as unknown as { rt: Runtime }).rt).values()]).toEqual([]);
+      be.destroy();
+    });
 
     for (const n of [1, 3, 4, 7, 33, 257, 1000]) {
       it(`every float32 unary fn, n=${n}`, () => {

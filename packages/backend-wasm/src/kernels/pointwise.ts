@@ -16,6 +16,7 @@
 import type { DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
+import { compileJit } from './pointwise-jit.js';
 import { collapse, PARALLEL_MIN_ELEMENTS } from './strided.js';
 
 /** Input modes of the descriptor (assembly/pointwise.ts). */
@@ -42,6 +43,12 @@ interface Compiled {
   readonly inputLastUse: readonly number[];
   /** The program copies its only input to its only output (`contiguous()`, `copy`). */
   readonly passThrough: boolean;
+  /** Instructions computed once per call (constants, scalars and what depends only on them). */
+  readonly uniform: readonly boolean[];
+  /** Whether some instruction runs per block (else there is nothing to compile). */
+  readonly perBlock: boolean;
+  /** Function-table index of the compiled block loop: 0 not yet compiled, -1 not available. */
+  jit: number;
 }
 
 interface State {
@@ -49,6 +56,10 @@ interface State {
   readonly block: number;
   readonly maxDims: number;
   readonly opcodes: ReadonlyMap<string, number>;
+  /** Compile a wasm function per program for calls on this thread (else interpret them). */
+  jit: boolean;
+  /** Why a program's function did not compile (it is interpreted). */
+  readonly jitErrors: Map<PointwiseProgram, string>;
   desc: number;
   descBytes: number;
   /** Per-thread register scratch. */
@@ -68,6 +79,8 @@ function stateOf(rt: Runtime): State {
       block: rt.constants.get('PW_BLOCK') as number,
       maxDims: rt.constants.get('PW_MAX_DIMS') as number,
       opcodes,
+      jit: true,
+      jitErrors: new Map(),
       desc: 0,
       descBytes: 0,
       scratch: [],
@@ -169,7 +182,47 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
   );
   const inputLastUse = inputInstr.map((i) => (i >= 0 ? (lastUse[i] as number) : -1));
   const passThrough = n === 1 && program.outputs.length === 1 && code[0]?.op === 'input';
-  return { ptr, nInstr: n, nSlots, inputInstr, inputIsOutput, fills, directAt, inputLastUse, passThrough };
+  return {
+    ptr,
+    nInstr: n,
+    nSlots,
+    inputInstr,
+    inputIsOutput,
+    fills,
+    directAt,
+    inputLastUse,
+    passThrough,
+    uniform,
+    perBlock: perBlock.length > 0,
+    jit: 0,
+  };
+}
+
+/**
+ * The program's compiled block loop (compiled on first use), or 0 to interpret: where the
+ * engine refuses to compile code at run time (a page's CSP without 'wasm-unsafe-eval'),
+ * every call interprets.
+ */
+function jitIndex(rt: Runtime, program: PointwiseProgram, prog: Compiled): number {
+  if (prog.jit === 0) {
+    try {
+      prog.jit = compileJit(rt, program, prog.uniform);
+    } catch (err) {
+      prog.jit = -1;
+      stateOf(rt).jitErrors.set(program, (err as Error).message);
+    }
+  }
+  return prog.jit > 0 ? prog.jit : 0;
+}
+
+/** Whether calls on the calling thread run compiled code (true) or the interpreter (false). */
+export function setPointwiseJit(rt: Runtime, enabled: boolean): void {
+  stateOf(rt).jit = enabled;
+}
+
+/** @internal for tests: the programs whose compiled function failed, with the reason. */
+export function pointwiseJitErrors(rt: Runtime): ReadonlyMap<PointwiseProgram, string> {
+  return stateOf(rt).jitErrors;
 }
 
 /** Grows the descriptor block and the per-thread scratch to what this call needs. */
@@ -274,7 +327,7 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     throw new Error(`wasm backend: ${what}: more than ${st.maxDims} dims after collapsing`);
 
   const threads = total >= PARALLEL_MIN_ELEMENTS ? Math.min(rt.threads, Math.ceil(total / st.block)) : 1;
-  const descWords = 2 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * outs.length;
+  const descWords = 3 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * outs.length;
   const scratchBytes = (prog.nInstr + st.maxDims) * 4 + 15 + 15 + prog.nSlots * st.block * 4;
   reserve(rt, st, descWords * 4, scratchBytes, threads);
 
@@ -283,6 +336,7 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
   const f32 = rt.f32;
   let w = st.desc >>> 2;
   i32[w++] = prog.ptr;
+  i32[w++] = threads === 1 && st.jit && prog.perBlock ? jitIndex(rt, program, prog) : 0;
   i32[w++] = nd;
   for (const d of dims) i32[w++] = d;
   i32[w++] = used.length;

@@ -163,6 +163,7 @@ for (const [threads, jit] of [
   [1, true],
   [1, false],
   [2, true],
+  [2, false],
 ] as const) {
   describe(`pointwise on wasm (${threads} thread${threads > 1 ? 's' : ''}, ${jit ? 'compiled' : 'interpreted'})`, () => {
     let be: WasmBackend;
@@ -513,7 +514,7 @@ for (const [threads, jit] of [
 }
 
 describe('pointwise threads', () => {
-  it('1 and 2 threads give the same bits above the threading threshold (strided and broadcast inputs)', async () => {
+  it('1 and 2 threads, compiled and interpreted, give the same bits above the threading threshold', async () => {
     const shape = [600, 513];
     const total = shape[0]! * shape[1]!;
     expect(total).toBeGreaterThan(PARALLEL_MIN_ELEMENTS);
@@ -534,8 +535,12 @@ describe('pointwise threads', () => {
       { data: c, strides: [1, 0] },
     ];
     const results = [];
-    for (const threads of [1, 2]) {
-      const be = await createWasmBackend({ threads });
+    // one compiled thread against two interpreting ones (a long program runs compiled on one)
+    for (const [threads, jit] of [
+      [1, true],
+      [2, false],
+    ] as const) {
+      const be = await createWasmBackend({ threads, jit });
       results.push(runOn(be, p, inputs, [], shape));
       be.destroy();
     }

@@ -13,7 +13,7 @@
  * A module per program would also have to be instantiated inside every worker, which the
  * pool's protocol (fixed exports of one module) cannot do synchronously.
  */
-import type { DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
+import type { BackendBuffer, DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 import { compileJit } from './pointwise-jit.js';
@@ -33,6 +33,8 @@ interface Compiled {
   readonly nSlots: number;
   /** For each program input, the instruction that reads it (-1: the program ignores it). */
   readonly inputInstr: readonly number[];
+  /** The inputs the program reads. */
+  readonly usedInputs: readonly number[];
   /** Inputs that are themselves outputs: always copied into their register (see `modeOf`). */
   readonly inputIsOutput: readonly boolean[];
   /** Constants and scalars, filled once per call: instruction, dtype, constant or scalar index. */
@@ -190,6 +192,7 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     nInstr: n,
     nSlots,
     inputInstr,
+    usedInputs: inputInstr.flatMap((instr, k) => (instr >= 0 ? [k] : [])),
     inputIsOutput,
     fills,
     directAt,
@@ -279,34 +282,34 @@ function copyTransposed(
 
 /** Evaluates `args.program` over `args.shape` (see core's `PointwiseArgs`). */
 export function pointwise(rt: Runtime, args: PointwiseArgs): void {
-  const { program, shape } = args;
-  const what = `pointwise ${program.name}`;
-  if (args.inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
-    throw new Error(`wasm backend: ${what}: wrong number of inputs or scalars`);
+  const { program, shape, inputs } = args;
+  if (inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
+    throw new Error(`wasm backend: pointwise ${program.name}: wrong number of inputs or scalars`);
   if (args.outputs.length !== program.outputDtypes.length)
-    throw new Error(`wasm backend: ${what}: wrong number of outputs`);
+    throw new Error(`wasm backend: pointwise ${program.name}: wrong number of outputs`);
   let total = 1;
-  for (const d of shape) total *= d;
-  const ins = args.inputs.map((v, k) => {
-    const b = own(v.buffer, `${what} input ${k}`);
-    if (b.dtype !== program.inputs[k])
+  for (let d = 0; d < shape.length; d++) total *= shape[d] as number;
+  // plain loops, no closures: at W5 sizes this function is most of a call's cost
+  const ins: WasmBuffer[] = [];
+  for (let k = 0; k < inputs.length; k++) {
+    const v = inputs[k] as PointwiseArgs['inputs'][number];
+    const b = own(v.buffer, `pointwise ${program.name} input ${k}`);
+    if (b.dtype !== program.inputs[k] || v.strides.length !== shape.length)
       throw new Error(
-        `wasm backend: ${what}: input ${k} is ${b.dtype}, the program reads ${program.inputs[k]}`,
+        `wasm backend: pointwise ${program.name}: input ${k} is ${b.dtype} with ${v.strides.length} strides; ` +
+          `the program reads ${program.inputs[k]} over ${shape.length} dims`,
       );
-    if (v.strides.length !== shape.length)
-      throw new Error(
-        `wasm backend: ${what}: input ${k} has ${v.strides.length} strides for ${shape.length} dims`,
-      );
-    return b;
-  });
-  const outs = args.outputs.map((o, j) => {
-    const b = own(o, `${what} output ${j}`);
+    ins.push(b);
+  }
+  const outs: WasmBuffer[] = [];
+  for (let j = 0; j < args.outputs.length; j++) {
+    const b = own(args.outputs[j] as BackendBuffer, `pointwise ${program.name} output ${j}`);
     if (b.dtype !== program.outputDtypes[j] || b.size < total)
       throw new Error(
-        `wasm backend: ${what}: output ${j} must hold ${total} ${program.outputDtypes[j]}, got ${b.size} ${b.dtype}`,
+        `wasm backend: pointwise ${program.name}: output ${j} must hold ${total} ${program.outputDtypes[j]}, got ${b.size} ${b.dtype}`,
       );
-    return b;
-  });
+    outs.push(b);
+  }
   if (total === 0) return;
 
   const st = stateOf(rt);
@@ -315,19 +318,18 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     prog = compile(rt, st, program);
     st.programs.set(program, prog);
   }
-  const used = prog.inputInstr.flatMap((instr, k) => (instr >= 0 ? [k] : []));
-  const { dims, strides } = collapse(
-    shape,
-    used.map((k) => (args.inputs[k] as { strides: readonly number[] }).strides),
-  );
+  const used = prog.usedInputs;
+  const viewStrides: (readonly number[])[] = [];
+  for (const k of used) viewStrides.push((inputs[k] as PointwiseArgs['inputs'][number]).strides);
+  const { dims, strides } = collapse(shape, viewStrides);
   if (dims.length === 0) {
     dims.push(1);
     for (const s of strides) s.push(0);
   }
-  if (prog.passThrough && copyTransposed(rt, dims, strides[0] as number[], args.inputs[0]!, outs[0]!)) return;
+  if (prog.passThrough && copyTransposed(rt, dims, strides[0] as number[], inputs[0]!, outs[0]!)) return;
   const nd = dims.length;
   if (nd > st.maxDims)
-    throw new Error(`wasm backend: ${what}: more than ${st.maxDims} dims after collapsing`);
+    throw new Error(`wasm backend: pointwise ${program.name}: more than ${st.maxDims} dims after collapsing`);
 
   // Workers interpret (the compiled function lives in this thread's instance only): split a
   // large call across threads when interpreting costs little more than the compiled loop
@@ -339,7 +341,8 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
       : 1;
   const descWords = 3 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * outs.length;
   const scratchBytes = (prog.nInstr + st.maxDims) * 4 + 15 + 15 + prog.nSlots * st.block * 4;
-  reserve(rt, st, descWords * 4, scratchBytes, threads);
+  if (descWords * 4 > st.descBytes || scratchBytes > st.scratchBytes || st.scratch.length < threads)
+    reserve(rt, st, descWords * 4, scratchBytes, threads);
 
   // the descriptor (layout in assembly/pointwise.ts)
   const i32 = rt.i32;
@@ -348,35 +351,37 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
   i32[w++] = prog.ptr;
   i32[w++] = threads === 1 && st.jit && prog.perBlockCount > 0 ? jitIndex(rt, program, prog) : 0;
   i32[w++] = nd;
-  for (const d of dims) i32[w++] = d;
+  for (let d = 0; d < nd; d++) i32[w++] = dims[d] as number;
   i32[w++] = used.length;
-  used.forEach((k, u) => {
-    const view = args.inputs[k] as PointwiseArgs['inputs'][number];
+  for (let u = 0; u < used.length; u++) {
+    const k = used[u] as number;
     const s = strides[u] as number[];
-    const mode = s.every((x) => x === 0)
-      ? UNIFORM
-      : prog.inputIsOutput[k]
-        ? COPY
-        : isRowMajor(dims, s)
-          ? CONTIGUOUS
-          : STRIDED;
+    let zero = true;
+    for (let d = 0; d < nd; d++) if (s[d] !== 0) zero = false;
+    const mode = zero ? UNIFORM : prog.inputIsOutput[k] ? COPY : isRowMajor(dims, s) ? CONTIGUOUS : STRIDED;
     i32[w++] = prog.inputInstr[k] as number;
     i32[w++] = mode;
-    i32[w++] = (ins[k] as WasmBuffer).ptr + view.offset * 4;
-    for (const x of s) i32[w++] = x;
-  });
-  i32[w++] = prog.fills.length;
-  for (const f of prog.fills) {
-    i32[w++] = f.instr;
-    const v = f.scalar ? (args.scalars[f.value] as number) : f.value;
-    if (f.dtype === 'float32') f32[w++] = v;
+    i32[w++] = (ins[k] as WasmBuffer).ptr + (inputs[k] as PointwiseArgs['inputs'][number]).offset * 4;
+    for (let d = 0; d < nd; d++) i32[w++] = s[d] as number;
+  }
+  const fills = prog.fills;
+  i32[w++] = fills.length;
+  for (let f = 0; f < fills.length; f++) {
+    const fill = fills[f] as Compiled['fills'][number];
+    i32[w++] = fill.instr;
+    const v = fill.scalar ? (args.scalars[fill.value] as number) : fill.value;
+    if (fill.dtype === 'float32') f32[w++] = v;
     else i32[w++] = Math.trunc(v) | 0; // core's cast: truncate, wrap; NaN and ±∞ give 0
   }
-  outs.forEach((o, j) => {
+  for (let j = 0; j < outs.length; j++) {
+    const o = outs[j] as WasmBuffer;
     const at = prog.directAt[j] as number;
+    let direct = at >= 0;
+    for (let k = 0; direct && k < ins.length; k++)
+      if (ins[k] === o && (prog.inputLastUse[k] as number) > at) direct = false;
     i32[w++] = o.ptr;
-    i32[w++] = at >= 0 && ins.every((b, k) => b !== o || (prog.inputLastUse[k] as number) <= at) ? 1 : 0;
-  });
+    i32[w++] = direct ? 1 : 0;
+  }
 
   if (threads === 1) {
     rt.call('pointwise', st.desc, st.scratch[0] as number, 0, total);

@@ -7,7 +7,8 @@
 // per-thread scratch area). Contiguous inputs are read in place (the register is a pointer
 // into the input); strided ones are gathered into their register; outputs are copied out
 // after the block's last instruction, so an output may overwrite its own (identity-view)
-// input. Why an interpreter and not a module emitted per program: see the package README.
+// input. On the calling thread a function compiled per program (src/kernels/pointwise-jit.ts)
+// replaces `run`, the per-block loop; the package README has the measurements behind this.
 //
 // Layouts (32-bit words; pointers are byte addresses):
 //   program:    nInstr, nSlots, nCode, nOut, nSetup, slot[nInstr], code[nCode][5] (op, dst,

@@ -1,17 +1,20 @@
 /**
- * Pointwise programs on wasm: each program becomes bytecode for the block interpreter in
- * assembly/pointwise.ts (compiled once per program and runtime, registers assigned by
- * liveness), and each call writes a small descriptor of its views and runs it, on this
- * thread or split across the pool.
+ * Pointwise programs on wasm. Each program becomes bytecode for the block interpreter in
+ * assembly/pointwise.ts (once per program and runtime, registers assigned by liveness) and,
+ * for calls on this thread, also a small wasm function emitted at run time
+ * (./pointwise-jit.ts) that replaces the interpreter's per-block loop. Each call writes a
+ * descriptor of its views and runs on this thread, or split across the pool when large.
  *
- * Why an interpreter and not a wasm module emitted per program (measured, Node 20, this
- * 2-core VM; figures in the package README): a block of 256 elements makes the dispatch per
- * instruction negligible (one `br_table` per 64 vector operations), so an interpreted
- * `a + b` runs within a few percent of the hand-written generated kernel at 1M elements and a
- * 15-instruction Adam update runs at memory speed; the per-call cost is the JavaScript around
- * the call (collapse of the views, the descriptor), which a module per program would pay too.
- * A module per program would also have to be instantiated inside every worker, which the
- * pool's protocol (fixed exports of one module) cannot do synchronously.
+ * Both designs of issue 13 were measured (`scripts/bench-pointwise.mjs`, 1 thread, process
+ * CPU time on the busy 2-core VM, µs per call; figures in the README): the interpreter alone
+ * matches the hand-written kernels on one- or two-instruction programs (add at 50k elements
+ * 7.8 vs 9.1) but runs Adam's 13 instructions per element 2.7 times slower than the fused
+ * `adamStep` (89 vs 33 at 50k), because each instruction loads and stores a block register;
+ * a function per program keeps values in v128 locals and runs Adam at 32.6 vs 32.1. So the
+ * emitted function does the arithmetic and the interpreter does what is the same for every
+ * program (strided gathers, constants, blocks, partial blocks, in-place outputs) and the
+ * threaded case, where workers (one instance each of the fixed module) cannot share a
+ * function compiled on this thread.
  */
 import type { BackendBuffer, DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';

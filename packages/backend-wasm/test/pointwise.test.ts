@@ -420,6 +420,10 @@ for (const [threads, jit] of [
         const data = dtype === 'float32' ? randomF32(40 * 70 * 3, 60) : i32Data(40 * 70 * 3, 61);
         check(be, p, [{ data, strides: [1, 40] }], [], [40, 70]);
         check(be, p, [{ data, strides: [1, 3 * 40, 40], offset: 1 }], [], [40, 69, 3]);
+        // neither tiled nor contiguous: gathered (the input is also the output)
+        check(be, p, [{ data, strides: [1, 2, 6] }], [], [2, 3, 4]);
+        check(be, p, [{ data, strides: [2, 80], offset: 3 }], [], [40, 30]);
+        check(be, p, [{ data, strides: [0, 1] }], [], [7, 300]);
         check(be, p, [{ data, strides: [70 * 40, 1, 40] }], [], [3, 40, 70]);
       }
     });

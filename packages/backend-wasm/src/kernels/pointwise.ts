@@ -361,7 +361,7 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     const s = strides[u] as number[];
     let zero = true;
     for (let d = 0; d < nd; d++) if (s[d] !== 0) zero = false;
-    const mode = zero ? UNIFORM : prog.inputIsOutput[k] ? COPY : isRowMajor(dims, s) ? CONTIGUOUS : STRIDED;
+    const mode = zero ? UNIFORM : !isRowMajor(dims, s) ? STRIDED : prog.inputIsOutput[k] ? COPY : CONTIGUOUS;
     i32[w++] = prog.inputInstr[k] as number;
     i32[w++] = mode;
     i32[w++] = (ins[k] as WasmBuffer).ptr + (inputs[k] as PointwiseArgs['inputs'][number]).offset * 4;

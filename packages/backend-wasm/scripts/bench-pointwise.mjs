@@ -1,5 +1,7 @@
-// Pointwise programs on the wasm backend against the hand-written kernels they replace:
-// microseconds per call (median of RUNS timed batches) at W5/W6 sizes and at 1M elements.
+// Pointwise programs on the wasm backend (compiled per program, or with --jit false
+// interpreted), and the fused adamStep kernel: microseconds per call (median of RUNS timed
+// batches) at W5/W6 sizes and at 1M elements. The README's table also has the generated
+// unary/binary kernels, measured with this script before they were removed.
 // Usage: npm run build -w @nabla/core -w @nabla/backend-wasm && node packages/backend-wasm/scripts/bench-pointwise.mjs [--runs 15] [--threads 1,2]
 import { E, pointwiseProgram } from '@nabla/core';
 import { createWasmBackend } from '../dist/index.js';
@@ -68,17 +70,13 @@ for (const threads of threadList) {
   console.log(
     `threads=${be.capabilities.info.threads}, pointwise ${jit ? 'compiled' : 'interpreted'} (µs per call, median of ${runs}; ${threads === 1 ? 'process CPU time' : 'wall time'})`,
   );
-  console.log(
-    'n        | add: pw  binary | bias [n/64,64]: pw  binary | relu grad: pw  gt+copy+mul | adam: pw  adamStep | exp: pw unary',
-  );
+  console.log('n        |     add | bias [n/64,64] | relu grad | adam: pw adamStep | exp');
   for (const n of sizes) {
     const bufs = [0, 1, 2, 3].map(() => be.alloc(n, 'float32'));
     const data = new Float32Array(n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
     for (const b of bufs) be.write(b, data);
     be.write(bufs[3], data.map(Math.abs));
     const out = be.alloc(n, 'float32');
-    const mask = be.alloc(n, 'int32');
-    const maskF = be.alloc(n, 'float32');
     const bias = be.alloc(64, 'float32');
     be.write(bias, data.subarray(0, 64));
     const id = (b) => ({ buffer: b, offset: 0, strides: [1] });
@@ -102,15 +100,8 @@ for (const threads of threadList) {
     const cols = timeAll(
       [
         () => pw(add, [id(bufs[0]), id(bufs[1])], [out]),
-        () => be.binary('add', id(bufs[0]), id(bufs[1]), out, [n]),
         () => pw(add, [row(bufs[0]), brow], [out], [], shape2),
-        () => be.binary('add', row(bufs[0]), brow, out, shape2),
         () => pw(reluGrad, [id(bufs[0]), id(bufs[1])], [out]),
-        () => {
-          be.binary('gt', id(bufs[1]), { buffer: bias, offset: 0, strides: [0] }, mask, [n]);
-          be.unary('copy', id(mask), maskF, [n]);
-          be.binary('mul', id(bufs[0]), id(maskF), out, [n]);
-        },
         () =>
           pw(
             adam,
@@ -120,15 +111,14 @@ for (const threads of threadList) {
           ),
         () => be.adamStep(bufs[0], bufs[1], bufs[2], bufs[3], null, adamArgs),
         () => pw(expP, [id(bufs[0])], [out]),
-        () => be.unary('exp', id(bufs[0]), out, [n]),
       ],
       clock,
     );
     const f = (x) => x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0).padStart(7);
     console.log(
-      `${String(n).padEnd(8)} | ${f(cols[0])} ${f(cols[1])} | ${f(cols[2])} ${f(cols[3])} | ${f(cols[4])} ${f(cols[5])} | ${f(cols[6])} ${f(cols[7])} | ${f(cols[8])} ${f(cols[9])}`,
+      `${String(n).padEnd(8)} | ${f(cols[0])} | ${f(cols[1])} | ${f(cols[2])} | ${f(cols[3])} ${f(cols[4])} | ${f(cols[5])}`,
     );
-    for (const b of [...bufs, out, mask, maskF, bias]) be.disposeBuffer(b);
+    for (const b of [...bufs, out, bias]) be.disposeBuffer(b);
   }
   be.destroy();
 }

@@ -556,3 +556,16 @@ describe('pointwise threads', () => {
     expectMatch(results[0][1]!, want[1]!, 3);
   });
 });
+
+describe('fill', () => {
+  it('writes every element in the buffer dtype (int32 truncates)', async () => {
+    const be = await createWasmBackend({ threads: 1, warmup: false });
+    const out = be.alloc(13, 'float32');
+    be.fill(out, -2.5);
+    expect(Array.from(be.readSync(out))).toEqual(new Array(13).fill(-2.5));
+    const ints = be.alloc(6, 'int32');
+    be.fill(ints, 3.9);
+    expect(Array.from(be.readSync(ints))).toEqual(new Array(6).fill(3));
+    be.destroy();
+  });
+});

@@ -1,4 +1,4 @@
-// Fill, where, gather and scatter-add: data movement kernels. Pointers are byte addresses.
+// Fill, gather, scatter-add and the tiled transposed copy: data movement kernels. Pointers are byte addresses.
 
 /** Start of the memory the JavaScript allocator may hand out (after the stack and statics). */
 export function heapBase(): usize {
@@ -11,34 +11,6 @@ export function fill32(o: usize, n: i32, bits: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(o + (<usize>i << 2), v);
   for (; i < n; i++) store<i32>(o + (<usize>i << 2), bits);
-}
-
-/** `out = cond != 0 ? a : b` over a strided 4-D shape; 4-byte elements of either dtype. */
-export function where32(
-  c: usize, a: usize, b: usize, o: usize,
-  d0: i32, d1: i32, d2: i32, d3: i32,
-  c0: i32, c1: i32, c2: i32, c3: i32,
-  a0: i32, a1: i32, a2: i32, a3: i32,
-  b0: i32, b1: i32, b2: i32, b3: i32,
-): void {
-  for (let i0 = 0; i0 < d0; i0++) for (let i1 = 0; i1 < d1; i1++) for (let i2 = 0; i2 < d2; i2++) {
-    const cp = c + (<usize>(i0 * c0 + i1 * c1 + i2 * c2) << 2);
-    const ap = a + (<usize>(i0 * a0 + i1 * a1 + i2 * a2) << 2);
-    const bp = b + (<usize>(i0 * b0 + i1 * b1 + i2 * b2) << 2);
-    let i = 0;
-    if (c3 == 1 && a3 == 1 && b3 == 1) {
-      for (; i + 4 <= d3; i += 4) {
-        const off = <usize>i << 2;
-        const mask = i32x4.ne(v128.load(cp + off), i32x4.splat(0));
-        v128.store(o + off, v128.bitselect(v128.load(ap + off), v128.load(bp + off), mask));
-      }
-    }
-    for (; i < d3; i++) {
-      const take = load<i32>(cp + (<usize>(i * c3) << 2)) != 0;
-      store<i32>(o + (<usize>i << 2), take ? load<i32>(ap + (<usize>(i * a3) << 2)) : load<i32>(bp + (<usize>(i * b3) << 2)));
-    }
-    o += <usize>d3 << 2;
-  }
 }
 
 /** `out[o, j, i] = x[o, index[o, j, i], i]`; 4-byte elements of either dtype. */

@@ -48,6 +48,11 @@ for (const [name, v] of Object.entries(variants)) {
     String(MAX_PAGES),
     '--enable',
     'simd',
+    // the table is grown at run time by the functions compiled per pointwise program
+    '--exportTable',
+    // AS112: v128 in an export's signature; the pwv_* helpers are called from wasm only
+    '--disableWarning',
+    '112',
   ];
   if (v.shared) args.push('--sharedMemory', '--enable', 'threads');
   if (v.relaxed) args.push('--enable', 'relaxed-simd');

@@ -6,19 +6,18 @@ import type {
   BackendCapabilities,
   BackendMemory,
   BatchNormShape,
-  BinaryOp,
   DType,
   MatmulArgs,
+  PointwiseArgs,
   ReduceOp,
   SgdStepArgs,
-  StridedView,
   TypedArray,
-  UnaryOp,
 } from '@nabla/core';
+import { E, pointwiseProgram } from '@nabla/core';
 import { own, WasmBuffer } from './buffer.js';
-import * as ew from './kernels/elementwise.js';
 import * as fused from './kernels/fused.js';
 import * as mm from './kernels/matmul.js';
+import * as pw from './kernels/pointwise.js';
 import * as red from './kernels/reduce.js';
 import { compileKernels } from './module.js';
 import { threadSupport } from './pool.js';
@@ -32,7 +31,15 @@ export interface WasmBackendOptions {
   readonly relaxedSimd?: boolean | 'auto';
   /** Run each kernel family once at start so the engine's optimizing tier is ready. Default true. */
   readonly warmup?: boolean;
+  /**
+   * Compile a small wasm function per pointwise program for calls on the calling thread
+   * (default true); false interprets every program (slower for long programs, same results).
+   */
+  readonly jit?: boolean;
 }
+
+/** The bits of a fill value in its buffer's dtype. */
+const fillBits = new DataView(new ArrayBuffer(4));
 
 const FUSED = [
   'batchNormTrain',
@@ -121,26 +128,15 @@ export class WasmBackend implements Backend {
   }
 
   fill(out: BackendBuffer, value: number): void {
-    ew.fill(this.rt, out, value);
+    const b = own(out, 'fill output');
+    if (b.dtype === 'float32') fillBits.setFloat32(0, value, true);
+    else fillBits.setInt32(0, Number.isFinite(value) ? Math.trunc(value) : 0, true);
+    this.rt.call('fill32', b.ptr, b.size, fillBits.getInt32(0, true));
   }
 
   // ---- primitive kernels ----------------------------------------------------------------
-  unary(op: UnaryOp, x: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    ew.unary(this.rt, op, x, out, shape);
-  }
-
-  binary(op: BinaryOp, a: StridedView, b: StridedView, out: BackendBuffer, shape: readonly number[]): void {
-    ew.binary(this.rt, op, a, b, out, shape);
-  }
-
-  where(
-    cond: StridedView,
-    a: StridedView,
-    b: StridedView,
-    out: BackendBuffer,
-    shape: readonly number[],
-  ): void {
-    ew.where(this.rt, cond, a, b, out, shape);
+  pointwise(args: PointwiseArgs): void {
+    pw.pointwise(this.rt, args);
   }
 
   reduce(
@@ -318,10 +314,20 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     reason = `1 thread: workers failed to start (${(err as Error).message})`;
     rt.pool = null;
   }
+  pw.setPointwiseJit(rt, options.jit !== false);
   const backend = new WasmBackend(rt, reason);
   if (options.warmup !== false) warmup(backend);
   return backend;
 }
+
+const WARMUP_ADD = pointwiseProgram('warmupAdd', {
+  inputs: ['float32', 'float32'],
+  outputs: [E.add(E.input(0), E.input(1))],
+});
+const WARMUP_RELU = pointwiseProgram('warmupRelu', {
+  inputs: ['float32'],
+  outputs: [E.select(E.gt(E.input(0), 0), E.input(0), 0)],
+});
 
 /** Runs the hot kernels a few times so the first real step does not pay for tier-up. */
 function warmup(b: WasmBackend): void {
@@ -335,9 +341,25 @@ function warmup(b: WasmBackend): void {
     b.matmul(x, y, z, { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0 });
     b.matmul(x, y, z, { batch: 1, m: n, n, k: n, transA: true, transB: true, strideA: 0, strideB: 0 });
   }
+  // a broadcast add and a ReLU through pointwise programs (compiled, then interpreted blocks)
   const strides = [n, 1];
-  b.binary('add', { buffer: x, offset: 0, strides }, { buffer: y, offset: 0, strides: [0, 1] }, z, [n, n]);
-  b.unary('relu', { buffer: z, offset: 0, strides }, z, [n, n]);
+  b.pointwise({
+    program: WARMUP_ADD,
+    inputs: [
+      { buffer: x, offset: 0, strides },
+      { buffer: y, offset: 0, strides: [0, 1] },
+    ],
+    scalars: [],
+    outputs: [z],
+    shape: [n, n],
+  });
+  b.pointwise({
+    program: WARMUP_RELU,
+    inputs: [{ buffer: z, offset: 0, strides }],
+    scalars: [],
+    outputs: [z],
+    shape: [n, n],
+  });
   b.reduce('sum', z, x, 1, n, n);
   for (const buf of [x, y, z]) b.disposeBuffer(buf);
 }

@@ -28,6 +28,10 @@ export class Runtime {
   readonly gemmBlocking: { readonly kc: number; readonly nc: number };
   readonly sgemmScratchBytes: number;
   readonly bnScratchPerChannel: number;
+  /** This thread's instance's exports (for modules compiled at run time that import from it). */
+  readonly exports: WebAssembly.Exports;
+  /** The module's exported integer constants (block sizes, opcodes), by name. */
+  readonly constants: ReadonlyMap<string, number>;
 
   private constructor(
     readonly compiled: CompiledKernels,
@@ -43,6 +47,11 @@ export class Runtime {
         this.fns[name] = v as Fn;
       }
     }
+    this.exports = instance.exports;
+    const constants = new Map<string, number>();
+    for (const [name, v] of Object.entries(ex))
+      if (v instanceof WebAssembly.Global) constants.set(name, v.value as number);
+    this.constants = constants;
     const g = (name: string) => (ex[name] as WebAssembly.Global).value as number;
     this.sgemmScratchBytes = g('SCRATCH_BYTES');
     this.bnScratchPerChannel = g('BN_SCRATCH_PER_CHANNEL');

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../src/backend.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const coreDist = fileURLToPath(new URL('../../core/dist/index.js', import.meta.url));
 
 describe('relaxed SIMD build', () => {
   it('is chosen only where the engine validates it; forcing it elsewhere names the reason', async () => {
@@ -51,6 +52,44 @@ describe('relaxed SIMD build', () => {
       expect(r.length).toBe(37 * 45);
       for (let i = 0; i < r.length; i++)
         expect(Math.abs((r[i] as number) - (s[i] as number))).toBeLessThan(1e-3);
+    },
+  );
+
+  it.skipIf(!existsSync(dist) || !existsSync(coreDist))(
+    'computes the same pointwise programs, compiled and interpreted (child Node with the flag)',
+    () => {
+      const code = `
+      const { createWasmBackend } = await import(${JSON.stringify(dist)});
+      const { E, pointwiseProgram } = await import(${JSON.stringify(coreDist)});
+      const p = pointwiseProgram('relaxed_check', { inputs: ['float32', 'float32'], outputs: [
+        E.add(E.mul(E.tanh(E.input(0)), E.input(1)), E.exp(E.neg(E.abs(E.input(1))))),
+        E.select(E.gt(E.input(0), 0), E.cast(E.input(1), 'int32'), E.const(-1, 'int32')),
+      ] });
+      const out = [];
+      for (const relaxedSimd of [true, false]) for (const jit of [true, false]) {
+        const be = await createWasmBackend({ threads: 1, relaxedSimd, jit });
+        const n = 1001;
+        const a = be.alloc(n, 'float32'), b = be.alloc(n, 'float32');
+        be.write(a, Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3));
+        be.write(b, Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 40));
+        const o = [be.alloc(n, 'float32'), be.alloc(n, 'int32')];
+        be.pointwise({ program: p, inputs: [a, b].map((buffer) => ({ buffer, offset: 0, strides: [1] })), scalars: [], outputs: o, shape: [n] });
+        out.push({ relaxed: be.capabilities.info.relaxedSimd, values: o.map((x) => Array.from(be.readSync(x))) });
+        be.destroy();
+      }
+      console.log(JSON.stringify(out));`;
+      const res = JSON.parse(
+        execFileSync(
+          process.execPath,
+          ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', code],
+          {
+            encoding: 'utf8',
+          },
+        ),
+      ) as { relaxed: boolean; values: number[][] }[];
+      expect(res.map((r) => r.relaxed)).toEqual([true, true, false, false]);
+      // no relaxed instruction in these programs: every build and path gives the same bits
+      for (const r of res.slice(1)) expect(r.values).toEqual(res[0]!.values);
     },
   );
 });

@@ -1,0 +1,277 @@
+/**
+ * A wasm function per pointwise program, emitted at run time: it replaces the interpreter's
+ * per-block loop (assembly/pointwise.ts `run`) on the calling thread, keeping every value of
+ * the program in a v128 local instead of a block register in memory. The interpreter still
+ * does everything around it (gathers of strided views, constants, blocks, partial blocks,
+ * outputs, threads), so this file only turns instructions into SIMD code.
+ *
+ * The function `(table, nv)` reads each instruction's register pointer from `table` (the
+ * interpreter's), then for each of the block's `nv` vectors loads every input, evaluates the
+ * program and stores the outputs. Operations that are one SIMD instruction are inlined; the
+ * others call the `pwv_*` helpers exported by the kernel module. It is installed in the kernel
+ * module's function table, which the interpreter calls through `call_indirect`. Workers hold
+ * their own instances of the module (and tables), so threaded calls interpret.
+ */
+import type { Instr, PointwiseProgram } from '@nabla/core';
+import type { Runtime } from '../runtime.js';
+
+const V128 = 0x7b;
+const I32 = 0x7f;
+
+/** SIMD opcodes (after the 0xfd prefix) of the operations that are one instruction. */
+const SIMD: Record<string, number> = {
+  neg_f32: 0xe1,
+  abs_f32: 0xe0,
+  sqrt_f32: 0xe3,
+  floor_f32: 0x68,
+  add_f32: 0xe4,
+  sub_f32: 0xe5,
+  mul_f32: 0xe6,
+  div_f32: 0xe7,
+  neg_i32: 0xa1,
+  abs_i32: 0xa0,
+  add_i32: 0xae,
+  sub_i32: 0xb1,
+  mul_i32: 0xb5,
+  min_i32: 0xb6,
+  max_i32: 0xb8,
+  cast_i32_f32: 0xfa,
+};
+/** Comparisons: a SIMD compare, then `and` with 1 for int32 0/1. */
+const COMPARE: Record<string, number> = {
+  eq_f32: 0x41,
+  ne_f32: 0x42,
+  lt_f32: 0x43,
+  gt_f32: 0x44,
+  le_f32: 0x45,
+  ge_f32: 0x46,
+  eq_i32: 0x37,
+  ne_i32: 0x38,
+  lt_i32: 0x39,
+  gt_i32: 0x3b,
+  le_i32: 0x3d,
+  ge_i32: 0x3f,
+};
+const V128_LOAD = 0x00;
+const V128_STORE = 0x0b;
+const V128_CONST = 0x0c;
+const V128_AND = 0x4e;
+const V128_BITSELECT = 0x52;
+const I32X4_NE = 0x38;
+
+const short = (d: string) => (d === 'float32' ? 'f32' : 'i32');
+
+function uleb(n: number, out: number[]): void {
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+}
+const name = (s: string, out: number[]) => {
+  uleb(s.length, out);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+};
+const section = (id: number, body: number[], out: number[]) => {
+  out.push(id);
+  uleb(body.length, out);
+  out.push(...body);
+};
+const simd = (op: number, out: number[]) => {
+  out.push(0xfd);
+  uleb(op, out);
+};
+
+/** The operation's name as the interpreter and the helpers spell it (`add_f32`, `cast_f32_i32`). */
+function opName(ins: Instr, code: readonly Instr[]): string {
+  switch (ins.op) {
+    case 'unary':
+      return `${ins.fn}_${short(ins.dtype)}`;
+    case 'binary':
+      return `${ins.fn}_${short((code[ins.a] as Instr).dtype)}`;
+    case 'select':
+      return 'select';
+    case 'cast': {
+      const from = (code[ins.x] as Instr).dtype;
+      return from === ins.dtype ? 'copy' : `cast_${short(from)}_${short(ins.dtype)}`;
+    }
+    default:
+      return ins.op;
+  }
+}
+
+const operandsOf = (ins: Instr): number[] =>
+  ins.op === 'unary' || ins.op === 'cast'
+    ? [ins.x]
+    : ins.op === 'binary'
+      ? [ins.a, ins.b]
+      : ins.op === 'select'
+        ? [ins.cond, ins.a, ins.b]
+        : [];
+
+/**
+ * Emits, compiles and installs the function for `program`; returns its function-table index.
+ * `uniform[i]`: instruction i is computed once per call (its register holds it splatted).
+ */
+export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: readonly boolean[]): number {
+  const code = program.instructions;
+  const n = code.length;
+  // locals: 0 table, 1 nv, 2 offset, 3 end; then an i32 pointer and a v128 value per instruction
+  const ptrLocal = (i: number) => 4 + i;
+  const valLocal = (i: number) => 4 + n + i;
+  const onesLocal = 4 + 2 * n;
+  const imports: string[] = [];
+  const importIndex = (helper: string) => {
+    let k = imports.indexOf(helper);
+    if (k < 0) k = imports.push(helper) - 1;
+    return k;
+  };
+  const isOutput = new Set(program.outputs);
+  const loads = code.flatMap((ins, i) => (ins.op === 'input' ? [i] : []));
+  const stores = [...isOutput].filter((i) => code[i]?.op !== 'input' && !uniform[i]);
+
+  const body: number[] = [];
+  const get = (l: number) => {
+    body.push(0x20);
+    uleb(l, body);
+  };
+  const set = (l: number) => {
+    body.push(0x21);
+    uleb(l, body);
+  };
+  const pointerOf = (i: number) => {
+    // table[i]: i32.load offset=4i (local 0)
+    get(0);
+    body.push(0x28, 2);
+    uleb(4 * i, body);
+  };
+  // prologue: pointers of inputs and outputs, values of the per-call instructions
+  for (const i of [...loads, ...stores]) {
+    pointerOf(i);
+    set(ptrLocal(i));
+  }
+  code.forEach((_, i) => {
+    if (!uniform[i]) return;
+    pointerOf(i);
+    simd(V128_LOAD, body);
+    body.push(4, 0);
+    set(valLocal(i));
+  });
+  simd(V128_CONST, body);
+  for (let l = 0; l < 4; l++) body.push(1, 0, 0, 0);
+  set(onesLocal);
+  // end = nv << 4
+  get(1);
+  body.push(0x41, 4, 0x74);
+  set(3);
+  body.push(0x02, 0x40, 0x03, 0x40); // block, loop
+  get(2);
+  get(3);
+  body.push(0x4f, 0x0d, 1); // i32.ge_u; br_if 1
+  const address = (i: number) => {
+    get(ptrLocal(i));
+    get(2);
+    body.push(0x6a); // i32.add
+  };
+  for (const i of loads) {
+    address(i);
+    simd(V128_LOAD, body);
+    body.push(0, 0);
+    set(valLocal(i));
+  }
+  code.forEach((ins, i) => {
+    if (ins.op === 'input' || uniform[i]) return;
+    const op = opName(ins, code);
+    const args = operandsOf(ins);
+    if (op === 'select') {
+      get(valLocal(args[1] as number));
+      get(valLocal(args[2] as number));
+      get(valLocal(args[0] as number));
+      simd(V128_CONST, body);
+      for (let b = 0; b < 16; b++) body.push(0);
+      simd(I32X4_NE, body);
+      simd(V128_BITSELECT, body);
+    } else if (op === 'copy') {
+      get(valLocal(args[0] as number));
+    } else if (op === 'recip_f32') {
+      simd(V128_CONST, body);
+      for (let l = 0; l < 4; l++) body.push(0, 0, 0x80, 0x3f); // 1.0f
+      get(valLocal(args[0] as number));
+      simd(SIMD.div_f32 as number, body);
+    } else if (COMPARE[op] !== undefined) {
+      for (const a of args) get(valLocal(a));
+      simd(COMPARE[op] as number, body);
+      get(onesLocal);
+      simd(V128_AND, body);
+    } else if (SIMD[op] !== undefined) {
+      for (const a of args) get(valLocal(a));
+      simd(SIMD[op] as number, body);
+    } else {
+      for (const a of args) get(valLocal(a));
+      body.push(0x10);
+      uleb(importIndex(`pwv_${op}`), body);
+    }
+    set(valLocal(i));
+    if (isOutput.has(i)) {
+      address(i);
+      get(valLocal(i));
+      simd(V128_STORE, body);
+      body.push(0, 0);
+    }
+  });
+  get(2);
+  body.push(0x41, 16, 0x6a); // offset += 16
+  set(2);
+  body.push(0x0c, 0, 0x0b, 0x0b, 0x0b); // br 0; end loop; end block; end function
+
+  for (const h of imports) {
+    if (typeof rt.exports[h] !== 'function') throw new Error(`wasm backend: the kernel module has no '${h}'`);
+  }
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  // types: 0 (i32 i32) -> (), 1..3: v128^k -> v128
+  const types: number[] = [];
+  uleb(4, types);
+  types.push(0x60, 2, I32, I32, 0);
+  for (let k = 1; k <= 3; k++) types.push(0x60, k, ...new Array<number>(k).fill(V128), 1, V128);
+  section(1, types, out);
+  const imp: number[] = [];
+  uleb(imports.length + 1, imp);
+  name('env', imp);
+  name('memory', imp);
+  imp.push(0x02, rt.compiled.shared ? 0x03 : 0x01, 0);
+  uleb(65536, imp);
+  for (const h of imports) {
+    name('env', imp);
+    name(h, imp);
+    const arity = /_(pow|max|min)_f32$|_div_i32$/.test(h) ? 2 : 1;
+    imp.push(0x00, arity);
+  }
+  section(2, imp, out);
+  section(3, [1, 0], out);
+  const exp: number[] = [1];
+  name('run', exp);
+  exp.push(0x00);
+  uleb(imports.length, exp);
+  section(7, exp, out);
+  const fn: number[] = [];
+  // locals after the two params: 2 i32 (offset, end), n i32 pointers, n + 1 v128 values
+  uleb(2, fn);
+  uleb(2 + n, fn);
+  fn.push(I32);
+  uleb(n + 1, fn);
+  fn.push(V128);
+  fn.push(...body);
+  const codeSec: number[] = [1];
+  uleb(fn.length, codeSec);
+  codeSec.push(...fn);
+  section(10, codeSec, out);
+
+  const env: Record<string, WebAssembly.ImportValue> = { memory: rt.memory };
+  for (const h of imports) env[h] = rt.exports[h] as WebAssembly.ImportValue;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(out)), { env });
+  const table = rt.exports.table as WebAssembly.Table;
+  const index = table.grow(1);
+  table.set(index, instance.exports.run as () => void);
+  return index;
+}

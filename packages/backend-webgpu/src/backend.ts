@@ -3,7 +3,6 @@
  * pending command stream, reads through a mapped staging buffer.
  */
 import type {
-  AdamStepArgs,
   Backend,
   BackendBuffer,
   BackendCapabilities,
@@ -14,7 +13,6 @@ import type {
   FusedKernel,
   MatmulArgs,
   ReduceOp,
-  SgdStepArgs,
   StridedView,
   TypedArray,
   UnaryOp,
@@ -30,9 +28,8 @@ import {
 } from './kernels/elementwise.js';
 import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
 import { matmulSource, pickTile } from './kernels/matmul.js';
-import { adamSource, sgdSource } from './kernels/optim.js';
 import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
-import { softmaxCrossEntropyBackwardSource, softmaxCrossEntropySource } from './kernels/softmax-ce.js';
+import { softmaxCrossEntropySource } from './kernels/softmax-ce.js';
 import { grid, WG } from './kernels/wgsl.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { type Binding, Runtime } from './runtime.js';
@@ -74,8 +71,6 @@ const FUSED: readonly FusedKernel[] = [
   'batchNormBackward',
   'linear',
   'softmaxCrossEntropy',
-  'sgdStep',
-  'adamStep',
 ];
 
 const elementCount = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -423,7 +418,7 @@ export class WebGpuBackend implements Backend {
     beta: BackendBuffer | null,
     out: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     shape: BatchNormShape,
     eps: number,
   ): void {
@@ -433,7 +428,7 @@ export class WebGpuBackend implements Backend {
     if (beta) bindings.push(this.bind(beta, 'batchNormTrain'));
     bindings.push(this.bind(out, 'batchNormTrain', true));
     bindings.push(this.bind(mean, 'batchNormTrain', true));
-    bindings.push(this.bind(invStd, 'batchNormTrain', true));
+    bindings.push(this.bind(variance, 'batchNormTrain', true));
     this.runtime.dispatch({
       source: batchNormTrainSource(gamma !== null, beta !== null),
       label: 'batchNormTrain',
@@ -447,24 +442,25 @@ export class WebGpuBackend implements Backend {
     dy: BackendBuffer,
     x: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     gamma: BackendBuffer | null,
     dx: BackendBuffer,
     dgamma: BackendBuffer,
     dbeta: BackendBuffer,
     shape: BatchNormShape,
+    eps: number,
   ): void {
     const op = 'batchNormBackward';
     this.guard(op);
     this.buf(mean, op); // validated, not read: the kernel recomputes the mean exactly from x
-    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(invStd, op)];
+    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
     if (gamma) bindings.push(this.bind(gamma, op));
     bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
     this.runtime.dispatch({
       source: batchNormBackwardSource(gamma !== null),
       label: op,
       bindings,
-      params: (w) => w.us([shape.n, shape.c, shape.l]),
+      params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
       groups: grid(shape.c, this.maxPerDim),
     });
   }
@@ -487,7 +483,8 @@ export class WebGpuBackend implements Backend {
     logits: BackendBuffer,
     targets: BackendBuffer,
     loss: BackendBuffer,
-    logSumExp: BackendBuffer,
+    shift: BackendBuffer,
+    logSum: BackendBuffer,
     rows: number,
     classes: number,
     ignoreIndex: number,
@@ -502,107 +499,11 @@ export class WebGpuBackend implements Backend {
         this.bind(logits, op),
         this.bind(targets, op),
         this.bind(loss, op, true),
-        this.bind(logSumExp, op, true),
+        this.bind(shift, op, true),
+        this.bind(logSum, op, true),
       ],
       params: (w) => w.us([rows, classes]).i(ignoreIndex),
       groups: grid(rows, this.maxPerDim),
-    });
-  }
-
-  softmaxCrossEntropyBackward(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    logSumExp: BackendBuffer,
-    gradLoss: BackendBuffer,
-    dlogits: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void {
-    const op = 'softmaxCrossEntropyBackward';
-    this.guard(op);
-    const bindings = [
-      this.bind(logits, op),
-      this.bind(targets, op),
-      this.bind(logSumExp, op),
-      this.bind(gradLoss, op),
-      this.bind(dlogits, op, true),
-    ];
-    this.runtime.dispatch({
-      source: softmaxCrossEntropyBackwardSource,
-      label: op,
-      bindings,
-      params: (w) => w.us([rows, classes]).i(ignoreIndex),
-      groups: grid(Math.ceil((rows * classes) / WG), this.maxPerDim),
-    });
-  }
-
-  sgdStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    momentumBuf: BackendBuffer | null,
-    args: SgdStepArgs,
-  ): void {
-    const op = 'sgdStep';
-    this.guard(op);
-    const p = this.buf(param, op);
-    const bindings = [this.bind(param, op, true), this.bind(grad, op)];
-    if (momentumBuf) bindings.push(this.bind(momentumBuf, op, true));
-    this.runtime.dispatch({
-      source: sgdSource(momentumBuf !== null),
-      label: op,
-      bindings,
-      params: (w) =>
-        w
-          .u(p.size)
-          .f(args.lr)
-          .f(args.momentum)
-          .f(args.dampening)
-          .f(args.weightDecay)
-          .u(args.nesterov ? 1 : 0)
-          .u(args.firstStep ? 1 : 0),
-      groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
-    });
-  }
-
-  adamStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    m: BackendBuffer,
-    v: BackendBuffer,
-    vMax: BackendBuffer | null,
-    args: AdamStepArgs,
-  ): void {
-    const op = 'adamStep';
-    this.guard(op);
-    const p = this.buf(param, op);
-    if (args.amsgrad && !vMax) throw new Error('WebGPU backend: adamStep with amsgrad needs a vMax buffer');
-    const bindings = [
-      this.bind(param, op, true),
-      this.bind(grad, op),
-      this.bind(m, op, true),
-      this.bind(v, op, true),
-    ];
-    const ams = args.amsgrad && vMax !== null;
-    if (ams && vMax) bindings.push(this.bind(vMax, op, true));
-    const bc1 = 1 - args.beta1 ** args.step;
-    const bc2 = 1 - args.beta2 ** args.step;
-    this.runtime.dispatch({
-      source: adamSource(ams),
-      label: op,
-      bindings,
-      params: (w) =>
-        w
-          .u(p.size)
-          .f(args.lr)
-          .f(args.beta1)
-          .f(args.beta2)
-          .f(args.eps)
-          .f(args.weightDecay)
-          .u(args.decoupled ? 1 : 0)
-          .f(args.lr / bc1)
-          .f(Math.sqrt(bc2)),
-      groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
     });
   }
 

@@ -9,7 +9,6 @@ export * from './expr/index.js';
 export { type MemoryInfo, memory } from './memory.js';
 export {
   abs,
-  adamStep,
   add,
   arange,
   argmax,
@@ -17,9 +16,11 @@ export {
   assign,
   type BatchNormTrainResult,
   batchNormBackward,
+  batchNormDims,
   batchNormTrain,
   type CreateOptions,
   cast,
+  checkLinearShapes,
   clamp,
   clone,
   composedOnly,
@@ -63,7 +64,6 @@ export {
   relu,
   reshape,
   rsqrt,
-  sgdStep,
   sigmoid,
   sign,
   slice,

@@ -87,7 +87,9 @@ describe.each(names)('BatchNorm1d running statistics on %s', (backend) => {
         const f = momentum ?? 0.5;
         const want = [2, 3, 4].map((m) => (1 - f) * 0.5 + f * m);
         const got = Array.from(await bn.runningMean!.data());
-        got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+        got.forEach((v, i) => {
+          expect(v).toBeCloseTo(want[i], 6);
+        });
         // Unbiased variance of each pair (spread 2): 2, mixed in with the same factor.
         for (const v of await bn.runningVar!.data()) expect(v).toBeCloseTo((1 - f) * 2 + f * 2, 6);
         for (const t of [x, x2]) t.dispose();

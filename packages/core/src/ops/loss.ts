@@ -44,6 +44,24 @@ const crossEntropyBackward = pointwiseProgram('softmaxCrossEntropyBackward', {
 });
 
 /**
+ * The shape and dtype checks of a class-index loss, with PyTorch's words: float32 logits
+ * `[N, C]` and int32 targets `[N]`.
+ */
+export function checkClassTargets(logits: Tensor, targets: Tensor, op = 'cross_entropy'): void {
+  requireFloat(op, logits);
+  if (logits.rank !== 2)
+    throw new Error(`${op}: expected logits of shape [N, C], got ${formatShape(logits.shape)}`);
+  if (targets.rank > 1) throw new Error('0D or 1D target tensor expected, multi-target not supported');
+  if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
+    throw new Error(
+      `Expected input batch_size (${logits.shape[0]}) to match target batch_size (${targets.rank === 0 ? 1 : targets.shape[0]}).`,
+    );
+  }
+  if (targets.dtype !== 'int32')
+    throw new Error(`${op}: expected int32 class-index targets, got ${targets.dtype}`);
+}
+
+/**
  * Per-row softmax cross-entropy of `logits [N, C]` against int32 class `targets [N]`:
  * `logSumExp(logits[r]) - logits[r, t_r]`. Rows whose target is `options.ignoreIndex` give 0
  * and no gradient; without it, no class is ignored. A target outside `[0, C)` (and not
@@ -55,16 +73,8 @@ export function softmaxCrossEntropy(
   options: { ignoreIndex?: number } = {},
 ): Tensor {
   const op = 'softmaxCrossEntropy';
-  requireFloat(op, logits);
-  if (logits.rank !== 2) throw new Error(`${op}: logits must be 2D [N, C], got ${formatShape(logits.shape)}`);
-  if (targets.dtype !== 'int32')
-    throw new Error(`${op}: targets must be int32 class indices, got ${targets.dtype}`);
+  checkClassTargets(logits, targets, op);
   const [rows, classes] = logits.shape;
-  if (targets.rank !== 1 || targets.shape[0] !== rows) {
-    throw new Error(
-      `${op}: expected targets of shape [${rows}] for logits ${formatShape(logits.shape)}, got ${formatShape(targets.shape)}`,
-    );
-  }
   const ignoreIndex = options.ignoreIndex ?? NO_IGNORED_CLASS;
   if (!Number.isInteger(ignoreIndex) || ignoreIndex < NO_IGNORED_CLASS || ignoreIndex > 2147483647)
     throw new Error(`${op}: ignoreIndex must be an int32, got ${ignoreIndex}`);

@@ -76,12 +76,12 @@ const CASES: Record<string, () => Tensor[]> = {
     const x = tensor(values(11, 32), { shape: [8, 4], requiresGrad: true });
     const gamma = tensor(values(12, 4), { shape: [4], requiresGrad: true });
     const beta = tensor(values(13, 4), { shape: [4], requiresGrad: true });
-    const { output, mean, invStd } = batchNormTrain(x, gamma, beta, 1e-5);
+    const { output, mean, variance } = batchNormTrain(x, gamma, beta, 1e-5);
     output
       .mul(tensor(values(14, 32), { shape: [8, 4] }))
       .sum()
       .backward();
-    return [output, mean, invStd, ...[x.grad, gamma.grad, beta.grad].map((g) => (g as Tensor).clone())];
+    return [output, mean, variance, ...[x.grad, gamma.grad, beta.grad].map((g) => (g as Tensor).clone())];
   },
 };
 

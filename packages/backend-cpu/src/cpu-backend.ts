@@ -4,7 +4,6 @@
  * arrays to the kernels in `kernels/`, which know nothing about buffers.
  */
 import type {
-  AdamStepArgs,
   Backend,
   BackendBuffer,
   BackendCapabilities,
@@ -15,7 +14,6 @@ import type {
   MatmulArgs,
   PointwiseArgs,
   ReduceOp,
-  SgdStepArgs,
   StridedView,
   TypedArray,
 } from '@nabla/core';
@@ -25,18 +23,15 @@ import { codegenEnabled } from './kernels/codegen.js';
 import { gather, scatterAdd } from './kernels/gather.js';
 import { linear } from './kernels/linear.js';
 import { matmul } from './kernels/matmul.js';
-import { adamStep, sgdStep } from './kernels/optimizer.js';
 import { type ArrayView, checkBounds, pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
-import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './kernels/softmax-cross-entropy.js';
+import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.js';
 
 const FUSED: readonly FusedKernel[] = [
   'batchNormTrain',
   'batchNormBackward',
   'linear',
   'softmaxCrossEntropy',
-  'sgdStep',
-  'adamStep',
 ];
 
 function product(shape: readonly number[]): number {
@@ -213,7 +208,7 @@ export class CpuBackend implements Backend {
     beta: BackendBuffer | null,
     out: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     shape: BatchNormShape,
     eps: number,
   ): void {
@@ -226,7 +221,7 @@ export class CpuBackend implements Backend {
       beta === null ? null : f32(beta, 'batchNormTrain beta', c),
       f32(out, 'batchNormTrain output', size),
       f32(mean, 'batchNormTrain mean', c),
-      f32(invStd, 'batchNormTrain invStd', c),
+      f32(variance, 'batchNormTrain variance', c),
       n,
       c,
       l,
@@ -238,12 +233,13 @@ export class CpuBackend implements Backend {
     dy: BackendBuffer,
     x: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     gamma: BackendBuffer | null,
     dx: BackendBuffer,
     dgamma: BackendBuffer,
     dbeta: BackendBuffer,
     shape: BatchNormShape,
+    eps: number,
   ): void {
     const { n, c, l } = shape;
     checkCounts('batchNormBackward', { n, c, l });
@@ -252,7 +248,7 @@ export class CpuBackend implements Backend {
       f32(dy, `batchNormBackward dy (${n}, ${c}, ${l})`, size),
       f32(x, 'batchNormBackward x', size),
       f32(mean, 'batchNormBackward mean', c),
-      f32(invStd, 'batchNormBackward invStd', c),
+      f32(variance, 'batchNormBackward variance', c),
       gamma === null ? null : f32(gamma, 'batchNormBackward gamma', c),
       f32(dx, 'batchNormBackward dx', size),
       f32(dgamma, 'batchNormBackward dgamma', c),
@@ -260,6 +256,7 @@ export class CpuBackend implements Backend {
       n,
       c,
       l,
+      eps,
     );
   }
 
@@ -290,7 +287,8 @@ export class CpuBackend implements Backend {
     logits: BackendBuffer,
     targets: BackendBuffer,
     loss: BackendBuffer,
-    logSumExp: BackendBuffer,
+    shift: BackendBuffer,
+    logSum: BackendBuffer,
     rows: number,
     classes: number,
     ignoreIndex: number,
@@ -300,67 +298,11 @@ export class CpuBackend implements Backend {
       f32(logits, `softmaxCrossEntropy logits [${rows}, ${classes}]`, rows * classes),
       i32(targets, `softmaxCrossEntropy targets [${rows}]`, rows),
       f32(loss, 'softmaxCrossEntropy loss', rows),
-      f32(logSumExp, 'softmaxCrossEntropy logSumExp', rows),
+      f32(shift, 'softmaxCrossEntropy shift', rows),
+      f32(logSum, 'softmaxCrossEntropy logSum', rows),
       rows,
       classes,
       ignoreIndex,
-    );
-  }
-
-  softmaxCrossEntropyBackward(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    logSumExp: BackendBuffer,
-    gradLoss: BackendBuffer,
-    dlogits: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void {
-    checkCounts('softmaxCrossEntropyBackward', { rows, classes });
-    softmaxCrossEntropyBackward(
-      f32(logits, `softmaxCrossEntropyBackward logits [${rows}, ${classes}]`, rows * classes),
-      i32(targets, `softmaxCrossEntropyBackward targets [${rows}]`, rows),
-      f32(logSumExp, 'softmaxCrossEntropyBackward logSumExp', rows),
-      f32(gradLoss, 'softmaxCrossEntropyBackward gradLoss', rows),
-      f32(dlogits, 'softmaxCrossEntropyBackward dlogits', rows * classes),
-      rows,
-      classes,
-      ignoreIndex,
-    );
-  }
-
-  sgdStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    momentumBuf: BackendBuffer | null,
-    args: SgdStepArgs,
-  ): void {
-    const p = f32(param, 'sgdStep param', 0);
-    sgdStep(
-      p,
-      f32(grad, 'sgdStep grad', p.length),
-      momentumBuf === null ? null : f32(momentumBuf, 'sgdStep momentum buffer', p.length),
-      args,
-    );
-  }
-
-  adamStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    m: BackendBuffer,
-    v: BackendBuffer,
-    vMax: BackendBuffer | null,
-    args: AdamStepArgs,
-  ): void {
-    const p = f32(param, 'adamStep param', 0);
-    adamStep(
-      p,
-      f32(grad, 'adamStep grad', p.length),
-      f32(m, 'adamStep m', p.length),
-      f32(v, 'adamStep v', p.length),
-      vMax === null ? null : f32(vMax, 'adamStep vMax', p.length),
-      args,
     );
   }
 

@@ -1,5 +1,5 @@
 // Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward,
-// backward) and the in-place optimizer steps. Pointers are byte addresses.
+// backward). Pointers are byte addresses.
 import { vexp } from './vmath';
 
 /** Rows folded into float32 partial sums before they are added to the float64 totals. */
@@ -145,11 +145,11 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
 
 /**
  * Training batch norm forward over contiguous (N, CS, L), for the `c` channels starting at
- * the pointers (a thread's share; rows are CS*L apart): writes mean[c], invStd[c] and
- * out = (x - mean) * invStd * gamma + beta (gamma/beta = 0: not affine).
+ * the pointers (a thread's share; rows are CS*L apart): writes mean[c], the biased var[c]
+ * and out = (x - mean) / sqrt(var + eps) * gamma + beta (gamma/beta = 0: not affine).
  * Sums are shifted by the channel's first element (exact when values cluster far from 0).
  */
-export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, invStd: usize,
+export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
     n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
   const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
@@ -163,7 +163,7 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
     const v = Math.max(0, load<f64>(f64p(Q, ch)) / M - ds * ds);
     const is = 1 / Math.sqrt(v + eps);
     store<f32>(f32p(mean, ch), <f32>mu);
-    store<f32>(f32p(invStd, ch), <f32>is);
+    store<f32>(f32p(variance, ch), <f32>v);
     // out = (x - shift) * A + C with C = beta - (mean - shift) * A in float64: x - shift is
     // exact for clustered data, so the float32 rounding of a large mean never reaches `out`
     const a = is * (gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1);
@@ -175,10 +175,11 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
 
 /**
  * Batch norm backward through the batch statistics (see the Backend interface):
- * dbeta = Σ dy, dgamma = Σ dy * xhat, dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma).
+ * invStd = 1/sqrt(var + eps), dbeta = Σ dy, dgamma = Σ dy * xhat,
+ * dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma).
  */
-export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gamma: usize,
-    dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, cs: i32, l: i32, scratch: usize): void {
+export function bn_backward(dy: usize, x: usize, mean: usize, variance: usize, gamma: usize,
+    dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
   const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
   const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
@@ -186,7 +187,7 @@ export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gam
   bnAccumulate(x, dy, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, true);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
-    const is = <f64>load<f32>(f32p(invStd, ch));
+    const is = 1 / Math.sqrt(<f64>load<f32>(f32p(variance, ch)) + eps);
     const g = gamma != 0 ? <f64>load<f32>(f32p(gamma, ch)) : 1;
     // the float32 saved mean is only the shift: the exact batch mean is mean + R/M, and
     // Σ dy (x - exact mean) = Q - (R/M) S, so |mean| >> std costs no accuracy here either
@@ -218,93 +219,28 @@ export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gam
   return best;
 }
 
-/** Per-row softmax cross-entropy: loss[r] = logSumExp(row) - row[target] (0 when ignored). */
-export function softmax_ce(logits: usize, targets: usize, loss: usize, lse: usize, rows: i32, classes: i32, ignore: i32): void {
+/**
+ * Per-row softmax cross-entropy: loss[r] = logSumExp(row) - row[target] (0 when ignored),
+ * saving shift[r] (the row maximum, 0 when it is -Infinity) and logSum[r] = log Σ exp(row - shift)
+ * for the backward, which forms exp((row - shift) - logSum) without rounding a large lse.
+ */
+export function softmax_ce(logits: usize, targets: usize, loss: usize, shift: usize, logSum: usize, rows: i32, classes: i32, ignore: i32): void {
   for (let r = 0; r < rows; r++) {
     const row = logits + (<usize>r * <usize>classes << 2);
-    const mx = rowMax(row, classes);
+    let mx = rowMax(row, classes);
+    if (mx == -Infinity) mx = 0;
     const vm = f32x4.splat(mx);
     let vs = f32x4.splat(0);
     let j = 0;
     for (; j + 4 <= classes; j += 4) vs = f32x4.add(vs, vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), vm)));
     let s: f32 = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
     for (; j < classes; j++) s += Mathf.exp(load<f32>(row + (<usize>j << 2)) - mx);
-    const l = mx + Mathf.log(s);
-    store<f32>(f32p(lse, r), l);
+    const ls = Mathf.log(s);
+    store<f32>(f32p(shift, r), mx);
+    store<f32>(f32p(logSum, r), ls);
     const t = load<i32>(targets + (<usize>r << 2));
     let v: f32 = 0;
-    if (t != ignore) v = t >= 0 && t < classes ? l - load<f32>(row + (<usize>t << 2)) : NaN;
+    if (t != ignore) v = t >= 0 && t < classes ? (mx - load<f32>(row + (<usize>t << 2))) + ls : NaN;
     store<f32>(f32p(loss, r), v);
-  }
-}
-
-/** dlogits[r, c] = g[r] * (softmax[r, c] - [c == t_r]); ignored rows are zero. */
-export function softmax_ce_backward(logits: usize, targets: usize, lse: usize, g: usize, dl: usize, rows: i32, classes: i32, ignore: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * <usize>classes << 2;
-    const t = load<i32>(targets + (<usize>r << 2));
-    if (t == ignore) {
-      memory.fill(dl + off, 0, <usize>classes << 2);
-      continue;
-    }
-    const l = load<f32>(f32p(lse, r)), gr = load<f32>(f32p(g, r));
-    const vl = f32x4.splat(l), vg = f32x4.splat(gr);
-    let j = 0;
-    for (; j + 4 <= classes; j += 4) {
-      const p = vexp(f32x4.sub(v128.load(logits + off + (<usize>j << 2)), vl));
-      v128.store(dl + off + (<usize>j << 2), f32x4.mul(vg, p));
-    }
-    for (; j < classes; j++) store<f32>(dl + off + (<usize>j << 2), gr * Mathf.exp(load<f32>(logits + off + (<usize>j << 2)) - l));
-    // the target's one-hot term, subtracted once instead of compared per element
-    const pt = dl + off + (<usize>t << 2);
-    if (t >= 0 && t < classes) store<f32>(pt, load<f32>(pt) - gr);
-  }
-}
-
-// The optimizer steps run over whole 16-byte groups: the allocator rounds every buffer to a
-// multiple of 16 bytes, so the padding lanes belong to the same buffer and no tail is needed.
-
-/** In-place SGD (PyTorch's rule) on `n` elements; `buf` is 0 when momentum is 0. */
-export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32, dampening: f32,
-    wd: f32, nesterov: bool, firstStep: bool): void {
-  const vlr = f32x4.splat(lr), vmom = f32x4.splat(momentum), vdamp = f32x4.splat(1 - dampening), vwd = f32x4.splat(wd);
-  for (let i = 0; i < n; i += 4) {
-    const off = <usize>i << 2;
-    const pv = v128.load(p + off);
-    let gv = v128.load(g + off);
-    if (wd != 0) gv = f32x4.add(gv, f32x4.mul(vwd, pv));
-    if (momentum != 0) {
-      const b = firstStep ? gv : f32x4.add(f32x4.mul(vmom, v128.load(buf + off)), f32x4.mul(vdamp, gv));
-      v128.store(buf + off, b);
-      gv = nesterov ? f32x4.add(gv, f32x4.mul(vmom, b)) : b;
-    }
-    v128.store(p + off, f32x4.sub(pv, f32x4.mul(vlr, gv)));
-  }
-}
-
-/** In-place Adam / AdamW (PyTorch's rules) on `n` elements; `vmax` is 0 without amsgrad. */
-export function adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, lr: f32, b1: f32, b2: f32,
-    eps: f32, wd: f32, decoupled: bool, amsgrad: bool, stepSize: f32, invSqrtBc2: f32): void {
-  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
-  const vwd = f32x4.splat(wd), vdecay = f32x4.splat(1 - lr * wd), veps = f32x4.splat(eps);
-  const vstep = f32x4.splat(stepSize), vbc2 = f32x4.splat(invSqrtBc2);
-  for (let i = 0; i < n; i += 4) {
-    const off = <usize>i << 2;
-    let pv = v128.load(p + off);
-    let gv = v128.load(g + off);
-    if (wd != 0) {
-      if (decoupled) pv = f32x4.mul(pv, vdecay);
-      else gv = f32x4.add(gv, f32x4.mul(vwd, pv));
-    }
-    const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(vb1c, gv));
-    let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(vb2c, f32x4.mul(gv, gv)));
-    v128.store(m + off, mv);
-    v128.store(v + off, vv);
-    if (amsgrad) {
-      vv = f32x4.max(v128.load(vmax + off), vv);
-      v128.store(vmax + off, vv);
-    }
-    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vbc2), veps);
-    v128.store(p + off, f32x4.sub(pv, f32x4.mul(vstep, f32x4.div(mv, denom))));
   }
 }

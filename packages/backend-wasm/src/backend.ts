@@ -1,6 +1,5 @@
 /** The `wasm` backend: storage in one linear memory, kernels from the AssemblyScript module. */
 import type {
-  AdamStepArgs,
   Backend,
   BackendBuffer,
   BackendCapabilities,
@@ -10,7 +9,7 @@ import type {
   MatmulArgs,
   PointwiseArgs,
   ReduceOp,
-  SgdStepArgs,
+  StridedView,
   TypedArray,
 } from '@nabla/core';
 import { E, pointwiseProgram } from '@nabla/core';
@@ -41,14 +40,7 @@ export interface WasmBackendOptions {
 /** The bits of a fill value in its buffer's dtype. */
 const fillBits = new DataView(new ArrayBuffer(4));
 
-const FUSED = [
-  'batchNormTrain',
-  'batchNormBackward',
-  'linear',
-  'softmaxCrossEntropy',
-  'sgdStep',
-  'adamStep',
-] as const;
+const FUSED = ['batchNormTrain', 'batchNormBackward', 'linear', 'softmaxCrossEntropy'] as const;
 
 /** The wasm backend. Create it with {@link createWasmBackend}. */
 export class WasmBackend implements Backend {
@@ -185,25 +177,26 @@ export class WasmBackend implements Backend {
     beta: BackendBuffer | null,
     out: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     shape: BatchNormShape,
     eps: number,
   ): void {
-    fused.batchNormTrain(this.rt, x, gamma, beta, out, mean, invStd, shape, eps);
+    fused.batchNormTrain(this.rt, x, gamma, beta, out, mean, variance, shape, eps);
   }
 
   batchNormBackward(
     dy: BackendBuffer,
     x: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     gamma: BackendBuffer | null,
     dx: BackendBuffer,
     dgamma: BackendBuffer,
     dbeta: BackendBuffer,
     shape: BatchNormShape,
+    eps: number,
   ): void {
-    fused.batchNormBackward(this.rt, dy, x, mean, invStd, gamma, dx, dgamma, dbeta, shape);
+    fused.batchNormBackward(this.rt, dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape, eps);
   }
 
   linear(
@@ -223,55 +216,13 @@ export class WasmBackend implements Backend {
     logits: BackendBuffer,
     targets: BackendBuffer,
     loss: BackendBuffer,
-    logSumExp: BackendBuffer,
+    shift: BackendBuffer,
+    logSum: BackendBuffer,
     rows: number,
     classes: number,
     ignoreIndex: number,
   ): void {
-    fused.softmaxCrossEntropy(this.rt, logits, targets, loss, logSumExp, rows, classes, ignoreIndex);
-  }
-
-  softmaxCrossEntropyBackward(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    logSumExp: BackendBuffer,
-    gradLoss: BackendBuffer,
-    dlogits: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void {
-    fused.softmaxCrossEntropyBackward(
-      this.rt,
-      logits,
-      targets,
-      logSumExp,
-      gradLoss,
-      dlogits,
-      rows,
-      classes,
-      ignoreIndex,
-    );
-  }
-
-  sgdStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    momentumBuf: BackendBuffer | null,
-    args: SgdStepArgs,
-  ): void {
-    fused.sgdStep(this.rt, param, grad, momentumBuf, args);
-  }
-
-  adamStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    m: BackendBuffer,
-    v: BackendBuffer,
-    vMax: BackendBuffer | null,
-    args: AdamStepArgs,
-  ): void {
-    fused.adamStep(this.rt, param, grad, m, v, vMax, args);
+    fused.softmaxCrossEntropy(this.rt, logits, targets, loss, shift, logSum, rows, classes, ignoreIndex);
   }
 
   async sync(): Promise<void> {}

@@ -35,15 +35,12 @@ describe('a training loop on wasm', () => {
         const logits = nb.linear(output.relu(), w2, b2);
         const loss = nb.softmaxCrossEntropy(logits, y).mean();
         loss.backward();
+        // SGD with momentum 0.9 and lr 0.05 (PyTorch's rule; the buffer starts as the gradient).
         params.forEach((p, i) => {
-          nb.sgdStep(p, p.grad as nb.Tensor, bufs[i] as nb.Tensor, {
-            lr: 0.05,
-            momentum: 0.9,
-            dampening: 0,
-            weightDecay: 0,
-            nesterov: false,
-            firstStep: step === 0,
-          });
+          const buf = bufs[i] as nb.Tensor;
+          const grad = p.grad as nb.Tensor;
+          buf.assign(step === 0 ? grad : buf.mul(0.9).add(grad));
+          p.assign(p.sub(buf.mul(0.05)));
         });
         return loss.dataSync()[0] as number;
       });

@@ -3,7 +3,6 @@
  * pending command stream, reads through a mapped staging buffer.
  */
 import type {
-  AdamStepArgs,
   Backend,
   BackendBuffer,
   BackendCapabilities,
@@ -14,17 +13,16 @@ import type {
   MatmulArgs,
   PointwiseArgs,
   ReduceOp,
-  SgdStepArgs,
+  StridedView,
   TypedArray,
 } from '@nabla/core';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
 import { batchNormBackwardSource, batchNormTrainSource } from './kernels/batchnorm.js';
 import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
 import { matmulSource, pickTile } from './kernels/matmul.js';
-import { adamSource, sgdSource } from './kernels/optim.js';
 import { dispatchPointwise } from './kernels/pointwise.js';
 import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
-import { softmaxCrossEntropyBackwardSource, softmaxCrossEntropySource } from './kernels/softmax-ce.js';
+import { softmaxCrossEntropySource } from './kernels/softmax-ce.js';
 import { grid, WG } from './kernels/wgsl.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { type Binding, Runtime } from './runtime.js';
@@ -66,8 +64,6 @@ const FUSED: readonly FusedKernel[] = [
   'batchNormBackward',
   'linear',
   'softmaxCrossEntropy',
-  'sgdStep',
-  'adamStep',
 ];
 
 /** The {@link Backend} implementation; create it with {@link createWebGpuBackend}. */
@@ -387,7 +383,7 @@ export class WebGpuBackend implements Backend {
     beta: BackendBuffer | null,
     out: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     shape: BatchNormShape,
     eps: number,
   ): void {
@@ -397,7 +393,7 @@ export class WebGpuBackend implements Backend {
     if (beta) bindings.push(this.bind(beta, 'batchNormTrain'));
     bindings.push(this.bind(out, 'batchNormTrain', true));
     bindings.push(this.bind(mean, 'batchNormTrain', true));
-    bindings.push(this.bind(invStd, 'batchNormTrain', true));
+    bindings.push(this.bind(variance, 'batchNormTrain', true));
     this.runtime.dispatch({
       source: batchNormTrainSource(gamma !== null, beta !== null),
       label: 'batchNormTrain',
@@ -411,24 +407,25 @@ export class WebGpuBackend implements Backend {
     dy: BackendBuffer,
     x: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     gamma: BackendBuffer | null,
     dx: BackendBuffer,
     dgamma: BackendBuffer,
     dbeta: BackendBuffer,
     shape: BatchNormShape,
+    eps: number,
   ): void {
     const op = 'batchNormBackward';
     this.guard(op);
     this.buf(mean, op); // validated, not read: the kernel recomputes the mean exactly from x
-    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(invStd, op)];
+    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
     if (gamma) bindings.push(this.bind(gamma, op));
     bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
     this.runtime.dispatch({
       source: batchNormBackwardSource(gamma !== null),
       label: op,
       bindings,
-      params: (w) => w.us([shape.n, shape.c, shape.l]),
+      params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
       groups: grid(shape.c, this.maxPerDim),
     });
   }
@@ -451,7 +448,8 @@ export class WebGpuBackend implements Backend {
     logits: BackendBuffer,
     targets: BackendBuffer,
     loss: BackendBuffer,
-    logSumExp: BackendBuffer,
+    shift: BackendBuffer,
+    logSum: BackendBuffer,
     rows: number,
     classes: number,
     ignoreIndex: number,
@@ -466,107 +464,11 @@ export class WebGpuBackend implements Backend {
         this.bind(logits, op),
         this.bind(targets, op),
         this.bind(loss, op, true),
-        this.bind(logSumExp, op, true),
+        this.bind(shift, op, true),
+        this.bind(logSum, op, true),
       ],
       params: (w) => w.us([rows, classes]).i(ignoreIndex),
       groups: grid(rows, this.maxPerDim),
-    });
-  }
-
-  softmaxCrossEntropyBackward(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    logSumExp: BackendBuffer,
-    gradLoss: BackendBuffer,
-    dlogits: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void {
-    const op = 'softmaxCrossEntropyBackward';
-    this.guard(op);
-    const bindings = [
-      this.bind(logits, op),
-      this.bind(targets, op),
-      this.bind(logSumExp, op),
-      this.bind(gradLoss, op),
-      this.bind(dlogits, op, true),
-    ];
-    this.runtime.dispatch({
-      source: softmaxCrossEntropyBackwardSource,
-      label: op,
-      bindings,
-      params: (w) => w.us([rows, classes]).i(ignoreIndex),
-      groups: grid(Math.ceil((rows * classes) / WG), this.maxPerDim),
-    });
-  }
-
-  sgdStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    momentumBuf: BackendBuffer | null,
-    args: SgdStepArgs,
-  ): void {
-    const op = 'sgdStep';
-    this.guard(op);
-    const p = this.buf(param, op);
-    const bindings = [this.bind(param, op, true), this.bind(grad, op)];
-    if (momentumBuf) bindings.push(this.bind(momentumBuf, op, true));
-    this.runtime.dispatch({
-      source: sgdSource(momentumBuf !== null),
-      label: op,
-      bindings,
-      params: (w) =>
-        w
-          .u(p.size)
-          .f(args.lr)
-          .f(args.momentum)
-          .f(args.dampening)
-          .f(args.weightDecay)
-          .u(args.nesterov ? 1 : 0)
-          .u(args.firstStep ? 1 : 0),
-      groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
-    });
-  }
-
-  adamStep(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    m: BackendBuffer,
-    v: BackendBuffer,
-    vMax: BackendBuffer | null,
-    args: AdamStepArgs,
-  ): void {
-    const op = 'adamStep';
-    this.guard(op);
-    const p = this.buf(param, op);
-    if (args.amsgrad && !vMax) throw new Error('WebGPU backend: adamStep with amsgrad needs a vMax buffer');
-    const bindings = [
-      this.bind(param, op, true),
-      this.bind(grad, op),
-      this.bind(m, op, true),
-      this.bind(v, op, true),
-    ];
-    const ams = args.amsgrad && vMax !== null;
-    if (ams && vMax) bindings.push(this.bind(vMax, op, true));
-    const bc1 = 1 - args.beta1 ** args.step;
-    const bc2 = 1 - args.beta2 ** args.step;
-    this.runtime.dispatch({
-      source: adamSource(ams),
-      label: op,
-      bindings,
-      params: (w) =>
-        w
-          .u(p.size)
-          .f(args.lr)
-          .f(args.beta1)
-          .f(args.beta2)
-          .f(args.eps)
-          .f(args.weightDecay)
-          .u(args.decoupled ? 1 : 0)
-          .f(args.lr / bc1)
-          .f(Math.sqrt(bc2)),
-      groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
     });
   }
 

@@ -283,17 +283,23 @@ export function batchNorm(
   w: Ref | null,
   b: Ref | null,
   eps: number,
-): { output: Ref; mean: Ref; invStd: Ref } {
+): { output: Ref; mean: Ref; variance: Ref; invStd: Ref } {
   const x3 = x.shape.length === 2 ? reshape(x, [...x.shape, 1]) : x;
   const mean = reduce(x3, [0, 2], true, reducers.mean);
-  const invStd = map(reduce(x3, [0, 2], true, reducers.variance(0)), (v) => 1 / Math.sqrt(v + eps));
+  const variance = reduce(x3, [0, 2], true, reducers.variance(0));
+  const invStd = map(variance, (v) => 1 / Math.sqrt(v + eps));
   const c = x3.shape[1];
   const out = build(x3.shape, (idx) => {
     const ch = [0, idx[1], 0];
     const xhat = (at(x3, idx) - at(mean, ch)) * at(invStd, ch);
     return xhat * (w ? w.data[idx[1]] : 1) + (b ? b.data[idx[1]] : 0);
   });
-  return { output: reshape(out, x.shape), mean: reshape(mean, [c]), invStd: reshape(invStd, [c]) };
+  return {
+    output: reshape(out, x.shape),
+    mean: reshape(mean, [c]),
+    variance: reshape(variance, [c]),
+    invStd: reshape(invStd, [c]),
+  };
 }
 
 /** Per-row softmax cross-entropy; rows with target `ignoreIndex` give 0. */

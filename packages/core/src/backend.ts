@@ -128,39 +128,8 @@ export interface BatchNormShape {
   readonly l: number;
 }
 
-/** Hyper-parameters of one in-place SGD update (PyTorch's `torch.optim.SGD` rule). */
-export interface SgdStepArgs {
-  readonly lr: number;
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly weightDecay: number;
-  readonly nesterov: boolean;
-  /** True on the first step: the momentum buffer is set to the gradient (no dampening). */
-  readonly firstStep: boolean;
-}
-
-/** Hyper-parameters of one in-place Adam/AdamW update (PyTorch's rules). */
-export interface AdamStepArgs {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  /** AdamW: decay the parameter by `lr * weightDecay` first instead of adding it to the gradient. */
-  readonly decoupled: boolean;
-  readonly amsgrad: boolean;
-  /** 1-based step count, for the bias corrections. */
-  readonly step: number;
-}
-
 /** Names of the optional fused kernels; listed in {@link BackendCapabilities.fused}. */
-export type FusedKernel =
-  | 'batchNormTrain'
-  | 'batchNormBackward'
-  | 'linear'
-  | 'softmaxCrossEntropy'
-  | 'sgdStep'
-  | 'adamStep';
+export type FusedKernel = 'batchNormTrain' | 'batchNormBackward' | 'linear' | 'softmaxCrossEntropy';
 
 /** What a backend can do, for users and for the conformance suite. */
 export interface BackendCapabilities {
@@ -258,10 +227,11 @@ export interface Backend {
 
   // ---- optional fused kernels ----------------------------------------------------------
   /**
-   * Training-mode batch norm forward: per channel c, `mean[c]` and
-   * `invStd[c] = 1/sqrt(biasedVar[c] + eps)` over N and L; `out = (x - mean) * invStd * gamma + beta`.
+   * Training-mode batch norm statistics and forward: per channel c, `mean[c]` and the biased
+   * `variance[c]` over N and L; `out = (x - mean) / sqrt(variance + eps) * gamma + beta`.
    * `gamma`/`beta` are null when the layer is not affine. Must stay accurate when
-   * |mean| >> std (use shifted sums or Welford, not a float32 sum of squares).
+   * |mean| >> std (use shifted sums or Welford, not a float32 sum of squares). Core never
+   * calls it with an empty batch (N·L = 0).
    */
   batchNormTrain?(
     x: BackendBuffer,
@@ -269,26 +239,28 @@ export interface Backend {
     beta: BackendBuffer | null,
     out: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     shape: BatchNormShape,
     eps: number,
   ): void;
   /**
-   * Closed-form batch norm backward through the batch statistics. With `xhat = (x-mean)*invStd`
-   * and `M = N*L`: `dbeta = Σ dy`, `dgamma = Σ dy*xhat`,
-   * `dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma)` (gamma = 1 when null).
-   * `dgamma`/`dbeta` are always written (callers may ignore them).
+   * Closed-form batch norm backward through the batch statistics. With
+   * `invStd = 1/sqrt(variance + eps)`, `xhat = (x-mean)*invStd` and `M = N*L`:
+   * `dbeta = Σ dy`, `dgamma = Σ dy*xhat`, `dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma)`
+   * (gamma = 1 when null). `dgamma`/`dbeta` are always written (callers may ignore them).
+   * Core never calls it with an empty batch.
    */
   batchNormBackward?(
     dy: BackendBuffer,
     x: BackendBuffer,
     mean: BackendBuffer,
-    invStd: BackendBuffer,
+    variance: BackendBuffer,
     gamma: BackendBuffer | null,
     dx: BackendBuffer,
     dgamma: BackendBuffer,
     dbeta: BackendBuffer,
     shape: BatchNormShape,
+    eps: number,
   ): void;
   /** `out[m, n] = Σ_k x[m, k] * w[n, k] + bias[n]`, then `max(0, ·)` when `relu`. */
   linear?(
@@ -303,47 +275,23 @@ export interface Backend {
   ): void;
   /**
    * Per-row softmax cross-entropy of `logits: [rows, classes]` against int32 `targets: [rows]`:
-   * `loss[r] = logSumExp(logits[r]) - logits[r, t]`, and `logSumExp[r]` saved for backward.
-   * Rows whose target equals `ignoreIndex` get loss 0.
+   * `loss[r] = logSumExp(logits[r]) - logits[r, t]`, computed as `(shift[r] - logits[r, t]) +
+   * logSum[r]`, where `shift[r]` is the row maximum (0 when it is -Infinity) and
+   * `logSum[r] = log Σ_c exp(logits[r, c] - shift[r])`; both are saved for the backward (a
+   * pointwise program in core: `exp((logit - shift) - logSum)` keeps full precision where a
+   * rounded float32 log-sum-exp of large logits would not). Rows whose target equals
+   * `ignoreIndex` get loss 0. Core checks the targets before the call (each is in
+   * `[0, classes)` or `ignoreIndex`) and never calls it with zero rows.
    */
   softmaxCrossEntropy?(
     logits: BackendBuffer,
     targets: BackendBuffer,
     loss: BackendBuffer,
-    logSumExp: BackendBuffer,
+    shift: BackendBuffer,
+    logSum: BackendBuffer,
     rows: number,
     classes: number,
     ignoreIndex: number,
-  ): void;
-  /**
-   * Backward of {@link softmaxCrossEntropy}: `dlogits[r, c] = g[r] * (softmax[r, c] - [c == t_r])`,
-   * zero rows for ignored targets.
-   */
-  softmaxCrossEntropyBackward?(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    logSumExp: BackendBuffer,
-    gradLoss: BackendBuffer,
-    dlogits: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void;
-  /** In-place SGD step on `param` (and `momentumBuf` when momentum is non-zero). */
-  sgdStep?(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    momentumBuf: BackendBuffer | null,
-    args: SgdStepArgs,
-  ): void;
-  /** In-place Adam/AdamW step on `param`, `m`, `v` (and `vMax` with amsgrad). */
-  adamStep?(
-    param: BackendBuffer,
-    grad: BackendBuffer,
-    m: BackendBuffer,
-    v: BackendBuffer,
-    vMax: BackendBuffer | null,
-    args: AdamStepArgs,
   ): void;
 
   /** Waits until queued work is done (no-op for synchronous backends). */

@@ -10,15 +10,17 @@ export { type MemoryInfo, memory } from './memory.js';
 // Elementwise ops: every export of that file is public (adding an op there exports it).
 export * from './ops/elementwise.js';
 export {
-  adamStep,
   arange,
   argmax,
   argmin,
   assign,
   type BatchNormTrainResult,
   batchNormBackward,
+  batchNormDims,
   batchNormTrain,
   type CreateOptions,
+  checkClassTargets,
+  checkLinearShapes,
   clone,
   composedOnly,
   concat,
@@ -44,7 +46,6 @@ export {
   randint,
   randn,
   reshape,
-  sgdStep,
   slice,
   softmax,
   softmaxCrossEntropy,

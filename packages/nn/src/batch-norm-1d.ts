@@ -1,5 +1,5 @@
 /** `BatchNorm1d`: batch norm over channel dim 1 of `(N, C)` or `(N, C, L)` inputs. */
-import type { Tensor } from '@nabla/core';
+import { batchNormDims, type Tensor } from '@nabla/core';
 import { BatchNorm } from './batch-norm.js';
 
 /**
@@ -15,6 +15,6 @@ import { BatchNorm } from './batch-norm.js';
  */
 export class BatchNorm1d extends BatchNorm {
   protected checkInputDim(x: Tensor): void {
-    if (x.rank !== 2 && x.rank !== 3) throw new Error(`expected 2D or 3D input (got ${x.rank}D input)`);
+    batchNormDims(x);
   }
 }

@@ -2,8 +2,8 @@
  * `BatchNorm`: the forward and the running-statistics rule shared by the batch-norm layers
  * (PyTorch's `_BatchNorm`). Subclasses only say which input ranks they accept.
  */
-import { batchNormTrain, noGrad, type Tensor, tidy } from '@nabla/core';
-import { checkBatchNormInput, updateRunningStats } from './batch-norm-stats.js';
+import { batchNormDims, batchNormTrain, noGrad, type Tensor, tidy } from '@nabla/core';
+import { checkBatchNormInput, countBatch, updateRunningStats } from './batch-norm-stats.js';
 import { batchNorm } from './functional.js';
 import { NormBase } from './norm-base.js';
 
@@ -18,7 +18,8 @@ export abstract class BatchNorm extends NormBase {
   /**
    * Training (or no running statistics): normalizes with the batch mean and biased
    * variance, through core's `batchNormTrain` (the backend's fused kernel when it has one);
-   * in training with running statistics, then updates them in place and counts the batch.
+   * in training with running statistics, then counts the batch and updates them in place
+   * (an empty batch gives an empty output and only counts).
    * Eval with running statistics: normalizes with them. Every check runs before any state
    * changes.
    */
@@ -37,19 +38,25 @@ export abstract class BatchNorm extends NormBase {
       });
     }
     return tidy(() => {
-      const { output, mean, invStd } = batchNormTrain(x, this.weight, this.bias, this.eps);
-      if (this.training && this.trackRunningStats) this.track(x, mean, invStd);
+      const { output, mean, variance } = batchNormTrain(x, this.weight, this.bias, this.eps);
+      if (this.training && this.trackRunningStats) this.track(x, mean, variance);
       return output;
     });
   }
 
-  /** numBatchesTracked += 1, then the running-average update with this batch's statistics. */
-  private track(x: Tensor, mean: Tensor, invStd: Tensor): void {
+  /**
+   * numBatchesTracked += 1, then the running-average update with this batch's statistics
+   * (one kernel each); an empty batch only counts, as in PyTorch.
+   */
+  private track(x: Tensor, mean: Tensor, variance: Tensor): void {
     const counter = this.numBatchesTracked!;
-    noGrad(() => tidy(() => void counter.assign(counter.add(1))));
-    // momentum null: cumulative average; the factor is 1/count, computed on the device so
-    // no read-back is needed (WebGPU cannot read synchronously).
-    const factor = this.momentum === null ? tidy(() => counter.float().reciprocal()) : this.momentum;
-    updateRunningStats(x, mean, invStd, this.runningMean!, this.runningVar!, factor, this.eps);
+    noGrad(() => {
+      countBatch(counter);
+      const { n, l } = batchNormDims(x);
+      if (n * l === 0) return;
+      // momentum null: cumulative average, factor 1/count read from the counter on the device.
+      const momentum = this.momentum === null ? counter : this.momentum;
+      updateRunningStats(this.runningMean!, this.runningVar!, mean, variance, n * l, momentum);
+    });
   }
 }

@@ -22,6 +22,7 @@ export function relu(x: Tensor): Tensor {
 /**
  * `x · weightᵀ + bias` for `x: [..., in]`, `weight: [out, in]`, `bias: [out] | null`.
  * `relu: true` fuses a ReLU (the backend's `linear` kernel epilogue when it has one).
+ * Shapes are checked by core, with PyTorch's words.
  */
 export function linear(
   x: Tensor,
@@ -29,14 +30,6 @@ export function linear(
   bias: Tensor | null = null,
   options: { relu?: boolean } = {},
 ): Tensor {
-  const inFeatures = weight.shape[1];
-  if (x.rank === 0 || x.shape[x.rank - 1] !== inFeatures) {
-    const rows = x.rank === 0 ? 1 : x.size / Math.max(1, x.shape[x.rank - 1]);
-    const cols = x.rank === 0 ? 1 : x.shape[x.rank - 1];
-    throw new Error(
-      `mat1 and mat2 shapes cannot be multiplied (${rows}x${cols} and ${inFeatures}x${weight.shape[0]})`,
-    );
-  }
   return core.linear(x, weight, bias, { relu: options.relu ?? false });
 }
 
@@ -92,6 +85,9 @@ function reduce(perElement: Tensor, reduction: Reduction, op: string): Tensor {
   }
 }
 
+/** PyTorch's default `ignore_index` for class-index losses: no real class is -100. */
+export const DEFAULT_IGNORE_INDEX = -100;
+
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
   reduction?: Reduction;
@@ -109,18 +105,8 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const reduction = options.reduction ?? 'mean';
   const smoothing = options.labelSmoothing ?? 0;
-  const ignoreIndex = options.ignoreIndex ?? -100;
-  if (logits.rank !== 2) {
-    throw new Error(`cross_entropy: expected logits of shape [N, C], got ${fmt(logits.shape)}`);
-  }
-  if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
-    throw new Error(
-      `Expected input batch_size (${logits.shape[0]}) to match target batch_size (${targets.rank === 0 ? 1 : targets.shape[0]}).`,
-    );
-  }
-  if (targets.dtype !== 'int32') {
-    throw new Error(`cross_entropy: expected int32 class-index targets, got ${targets.dtype}`);
-  }
+  const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
+  core.checkClassTargets(logits, targets);
   if (!(smoothing >= 0 && smoothing <= 1)) {
     throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${smoothing}`);
   }
@@ -161,7 +147,7 @@ export interface BatchNormOptions {
   /** Use batch statistics (and update running ones when given). */
   training?: boolean;
   /** Weight of the batch in the running-average update: `running = (1-m)·running + m·batch`. */
-  momentum?: number | Tensor;
+  momentum?: number;
   eps?: number;
 }
 
@@ -182,9 +168,11 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   }
   return tidy(() => {
     if (!training) return normalizeWithRunning(x, runningMean!, runningVar!, weight, bias, eps);
-    const { output, mean, invStd } = core.batchNormTrain(x, weight, bias, eps);
-    if (runningMean && runningVar)
-      updateRunningStats(x, mean, invStd, runningMean, runningVar, momentum, eps);
+    const { output, mean, variance } = core.batchNormTrain(x, weight, bias, eps);
+    const { n, l } = core.batchNormDims(x);
+    // An empty batch leaves the running statistics unchanged, as in PyTorch.
+    if (runningMean && runningVar && n * l > 0)
+      core.noGrad(() => updateRunningStats(runningMean, runningVar, mean, variance, n * l, momentum));
     return output;
   });
 }

@@ -1,6 +1,12 @@
 /** Loss modules. */
 import type { Tensor } from '@nabla/core';
-import { type CrossEntropyOptions, crossEntropy, mseLoss, type Reduction } from './functional.js';
+import {
+  type CrossEntropyOptions,
+  crossEntropy,
+  DEFAULT_IGNORE_INDEX,
+  mseLoss,
+  type Reduction,
+} from './functional.js';
 import { Module } from './module.js';
 
 /**
@@ -16,7 +22,7 @@ export class CrossEntropyLoss extends Module {
     super();
     this.reduction = options.reduction ?? 'mean';
     this.labelSmoothing = options.labelSmoothing ?? 0;
-    this.ignoreIndex = options.ignoreIndex ?? -100;
+    this.ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
   }
 
   forward(logits: Tensor, targets: Tensor): Tensor {

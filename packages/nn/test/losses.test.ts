@@ -54,6 +54,9 @@ describe.each(names)('losses on %s', (backend) => {
     expect(() => new CrossEntropyLoss().forward(logits, tensor([0, 1]))).toThrow(
       'expected int32 class-index targets, got float32',
     );
+    expect(() =>
+      new CrossEntropyLoss().forward(logits, tensor(new Int32Array(2), { shape: [2, 1], dtype: 'int32' })),
+    ).toThrow('0D or 1D target tensor expected, multi-target not supported');
   });
 
   it.each((fx.mse as any[]).map((c): [string, any] => [c.name, c]))('MSELoss %s', async (_n, c: any) => {

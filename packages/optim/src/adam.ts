@@ -1,6 +1,7 @@
 /** `Adam` and `AdamW`: PyTorch's rules, sharing one implementation. */
-import { adamStep, noGrad, type Tensor } from '@nabla/core';
+import { noGrad, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
+import { adamUpdate } from './rules/adam.js';
 
 /** Hyper-parameters of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
@@ -40,7 +41,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           }));
           if (g.amsgrad && !s.maxExpAvgSq) s.maxExpAvgSq = this.zerosLike(p);
           s.step = (s.step as number) + 1;
-          adamStep(
+          adamUpdate(
             p,
             grad,
             s.expAvg as Tensor,
@@ -54,8 +55,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
               weightDecay: g.weightDecay,
               decoupled: this.decoupled,
               amsgrad: g.amsgrad,
-              step: s.step,
             },
+            s.step as number,
           );
         }
       }

@@ -1,6 +1,6 @@
 /**
  * `@nabla/optim`: SGD, Adam and AdamW with PyTorch's update rules, running as in-place
- * updates through `@nabla/core` (the backend's fused kernels where it has them).
+ * updates: each rule is one pointwise program (`src/rules/`) run in place, one kernel per parameter.
  * @packageDocumentation
  */
 export { Adam, type AdamOptions, AdamW } from './adam.js';

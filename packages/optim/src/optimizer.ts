@@ -1,7 +1,7 @@
 /**
  * `Optimizer`: parameter groups, per-parameter state, `zeroGrad`, a settable learning rate
- * and `stateDict`/`loadStateDict`. Subclasses implement {@link Optimizer.step} with core's
- * in-place update entry points (`sgdStep`, `adamStep`).
+ * and `stateDict`/`loadStateDict`. Subclasses implement {@link Optimizer.step} with their
+ * update rule (`rules/`): one in-place pointwise program per parameter.
  */
 import { keep, type Tensor, zerosLike } from '@nabla/core';
 

@@ -1,6 +1,7 @@
 /** `SGD`: stochastic gradient descent with momentum, PyTorch's rule. */
-import { noGrad, sgdStep, type Tensor } from '@nabla/core';
+import { noGrad, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
+import { sgdUpdate } from './rules/sgd.js';
 
 /** Hyper-parameters of {@link SGD}. */
 export interface SGDOptions {
@@ -18,7 +19,7 @@ export interface SGDOptions {
 /**
  * PyTorch's SGD: `g = grad + wd·p`; with momentum, `buf = g` on the first step and
  * `buf = momentum·buf + (1 - dampening)·g` after, then `g = nesterov ? g + momentum·buf : buf`;
- * finally `p -= lr·g`, in place.
+ * finally `p -= lr·g`, in place: one kernel per parameter (see `rules/sgd.ts`).
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
@@ -47,14 +48,7 @@ export class SGD extends Optimizer<SGDOptions> {
             });
             buf = s.momentumBuffer as Tensor;
           }
-          sgdStep(p, grad, buf, {
-            lr: g.lr,
-            momentum: g.momentum,
-            dampening: g.dampening,
-            weightDecay: g.weightDecay,
-            nesterov: g.nesterov,
-            firstStep,
-          });
+          sgdUpdate(p, grad, buf, g, firstStep);
         }
       }
     });

@@ -87,35 +87,30 @@ function affinePerChannel(
   }
 }
 
-/** Forward: writes `out`, `mean[c]` and `invStd[c] = 1/sqrt(biasedVar + eps)`. */
+/** Forward: writes `out`, `mean[c]` and the biased `variance[c]`; core never passes an empty batch. */
 export function batchNormTrain(
   x: Float32Array,
   gamma: Float32Array | null,
   beta: Float32Array | null,
   out: Float32Array,
   mean: Float32Array,
-  invStd: Float32Array,
+  variance: Float32Array,
   n: number,
   c: number,
   l: number,
   eps: number,
 ): void {
   const count = n * l;
-  if (count === 0) {
-    // No samples: the statistics are undefined, as in PyTorch (NaN), and out is empty.
-    mean.fill(Number.NaN, 0, c);
-    invStd.fill(Number.NaN, 0, c);
-    return;
-  }
   const mu = channelSum(x, n, c, l);
   for (let ch = 0; ch < c; ch++) mu[ch] /= count;
   const ss = channelSquaredDeviation(x, n, c, l, mu);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {
-    const inv = 1 / Math.sqrt(ss[ch] / count + eps);
+    const biasedVar = ss[ch] / count;
+    const inv = 1 / Math.sqrt(biasedVar + eps);
     mean[ch] = mu[ch];
-    invStd[ch] = inv;
+    variance[ch] = biasedVar;
     // out = (x - mu) * inv * g + b, kept in centred form so the large mean cancels exactly.
     scale[ch] = inv * (gamma === null ? 1 : gamma[ch]);
     shift[ch] = beta === null ? 0 : beta[ch];
@@ -124,7 +119,8 @@ export function batchNormTrain(
 }
 
 /**
- * Closed-form backward through the batch statistics, with `xhat = (x - mean) * invStd`,
+ * Closed-form backward through the batch statistics, with `invStd = 1/sqrt(variance + eps)`,
+ * `xhat = (x - mean) * invStd`,
  * `M = N·L`: `dbeta = Σ dy`, `dgamma = Σ dy·xhat`, `dx = g·invStd/M · (M·dy - dbeta - xhat·dgamma)`.
  *
  * The saved mean is float32: at |mean| ≈ 1e4 its rounding (up to 5e-4) is a visible fraction
@@ -137,7 +133,7 @@ export function batchNormBackward(
   dy: Float32Array,
   x: Float32Array,
   mean: Float32Array,
-  invStd: Float32Array,
+  variance: Float32Array,
   gamma: Float32Array | null,
   dx: Float32Array,
   dgamma: Float32Array,
@@ -145,6 +141,7 @@ export function batchNormBackward(
   n: number,
   c: number,
   l: number,
+  eps: number,
 ): void {
   const sumDy = new Float64Array(c);
   const sumDyXc = new Float64Array(c); // Σ dy·(x - savedMean)
@@ -189,7 +186,7 @@ export function batchNormBackward(
   for (let ch = 0; ch < c; ch++) {
     const exact = sumX[ch] / count;
     mu[ch] = count > 0 && Math.fround(exact) === mean[ch] ? exact : mean[ch];
-    const inv = invStd[ch];
+    const inv = 1 / Math.sqrt(variance[ch] + eps);
     const sumDyXhat = (sumDyXc[ch] - (mu[ch] - mean[ch]) * sumDy[ch]) * inv;
     dbeta[ch] = sumDy[ch];
     dgamma[ch] = sumDyXhat;

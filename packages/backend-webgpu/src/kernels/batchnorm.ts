@@ -4,8 +4,9 @@
  * first element (`x - x0` is exact in float32 for nearby values): the shifted mean `ms`, then
  * the variance as a second pass over `((x - x0) - ms)²`, and `xhat` from the same shifted
  * terms. A float32 `mean` near 1e4 is only good to ~5e-4, far too coarse for a std of 0.01,
- * so `xhat` never goes through the stored mean; the backward recomputes `ms` from `x`.
- * Parameters: n, c, l, eps.
+ * so `xhat` never goes through the stored mean; the backward recomputes `ms` from `x`. The
+ * forward stores the mean and the biased variance; the backward forms invStd from the saved
+ * variance and eps. Parameters: n, c, l, eps.
  */
 
 import { workgroupReducers } from './reduce-wg.js';
@@ -47,7 +48,7 @@ export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): strin
   if (hasBeta) binds.push(storage(binds.length + 1, 'beta', 'f32', false));
   binds.push(storage(binds.length + 1, 'out', 'f32', true));
   binds.push(storage(binds.length + 1, 'meanOut', 'f32', true));
-  binds.push(storage(binds.length + 1, 'invStdOut', 'f32', true));
+  binds.push(storage(binds.length + 1, 'varOut', 'f32', true));
   const scale = hasGamma ? 'invStd * gamma[ch]' : 'invStd';
   const shift = hasBeta ? ' + beta[ch]' : '';
   src = `${PARAMS_HEADER}
@@ -59,7 +60,8 @@ ${CHANNEL_PROLOGUE}
 ${SHIFTED_MEAN}
   var q = 0.0;
   for (var j = lid; j < count; j += ${BN_WG}u) { let d = (x[at(ch, j)] - x0) - ms; q += d * d; }
-  let invStd = 1.0 / sqrt(wgSum(lid, q) / f32(count) + pf(3u));
+  let biasedVar = wgSum(lid, q) / f32(count);
+  let invStd = 1.0 / sqrt(biasedVar + pf(3u));
   let a = ${scale};
   for (var j = lid; j < count; j += ${BN_WG}u) {
     let i = at(ch, j);
@@ -67,7 +69,7 @@ ${SHIFTED_MEAN}
   }
   if (lid == 0u) {
     meanOut[ch] = x0 + ms;
-    invStdOut[ch] = invStd;
+    varOut[ch] = biasedVar;
   }
 }
 `;
@@ -77,7 +79,8 @@ ${SHIFTED_MEAN}
 
 /**
  * Backward shader (the saved mean is not bound: it is recomputed, shifted, from `x`):
- * `dbeta = Σdy`, `dgamma = Σ dy·xhat`, `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`.
+ * `invStd = 1/sqrt(var + eps)`, `dbeta = Σdy`, `dgamma = Σ dy·xhat`,
+ * `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`.
  */
 export function batchNormBackwardSource(hasGamma: boolean): string {
   const key = `bnb|${hasGamma}`;
@@ -86,7 +89,7 @@ export function batchNormBackwardSource(hasGamma: boolean): string {
   const binds = [
     storage(1, 'dy', 'f32', false),
     storage(2, 'x', 'f32', false),
-    storage(3, 'invStdIn', 'f32', false),
+    storage(3, 'varIn', 'f32', false),
   ];
   if (hasGamma) binds.push(storage(4, 'gamma', 'f32', false));
   binds.push(storage(binds.length + 1, 'dx', 'f32', true));
@@ -99,7 +102,7 @@ ${AT}
 ${flatEntry(BN_WG)}
 ${CHANNEL_PROLOGUE}
 ${SHIFTED_MEAN}
-  let invStd = invStdIn[ch];
+  let invStd = 1.0 / sqrt(varIn[ch] + pf(3u));
   var sdy = 0.0;
   var sdyx = 0.0;
   for (var j = lid; j < count; j += ${BN_WG}u) {

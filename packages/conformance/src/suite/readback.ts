@@ -26,9 +26,7 @@ export function readbackSuite(name: string): void {
         batchNormTrain: ['batchNormTrain'],
         batchNormBackward: ['batchNormBackward'],
         linear: ['linear'],
-        softmaxCrossEntropy: ['softmaxCrossEntropy', 'softmaxCrossEntropyBackward'],
-        sgdStep: ['sgdStep'],
-        adamStep: ['adamStep'],
+        softmaxCrossEntropy: ['softmaxCrossEntropy'],
       };
       for (const k of caps.fused)
         for (const m of methods[k])

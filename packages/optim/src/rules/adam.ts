@@ -1,0 +1,94 @@
+/**
+ * PyTorch's Adam and AdamW updates as one pointwise program per parameter, updating the
+ * parameter and its moments in place in one kernel. Structure flags pick the program
+ * (decoupled decay, L2 decay, AMSGrad); every number, the step-dependent bias corrections
+ * included, is a per-call scalar, so a program's key never changes from step to step.
+ */
+import {
+  E,
+  type Expr,
+  type PointwiseProgram,
+  pointwiseInto,
+  pointwiseProgram,
+  type Tensor,
+} from '@nabla/core';
+import { checkGradShape } from './grad-shape.js';
+
+/** The numbers of one Adam update. */
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: `p *= 1 - lr·wd` first, instead of adding `wd·p` to the gradient. */
+  decoupled: boolean;
+  amsgrad: boolean;
+}
+
+// Scalars: 0 beta1, 1 (1 - beta1), 2 beta2, 3 (1 - beta2), 4 weightDecay,
+// 5 decoupled decay factor (1 - lr·wd), 6 sqrt(1 - beta2^t), 7 -lr / (1 - beta1^t), 8 eps.
+const S = Array.from({ length: 9 }, (_, i) => E.scalar(i));
+const [BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, WD, DECAY, BC2_SQRT, NEG_STEP_SIZE, EPS] = S;
+
+const programs = new Map<string, PointwiseProgram>();
+
+/**
+ * `p' = decoupled ? p·(1 - lr·wd) : p`; `g = grad (+ wd·p with L2)`; `m = β1·m + (1-β1)·g`;
+ * `v = β2·v + (1-β2)·g·g`; `v̂ = amsgrad ? max(vMax, v) : v`;
+ * `p = p' + (-lr/(1-β1ᵗ)) · m / (sqrt(v̂)/sqrt(1-β2ᵗ) + eps)`.
+ * Inputs: param, grad, m, v (and vMax); outputs: param, m, v (and vMax).
+ */
+function adamProgram(decoupled: boolean, l2: boolean, amsgrad: boolean): PointwiseProgram {
+  const key = `${+decoupled}${+l2}${+amsgrad}`;
+  const known = programs.get(key);
+  if (known) return known;
+  let p: Expr = E.input(0);
+  let g: Expr = E.input(1);
+  if (decoupled) p = E.mul(p, DECAY);
+  else if (l2) g = E.add(g, E.mul(WD, p));
+  const m = E.add(E.mul(E.input(2), BETA1), E.mul(ONE_MINUS_BETA1, g));
+  const v = E.add(E.mul(E.input(3), BETA2), E.mul(E.mul(ONE_MINUS_BETA2, g), g));
+  const second = amsgrad ? E.max(E.input(4), v) : v;
+  const denom = E.add(E.div(E.sqrt(second), BC2_SQRT), EPS);
+  const outputs = [E.add(p, E.mul(NEG_STEP_SIZE, E.div(m, denom))), m, v];
+  if (amsgrad) outputs.push(second);
+  const program = pointwiseProgram(`${decoupled ? 'adamW' : 'adam'}${amsgrad ? 'Amsgrad' : ''}`, {
+    inputs: Array(amsgrad ? 5 : 4).fill('float32'),
+    scalars: Array(9).fill('float32'),
+    outputs,
+  });
+  programs.set(key, program);
+  return program;
+}
+
+/**
+ * One in-place Adam/AdamW update of `param`, `m`, `v` (and `vMax` with amsgrad) at the
+ * 1-based `step`. Hyper-parameters are validated by the optimizer.
+ */
+export function adamUpdate(
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  vMax: Tensor | null,
+  h: AdamHyper,
+  step: number,
+): void {
+  checkGradShape(h.decoupled ? 'adamW' : 'adam', param, grad);
+  if (h.amsgrad && !vMax) throw new Error('adam: amsgrad needs a vMax buffer');
+  const program = adamProgram(h.decoupled, !h.decoupled && h.weightDecay !== 0, h.amsgrad);
+  const scalars = [
+    h.beta1,
+    1 - h.beta1,
+    h.beta2,
+    1 - h.beta2,
+    h.weightDecay,
+    1 - h.lr * h.weightDecay,
+    Math.sqrt(1 - h.beta2 ** step),
+    -h.lr / (1 - h.beta1 ** step),
+    h.eps,
+  ];
+  const state = h.amsgrad ? [m, v, vMax!] : [m, v];
+  pointwiseInto(program, [param, grad, ...state], scalars, [param, ...state], h.decoupled ? 'adamW' : 'adam');
+}

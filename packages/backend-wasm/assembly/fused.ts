@@ -1,6 +1,6 @@
 // Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward,
 // backward) and the in-place optimizer steps. Pointers are byte addresses.
-import { vexp } from './vmath';
+import { sexp, slog, vexp } from './vmath';
 
 /** Rows folded into float32 partial sums before they are added to the float64 totals. */
 const BLOCK: i32 = 64;
@@ -218,22 +218,33 @@ export function bn_backward(dy: usize, x: usize, mean: usize, invStd: usize, gam
   return best;
 }
 
+/** Adds the four float32 lanes of `p` to two float64x2 accumulators (exact, no rounding of p). */
+// @ts-ignore: decorator
+@inline function sumLanes64(acc: v128, p: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(p);
+  const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3));
+  return f64x2.add(acc, f64x2.add(lo, hi));
+}
+
 /** Per-row softmax cross-entropy: loss[r] = logSumExp(row) - row[target] (0 when ignored). */
 export function softmax_ce(logits: usize, targets: usize, loss: usize, lse: usize, rows: i32, classes: i32, ignore: i32): void {
   for (let r = 0; r < rows; r++) {
     const row = logits + (<usize>r * <usize>classes << 2);
     const mx = rowMax(row, classes);
     const vm = f32x4.splat(mx);
-    let vs = f32x4.splat(0);
+    // the normaliser is summed in float64: a float32 sum of many classes would lose digits
+    let vs = f64x2.splat(0);
     let j = 0;
-    for (; j + 4 <= classes; j += 4) vs = f32x4.add(vs, vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), vm)));
-    let s: f32 = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
-    for (; j < classes; j++) s += Mathf.exp(load<f32>(row + (<usize>j << 2)) - mx);
-    const l = mx + Mathf.log(s);
-    store<f32>(f32p(lse, r), l);
+    for (; j + 4 <= classes; j += 4) vs = sumLanes64(vs, vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), vm)));
+    let s64: f64 = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    for (; j < classes; j++) s64 += <f64>sexp(load<f32>(row + (<usize>j << 2)) - mx);
+    const logS = slog(<f32>s64);
+    store<f32>(f32p(lse, r), mx + logS);
     const t = load<i32>(targets + (<usize>r << 2));
     let v: f32 = 0;
-    if (t != ignore) v = t >= 0 && t < classes ? l - load<f32>(row + (<usize>t << 2)) : NaN;
+    // (max - x[t]) + ln s: each term keeps its digits, where (max + ln s) - x[t] would first
+    // round the log-sum-exp to float32 (an error of half an ulp of |lse|, not of the loss)
+    if (t != ignore) v = t >= 0 && t < classes ? (mx - load<f32>(row + (<usize>t << 2))) + logS : NaN;
     store<f32>(f32p(loss, r), v);
   }
 }
@@ -247,14 +258,31 @@ export function softmax_ce_backward(logits: usize, targets: usize, lse: usize, g
       memory.fill(dl + off, 0, <usize>classes << 2);
       continue;
     }
+    // The saved log-sum-exp is rounded to float32, which scales every exp(x - lse) of the row by
+    // the same factor 1 + δ (|δ| up to half an ulp of |lse|, 4.8e-7 at |lse| ~ 8): dividing by
+    // the row's sum of those exponentials cancels that factor (as the cpu backend does).
     const l = load<f32>(f32p(lse, r)), gr = load<f32>(f32p(g, r));
-    const vl = f32x4.splat(l), vg = f32x4.splat(gr);
+    const vl = f32x4.splat(l);
+    let vs = f64x2.splat(0);
     let j = 0;
     for (; j + 4 <= classes; j += 4) {
       const p = vexp(f32x4.sub(v128.load(logits + off + (<usize>j << 2)), vl));
-      v128.store(dl + off + (<usize>j << 2), f32x4.mul(vg, p));
+      vs = sumLanes64(vs, p);
+      v128.store(dl + off + (<usize>j << 2), p);
     }
-    for (; j < classes; j++) store<f32>(dl + off + (<usize>j << 2), gr * Mathf.exp(load<f32>(logits + off + (<usize>j << 2)) - l));
+    let s: f64 = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    for (; j < classes; j++) {
+      const p = sexp(load<f32>(logits + off + (<usize>j << 2)) - l);
+      s += <f64>p;
+      store<f32>(dl + off + (<usize>j << 2), p);
+    }
+    const k = <f32>(<f64>gr / s);
+    const vk = f32x4.splat(k);
+    for (j = 0; j + 4 <= classes; j += 4) {
+      const q = dl + off + (<usize>j << 2);
+      v128.store(q, f32x4.mul(v128.load(q), vk));
+    }
+    for (; j < classes; j++) store<f32>(dl + off + (<usize>j << 2), load<f32>(dl + off + (<usize>j << 2)) * k);
     // the target's one-hot term, subtracted once instead of compared per element
     const pt = dl + off + (<usize>t << 2);
     if (t >= 0 && t < classes) store<f32>(pt, load<f32>(pt) - gr);
@@ -284,8 +312,10 @@ export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, moment
 
 /** In-place Adam / AdamW (PyTorch's rules) on `n` elements; `vmax` is 0 without amsgrad. */
 export function adam_step(p: usize, g: usize, m: usize, v: usize, vmax: usize, n: i32, lr: f32, b1: f32, b2: f32,
-    eps: f32, wd: f32, decoupled: bool, amsgrad: bool, stepSize: f32, invSqrtBc2: f32): void {
-  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+    eps: f32, wd: f32, decoupled: bool, amsgrad: bool, stepSize: f32, invSqrtBc2: f32, b1c: f32, b2c: f32): void {
+  // 1 - beta comes from the caller, computed in float64: in float32, 1 - f32(0.999) is
+  // 9.99987e-4, 1.3e-5 off, which would make every step of v (and so of the parameters) biased
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(b1c), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(b2c);
   const vwd = f32x4.splat(wd), vdecay = f32x4.splat(1 - lr * wd), veps = f32x4.splat(eps);
   const vstep = f32x4.splat(stepSize), vbc2 = f32x4.splat(invSqrtBc2);
   for (let i = 0; i < n; i += 4) {

@@ -256,6 +256,8 @@ export function adamStep(
     a.amsgrad ? 1 : 0,
     a.lr / bc1,
     1 / Math.sqrt(bc2),
+    1 - a.beta1,
+    1 - a.beta2,
   ]);
   rt.parallel('adam_step', jobs);
 }

@@ -27,7 +27,7 @@ export function erf64(x) {
     sum += term;
     if (term < sum * 1e-17) break;
   }
-  return Math.sign(x) * Math.min(1, ((2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum));
+  return Math.sign(x) * Math.min(1, (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum);
 }
 
 /** The functions, in the probe's order, with their float64 references. */
@@ -47,13 +47,24 @@ export function loadProbe() {
   const out = join(mkdtempSync(join(tmpdir(), 'nabla-ulp-')), 'ulp.wasm');
   execFileSync(
     process.execPath,
-    [asc, join(root, 'assembly', 'probe', 'ulp.ts'), '-o', out, '-O3', '--runtime', 'stub', '--use', 'abort=']
-      .concat(['--importMemory', '--initialMemory', '2', '--enable', 'simd', '--disableWarning', '112']),
+    [
+      asc,
+      join(root, 'assembly', 'probe', 'ulp.ts'),
+      '-o',
+      out,
+      '-O3',
+      '--runtime',
+      'stub',
+      '--use',
+      'abort=',
+    ].concat(['--importMemory', '--initialMemory', '2', '--enable', 'simd', '--disableWarning', '112']),
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const chunk = 1 << 16;
   const memory = new WebAssembly.Memory({ initial: 2 + (8 * chunk) / 65536 });
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), { env: { memory } });
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {
+    env: { memory },
+  });
   const base = 65536;
   return (fn, vector, x) => {
     const y = new Float32Array(x.length);
@@ -88,9 +99,22 @@ export function ulpError(got, ref) {
 
 /** Sweep inputs: every `stride`-th float32 bit pattern, and the special values. */
 export function sweep(stride) {
-  const specials = [0, -0, Infinity, -Infinity, NaN, 88.72283, 88.7228394, 89, -87.33654, -103.97, -104, -110];
+  const specials = [
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    88.72283,
+    88.7228394,
+    89,
+    -87.33654,
+    -103.97,
+    -104,
+    -110,
+  ];
   const n = Math.floor(2 ** 32 / stride);
-  const bits = new Uint32Array(n + specials.length + 3 & ~3);
+  const bits = new Uint32Array((n + specials.length + 3) & ~3);
   for (let i = 0; i < n; i++) bits[i] = i * stride;
   const x = new Float32Array(bits.buffer);
   x.set(specials, n);
@@ -129,7 +153,9 @@ export function measure(stride = 257) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const stride = Number(process.argv[2] ?? 257);
   const report = measure(stride);
-  console.log(`max error in float32 ulps vs float64, every ${stride}th float32 (${Math.floor(2 ** 32 / stride)} inputs)`);
+  console.log(
+    `max error in float32 ulps vs float64, every ${stride}th float32 (${Math.floor(2 ** 32 / stride)} inputs)`,
+  );
   for (const [name, r] of Object.entries(report))
     console.log(
       `${name.padEnd(8)} scalar ${r.scalar.toFixed(3)} (at ${r.scalarAt})  vector ${r.vector.toFixed(3)} (at ${r.vectorAt})`,

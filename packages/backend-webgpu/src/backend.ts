@@ -533,7 +533,7 @@ export class WebGpuBackend implements Backend {
       label: op,
       bindings,
       params: (w) => w.us([rows, classes]).i(ignoreIndex),
-      groups: grid(Math.ceil((rows * classes) / WG), this.maxPerDim),
+      groups: grid(rows, this.maxPerDim),
     });
   }
 
@@ -601,7 +601,9 @@ export class WebGpuBackend implements Backend {
           .f(args.weightDecay)
           .u(args.decoupled ? 1 : 0)
           .f(args.lr / bc1)
-          .f(Math.sqrt(bc2)),
+          .f(Math.sqrt(bc2))
+          .f(1 - args.beta1)
+          .f(1 - args.beta2),
       groups: grid(Math.ceil(p.size / WG), this.maxPerDim),
     });
   }

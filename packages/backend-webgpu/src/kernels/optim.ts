@@ -43,7 +43,8 @@ ${flatEntry(WG)}
 
 /**
  * Adam / AdamW. Parameters: n, lr, beta1, beta2, eps, weightDecay, decoupled,
- * stepSize (lr / (1 - beta1^t)), sqrtBc2 (sqrt(1 - beta2^t)). `vMax` only with amsgrad.
+ * stepSize (lr / (1 - beta1^t)), sqrtBc2 (sqrt(1 - beta2^t)), 1 - beta1, 1 - beta2 (computed in
+ * float64: in float32, 1 - f32(0.999) is 1.3e-5 off, which biases every step). `vMax` only with amsgrad.
  */
 export function adamSource(amsgrad: boolean): string {
   const key = `adam|${amsgrad}`;
@@ -73,8 +74,8 @@ ${flatEntry(WG)}
   } else if (wd != 0.0) {
     g += wd * p;
   }
-  let mn = b1 * m[i] + (1.0 - b1) * g;
-  let vn = b2 * v[i] + (1.0 - b2) * g * g;
+  let mn = b1 * m[i] + pf(9u) * g;
+  let vn = b2 * v[i] + pf(10u) * g * g;
   m[i] = mn;
   v[i] = vn;
   ${vHat}

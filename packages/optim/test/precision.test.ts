@@ -177,6 +177,45 @@ describe.each(names)('precision against PyTorch float32/float64 on %s', (backend
     note(backend, 'CE grad', results.join(', '));
   });
 
+  it('long sums (1e6 values: a whole row, 1000 columns over 1000 rows, 15625 over 64) within 4 float32 ulps of float64', async () => {
+    await useBackend(backend);
+    const n = 1_000_000;
+    // positive values (the worst case for a serial float32 sum: nothing cancels)
+    const data = hashUniform(77, n, 0, 1);
+    const exact = new Float64Array(1000);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      total += data[i];
+      exact[i % 1000] += data[i];
+    }
+    const x = tensor(data, { shape: [1000, 1000] });
+    const whole = x.sum();
+    const cols = x.sum(0);
+    const rowErr = Math.abs((await whole.item()) - total) / total;
+    const worst = async (t: ReturnType<typeof tensor>, ref: Float64Array) => {
+      const got = await t.data();
+      let m = 0;
+      for (let j = 0; j < ref.length; j++) m = Math.max(m, Math.abs(got[j] - ref[j]) / ref[j]);
+      return m;
+    };
+    const colErr = await worst(cols, exact);
+    // a batch: column sums over 64 rows (the bias gradient of a Linear layer)
+    const batchRef = new Float64Array(n / 64);
+    for (let i = 0; i < n; i++) batchRef[i % (n / 64)] += data[i];
+    const xb = tensor(data, { shape: [64, n / 64] });
+    const batchSums = xb.sum(0);
+    const batchErr = await worst(batchSums, batchRef);
+    for (const t of [x, whole, cols, xb, batchSums]) t.dispose();
+    note(
+      backend,
+      'sum rel err',
+      `1e6 values ${e(rowErr)}, over 1000 rows ${e(colErr)}, over 64 rows ${e(batchErr)}`,
+    );
+    expect.soft(rowErr, 'sum of 1e6 values').toBeLessThanOrEqual(4 * 2 ** -24);
+    expect.soft(colErr, 'column sums over 1000 rows').toBeLessThanOrEqual(4 * 2 ** -24);
+    expect.soft(batchErr, 'column sums over 64 rows').toBeLessThanOrEqual(4 * 2 ** -24);
+  });
+
   it('whole-model gradients (3 probes, every parameter): within 2× of PyTorch float32', async () => {
     await useBackend(backend);
     const lossFn = new CrossEntropyLoss();

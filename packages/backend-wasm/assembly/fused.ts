@@ -1,6 +1,7 @@
 // Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward,
-// backward). Pointers are byte addresses.
-import { vexp } from './vmath';
+// Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward).
+// Pointers are byte addresses.
+import { sexp, slog, vexp } from './vmath';
 
 /** Rows folded into float32 partial sums before they are added to the float64 totals. */
 const BLOCK: i32 = 64;
@@ -219,6 +220,14 @@ export function bn_backward(dy: usize, x: usize, mean: usize, variance: usize, g
   return best;
 }
 
+/** Adds the four float32 lanes of `p` to two float64x2 accumulators (exact, no rounding of p). */
+// @ts-ignore: decorator
+@inline function sumLanes64(acc: v128, p: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(p);
+  const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3));
+  return f64x2.add(acc, f64x2.add(lo, hi));
+}
+
 /**
  * Per-row softmax cross-entropy: loss[r] = logSumExp(row) - row[target] (0 when ignored),
  * saving shift[r] (the row maximum, 0 when it is -Infinity) and logSum[r] = log Σ exp(row - shift)
@@ -230,16 +239,19 @@ export function softmax_ce(logits: usize, targets: usize, loss: usize, shift: us
     let mx = rowMax(row, classes);
     if (mx == -Infinity) mx = 0;
     const vm = f32x4.splat(mx);
-    let vs = f32x4.splat(0);
+    // the normaliser is summed in float64: a float32 sum of many classes would lose digits
+    let vs = f64x2.splat(0);
     let j = 0;
-    for (; j + 4 <= classes; j += 4) vs = f32x4.add(vs, vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), vm)));
-    let s: f32 = f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1) + f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3);
-    for (; j < classes; j++) s += Mathf.exp(load<f32>(row + (<usize>j << 2)) - mx);
-    const ls = Mathf.log(s);
+    for (; j + 4 <= classes; j += 4) vs = sumLanes64(vs, vexp(f32x4.sub(v128.load(row + (<usize>j << 2)), vm)));
+    let s64: f64 = f64x2.extract_lane(vs, 0) + f64x2.extract_lane(vs, 1);
+    for (; j < classes; j++) s64 += <f64>sexp(load<f32>(row + (<usize>j << 2)) - mx);
+    const ls = slog(<f32>s64);
     store<f32>(f32p(shift, r), mx);
     store<f32>(f32p(logSum, r), ls);
     const t = load<i32>(targets + (<usize>r << 2));
     let v: f32 = 0;
+    // (max - x[t]) + ln s: each term keeps its digits, where (max + ln s) - x[t] would first
+    // round the log-sum-exp to float32 (an error of half an ulp of |lse|, not of the loss)
     if (t != ignore) v = t >= 0 && t < classes ? (mx - load<f32>(row + (<usize>t << 2))) + ls : NaN;
     store<f32>(f32p(loss, r), v);
   }

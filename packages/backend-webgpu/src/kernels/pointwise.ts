@@ -20,6 +20,7 @@ import type { DType, Instr, PointwiseProgram, UnaryFn } from '@nabla/core';
 import type { Binding, Runtime } from '../runtime.js';
 import { PARAM_WORDS } from '../runtime.js';
 import { flatEntry, grid, PARAMS_HEADER, WG, wgslType } from './wgsl.js';
+import { WGSL_MATH } from './wgsl-math.js';
 
 /** Highest rank (after collapsing) a strided input may have. */
 export const MAX_RANK = 6;
@@ -36,15 +37,17 @@ const MATH: Record<UnaryFn, (x: string) => string> = {
   abs: (x) => `abs(${x})`,
   // Keeps NaN and signed zero, like the reference.
   sign: (x) => `select(select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0), ${x}, isNan(${x}))`,
-  exp: (x) => `exp(${x})`,
-  log: (x) => `select(select(log(${x}), -f32Inf(), ${x} == 0.0), f32Nan(), ${x} < 0.0)`,
-  log1p: (x) => `nlog1p(${x})`,
+  // The accurate functions of wgsl-math.ts (a few ulp; drivers' builtins are off by up to
+  // 60 ulp for exp and 1700 for log on SwiftShader, and tanh gives NaN above 88 there).
+  exp: (x) => `nb_exp(${x})`,
+  log: (x) => `nb_log(${x})`,
+  log1p: (x) => `nb_log1p(${x})`,
   sqrt: (x) => `select(sqrt(${x}), f32Nan(), ${x} < 0.0)`,
   rsqrt: (x) => `select(1.0 / sqrt(${x}), f32Nan(), ${x} < 0.0)`,
   recip: (x) => `1.0 / ${x}`,
   // tanh saturates to ±1 in float32 well before 15; clamping keeps exp-based builtins finite.
-  tanh: (x) => `tanh(clamp(${x}, -15.0, 15.0))`,
-  erf: (x) => `nerf(${x})`,
+  tanh: (x) => `nb_tanh(${x})`,
+  erf: (x) => `nb_erf(${x})`,
   floor: (x) => `floor(${x})`,
 };
 
@@ -72,30 +75,7 @@ fn npow(a: f32, b: f32) -> f32 {
   }
   return pow(a, b);
 }`,
-  // log(1 + x) without losing small x: log(u) * x / (u - 1) cancels the rounding of u = 1 + x.
-  nlog1p: `
-fn nlog1p(x: f32) -> f32 {
-  if (x == -1.0) { return -f32Inf(); }
-  if (x < -1.0) { return f32Nan(); }
-  let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  if (u == f32Inf()) { return u; }
-  return log(u) * (x / (u - 1.0));
-}`,
-  // erf: its Maclaurin series near 0, 1 - erfc (Abramowitz & Stegun 7.1.26) beyond.
-  nerf: `
-fn nerf(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 0.5) {
-    let z = a * a;
-    let s = a * (1.0 + z * (-1.0 / 3.0 + z * (0.1 + z * (-1.0 / 42.0 + z * (1.0 / 216.0 + z * (-1.0 / 1320.0))))));
-    return sign(x) * 1.1283791670955126 * s;
-  }
-  if (a >= 4.0) { return sign(x); }
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(x) * (1.0 - p * exp(-a * a));
-}`,
+  math: WGSL_MATH,
   // float32 to int32 as the reference: truncate, wrap modulo 2^32, NaN and ±inf give 0.
   f2i: `
 fn f2i(x: f32) -> i32 {
@@ -109,8 +89,7 @@ fn f2i(x: f32) -> i32 {
 type Helper = keyof typeof HELPERS;
 
 function unaryF32(fn: UnaryFn, x: string, use: (h: Helper) => void): string {
-  if (fn === 'log1p') use('nlog1p');
-  if (fn === 'erf') use('nerf');
+  if (fn === 'exp' || fn === 'log' || fn === 'log1p' || fn === 'tanh' || fn === 'erf') use('math');
   const e = MATH[fn](x);
   return NAN_SAFE.has(fn) ? e : `select(${e}, ${x}, isNan(${x}))`;
 }

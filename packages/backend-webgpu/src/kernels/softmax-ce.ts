@@ -4,10 +4,12 @@
  * `loss = (shift - x[target]) + logSum` (0 for ignored rows, NaN for an out-of-range target,
  * which core rejects first where it can read targets). Shift and logSum are saved for the
  * backward, a pointwise program in core. Parameters: rows, classes, ignoreIndex.
+ * exp and ln are the accurate `nb_exp`/`nb_log` of wgsl-math.ts.
  */
 
 import { workgroupReducers } from './reduce-wg.js';
 import { flatEntry, PARAMS_HEADER, storage } from './wgsl.js';
+import { WGSL_MATH } from './wgsl-math.js';
 
 /** Invocations per row workgroup. */
 export const CE_WG = 128;
@@ -20,6 +22,7 @@ ${storage(3, 'loss', 'f32', true)}
 ${storage(4, 'shiftOut', 'f32', true)}
 ${storage(5, 'logSumOut', 'f32', true)}
 ${workgroupReducers(CE_WG)}
+${WGSL_MATH}
 ${flatEntry(CE_WG)}
   let row = group;
   if (row >= pu(0u)) { return; }
@@ -33,8 +36,8 @@ ${flatEntry(CE_WG)}
   let rowMax = wgMax(lid, mx);
   let shift = select(rowMax, 0.0, rowMax == -f32Inf());
   var s = 0.0;
-  for (var c = lid; c < C; c += ${CE_WG}u) { s += exp(logits[base + c] - shift); }
-  let logSum = log(wgSum(lid, s));
+  for (var c = lid; c < C; c += ${CE_WG}u) { s += nb_exp(logits[base + c] - shift); }
+  let logSum = nb_log(wgSum(lid, s));
   if (lid == 0u) {
     let t = targets[row];
     shiftOut[row] = shift;

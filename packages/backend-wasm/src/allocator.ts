@@ -11,6 +11,11 @@ export class Allocator {
   private readonly freeLists = new Map<number, Set<number>>();
   /** Free blocks keyed by their end address, to return runs of them to the bump pointer. */
   private readonly freeByEnd = new Map<number, number>();
+  /**
+   * Where allocations came from: `reused` a block from its size class's free list, `fresh` the
+   * bump pointer (no free block of that class), `grows` times the memory had to grow.
+   */
+  readonly stats = { reused: 0, fresh: 0, grows: 0 };
 
   /**
    * @param memory the linear memory to carve up
@@ -46,8 +51,10 @@ export class Allocator {
       const ptr = list.values().next().value as number;
       list.delete(ptr);
       this.freeByEnd.delete(ptr + cls);
+      this.stats.reused++;
       return ptr;
     }
+    this.stats.fresh++;
     const ptr = this.top;
     this.ensure(ptr + cls, bytes);
     this.top = ptr + cls;
@@ -104,6 +111,7 @@ export class Allocator {
       );
     }
     this.capacity = this.memory.buffer.byteLength;
+    this.stats.grows++;
     this.onGrow();
   }
 }

@@ -6,9 +6,13 @@
 import type { StridedView } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
+import { DEFAULT_THREADING } from '../threading.js';
 
-/** Below this many elements a kernel runs on one thread: memory-bound loops gain little from a second core, and a wake-up costs microseconds. */
-export const PARALLEL_MIN_ELEMENTS = 1 << 18;
+/**
+ * The default element threshold below which a kernel runs on one thread (see threading.ts;
+ * kernels read the backend's own value, `rt.threading.minParallelElements`).
+ */
+export const PARALLEL_MIN_ELEMENTS = DEFAULT_THREADING.minParallelElements;
 
 /**
  * Drops size-1 dims and merges neighbours that are contiguous for every operand (the output
@@ -101,7 +105,12 @@ function run4(
   const threads = rt.threads;
   const argsFor = (p: number[], o: number, d: number[]) => [...p, o, ...d, ...strides.flat()];
   const split = dims.findIndex((n) => n > 1);
-  if (threads < 2 || total < PARALLEL_MIN_ELEMENTS || split < 0 || (dims[split] as number) < threads) {
+  if (
+    threads < 2 ||
+    total < rt.threading.minParallelElements ||
+    split < 0 ||
+    (dims[split] as number) < threads
+  ) {
     rt.call(kernel, ...argsFor(ptrs, outPtr, dims));
     return;
   }

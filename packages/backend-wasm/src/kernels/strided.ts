@@ -62,6 +62,15 @@ export function runStrided(
     }
   }
   const bufs = inputs.map((v, k) => own(v.buffer, `${kernel} input ${k}`));
+  if (total < rt.threading.minParallelElements || rt.threads < 2) {
+    // the common small case: every input row-major over the whole shape (or one broadcast
+    // scalar) is one flat call, without collapsing dims or building per-dim arrays
+    const flat = flatArgs(inputs, bufs, shape, out.ptr, total);
+    if (flat) {
+      rt.call(kernel, ...flat);
+      return;
+    }
+  }
   const { dims, strides } = collapse(
     shape,
     inputs.map((v) => v.strides),
@@ -90,6 +99,43 @@ export function runStrided(
       idx[d] = 0;
     }
   }
+}
+
+/**
+ * The arguments of one flat call `(ptrs..., out, 1, 1, 1, total, strides...)` when every input
+ * is row-major over `shape` (stride 1 innermost) or a single broadcast element (all strides
+ * 0); null otherwise.
+ */
+function flatArgs(
+  inputs: readonly StridedView[],
+  bufs: readonly WasmBuffer[],
+  shape: readonly number[],
+  outPtr: number,
+  total: number,
+): number[] | null {
+  const args: number[] = [];
+  const strideArgs: number[] = [];
+  for (let k = 0; k < inputs.length; k++) {
+    const v = inputs[k] as StridedView;
+    const st = v.strides;
+    let broadcast = true;
+    let rowMajor = true;
+    let expect = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      const n = shape[d] as number;
+      const s = st[d] as number;
+      if (n === 1) continue;
+      if (s !== 0) broadcast = false;
+      if (s !== expect) rowMajor = false;
+      expect *= n;
+    }
+    if (!rowMajor && !broadcast) return null;
+    args.push((bufs[k] as WasmBuffer).ptr + v.offset * 4);
+    strideArgs.push(0, 0, 0, rowMajor ? 1 : 0);
+  }
+  args.push(outPtr, 1, 1, 1, total);
+  for (const s of strideArgs) args.push(s);
+  return args;
 }
 
 /** One 4-D call, split along its first non-trivial dim when large enough to pay for threads. */

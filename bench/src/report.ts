@@ -342,7 +342,7 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
     );
     out.push('');
   }
-  out.push(`![samples/s per implementation, W1 and W4](${svgName})`);
+  out.push(`![samples/s per implementation, W1, W4, W5 and W6](${svgName})`);
   out.push('');
   out.push(
     `\`other CPU %\` is the CPU time other processes used during the timed loop, as % of wall × cores; loops above 5% are flagged ⚠ and their numbers are suspect. \`cores\` is the CPU time of the measured process over wall time. \`n\` is the number of timed iterations pooled over the processes; ⏱ marks implementations so slow (seconds per iteration) that a time cap (warm-up ${run.loop.warmup_cap_s ?? 0} s, timing ${run.loop.timed_cap_s ?? 0} s per process, at least 5 iterations) cut the loop below the requested iterations.`,
@@ -429,11 +429,11 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
- * A hand-written SVG: one horizontal bar chart per throughput case (W1, W4), one bar per
+ * A hand-written SVG: one horizontal bar chart per throughput case (W1, W4, W5, W6), one bar per
  * implementation that ran, linear scale, value printed at the end of each bar; Nabla's bars in
  * one colour, peers in another.
  */
-export function svgChart(run: RunFile, cases: CaseId[] = ['W1', 'W4']): string {
+export function svgChart(run: RunFile, cases: CaseId[] = ['W1', 'W4', 'W5', 'W6']): string {
   const panels = cases
     .map((id) => ({
       id,
@@ -466,7 +466,11 @@ export function svgChart(run: RunFile, cases: CaseId[] = ['W1', 'W4']): string {
         ? 'W1 MLP training step (batch 256)'
         : p.id === 'W4'
           ? 'W4 MLP inference (batch 1024)'
-          : p.id;
+          : p.id === 'W5'
+            ? 'W5 tabular training step (batch 32)'
+            : p.id === 'W6'
+              ? 'W6 MNIST-sized MLP step (batch 64)'
+              : p.id;
     parts.push(`<text x="${x0}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
     parts.push(
       `<text x="${x0}" y="36" fill="#555">samples/s, higher is better (median of ${run.loop.repeats}×${run.loop.iters} iterations)</text>`,

@@ -53,7 +53,7 @@ export interface SmallMlp {
   readonly batch: number;
 }
 
-/** The sizes in spec v1. */
+/** The sizes in spec v2. */
 export const FULL_SIZES: Sizes = {
   mlp: [784, 512, 256, 10],
   w1Batch: 256,

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch CPU peer for the Nabla benchmark harness (spec v1, bench/workloads.json).
+"""PyTorch CPU peer for the Nabla benchmark harness (spec v2, bench/workloads.json).
 
-Run by bench/src/cli.ts as `/usr/bin/python3 torch_bench.py --cases W1,W3_AB --warmup 5 --iters 30`.
+Run by bench/src/cli.ts as `<python> torch_bench.py --impl torch --cases W1,W3_AB [--warmup 5 --iters 30]`,
+once with Debian's PyTorch 1.13 (`--impl torch`) and once with the 2.x CPU wheel in a venv
+(`--impl torch2`); without --warmup/--iters each case takes its spec values (W5, W6: 20 and 200).
 Prints one line `@@NABLA_BENCH_RESULT <json>` in the same shape as the JS workers
 (bench/src/suite.ts SuiteResult). Written as a PyTorch user would: nn.Sequential,
-nn.BatchNorm1d (training mode, running statistics), nn.CrossEntropyLoss, optim.SGD.
+nn.BatchNorm1d (training mode, running statistics), nn.CrossEntropyLoss, optim.SGD (W1) and
+optim.Adam (W5, W6) with their defaults otherwise.
 """
 import argparse
 import json
@@ -142,15 +145,22 @@ def linear_init(fan_in, fan_out, seed):
     return uniform(fan_in * fan_out, bound, seed).reshape(fan_out, fan_in), uniform(fan_out, bound, seed + 1)
 
 
-FULL = {"mlp": [784, 512, 256, 10], "w1": 256, "w4": 1024, "w2a": [4096, 512], "w2b": [64, 128, 256], "w3": 1024}
-TINY = {"mlp": [12, 8, 6, 3], "w1": 4, "w4": 5, "w2a": [6, 4], "w2b": [3, 4, 5], "w3": 8}
+FULL = {"mlp": [784, 512, 256, 10], "w1": 256, "w4": 1024, "w2a": [4096, 512], "w2b": [64, 128, 256], "w3": 1024,
+        "W5": ([32, 64, 64, 2], 32), "W6": ([784, 128, 64, 10], 64)}
+TINY = {"mlp": [12, 8, 6, 3], "w1": 4, "w4": 5, "w2a": [6, 4], "w2b": [3, 4, 5], "w3": 8,
+        "W5": ([6, 5, 4, 2], 4), "W6": ([10, 7, 5, 3], 5)}
+# (x seed, label seed) per training workload, as bench/src/impl/nabla.ts
+TRAIN_SEEDS = {"W1": (1, 2), "W5": (8, 9), "W6": (10, 11)}
+# warm-up and timed iterations per workload where the spec sets them (else 5 and 30)
+SPEC_LOOP = {"W5": (20, 200), "W6": (20, 200)}
 
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--impl", default="torch", help="id to report: torch (Debian 1.13) or torch2 (venv)")
     ap.add_argument("--cases", default="")
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=None)
+    ap.add_argument("--iters", type=int, default=None)
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--warmup-cap-s", type=float, default=0.0)
     ap.add_argument("--timed-cap-s", type=float, default=0.0)
@@ -161,10 +171,10 @@ def main():
         import torch
         from torch import nn
     except Exception as e:  # noqa: BLE001 - any import failure means the peer is unavailable
-        emit({"impl": "torch", "skipped": "import torch failed: %s" % e, "cases": {}})
+        emit({"impl": args.impl, "skipped": "import torch failed: %s" % e, "cases": {}})
         return
     if np is None:
-        emit({"impl": "torch", "skipped": "numpy is not importable", "cases": {}})
+        emit({"impl": args.impl, "skipped": "numpy is not importable", "cases": {}})
         return
     t = torch.from_numpy
 
@@ -179,10 +189,11 @@ def main():
         "blas_info": "OpenBLAS (pthread)" if any("openblas" in b for b in blas) else "reference BLAS or other",
         "mkldnn": bool(torch.backends.mkldnn.is_available()),
         "python": sys.version.split()[0],
+        "executable": sys.executable,
     }
 
-    def mlp():
-        widths = sz["mlp"]
+    def mlp(widths=None):
+        widths = widths or sz["mlp"]
         i, h1, h2, o = widths
         model = nn.Sequential(
             nn.Linear(i, h1), nn.BatchNorm1d(h1, eps=1e-5, momentum=0.1), nn.ReLU(),
@@ -199,12 +210,18 @@ def main():
     last = {}
 
     def prep(case):
-        if case == "W1":
-            model = mlp().train()
-            x = t(randn(sz["w1"] * sz["mlp"][0], 1)).reshape(sz["w1"], sz["mlp"][0])
-            y = t(randint(sz["w1"], sz["mlp"][3], 2))
+        if case in ("W1", "W5", "W6"):
+            widths, batch = (sz["mlp"], sz["w1"]) if case == "W1" else sz[case]
+            x_seed, y_seed = TRAIN_SEEDS[case]
+            model = mlp(widths).train()
+            x = t(randn(batch * widths[0], x_seed)).reshape(batch, widths[0])
+            y = t(randint(batch, widths[3], y_seed))
             loss_fn = nn.CrossEntropyLoss()
-            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            if case == "W1":
+                opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            else:
+                opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                       weight_decay=0, amsgrad=False)
 
             def step():
                 opt.zero_grad(set_to_none=True)
@@ -261,11 +278,16 @@ def main():
                     step()
                 out[case] = {"probe": np.asarray(last[case], dtype=np.float64).ravel().tolist()}
                 continue
-            out[case] = time_loop(step, args.warmup, args.iters, args.warmup_cap_s, args.timed_cap_s)
+            warmup, iters = SPEC_LOOP.get(case, (5, 30))
+            if args.warmup is not None:
+                warmup = args.warmup
+            if args.iters is not None:
+                iters = args.iters
+            out[case] = time_loop(step, warmup, iters, args.warmup_cap_s, args.timed_cap_s)
         except Exception as e:  # noqa: BLE001 - report, never crash the suite
             out[case] = {"error": "%s: %s" % (type(e).__name__, e)}
     emit({
-        "impl": "torch",
+        "impl": args.impl,
         "library": "torch " + torch.__version__,
         "info": info,
         "notes": {

@@ -12,20 +12,36 @@ import { JS_IMPLS, NABLA_BACKENDS } from './impl/index.js';
 import { NOISY_PCT, waitForQuiet } from './load.js';
 import { machineInfo } from './machine.js';
 import { type ImplRecord, markdownReport, type RunFile, svgChart, terminalTable } from './report.js';
-import { CASE_IDS, type CaseId, FULL_SIZES, SPEC, selectCases, TINY_SIZES } from './spec.js';
+import { CASE_IDS, type CaseId, FULL_SIZES, SPEC, selectCases, specLoop, TINY_SIZES } from './spec.js';
 import { RESULT_MARKER, type SuiteResult } from './suite.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BENCH_DIR = resolve(HERE, '..');
 const REPO = resolve(BENCH_DIR, '..');
-const PYTHON = '/usr/bin/python3';
+/**
+ * The two PyTorch peers, run by the same script: `torch` is Debian's PyTorch 1.13 on the system
+ * Python; `torch2` is the CPU wheel of PyTorch 2.x in a virtual environment, found through
+ * `NABLA_BENCH_TORCH2_PYTHON` or else `bench/.venv-torch2` (made by `bench/scripts/setup-torch2.sh`).
+ * The builds differ by up to 4× per workload, so the ratios are also given against the faster one.
+ */
+const TORCH_PYTHONS: Record<string, { python: string; how: string }> = {
+  torch: {
+    python: process.env.NABLA_BENCH_TORCH_PYTHON ?? '/usr/bin/python3',
+    how: "Debian's python3-torch",
+  },
+  torch2: {
+    python: process.env.NABLA_BENCH_TORCH2_PYTHON ?? join(BENCH_DIR, '.venv-torch2', 'bin', 'python'),
+    how: 'run bench/scripts/setup-torch2.sh or set NABLA_BENCH_TORCH2_PYTHON to a python with torch 2.x',
+  },
+};
+const isTorch = (impl: string) => Object.hasOwn(TORCH_PYTHONS, impl);
 
-const USAGE = `usage: npm run bench -- [W1 W2 W3 W4 | case id ...] [options]
+const USAGE = `usage: npm run bench -- [W1 W2 W3 W4 W5 W6 | case id ...] [options]
   --backend cpu,wasm     Nabla backends to run (default: all: ${NABLA_BACKENDS.join(', ')})
-  --impl a,b             exactly these implementations (ids: ${[...JS_IMPLS, 'torch'].join(', ')})
+  --impl a,b             exactly these implementations (ids: ${[...JS_IMPLS, ...Object.keys(TORCH_PYTHONS)].join(', ')})
   --no-peers             Nabla backends only
   --no-plainjs           leave out the plain-JS matmul baselines (each iteration takes seconds)
-  --warmup N --iters N   per process (default ${SPEC.timing.warmup} and ${SPEC.timing.iters})
+  --warmup N --iters N   per process (default: the spec's, ${SPEC.timing.warmup} and ${SPEC.timing.iters}; W5, W6: 20 and 200)
   --repeats N            processes per implementation (default 2)
   --tiny                 tiny shapes, to check the harness (numbers meaningless)
   --docs / --no-docs     force / prevent regenerating docs/benchmarks.md (default: only on a full run)
@@ -35,7 +51,9 @@ const USAGE = `usage: npm run bench -- [W1 W2 W3 W4 | case id ...] [options]
   --warmup-cap-s S       stop warm-up after S seconds (at least 1 iteration; default 5; 0 = no cap)
   --timed-cap-s S        stop timing after S seconds (at least 5 iterations; default 30; 0 = no cap).
                          Only implementations taking seconds per iteration hit the caps; their
-                         results are marked "time-capped" with the iteration count.`;
+                         results are marked "time-capped" with the iteration count.
+PyTorch peers: torch = ${TORCH_PYTHONS.torch.python}; torch2 = $NABLA_BENCH_TORCH2_PYTHON or
+  bench/.venv-torch2/bin/python (bench/scripts/setup-torch2.sh makes it); a missing one is skipped.`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -44,8 +62,8 @@ const { values, positionals } = parseArgs({
     impl: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
     'no-plainjs': { type: 'boolean', default: false },
-    warmup: { type: 'string', default: String(SPEC.timing.warmup) },
-    iters: { type: 'string', default: String(SPEC.timing.iters) },
+    warmup: { type: 'string' },
+    iters: { type: 'string' },
     repeats: { type: 'string', default: '2' },
     tiny: { type: 'boolean', default: false },
     docs: { type: 'boolean' },
@@ -83,17 +101,19 @@ function implList(): string[] {
     throw new Error(`unknown Nabla backend ${unknown.join(', ')}; known: ${NABLA_BACKENDS.join(', ')}`);
   const out = backends.map((b) => `nabla-${b}`);
   if (!values['no-peers']) {
-    out.push('torch', 'tfjs-cpu', 'tfjs-wasm', 'jax-wasm');
+    out.push('torch', 'torch2', 'tfjs-cpu', 'tfjs-wasm', 'jax-wasm');
     if (!values['no-plainjs']) out.push('plainjs-blocked', 'plainjs-unroll4', 'plainjs-ikj');
   }
   return out;
 }
 
-/** Why PyTorch cannot run here, or null when `import torch` works. */
-function torchUnavailable(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${PYTHON} not runnable (${r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} -c 'import torch' failed: ${r.stderr.trim().split('\n').pop()}`;
+/** Why a PyTorch peer cannot run here, or null when `import torch, numpy` works. */
+function torchUnavailable(impl: string): string | null {
+  const { python, how } = TORCH_PYTHONS[impl];
+  const r = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return `${python} not runnable (${r.error.message}); ${how}`;
+  if (r.status !== 0)
+    return `${python} -c 'import torch, numpy' failed: ${r.stderr.trim().split('\n').pop()}; ${how}`;
   return null;
 }
 
@@ -101,15 +121,16 @@ function torchUnavailable(): string | null {
 function runChild(
   impl: string,
   cases: CaseId[],
-  loop: { warmup: number; iters: number },
+  loop: { warmup?: number; iters?: number },
 ): Promise<SuiteResult> {
-  const args = ['--cases', cases.join(','), '--warmup', String(loop.warmup), '--iters', String(loop.iters)];
+  const args = ['--cases', cases.join(',')];
+  if (loop.warmup !== undefined) args.push('--warmup', String(loop.warmup));
+  if (loop.iters !== undefined) args.push('--iters', String(loop.iters));
   args.push('--warmup-cap-s', values['warmup-cap-s']!, '--timed-cap-s', values['timed-cap-s']!);
   if (values.tiny) args.push('--tiny');
-  const [cmd, argv] =
-    impl === 'torch'
-      ? [PYTHON, [join(BENCH_DIR, 'peers', 'torch_bench.py'), ...args]]
-      : [process.execPath, ['--import', 'tsx', join(HERE, 'worker.ts'), '--impl', impl, ...args]];
+  const [cmd, argv] = isTorch(impl)
+    ? [TORCH_PYTHONS[impl].python, [join(BENCH_DIR, 'peers', 'torch_bench.py'), '--impl', impl, ...args]]
+    : [process.execPath, ['--import', 'tsx', join(HERE, 'worker.ts'), '--impl', impl, ...args]];
   return new Promise((done) => {
     const child = spawn(cmd, argv, { cwd: BENCH_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -169,6 +190,11 @@ function writeDocs(run: RunFile, resultFile: string): void {
   console.log(`wrote docs/benchmarks.md and docs/benchmarks.svg from ${relative(REPO, resultFile)}`);
 }
 
+/** The fields of `o` that are not undefined. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 async function main(): Promise<void> {
   if (values.report) {
     const file = values.report === 'latest' ? latestResult() : resolve(values.report);
@@ -179,13 +205,18 @@ async function main(): Promise<void> {
   }
   const cases = selectCases(positionals);
   const impls = implList();
-  const loop = { warmup: Number(values.warmup), iters: Number(values.iters) };
+  const loop = {
+    warmup: values.warmup === undefined ? undefined : Number(values.warmup),
+    iters: values.iters === undefined ? undefined : Number(values.iters),
+  };
   const repeats = Number(values.repeats);
-  if (!(loop.iters >= 1 && repeats >= 1 && loop.warmup >= 0))
+  if (!((loop.iters ?? 1) >= 1 && repeats >= 1 && (loop.warmup ?? 0) >= 0))
     throw new Error('--iters and --repeats must be ≥ 1');
   const started = new Date();
   const records: Record<string, ImplRecord & { repeats: SuiteResult[] }> = {};
-  const noTorch = impls.includes('torch') ? torchUnavailable() : null;
+  const noTorch = Object.fromEntries(
+    impls.filter(isTorch).map((impl) => [impl, torchUnavailable(impl)] as const),
+  );
   console.log(
     `nabla bench: cases ${cases.join(' ')}; implementations ${impls.join(' ')}; ${repeats} repeats`,
   );
@@ -195,8 +226,8 @@ async function main(): Promise<void> {
       if (plain && rep > PLAINJS_REPEATS && !values.tiny) continue;
       if (records[impl]?.skipped) continue; // unavailable: reported once, not retried
       let result: SuiteResult;
-      if (impl === 'torch' && noTorch) {
-        result = { impl, skipped: noTorch, cases: {} };
+      if (isTorch(impl) && noTorch[impl]) {
+        result = { impl, skipped: noTorch[impl], cases: {} };
       } else {
         const quiet = await waitForQuiet(Number(values['quiet-wait']) * 1000);
         if (quiet !== null && quiet > NOISY_PCT) {
@@ -226,7 +257,9 @@ async function main(): Promise<void> {
     tiny: values.tiny,
     sizes: values.tiny ? TINY_SIZES : FULL_SIZES,
     loop: {
-      ...loop,
+      warmup: loop.warmup ?? SPEC.timing.warmup,
+      iters: loop.iters ?? SPEC.timing.iters,
+      per_case: Object.fromEntries(cases.map((c) => [c, { ...specLoop(c), ...definedOnly(loop) }])),
       repeats,
       warmup_cap_s: Number(values['warmup-cap-s']),
       timed_cap_s: Number(values['timed-cap-s']),

@@ -3,7 +3,8 @@
  * `docs/benchmarks.md` and the SVG chart. Pure functions of the run file, so the unit test
  * can feed synthetic numbers.
  */
-import { isNabla } from './impl/index.js';
+import { isNabla, isTorch } from './impl/index.js';
+import type { StepCounters } from './impl/types.js';
 import type { MachineInfo } from './machine.js';
 import { CASE_IDS, type CaseId, metricOf, type Sizes } from './spec.js';
 import { type Stats, summarize } from './stats.js';
@@ -30,8 +31,11 @@ export interface RunFile {
   readonly tiny: boolean;
   readonly sizes: Sizes;
   readonly loop: {
+    /** The spec's global loop (or the command line's override). */
     warmup: number;
     iters: number;
+    /** The loop each case actually ran (W5, W6: 20 warm-up, 200 timed, unless overridden). */
+    per_case?: Partial<Record<CaseId, { warmup: number; iters: number }>>;
     repeats: number;
     warmup_cap_s?: number;
     timed_cap_s?: number;
@@ -55,6 +59,8 @@ export type Cell =
       /** True when a time cap left fewer than the requested iterations in some repeat. */
       readonly capped: boolean;
       readonly metric: { kind: string; value: number };
+      /** Device calls per step (Nabla), from the first repeat that counted them. */
+      readonly counters?: StepCounters;
     }
   | { readonly skipped: string }
   | { readonly error: string };
@@ -89,7 +95,29 @@ function pooled(rec: ImplRecord, id: CaseId, sizes: Sizes): Cell | null {
     own_cores: done.reduce((s, d) => s + d.own_cores, 0) / done.length,
     capped: done.some((d) => d.capped),
     metric: metricOf(id, stats.median_ms, sizes),
+    counters: done.find((d) => d.counters)?.counters,
   };
+}
+
+/**
+ * The pseudo-peer "the faster PyTorch": per case, whichever PyTorch build (1.13 from Debian,
+ * 2.x from the CPU wheel) has the lower median. The builds differ by up to 4× per workload, so
+ * targets are set against this one.
+ */
+export const FASTER_TORCH = 'faster-torch';
+
+/** The PyTorch peer with the lower median on `id`, or null when none ran. */
+export function fasterTorch(run: RunFile, id: CaseId): string | null {
+  let best: string | null = null;
+  let bestMs = Number.POSITIVE_INFINITY;
+  for (const impl of run.order.filter(isTorch)) {
+    const c = cellOf(run, impl, id);
+    if (c && 'stats' in c && c.stats.median_ms < bestMs) {
+      best = impl;
+      bestMs = c.stats.median_ms;
+    }
+  }
+  return best;
 }
 
 /**
@@ -97,6 +125,10 @@ function pooled(rec: ImplRecord, id: CaseId, sizes: Sizes): Cell | null {
  * throughput over the peer's (> 1: Nabla is faster). Null when either did not run.
  */
 export function ratio(run: RunFile, nabla: string, peer: string, id: CaseId): number | null {
+  if (peer === FASTER_TORCH) {
+    const best = fasterTorch(run, id);
+    return best === null ? null : ratio(run, nabla, best, id);
+  }
   // Nabla is channels-first: its W2b_3d is the same computation as a peer's channels-last variant
   const a = cellOf(run, nabla, id === 'W2b_3d_channels_last' ? 'W2b_3d' : id);
   const b = cellOf(run, peer, id);
@@ -110,9 +142,39 @@ export function geomeanRatio(run: RunFile, nabla: string, peer: string): number 
   return rs.length ? Math.exp(rs.reduce((s, r) => s + Math.log(r), 0) / rs.length) : null;
 }
 
-/** Implementations in the run that are Nabla's, and the peers. */
+/**
+ * Implementations in the run that are Nabla's, and the peers (plus {@link FASTER_TORCH} when a
+ * PyTorch peer ran).
+ */
 export function split(run: RunFile): { nabla: string[]; peers: string[] } {
-  return { nabla: run.order.filter(isNabla), peers: run.order.filter((i) => !isNabla(i)) };
+  const peers = run.order.filter((i) => !isNabla(i));
+  const torchRan = peers.some((p) => isTorch(p) && run.impls[p] && !run.impls[p].skipped);
+  return { nabla: run.order.filter(isNabla), peers: torchRan ? [...peers, FASTER_TORCH] : peers };
+}
+
+/** `calls 131 · kernels 61 · allocs 35 · frees 35 · dispatches 60 · submits 1` (per step). */
+export function countersText(c: StepCounters): string {
+  const parts = [
+    `calls ${fmt(c.calls)}`,
+    `kernels ${fmt(c.kernels)}`,
+    `allocs ${fmt(c.allocs)}`,
+    `frees ${fmt(c.frees)}`,
+  ];
+  if (c.dispatches !== undefined) parts.push(`dispatches ${fmt(c.dispatches)}`);
+  if (c.submits !== undefined) parts.push(`submits ${fmt(c.submits)}`);
+  return parts.join(' · ');
+}
+
+/** Lines of per-step device calls of every Nabla cell that counted them. */
+export function counterLines(run: RunFile): { impl: string; id: CaseId; text: string }[] {
+  const out: { impl: string; id: CaseId; text: string }[] = [];
+  for (const id of run.cases) {
+    for (const impl of run.order.filter(isNabla)) {
+      const c = cellOf(run, impl, id);
+      if (c && 'stats' in c && c.counters) out.push({ impl, id, text: countersText(c.counters) });
+    }
+  }
+  return out;
 }
 
 const fmt = (x: number, digits = 3) =>
@@ -158,6 +220,12 @@ export function terminalTable(run: RunFile): string {
     }
     lines.push('');
   }
+  const counted = counterLines(run);
+  if (counted.length) {
+    lines.push('device calls per Nabla step (counted by a wrapper around the backend, after the timed loop)');
+    for (const c of counted) lines.push(`${pad(c.id, 22)}${pad(c.impl, w + 2)}${c.text}`);
+    lines.push('');
+  }
   const { nabla, peers } = split(run);
   for (const n of peers.length ? nabla : []) {
     if (run.impls[n]?.skipped) continue;
@@ -197,7 +265,8 @@ export function notesLines(run: RunFile): string[] {
       continue;
     }
     for (const [k, v] of Object.entries(rec.notes ?? {}))
-      out.push(`${impl} ${k === '*' ? '(all)' : k}: ${v}`);
+      if (k === '*' || (run.cases as string[]).includes(k))
+        out.push(`${impl} ${k === '*' ? '(all)' : k}: ${v}`);
   }
   return out;
 }
@@ -207,6 +276,22 @@ function md(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** `5 warm-up then 30 timed iterations (W5, W6: 20 then 200)`. */
+function loopText(run: RunFile): string {
+  const base = `${run.loop.warmup} warm-up then ${run.loop.iters} timed iterations`;
+  const other = new Map<string, CaseId[]>();
+  for (const [id, l] of Object.entries(run.loop.per_case ?? {}) as [
+    CaseId,
+    { warmup: number; iters: number },
+  ][]) {
+    if (l.warmup === run.loop.warmup && l.iters === run.loop.iters) continue;
+    const key = `${l.warmup} then ${l.iters}`;
+    other.set(key, [...(other.get(key) ?? []), id]);
+  }
+  const extra = [...other.entries()].map(([k, ids]) => `${ids.join(', ')}: ${k}`);
+  return extra.length ? `${base} (${extra.join('; ')})` : base;
+}
+
 /** `docs/benchmarks.md`, regenerated from one run. */
 export function markdownReport(run: RunFile, resultPath: string, svgName: string): string {
   const m = run.machine;
@@ -214,7 +299,7 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
   out.push('# Benchmarks');
   out.push('');
   out.push(
-    `Generated by \`npm run bench\` from \`${resultPath}\` (${run.finished_at}). Do not edit by hand: re-run the bench. Workloads: \`bench/workloads.json\` (spec v${run.spec_version}); ${run.loop.warmup} warm-up then ${run.loop.iters} timed iterations per process, ${run.loop.repeats} process${run.loop.repeats === 1 ? '' : 'es'} per implementation (plain-JS baselines: one), interleaved (A B C … A B C …). Times are the median over the timed iterations of all processes pooled; the per-process medians are listed too.`,
+    `Generated by \`npm run bench\` from \`${resultPath}\` (${run.finished_at}). Do not edit by hand: re-run the bench. Workloads: \`bench/workloads.json\` (spec v${run.spec_version}); ${loopText(run)} per process, ${run.loop.repeats} process${run.loop.repeats === 1 ? '' : 'es'} per implementation (plain-JS baselines: one), interleaved (A B C … A B C …). Times are the median over the timed iterations of all processes pooled; the per-process medians are listed too.`,
   );
   out.push('');
   out.push(
@@ -257,19 +342,19 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
     );
     out.push('');
   }
-  out.push(`![samples/s per implementation, W1 and W4](${svgName})`);
+  out.push(`![samples/s per implementation, W1, W4, W5 and W6](${svgName})`);
   out.push('');
   out.push(
-    `\`other CPU %\` is the CPU time other processes used during the timed loop, as % of wall × cores; loops above 5% are flagged ⚠ and their numbers are suspect. \`cores\` is the CPU time of the measured process over wall time. \`n\` is the number of timed iterations pooled over the processes; ⏱ marks implementations so slow (seconds per iteration) that a time cap (warm-up ${run.loop.warmup_cap_s ?? 0} s, timing ${run.loop.timed_cap_s ?? 0} s per process, at least 5 iterations) cut the loop below ${run.loop.iters} iterations.`,
+    `\`other CPU %\` is the CPU time other processes used during the timed loop, as % of wall × cores; loops above 5% are flagged ⚠ and their numbers are suspect. \`cores\` is the CPU time of the measured process over wall time. \`n\` is the number of timed iterations pooled over the processes; ⏱ marks implementations so slow (seconds per iteration) that a time cap (warm-up ${run.loop.warmup_cap_s ?? 0} s, timing ${run.loop.timed_cap_s ?? 0} s per process, at least 5 iterations) cut the loop below the requested iterations.`,
   );
   for (const id of run.cases) {
     out.push('');
     out.push(`### ${id}`);
     out.push('');
     out.push(
-      '| implementation | median ms | min ms | p90 ms | throughput | per-process medians | other CPU % | cores |',
+      '| implementation | median ms | min ms | p90 ms | throughput | per-process medians | n | other CPU % | cores |',
     );
-    out.push('|---|---:|---:|---:|---:|---|---:|---:|');
+    out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|');
     for (const impl of run.order) {
       const c = cellOf(run, impl, id);
       if (!c || run.impls[impl].skipped) continue;
@@ -283,12 +368,30 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
       );
     }
   }
+  const counted = counterLines(run);
+  if (counted.length) {
+    out.push('');
+    out.push('## Device calls per Nabla step');
+    out.push('');
+    out.push(
+      'Counted by `countBackendCalls` (a wrapper around the backend: every call, not an estimate) over a few steps after the timed loop, per step. `calls` is every call into the backend; `kernels` the calls that run a kernel; `allocs`/`frees` device buffers created and returned; `dispatches`/`submits` (WebGPU) compute dispatches and queue submits.',
+    );
+    out.push('');
+    out.push('| case | implementation | calls | kernels | allocs | frees | dispatches | submits |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const { impl, id } of counted) {
+      const c = (cellOf(run, impl, id) as { counters: StepCounters }).counters;
+      out.push(
+        `| ${id} | ${impl} | ${fmt(c.calls)} | ${fmt(c.kernels)} | ${fmt(c.allocs)} | ${fmt(c.frees)} | ${c.dispatches === undefined ? '-' : fmt(c.dispatches)} | ${c.submits === undefined ? '-' : fmt(c.submits)} |`,
+      );
+    }
+  }
   const { nabla, peers } = split(run);
   out.push('');
   out.push('## Ratios Nabla/peer');
   out.push('');
   out.push(
-    'Peer median time ÷ Nabla median time, i.e. Nabla throughput over peer throughput: above 1 Nabla is faster.',
+    `Peer median time ÷ Nabla median time, i.e. Nabla throughput over peer throughput: above 1 Nabla is faster.${peers.includes(FASTER_TORCH) ? ` \`${FASTER_TORCH}\` is, per case, whichever PyTorch build ran faster (the builds differ by up to 4× per workload; targets are set against it).` : ''}`,
   );
   for (const n of nabla) {
     out.push('');
@@ -326,11 +429,11 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
- * A hand-written SVG: one horizontal bar chart per throughput case (W1, W4), one bar per
+ * A hand-written SVG: one horizontal bar chart per throughput case (W1, W4, W5, W6), one bar per
  * implementation that ran, linear scale, value printed at the end of each bar; Nabla's bars in
  * one colour, peers in another.
  */
-export function svgChart(run: RunFile, cases: CaseId[] = ['W1', 'W4']): string {
+export function svgChart(run: RunFile, cases: CaseId[] = ['W1', 'W4', 'W5', 'W6']): string {
   const panels = cases
     .map((id) => ({
       id,
@@ -363,7 +466,11 @@ export function svgChart(run: RunFile, cases: CaseId[] = ['W1', 'W4']): string {
         ? 'W1 MLP training step (batch 256)'
         : p.id === 'W4'
           ? 'W4 MLP inference (batch 1024)'
-          : p.id;
+          : p.id === 'W5'
+            ? 'W5 tabular training step (batch 32)'
+            : p.id === 'W6'
+              ? 'W6 MNIST-sized MLP step (batch 64)'
+              : p.id;
     parts.push(`<text x="${x0}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
     parts.push(
       `<text x="${x0}" y="36" fill="#555">samples/s, higher is better (median of ${run.loop.repeats}×${run.loop.iters} iterations)</text>`,

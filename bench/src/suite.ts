@@ -1,7 +1,7 @@
 /** Runs one implementation's suite in the current process: the body of a worker. */
 import { createImpl } from './impl/index.js';
 import { SkipError } from './impl/types.js';
-import type { CaseId, Sizes } from './spec.js';
+import { type CaseId, type Sizes, specLoop } from './spec.js';
 import { type CaseResult, type LoopOptions, timeLoop } from './timing.js';
 
 /** Prefix of a worker's result line, so chatter from libraries on stdout cannot be mistaken for it. */
@@ -29,12 +29,21 @@ export interface SuiteResult {
   readonly cases: Partial<Record<CaseId, CaseOutcome>>;
 }
 
+/** Steps whose device calls are counted after a case's timed loop (the counts are per step). */
+export const COUNTED_STEPS = 3;
+
+/**
+ * Loop settings: `warmup`/`iters` left undefined take each case's spec values (W5, W6: 20 and
+ * 200; the others 5 and 30).
+ */
+export type SuiteLoop = Omit<LoopOptions, 'warmup' | 'iters'> & { warmup?: number; iters?: number };
+
 /** Runs `cases` of implementation `id`; never throws for a case or a missing implementation. */
 export async function runSuite(
   id: string,
   cases: readonly CaseId[],
   sizes: Sizes,
-  loop: LoopOptions,
+  loop: SuiteLoop,
 ): Promise<SuiteResult> {
   let impl: Awaited<ReturnType<typeof createImpl>>;
   try {
@@ -54,7 +63,14 @@ export async function runSuite(
     try {
       const prepared = await impl.prepare(c, sizes);
       try {
-        out[c] = await timeLoop(() => prepared.step(), loop);
+        const spec = specLoop(c);
+        const result = await timeLoop(() => prepared.step(), {
+          ...loop,
+          warmup: loop.warmup ?? spec.warmup,
+          iters: loop.iters ?? spec.iters,
+        });
+        if (impl.countSteps) result.counters = await impl.countSteps(prepared, COUNTED_STEPS);
+        out[c] = result;
       } finally {
         prepared.dispose?.();
       }

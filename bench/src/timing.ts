@@ -1,4 +1,6 @@
 /** The timed loop every JS implementation uses: warm-up, timed iterations, machine load. */
+
+import type { StepCounters } from './impl/types.js';
 import { type LoadMark, markLoad, NOISY_PCT, otherCpuPct } from './load.js';
 import { type Stats, summarize } from './stats.js';
 
@@ -14,6 +16,8 @@ export interface CaseResult {
   readonly own_cores: number;
   /** True when a time cap ended the loop before `iters` timed iterations (see {@link LoopOptions}). */
   readonly capped: boolean;
+  /** Device calls per step, counted after the timed loop (Nabla only; see `Impl.countSteps`). */
+  counters?: StepCounters;
 }
 
 /** Loop settings. */

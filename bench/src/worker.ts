@@ -1,5 +1,5 @@
 /**
- * Child-process entry: `tsx src/worker.ts --impl <id> --cases W1,W3_AB --warmup 5 --iters 30 [--tiny]`.
+ * Child-process entry: `tsx src/worker.ts --impl <id> --cases W1,W3_AB [--warmup N --iters N] [--tiny]`.
  * Prints one line `RESULT_MARKER <json>` on stdout (libraries may print their own lines).
  */
 import { parseArgs } from 'node:util';
@@ -10,8 +10,8 @@ const { values } = parseArgs({
   options: {
     impl: { type: 'string' },
     cases: { type: 'string', default: '' },
-    warmup: { type: 'string', default: '5' },
-    iters: { type: 'string', default: '30' },
+    warmup: { type: 'string' },
+    iters: { type: 'string' },
     tiny: { type: 'boolean', default: false },
     'warmup-cap-s': { type: 'string', default: '0' },
     'timed-cap-s': { type: 'string', default: '0' },
@@ -23,8 +23,9 @@ if (!values.impl) throw new Error('worker: --impl is required');
 const keepAlive = setInterval(() => {}, 1 << 30);
 const cases = selectCases(values.cases ? values.cases.split(',') : []) as CaseId[];
 const result = await runSuite(values.impl, cases, values.tiny ? TINY_SIZES : FULL_SIZES, {
-  warmup: Number(values.warmup),
-  iters: Number(values.iters),
+  // absent: each case's spec values
+  warmup: values.warmup === undefined ? undefined : Number(values.warmup),
+  iters: values.iters === undefined ? undefined : Number(values.iters),
   warmupCapMs: Number(values['warmup-cap-s']) * 1000,
   timedCapMs: Number(values['timed-cap-s']) * 1000,
 });

@@ -93,6 +93,8 @@ function syntheticRun(): RunFile {
       w2a: [4096, 512],
       w2b: [64, 128, 256],
       w3: 1024,
+      w5: { mlp: [32, 64, 64, 2], batch: 32 },
+      w6: { mlp: [784, 128, 64, 10], batch: 64 },
     },
     loop: { warmup: 5, iters: 3, repeats: 2 },
     machine: { cpu: 'Test CPU', cores: 2, mhz: 2600, flags: 'avx2', mem_gib: 8, node: 'v20', os: 'linux' },
@@ -135,6 +137,31 @@ describe('report', () => {
     expect(cellOf(run, 'tfjs-cpu', 'W4')).toEqual({ error: 'boom' });
   });
 
+  it('the faster PyTorch is chosen per case, and counted calls reach the table and docs', () => {
+    const run = syntheticRun();
+    const withTorch2: RunFile = {
+      ...run,
+      order: [...run.order, 'torch2'],
+      impls: {
+        ...run.impls,
+        torch2: { repeats: [suite('torch2', { W1: [8, 8, 8], W4: [1, 1, 1] })] },
+      },
+    };
+    (withTorch2.impls['nabla-cpu'].repeats[0].cases.W1 as { counters?: unknown }).counters = {
+      calls: 131,
+      kernels: 61,
+      allocs: 35,
+      frees: 35,
+      by_method: {},
+    };
+    expect(ratio(withTorch2, 'nabla-cpu', 'faster-torch', 'W1')).toBeCloseTo(5 / 11);
+    expect(ratio(withTorch2, 'nabla-cpu', 'faster-torch', 'W4')).toBeCloseTo(1 / 4);
+    expect(terminalTable(withTorch2)).toContain('calls 131 · kernels 61 · allocs 35 · frees 35');
+    const md = markdownReport(withTorch2, 'x.json', 'x.svg');
+    expect(md).toContain('| W1 | nabla-cpu | 131 | 61 | 35 | 35 | - | - |');
+    expect(md).toContain('faster-torch');
+  });
+
   it('table, markdown and SVG name every implementation, skip and deviation', () => {
     const run = syntheticRun();
     const table = terminalTable(run);
@@ -167,17 +194,26 @@ async function probe(implId: string, id: CaseId, steps: number): Promise<number[
   }
 }
 
-/** PyTorch's probes for every case, or null when `/usr/bin/python3 -c 'import torch'` fails here. */
-function torchProbes(cases: CaseId[], steps: number): Record<string, number[]> | null {
+/** The PyTorch peers' interpreters, as the CLI finds them (see bench/README.md). */
+const TORCH_PYTHONS: Record<string, string> = {
+  torch: process.env.NABLA_BENCH_TORCH_PYTHON ?? '/usr/bin/python3',
+  torch2: process.env.NABLA_BENCH_TORCH2_PYTHON ?? join(__dirname, '../.venv-torch2/bin/python'),
+};
+
+/** A PyTorch peer's probes for every case, or null when its python cannot `import torch` here. */
+function torchProbes(impl: string, cases: CaseId[], steps: number): Record<string, number[]> | null {
+  const python = TORCH_PYTHONS[impl];
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' });
+    execFileSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
   } catch {
     return null;
   }
   const out = execFileSync(
-    '/usr/bin/python3',
+    python,
     [
       join(__dirname, '../peers/torch_bench.py'),
+      '--impl',
+      impl,
       '--tiny',
       '--probe',
       String(steps),
@@ -219,13 +255,13 @@ describe('workloads at tiny size', () => {
 
   it('every implementation computes the same numbers as nabla-cpu (same init, same data, 3 steps)', async () => {
     const steps = 3;
-    const cases: CaseId[] = ['W1', 'W2a_2d', 'W2b_3d', 'W3_AB', 'W3_AtB', 'W3_ABt', 'W4'];
-    const torch = torchProbes(cases, steps);
+    const cases: CaseId[] = ['W1', 'W2a_2d', 'W2b_3d', 'W3_AB', 'W3_AtB', 'W3_ABt', 'W4', 'W5', 'W6'];
+    const torch = Object.keys(TORCH_PYTHONS).map((impl) => [impl, torchProbes(impl, cases, steps)] as const);
     for (const id of cases) {
       const want = await probe('nabla-cpu', id, steps);
       const peers = ['tfjs-cpu', 'jax-wasm', ...(id === 'W3_AB' ? ['plainjs-ikj', 'plainjs-unroll4'] : [])];
       for (const peer of peers) expectClose(await probe(peer, id, steps), want, `${peer} ${id}`);
-      if (torch) expectClose(torch[id], want, `torch ${id}`);
+      for (const [impl, probes] of torch) if (probes) expectClose(probes[id], want, `${impl} ${id}`);
     }
     // the channels-last variant sees the same values laid out N,L,C: same dγ
     expectClose(
@@ -233,8 +269,9 @@ describe('workloads at tiny size', () => {
       await probe('nabla-cpu', 'W2b_3d', steps),
       'tfjs channels-last',
     );
-    // the steps really change state: the W1 loss moves from step 1 to step 3
-    expect((await probe('nabla-cpu', 'W1', 1))[0]).not.toBeCloseTo((await probe('nabla-cpu', 'W1', 3))[0], 5);
+    // the steps really change state: the loss moves from step 1 to step 3 (SGD and Adam)
+    for (const id of ['W1', 'W5', 'W6'] as const)
+      expect((await probe('nabla-cpu', id, 1))[0]).not.toBeCloseTo((await probe('nabla-cpu', id, 3))[0], 5);
   });
 
   it('the CLI runs suites in child processes and writes a results file', () => {
@@ -271,5 +308,10 @@ describe('workloads at tiny size', () => {
     expect(run.impls['nabla-cpu'].repeats).toHaveLength(2);
     expect(run.impls['plainjs-ikj'].repeats[0].cases.W3_AB).toHaveProperty('samples_ms');
     expect(run.impls['plainjs-ikj'].repeats[0].cases.W1).toBeUndefined();
+    // Nabla's steps are counted: calls, kernels, allocations and frees per step
+    const w1 = run.impls['nabla-cpu'].repeats[0].cases.W1 as { counters?: Record<string, number> };
+    expect(w1.counters?.calls).toBeGreaterThan(w1.counters?.kernels ?? Infinity);
+    expect(w1.counters?.allocs).toBe(w1.counters?.frees);
+    expect(out).toContain('device calls per Nabla step');
   });
 });

@@ -15,8 +15,16 @@ export const JS_IMPLS = [
   'plainjs-unroll4',
 ] as const;
 
-/** Every implementation id, including the Python PyTorch peer. */
-export const ALL_IMPLS = [...JS_IMPLS, 'torch'] as const;
+/** The Python peers: PyTorch 1.13 (Debian) and PyTorch 2.x (CPU wheel in a venv), one script. */
+export const TORCH_IMPLS = ['torch', 'torch2'] as const;
+
+/** Every implementation id, including the Python PyTorch peers. */
+export const ALL_IMPLS = [...JS_IMPLS, ...TORCH_IMPLS] as const;
+
+/** True for the PyTorch peers (the ratios are also given against the faster of them). */
+export function isTorch(id: string): boolean {
+  return (TORCH_IMPLS as readonly string[]).includes(id);
+}
 
 /** True for Nabla's own implementations (the numerators of the ratios). */
 export function isNabla(id: string): boolean {

@@ -19,7 +19,7 @@ import {
   valueAndGrad,
 } from '@jax-js/jax';
 import { linearInit, randint, randn, transpose2d } from '../data.js';
-import { BN, type CaseId, SGD, type Sizes } from '../spec.js';
+import { ADAM, BN, type CaseId, SGD, type Sizes } from '../spec.js';
 import { versionOf } from '../versions.js';
 import type { Impl, Prepared } from './types.js';
 
@@ -81,6 +81,8 @@ export async function createJax(): Promise<Impl> {
     },
     notes: {
       '*': 'whole step under jit; lazy arrays, so every output is awaited with blockUntilReady; kernels [in,out]',
+      W5: "compiled (jit); Adam written out (jax-js has no optimizer library); the step's bias corrections passed as arrays",
+      W6: "compiled (jit); Adam written out (jax-js has no optimizer library); the step's bias corrections passed as arrays",
       W2a_2d: 'dx, dγ, dβ as the gradient of sum(BN(x)·dy) (the VJP with dy), under jit',
       W2b_3d: 'dx, dγ, dβ as the gradient of sum(BN(x)·dy) (the VJP with dy), under jit',
     },
@@ -92,7 +94,11 @@ export async function createJax(): Promise<Impl> {
 function prepare(id: CaseId, sizes: Sizes): Prepared {
   switch (id) {
     case 'W1':
-      return prepareW1(sizes);
+      return prepareTrain(sizes.mlp, sizes.w1Batch, 'sgd', 1, 2);
+    case 'W5':
+      return prepareTrain(sizes.w5.mlp, sizes.w5.batch, 'adam', 8, 9);
+    case 'W6':
+      return prepareTrain(sizes.w6.mlp, sizes.w6.batch, 'adam', 10, 11);
     case 'W4':
       return prepareW4(sizes);
     case 'W2a_2d':
@@ -112,13 +118,24 @@ function forward(p: Params, x: JArray, bn: (h: JArray, i: number) => JArray): JA
   return h;
 }
 
-function prepareW1(sizes: Sizes): Prepared {
-  const [inF, , , classes] = sizes.mlp;
-  const batch = sizes.w1Batch;
-  let { params, running } = initParams(sizes.mlp);
+/**
+ * A training step (W1: SGD with momentum; W5, W6: Adam) of the MLP at `widths`, the whole
+ * step one jitted function; optimizer state is threaded through like the parameters.
+ */
+function prepareTrain(
+  widths: readonly number[],
+  batch: number,
+  optimizer: 'sgd' | 'adam',
+  xSeed: number,
+  labelSeed: number,
+): Prepared {
+  const [inF, , , classes] = widths;
+  let { params, running } = initParams(widths);
+  // SGD: one momentum buffer per parameter; Adam: first and second moments
   let mom: Params = tree.map((p: JArray) => np.zerosLike(p.ref), params) as Params;
-  const x = np.array(randn(batch * inF, 1)).reshape([batch, inF]);
-  const labels = np.array(randint(batch, classes, 2));
+  let vel: Params = tree.map((p: JArray) => np.zerosLike(p.ref), params) as Params;
+  const x = np.array(randn(batch * inF, xSeed)).reshape([batch, inF]);
+  const labels = np.array(randint(batch, classes, labelSeed));
 
   const lossFn = (p: Params, xb: JArray, onehot: JArray): [JArray, Running] => {
     const stats: Running = { mean: [], var: [] };
@@ -131,12 +148,14 @@ function prepareW1(sizes: Sizes): Prepared {
     const loss = np.negative(np.mean(np.sum(nn.logSoftmax(logits, -1).mul(onehot), -1)));
     return [loss, stats];
   };
-  const trainStep = jit((p: Params, m: Params, r: Running, xb: JArray, y: JArray) => {
-    const [[loss, stats], grads] = valueAndGrad(lossFn, { hasAux: true })(
-      tree.ref(p),
-      xb,
-      nn.oneHot(y, classes),
-    );
+  const runningUpdate = (r: Running, stats: Running): Running => ({
+    mean: r.mean.map((ri, i) => updateRunning(ri, stats.mean[i], 1)),
+    var: r.var.map((ri, i) => updateRunning(ri, stats.var[i], batch / (batch - 1))),
+  });
+  const grad = (p: Params, xb: JArray, y: JArray) =>
+    valueAndGrad(lossFn, { hasAux: true })(tree.ref(p), xb, nn.oneHot(y, classes));
+  const sgdStep = jit((p: Params, m: Params, r: Running, xb: JArray, y: JArray) => {
+    const [[loss, stats], grads] = grad(p, xb, y);
     // SGD with momentum, PyTorch's rule: buf = 0.9·buf + g; p -= lr·buf (buf starts at 0, so step 1 gives buf = g)
     const newMom = tree.map(
       (mi: JArray, g: JArray) => mi.mul(SGD.momentum).add(g),
@@ -144,26 +163,67 @@ function prepareW1(sizes: Sizes): Prepared {
       grads as Params,
     ) as Params;
     const newP = tree.map((pi: JArray, mi: JArray) => pi.sub(mi.mul(SGD.lr)), p, tree.ref(newMom)) as Params;
-    const newR: Running = {
-      mean: r.mean.map((ri, i) => updateRunning(ri, stats.mean[i], 1)),
-      var: r.var.map((ri, i) => updateRunning(ri, stats.var[i], batch / (batch - 1))),
-    };
-    return [loss, newP, newMom, newR] as [JArray, Params, Params, Running];
+    return [loss, newP, newMom, runningUpdate(r, stats)] as [JArray, Params, Params, Running];
   });
+  // Adam, PyTorch's rule: m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+  // p -= (lr / bc1) · m / (√v / √bc2 + ε), with bc = 1 - β^t passed in as arrays (t changes every step)
+  const adamStep = jit(
+    (
+      p: Params,
+      m: Params,
+      v: Params,
+      r: Running,
+      xb: JArray,
+      y: JArray,
+      stepSize: JArray,
+      sqrtBc2: JArray,
+    ) => {
+      const [[loss, stats], grads] = grad(p, xb, y);
+      const newM = tree.map(
+        (mi: JArray, g: JArray) => mi.mul(ADAM.beta1).add(g.mul(1 - ADAM.beta1)),
+        m,
+        tree.ref(grads) as Params,
+      ) as Params;
+      const newV = tree.map(
+        (vi: JArray, g: JArray) => vi.mul(ADAM.beta2).add(g.ref.mul(g).mul(1 - ADAM.beta2)),
+        v,
+        grads as Params,
+      ) as Params;
+      const newP = tree.map(
+        (pi: JArray, mi: JArray, vi: JArray) =>
+          pi.sub(mi.mul(stepSize.ref).div(np.sqrt(vi).div(sqrtBc2.ref).add(ADAM.eps))),
+        p,
+        tree.ref(newM),
+        tree.ref(newV),
+      ) as Params;
+      stepSize.dispose();
+      sqrtBc2.dispose();
+      return [loss, newP, newM, newV, runningUpdate(r, stats)] as [JArray, Params, Params, Params, Running];
+    },
+  );
+  let t = 0;
   let last: ArrayLike<number> = [];
   return {
     probe: () => last,
     step: async () => {
-      const [loss, p, m, r] = trainStep(params, mom, running, x.ref, labels.ref);
-      params = p;
-      mom = m;
-      running = r;
+      let loss: JArray;
+      if (optimizer === 'sgd') {
+        const [l, p, m, r] = sgdStep(params, mom, running, x.ref, labels.ref);
+        [loss, params, mom, running] = [l, p, m, r];
+      } else {
+        t++;
+        const stepSize = np.array(new Float32Array([ADAM.lr / (1 - ADAM.beta1 ** t)]));
+        const sqrtBc2 = np.array(new Float32Array([Math.sqrt(1 - ADAM.beta2 ** t)]));
+        const [l, p, m, v, r] = adamStep(params, mom, vel, running, x.ref, labels.ref, stepSize, sqrtBc2);
+        [loss, params, mom, vel, running] = [l, p, m, v, r];
+      }
       last = await loss.data();
-      await blockUntilReady([params, mom, running]);
+      await blockUntilReady([params, mom, vel, running]);
     },
     dispose: () => {
-      tree.dispose([params, mom, running, x, labels]);
-      trainStep.dispose();
+      tree.dispose([params, mom, vel, running, x, labels]);
+      sgdStep.dispose();
+      adamStep.dispose();
     },
   };
 }

@@ -1,16 +1,16 @@
 /**
  * Nabla's own implementation, on any registered backend: `@nabla/nn` modules and
- * `@nabla/optim`'s SGD, exactly as a user writes them (PyTorch semantics, so no deviation from
+ * `@nabla/optim`'s SGD (W1) and Adam (W5, W6), exactly as a user writes them (PyTorch semantics, so no deviation from
  * the spec to note). Each step runs inside `tidy` so every intermediate is freed; parameters,
  * gradients, momentum buffers and running statistics are owned by the modules/optimizer.
  */
 import * as core from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
-import { SGD } from '@nabla/optim';
+import { Adam, type Optimizer, SGD } from '@nabla/optim';
 import { linearInit, randint, randn } from '../data.js';
-import { BN, type CaseId, SGD as SGD_ARGS, type Sizes } from '../spec.js';
+import { ADAM, BN, type CaseId, SGD as SGD_ARGS, type Sizes, smallMlpOf } from '../spec.js';
 import { versionOf } from '../versions.js';
-import { type Impl, type Prepared, SkipError } from './types.js';
+import { type Impl, type Prepared, SkipError, type StepCounters } from './types.js';
 
 type Tensor = core.Tensor;
 
@@ -76,6 +76,7 @@ export async function createNabla(backend: string): Promise<Impl> {
     notes: {},
     supports: (id) => (id === 'W2b_3d_channels_last' ? 'channels-first library: N,C,L is native' : true),
     prepare: async (id, sizes) => prepareNabla(id, sizes),
+    countSteps,
     close: () => {
       // leave the backend alive: the process ends right after, and destroy() is optional
     },
@@ -86,7 +87,11 @@ export async function createNabla(backend: string): Promise<Impl> {
 export function prepareNabla(id: CaseId, sizes: Sizes): Prepared {
   switch (id) {
     case 'W1':
-      return prepareW1(sizes);
+      return prepareTrain(sizes.mlp, sizes.w1Batch, 'sgd', 1, 2);
+    case 'W5':
+      return prepareTrain(sizes.w5.mlp, smallMlpOf(id, sizes).batch, 'adam', 8, 9);
+    case 'W6':
+      return prepareTrain(sizes.w6.mlp, smallMlpOf(id, sizes).batch, 'adam', 10, 11);
     case 'W4':
       return prepareW4(sizes);
     case 'W2a_2d':
@@ -105,15 +110,59 @@ function disposeAll(ts: (Tensor | null | undefined)[]): void {
   for (const t of ts) if (t && !t.isDisposed) t.dispose();
 }
 
-function prepareW1(sizes: Sizes): Prepared {
-  const [inF, , , classes] = sizes.mlp;
-  const batch = sizes.w1Batch;
-  const model = makeMlp(sizes.mlp);
+/**
+ * What the bench counts per step: the backend's calls while `steps` steps run, counted by
+ * `countBackendCalls` (a wrapper around the backend, not an estimate), divided by `steps`.
+ * Runs after the timed loop, so the wrapper costs the timed iterations nothing.
+ */
+export async function countSteps(prepared: Prepared, steps: number): Promise<StepCounters> {
+  const counter = core.countBackendCalls(core.getBackend());
+  try {
+    for (let i = 0; i < steps; i++) await prepared.step();
+    const s = counter.snapshot();
+    const per = (n: number) => n / steps;
+    const out: StepCounters = {
+      calls: per(s.calls),
+      kernels: per(s.kernels),
+      allocs: per(s.allocs),
+      frees: per(s.frees),
+      by_method: Object.fromEntries(Object.entries(s.byMethod).map(([k, v]) => [k, per(v)])),
+    };
+    if ('dispatches' in s.device) out.dispatches = per(s.device.dispatches);
+    if ('submits' in s.device) out.submits = per(s.device.submits);
+    return out;
+  } finally {
+    counter.stop();
+  }
+}
+
+/**
+ * A training step of the W1 network shape at `widths`: zero grads, forward, cross-entropy,
+ * backward, optimizer step (W1: SGD with momentum; W5, W6: Adam), loss read back.
+ */
+function prepareTrain(
+  widths: readonly number[],
+  batch: number,
+  optimizer: 'sgd' | 'adam',
+  xSeed: number,
+  labelSeed: number,
+): Prepared {
+  const [inF, , , classes] = widths;
+  const model = makeMlp(widths);
   model.train();
-  const x = core.tensor(randn(batch * inF, 1), { shape: [batch, inF] });
-  const labels = core.tensor(randint(batch, classes, 2), { shape: [batch], dtype: 'int32' });
+  const x = core.tensor(randn(batch * inF, xSeed), { shape: [batch, inF] });
+  const labels = core.tensor(randint(batch, classes, labelSeed), { shape: [batch], dtype: 'int32' });
   const lossFn = new CrossEntropyLoss();
-  const opt = new SGD(model.parameters(), { lr: SGD_ARGS.lr, momentum: SGD_ARGS.momentum });
+  const opt: Optimizer =
+    optimizer === 'sgd'
+      ? new SGD(model.parameters(), { lr: SGD_ARGS.lr, momentum: SGD_ARGS.momentum })
+      : new Adam(model.parameters(), {
+          lr: ADAM.lr,
+          betas: [ADAM.beta1, ADAM.beta2],
+          eps: ADAM.eps,
+          weightDecay: 0,
+          amsgrad: false,
+        });
   let last: ArrayLike<number> = [];
   return {
     step: async () => {
@@ -129,9 +178,9 @@ function prepareW1(sizes: Sizes): Prepared {
     },
     probe: () => last,
     dispose: () => {
-      // the optimizer owns its momentum buffers; it has no dispose(), so free its state here
+      // the optimizer owns its state buffers; it has no dispose(), so free its state here
       const state = [...opt.state.values()].flatMap((s) => Object.values(s));
-      disposeAll(state.filter((v): v is Tensor => typeof v !== 'number'));
+      disposeAll(state.filter((v): v is Tensor => v instanceof core.Tensor));
       disposeAll([x, labels, ...model.parameters(), ...model.buffers()]);
     },
   };

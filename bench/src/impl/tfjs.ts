@@ -3,13 +3,14 @@
  * core ops the way a user of tfjs-core would: dense weights `[in, out]` (tfjs's layout), BN
  * statistics from `tf.moments`, normalisation with `tf.batchNorm` (whose gradient flows
  * through mean and variance), `tf.train.momentum` (accum = 0.9·accum + g; p -= lr·accum,
- * identical to PyTorch's SGD with momentum and no dampening).
+ * identical to PyTorch's SGD with momentum and no dampening) for W1 and `tf.train.adam`
+ * (bias-corrected moments, ε added to the corrected √v: PyTorch's rule) for W5 and W6.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { linearInit, nclToNlc, randint, randn, transpose2d } from '../data.js';
-import { BN, type CaseId, SGD, type Sizes } from '../spec.js';
+import { ADAM, BN, type CaseId, SGD, type Sizes } from '../spec.js';
 import type { Impl, Prepared } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -100,6 +101,8 @@ export async function createTfjs(backend: 'cpu' | 'wasm'): Promise<Impl> {
     notes: {
       '*': 'dense weights stored [in,out] (tfjs layout); Linear via tf.fused.matMul with bias',
       W1: 'labels one-hot encoded inside the step for tf.losses.softmaxCrossEntropy',
+      W5: 'labels one-hot encoded inside the step; eager (tfjs has no capture/JIT)',
+      W6: 'labels one-hot encoded inside the step; eager (tfjs has no capture/JIT)',
       W2b_3d: layout,
       W2b_3d_channels_last: 'N,L,C data, statistics over N and L, no transposes',
     },
@@ -111,7 +114,11 @@ export async function createTfjs(backend: 'cpu' | 'wasm'): Promise<Impl> {
 function prepare(id: CaseId, sizes: Sizes): Prepared {
   switch (id) {
     case 'W1':
-      return prepareW1(sizes);
+      return prepareTrain(sizes.mlp, sizes.w1Batch, 'sgd', 1, 2);
+    case 'W5':
+      return prepareTrain(sizes.w5.mlp, sizes.w5.batch, 'adam', 8, 9);
+    case 'W6':
+      return prepareTrain(sizes.w6.mlp, sizes.w6.batch, 'adam', 10, 11);
     case 'W4':
       return prepareW4(sizes);
     case 'W2a_2d':
@@ -123,13 +130,22 @@ function prepare(id: CaseId, sizes: Sizes): Prepared {
   }
 }
 
-function prepareW1(sizes: Sizes): Prepared {
-  const [inF, , , classes] = sizes.mlp;
-  const batch = sizes.w1Batch;
-  const mlp = makeMlp(sizes.mlp);
-  const x = tf.tensor2d(randn(batch * inF, 1), [batch, inF]);
-  const labels = tf.tensor1d(randint(batch, classes, 2), 'int32');
-  const opt = tf.train.momentum(SGD.lr, SGD.momentum);
+/** A training step (W1: SGD with momentum; W5, W6: Adam) of the MLP at `widths`. */
+function prepareTrain(
+  widths: readonly number[],
+  batch: number,
+  optimizer: 'sgd' | 'adam',
+  xSeed: number,
+  labelSeed: number,
+): Prepared {
+  const [inF, , , classes] = widths;
+  const mlp = makeMlp(widths);
+  const x = tf.tensor2d(randn(batch * inF, xSeed), [batch, inF]);
+  const labels = tf.tensor1d(randint(batch, classes, labelSeed), 'int32');
+  const opt =
+    optimizer === 'sgd'
+      ? tf.train.momentum(SGD.lr, SGD.momentum)
+      : tf.train.adam(ADAM.lr, ADAM.beta1, ADAM.beta2, ADAM.eps);
   const vars = [...mlp.dense.flatMap((d) => [d.w, d.b]), ...mlp.bn.flatMap((b) => [b.gamma, b.beta])];
   let last: ArrayLike<number> = [];
   return {

@@ -31,9 +31,33 @@ export interface Impl {
    */
   supports(id: CaseId): boolean | string;
   prepare(id: CaseId, sizes: Sizes): Promise<Prepared>;
+  /**
+   * Runs `steps` more steps of a prepared case with the library's device calls counted, and
+   * returns the counts per step (Nabla only: its backend is wrapped by `countBackendCalls`).
+   * Called after the timed loop, never inside it.
+   */
+  countSteps?(prepared: Prepared, steps: number): Promise<StepCounters>;
   /** Releases the device. */
   close?(): Promise<void> | void;
 }
 
 /** Thrown by a factory when the implementation cannot run here; the message is the reason. */
 export class SkipError extends Error {}
+
+/** What one step asked of the device, per step (averaged over the counted steps). */
+export interface StepCounters {
+  /** Every call into the backend: kernels, allocations, frees, writes, reads. */
+  calls: number;
+  /** Calls that run a kernel. */
+  kernels: number;
+  /** Device buffers allocated. */
+  allocs: number;
+  /** Device buffers freed. */
+  frees: number;
+  /** WebGPU: compute dispatches encoded (absent on other backends). */
+  dispatches?: number;
+  /** WebGPU: queue submits. */
+  submits?: number;
+  /** Calls per backend method. */
+  by_method: Record<string, number>;
+}

@@ -2,15 +2,23 @@
  * A size-class allocator over one `WebAssembly.Memory`. Blocks are 16-byte aligned and their
  * sizes rounded up to a class (multiples of 64 bytes up to 4 KiB, then eight classes per
  * power of two, so at most 12.5% is lost to rounding). Freed blocks go on their class's free
- * list and are reused first; a freed block that ends at the top of the heap is handed back
+ * list (a stack: the most recently freed, cache-warm block is reused first) and are reused
+ * before the bump pointer moves; a freed block that ends at the top of the heap is handed back
  * to the bump pointer, together with any free blocks below it, so the heap also shrinks.
+ * A block folded into the bump region stays on its stack as a stale entry, skipped when popped
+ * (`freeByEnd` is the truth about which blocks are free): no search on the hot path.
  * Growth failure throws an out-of-memory error naming the request.
  */
 export class Allocator {
   private top: number;
-  private readonly freeLists = new Map<number, Set<number>>();
+  private readonly freeLists = new Map<number, number[]>();
   /** Free blocks keyed by their end address, to return runs of them to the bump pointer. */
   private readonly freeByEnd = new Map<number, number>();
+  /**
+   * Where allocations came from: `reused` a block from its size class's free list, `fresh` the
+   * bump pointer (no free block of that class), `grows` times the memory had to grow.
+   */
+  readonly stats = { reused: 0, fresh: 0, grows: 0 };
 
   /**
    * @param memory the linear memory to carve up
@@ -42,12 +50,17 @@ export class Allocator {
   alloc(bytes: number): number {
     const cls = Allocator.classOf(bytes);
     const list = this.freeLists.get(cls);
-    if (list && list.size > 0) {
-      const ptr = list.values().next().value as number;
-      list.delete(ptr);
-      this.freeByEnd.delete(ptr + cls);
-      return ptr;
+    if (list !== undefined) {
+      while (list.length > 0) {
+        const ptr = list.pop() as number;
+        // stale: folded into the bump region since it was freed (maybe reused and freed again)
+        if (this.freeByEnd.get(ptr + cls) !== ptr) continue;
+        this.freeByEnd.delete(ptr + cls);
+        this.stats.reused++;
+        return ptr;
+      }
     }
+    this.stats.fresh++;
     const ptr = this.top;
     this.ensure(ptr + cls, bytes);
     this.top = ptr + cls;
@@ -61,18 +74,17 @@ export class Allocator {
       this.top = ptr;
       // fold free blocks that now touch the top back into the bump region
       for (let p = this.freeByEnd.get(this.top); p !== undefined; p = this.freeByEnd.get(this.top)) {
-        this.freeByEnd.delete(this.top);
-        this.freeLists.get(this.top - p)?.delete(p);
+        this.freeByEnd.delete(this.top); // its stack entry is now stale
         this.top = p;
       }
       return;
     }
     let list = this.freeLists.get(cls);
     if (!list) {
-      list = new Set();
+      list = [];
       this.freeLists.set(cls, list);
     }
-    list.add(ptr);
+    list.push(ptr);
     this.freeByEnd.set(ptr + cls, ptr);
   }
 
@@ -104,6 +116,7 @@ export class Allocator {
       );
     }
     this.capacity = this.memory.buffer.byteLength;
+    this.stats.grows++;
     this.onGrow();
   }
 }

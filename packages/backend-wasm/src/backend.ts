@@ -21,6 +21,7 @@ import * as red from './kernels/reduce.js';
 import { compileKernels } from './module.js';
 import { threadSupport } from './pool.js';
 import { Runtime } from './runtime.js';
+import { resolveThreading, type Threading } from './threading.js';
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
@@ -35,6 +36,11 @@ export interface WasmBackendOptions {
    * (default true); false interprets every program (slower for long programs, same results).
    */
   readonly jit?: boolean;
+  /**
+   * Thread-pool tuning: the work below which a kernel runs on the calling thread, and how long
+   * idle threads spin before sleeping. Defaults measured on a 2-core machine (see the README).
+   */
+  readonly threading?: Partial<Threading>;
 }
 
 /** The bits of a fill value in its buffer's dtype. */
@@ -233,6 +239,22 @@ export class WasmBackend implements Backend {
     this.rt.destroy();
   }
 
+  /**
+   * Allocator counters since start (diagnostics): blocks `reused` from a size class's free
+   * list, `fresh` ones from the bump pointer, and how often linear memory `grows`.
+   */
+  get allocatorStats(): Readonly<{ reused: number; fresh: number; grows: number }> {
+    return this.rt.allocator.stats;
+  }
+
+  /**
+   * Thread-pool counters (diagnostics): kernels split across the pool, worker shares the
+   * caller ran itself (no worker had started them), times the caller blocked.
+   */
+  get poolStats(): Readonly<{ runs: number; stolen: number; callerWaits: number }> {
+    return this.rt.pool?.stats ?? { runs: 0, stolen: 0, callerWaits: 0 };
+  }
+
   /** Bytes of linear memory in use by buffers, free lists and scratch (for diagnostics). */
   get heapBytes(): number {
     return this.rt.allocator.heapTop;
@@ -258,6 +280,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   if (support.ok && requested === 1) reason = '1 thread (requested)';
   const compiled = await compileKernels(threads > 1, options.relaxedSimd ?? 'auto');
   const rt = await Runtime.create(compiled);
+  rt.threading = resolveThreading(options.threading);
   try {
     await rt.startThreads(threads);
   } catch (err) {

@@ -4,10 +4,7 @@
  * their wake words in the control block (see worker-source.ts). `run` returns when every
  * share is done, so kernels stay synchronous.
  */
-import { MAX_ARGS, nodeWorkerSource, SLOT_BYTES, webWorkerSource } from './worker-source.js';
-
-/** Spins on a wake word / the done counter before blocking in `Atomics.wait`. */
-const SPIN = 20000;
+import { CLAIM_OFFSET, MAX_ARGS, nodeWorkerSource, SLOT_BYTES, webWorkerSource } from './worker-source.js';
 
 interface AnyWorker {
   terminate(): unknown;
@@ -70,17 +67,30 @@ export class ThreadPool {
   private destroyed = false;
   /** The calling thread may block in Atomics.wait (Node, workers); a browser main thread may not. */
   private readonly canWait: boolean;
+  /**
+   * Diagnostics: `runs` kernels split across the pool, `stolen` worker shares the caller ran
+   * itself because no worker had started them, `callerWaits` times the caller blocked.
+   */
+  readonly stats = { runs: 0, stolen: 0, callerWaits: 0 };
 
   private constructor(
     private readonly workers: AnyWorker[],
     memory: WebAssembly.Memory,
     private readonly ctrl: number,
     private readonly fns: ((...args: number[]) => void)[],
+    private readonly spinMs: number,
   ) {
     this.i32 = new Int32Array(memory.buffer, 0, (ctrl >>> 2) + 64 * (SLOT_BYTES / 4));
     this.f64 = new Float64Array(memory.buffer, 0, (ctrl >>> 3) + 64 * (SLOT_BYTES / 8));
     this.done = ctrl >>> 2;
     this.canWait = isNode;
+    // no job posted yet: a claim word of 0 would hand a worker a job that does not exist
+    for (let w = 1; w <= workers.length; w++) Atomics.store(this.i32, this.claim(w), 2);
+  }
+
+  /** Index (in 32-bit words) of slot w's claim word. */
+  private claim(w: number): number {
+    return (this.ctrl + w * SLOT_BYTES + CLAIM_OFFSET) >>> 2;
   }
 
   /** Threads including the caller. */
@@ -91,6 +101,8 @@ export class ThreadPool {
   /**
    * Starts `threads - 1` workers. `ctrl` is a zeroed block of `threads * SLOT_BYTES` bytes in
    * the shared memory; `names` lists the module's exports, indexed by the ids `run` takes.
+   * An idle thread spins `spinMicros` on its wake word (or the done counter), then blocks in
+   * `Atomics.wait`: a worker never burns a core while the caller runs small kernels alone.
    */
   static async create(
     threads: number,
@@ -99,10 +111,18 @@ export class ThreadPool {
     ctrl: number,
     names: readonly string[],
     exportsObj: Record<string, unknown>,
+    spinMicros: number,
   ): Promise<ThreadPool> {
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
-    const data = (slot: number) => ({ module, memory, ctrl, slot, names: [...names], spin: SPIN });
+    const data = (slot: number) => ({
+      module,
+      memory,
+      ctrl,
+      slot,
+      names: [...names],
+      spinMs: spinMicros / 1000,
+    });
     try {
       if (isNode) {
         const { Worker } = await nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
@@ -141,12 +161,14 @@ export class ThreadPool {
       throw err;
     }
     const fns = names.map((n) => exportsObj[n] as (...args: number[]) => void);
-    return new ThreadPool(workers, memory, ctrl, fns);
+    return new ThreadPool(workers, memory, ctrl, fns, spinMicros / 1000);
   }
 
   /**
    * Runs export `fn` once per entry of `jobs` (its argument list), the first on this thread
-   * and the rest on workers 1..jobs.length-1, and returns when all are done.
+   * and the rest on workers 1..jobs.length-1, and returns when all are done. A share no worker
+   * has started when this thread finishes its own is run here (work stealing), so a worker
+   * that is asleep or descheduled costs at most its wake-up notice, never a wait for it.
    */
   run(fn: number, jobs: readonly (readonly number[])[]): void {
     if (this.destroyed) throw new Error('wasm backend: the thread pool was destroyed');
@@ -154,30 +176,53 @@ export class ThreadPool {
     if (n > this.size) throw new Error(`wasm backend: ${n} jobs for a pool of ${this.size} threads`);
     const i32 = this.i32;
     const f64 = this.f64;
+    for (const args of jobs) {
+      if (args.length > MAX_ARGS)
+        throw new Error(`wasm backend: ${args.length} kernel arguments (max ${MAX_ARGS})`);
+    }
+    this.stats.runs++;
     Atomics.store(i32, this.done, 0);
     for (let w = 1; w < n; w++) {
       const args = jobs[w] as readonly number[];
-      if (args.length > MAX_ARGS)
-        throw new Error(`wasm backend: ${args.length} kernel arguments (max ${MAX_ARGS})`);
       const base = (this.ctrl + w * SLOT_BYTES) >>> 2;
       i32[base + 1] = fn;
       i32[base + 2] = args.length;
       i32[base + 3] = 0;
       const ab = (this.ctrl + w * SLOT_BYTES + 16) >>> 3;
       for (let i = 0; i < args.length; i++) f64[ab + i] = args[i] as number;
+      Atomics.store(i32, this.claim(w), 0); // publishes the job (the writes above happen before)
       Atomics.add(i32, base, 1);
       Atomics.notify(i32, base, 1);
     }
+    const kernel = this.fns[fn] as (...a: number[]) => void;
     try {
-      (this.fns[fn] as (...a: number[]) => void)(...(jobs[0] as number[]));
+      kernel(...(jobs[0] as number[]));
+      // steal the shares no worker has claimed yet, last first (the latest-woken worker)
+      for (let w = n - 1; w >= 1; w--) {
+        if (Atomics.compareExchange(i32, this.claim(w), 0, 2) !== 0) continue;
+        this.stats.stolen++;
+        try {
+          kernel(...(jobs[w] as number[]));
+        } finally {
+          Atomics.add(i32, this.done, 1);
+        }
+      }
     } finally {
+      // after a throw: cancel the shares nobody started (the error is reported anyway)
+      for (let w = 1; w < n; w++) {
+        if (Atomics.compareExchange(i32, this.claim(w), 0, 2) === 0) Atomics.add(i32, this.done, 1);
+      }
       // even when this thread's share threw, wait for the workers: their writes must land
-      // before the next job reuses the control block
+      // before the next job reuses the control block. Spin a little (the workers' shares usually end with ours), then block until notified
       const target = n - 1;
+      const t0 = performance.now();
       for (let spins = 0; ; spins++) {
         const d = Atomics.load(i32, this.done);
         if (d >= target) break;
-        if (spins > SPIN && this.canWait) Atomics.wait(i32, this.done, d, 1);
+        if ((spins & 63) === 63 && this.canWait && performance.now() - t0 > this.spinMs) {
+          this.stats.callerWaits++;
+          Atomics.wait(i32, this.done, d, 1);
+        }
       }
     }
     for (let w = 1; w < n; w++) {
@@ -196,6 +241,7 @@ export class ThreadPool {
     for (let w = 1; w <= this.workers.length; w++) {
       const base = (this.ctrl + w * SLOT_BYTES) >>> 2;
       this.i32[base + 1] = -1;
+      Atomics.store(this.i32, this.claim(w), 0);
       Atomics.add(this.i32, base, 1);
       Atomics.notify(this.i32, base, 1);
     }

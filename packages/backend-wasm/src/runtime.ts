@@ -6,6 +6,7 @@
 import { Allocator } from './allocator.js';
 import { type CompiledKernels, MAX_PAGES } from './module.js';
 import { ThreadPool } from './pool.js';
+import { DEFAULT_THREADING, type Threading } from './threading.js';
 import { SLOT_BYTES } from './worker-source.js';
 
 type Fn = (...args: number[]) => void;
@@ -18,6 +19,8 @@ export class Runtime {
   private readonly fns: Record<string, Fn>;
   private readonly ids = new Map<string, number>();
   pool: ThreadPool | null = null;
+  /** When kernels split across the pool, and how long idle threads spin (see threading.ts). */
+  threading: Threading = DEFAULT_THREADING;
   /** Per-thread sgemm scratch (packed panels), one block per thread. */
   readonly gemmScratch: number[] = [];
   private scratchPtr = 0;
@@ -79,7 +82,15 @@ export class Runtime {
     const ctrl = this.allocator.alloc(threads * SLOT_BYTES + 64);
     this.i32.fill(0, ctrl >>> 2, (ctrl + threads * SLOT_BYTES) >>> 2);
     const names = [...this.ids.keys()];
-    this.pool = await ThreadPool.create(threads, this.compiled.module, this.memory, ctrl, names, this.fns);
+    this.pool = await ThreadPool.create(
+      threads,
+      this.compiled.module,
+      this.memory,
+      ctrl,
+      names,
+      this.fns,
+      this.threading.spinMicros,
+    );
   }
 
   /** Threads kernels may be split across (1 without a pool). */

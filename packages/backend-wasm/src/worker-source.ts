@@ -3,17 +3,24 @@
  * (`new Worker(code, { eval: true })` in Node, a Blob URL in browsers).
  *
  * Each worker instantiates the same module on the shared memory, then loops: spin on its
- * wake word for a while (a short job then pays no wake-up), else `Atomics.wait` on it; run
- * the posted export with its float64 arguments; bump the shared done counter and notify.
+ * wake word for `spinMs` (a job posted right after the last one pays no wake-up), then block
+ * in `Atomics.wait` on it, so an idle worker never burns a core another process needs. When
+ * woken it claims its slot's job (compare-exchange of the claim word 0 → 1): the caller may
+ * already have claimed it (0 → 2) and run it itself, because a worker that is slow to wake
+ * (asleep, or its core taken by another process) must not make the caller wait. The claimer
+ * runs the export with its float64 arguments and bumps the shared done counter.
  * Control block layout (bytes from `ctrl`): done counter at 0; slot w at w*SLOT: wake word,
- * function id (-1: exit), argument count, error flag, then float64 arguments from +16.
+ * function id (-1: exit), argument count, error flag, float64 arguments from +16, and the
+ * claim word at +CLAIM (0: posted, not claimed; 1: claimed by the worker; 2: by the caller).
  */
 export const SLOT_BYTES = 256;
 export const MAX_ARGS = 24;
+/** Byte offset of a slot's claim word (after the header and the arguments). */
+export const CLAIM_OFFSET = 16 + MAX_ARGS * 8;
 
 const body = `
 function start(data, post) {
-  const { module, memory, ctrl, slot, names, spin } = data;
+  const { module, memory, ctrl, slot, names, spinMs } = data;
   const inst = new WebAssembly.Instance(module, { env: { memory } });
   const fns = names.map((n) => inst.exports[n]);
   const i32 = new Int32Array(memory.buffer, 0, (ctrl >>> 2) + 64 * ${SLOT_BYTES / 4});
@@ -21,15 +28,20 @@ function start(data, post) {
   const wake = (ctrl + slot * ${SLOT_BYTES}) >>> 2;
   const argBase = (ctrl + slot * ${SLOT_BYTES} + 16) >>> 3;
   const done = ctrl >>> 2;
+  const claim = (ctrl + slot * ${SLOT_BYTES} + ${CLAIM_OFFSET}) >>> 2;
   let seen = Atomics.load(i32, wake);
   post('ready');
   for (;;) {
     let s = Atomics.load(i32, wake);
+    const t0 = performance.now();
     for (let n = 0; s === seen; n++) {
-      if (n > spin) { Atomics.wait(i32, wake, seen); n = 0; }
+      // the clock is read every 64 spins; past the budget, sleep until the wake word changes
+      if ((n & 63) === 63 && performance.now() - t0 > spinMs) Atomics.wait(i32, wake, seen);
       s = Atomics.load(i32, wake);
     }
     seen = s;
+    // the caller may have run this job itself while we slept: then there is nothing to do
+    if (Atomics.compareExchange(i32, claim, 0, 1) !== 0) continue;
     const fn = i32[wake + 1];
     if (fn < 0) break;
     const na = i32[wake + 2];

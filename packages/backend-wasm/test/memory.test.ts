@@ -36,6 +36,23 @@ describe('allocator', () => {
     expect(a.heapTop).toBe(q);
   });
 
+  it('reuses the most recently freed block first and skips entries folded into the top', () => {
+    const { a } = make();
+    const [p, q, r, s] = [a.alloc(100), a.alloc(100), a.alloc(100), a.alloc(100)];
+    a.free(p, 100);
+    a.free(q, 100);
+    expect(a.alloc(100)).toBe(q); // last in, first out
+    a.free(q, 100);
+    a.free(s, 100); // at the top: folds back to s only (r is live)
+    a.free(r, 100); // now r, q and p fold back too: their stack entries are stale
+    expect(a.heapTop).toBe(p);
+    const before = { ...a.stats };
+    expect(a.alloc(100)).toBe(p); // stale entries skipped: a fresh block from the bump pointer
+    expect(a.alloc(100)).toBe(q);
+    expect(a.stats.fresh - before.fresh).toBe(2);
+    expect(a.stats.reused - before.reused).toBe(0);
+  });
+
   it('grows the memory and calls back so views can be re-created', () => {
     const { a, memory, grows } = make(8);
     a.alloc(100_000);

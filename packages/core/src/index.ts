@@ -5,6 +5,11 @@
 
 export { GradNode, isGradEnabled, noGrad } from './autograd.js';
 export * from './backend.js';
+export {
+  type BackendCallCounter,
+  type BackendCallCounts,
+  countBackendCalls,
+} from './count-calls.js';
 export * from './expr/index.js';
 export { type MemoryInfo, memory } from './memory.js';
 // Elementwise ops: every export of that file is public (adding an op there exports it).

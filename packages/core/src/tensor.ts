@@ -59,7 +59,7 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
     storage.retain();
     trackTensor(this);
-    collectedTensors.register(this, () => storage.release(), this);
+    collectedTensors.register(this, storage, this);
   }
 
   /** @internal a new contiguous tensor over a fresh buffer on `backend`. */

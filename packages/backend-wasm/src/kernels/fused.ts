@@ -2,7 +2,6 @@
 import type { BackendBuffer, BatchNormShape } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
-import { PARALLEL_MIN_ELEMENTS } from './strided.js';
 
 const ptrOr0 = (b: BackendBuffer | null, what: string) => (b ? own(b, what).ptr : 0);
 
@@ -12,7 +11,7 @@ const ptrOr0 = (b: BackendBuffer | null, what: string) => (b ? own(b, what).ptr 
  */
 function channelJobs(rt: Runtime, s: BatchNormShape): [number, number][] {
   const T = rt.threads;
-  if (T < 2 || s.n * s.c * s.l < PARALLEL_MIN_ELEMENTS / 4 || s.c < 2 * T) return [[0, s.c]];
+  if (T < 2 || s.n * s.c * s.l < rt.threading.minParallelElements / 4 || s.c < 2 * T) return [[0, s.c]];
   const per = Math.ceil(s.c / T / 4) * 4;
   const out: [number, number][] = [];
   for (let c0 = 0; c0 < s.c; c0 += per) out.push([c0, Math.min(per, s.c - c0)]);
@@ -114,7 +113,7 @@ function rowJobs(
   make: (r0: number, n: number) => number[],
 ): number[][] {
   const T = rt.threads;
-  if (T < 2 || rows * classes < PARALLEL_MIN_ELEMENTS || rows < T) return [make(0, rows)];
+  if (T < 2 || rows * classes < rt.threading.minParallelElements || rows < T) return [make(0, rows)];
   const per = Math.ceil(rows / T);
   const jobs: number[][] = [];
   for (let r = 0; r < rows; r += per) jobs.push(make(r, Math.min(per, rows - r)));

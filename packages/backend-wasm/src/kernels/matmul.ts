@@ -3,9 +3,6 @@ import type { BackendBuffer, MatmulArgs } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
-/** Below this many multiply-adds one thread does the whole product. */
-const PARALLEL_MIN_MACS = 1 << 18;
-
 interface Gemm {
   a: number;
   b: number;
@@ -52,11 +49,13 @@ export function gemm(rt: Runtime, g: Gemm): void {
     packedB,
   ];
   const macs = m * n * k;
-  if (T < 2 || macs * batch < PARALLEL_MIN_MACS) {
+  // below the threshold (see threading.ts) one thread does the whole product
+  const minMacs = rt.threading.minParallelMacs;
+  if (T < 2 || macs * batch < minMacs) {
     rt.call('sgemm_batched', ...args(g.a, g.c, batch, m, g.b, 0));
     return;
   }
-  if (batch >= T && macs < PARALLEL_MIN_MACS * 4) {
+  if (batch >= T && macs < minMacs * 4) {
     // many small products: whole matrices per thread
     const per = Math.ceil(batch / T);
     const jobs: number[][] = [];

@@ -339,7 +339,7 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
   // (measured: equal at 1 instruction per element, 1.15x at 2, 2.7x for a 13-instruction
   // Adam update, so two interpreting threads lose to one compiled thread beyond a few).
   const threads =
-    total >= PARALLEL_MIN_ELEMENTS && (!st.jit || prog.perBlockCount <= MAX_THREADED_INSTRUCTIONS)
+    total >= rt.threading.minParallelElements && (!st.jit || prog.perBlockCount <= MAX_THREADED_INSTRUCTIONS)
       ? Math.min(rt.threads, Math.ceil(total / st.block))
       : 1;
   const descWords = 3 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * outs.length;

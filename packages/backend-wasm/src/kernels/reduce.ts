@@ -2,7 +2,6 @@
 import type { BackendBuffer, ReduceOp } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
-import { PARALLEL_MIN_ELEMENTS } from './strided.js';
 
 /** Reduces the middle axis of `[outer, size, inner]` into `[outer, inner]`. */
 export function reduce(
@@ -23,7 +22,7 @@ export function reduce(
   if (outer * inner === 0) return;
   const name = `red_${op}_${x.dtype === 'float32' ? 'f32' : 'i32'}`;
   const T = rt.threads;
-  const big = outer * size * inner >= PARALLEL_MIN_ELEMENTS && T > 1;
+  const big = outer * size * inner >= rt.threading.minParallelElements && T > 1;
   const jobs: number[][] = [];
   if (big && outer >= T) {
     const per = Math.ceil(outer / T);

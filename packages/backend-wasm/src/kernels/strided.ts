@@ -1,7 +1,11 @@
 /** Strided iteration spaces: collapsing the views of a call, and when a call is worth threads. */
+import { DEFAULT_THREADING } from '../threading.js';
 
-/** Below this many elements a kernel runs on one thread: memory-bound loops gain little from a second core, and a wake-up costs microseconds. */
-export const PARALLEL_MIN_ELEMENTS = 1 << 18;
+/**
+ * The default element threshold below which a kernel runs on one thread (see threading.ts;
+ * kernels read the backend's own value, `rt.threading.minParallelElements`).
+ */
+export const PARALLEL_MIN_ELEMENTS = DEFAULT_THREADING.minParallelElements;
 
 /**
  * Drops size-1 dims and merges neighbours that are contiguous for every operand (the output

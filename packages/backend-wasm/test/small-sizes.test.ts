@@ -1,0 +1,141 @@
+/**
+ * The small-size path: a W5-sized training step (32→64→BN→ReLU→64→BN→ReLU→2, batch 32, Adam)
+ * takes its buffers from the allocator's free lists in steady state, runs every kernel on the
+ * calling thread (below the thresholds), and idle workers sleep instead of spinning.
+ */
+import * as nb from '@nabla/core';
+import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { Adam } from '@nabla/optim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend, type WasmBackend } from '../src/backend.js';
+import { DEFAULT_THREADING, resolveThreading } from '../src/threading.js';
+
+describe('the wasm small-size path', () => {
+  let be: WasmBackend;
+  beforeAll(async () => {
+    nb.registerBackend('wasm', async () => {
+      be = await createWasmBackend({ threads: 2 });
+      return be;
+    });
+    await nb.setBackend('wasm');
+  });
+  afterAll(() => be.destroy());
+
+  it('a W5 training step reuses freed blocks (free-list hits, no misses, no growth) on one thread', async () => {
+    nb.manualSeed(3);
+    const model = new Sequential(
+      new Linear(32, 64),
+      new BatchNorm1d(64),
+      new ReLU(),
+      new Linear(64, 64),
+      new BatchNorm1d(64),
+      new ReLU(),
+      new Linear(64, 2),
+    );
+    const opt = new Adam(model.parameters(), { lr: 1e-3 });
+    const lossFn = new CrossEntropyLoss();
+    const x = nb.randn([32, 32]);
+    const y = nb.randint(0, 2, [32]);
+    const step = async () => {
+      const loss = nb.tidy(() => {
+        opt.zeroGrad();
+        const l = lossFn.forward(model.forward(x), y);
+        l.backward();
+        opt.step();
+        return l;
+      });
+      const v = await loss.item();
+      loss.dispose();
+      return v;
+    };
+    for (let i = 0; i < 3; i++) await step(); // optimizer state and free lists fill up
+    const a0 = { ...be.allocatorStats };
+    const p0 = be.poolStats.runs;
+    const counter = nb.countBackendCalls(be);
+    const losses: number[] = [];
+    for (let i = 0; i < 5; i++) losses.push(await step());
+    const calls = counter.snapshot();
+    counter.stop();
+    const reused = be.allocatorStats.reused - a0.reused;
+    const fresh = be.allocatorStats.fresh - a0.fresh;
+    // every buffer a step allocates is a hit on its size class's free list or the top of the heap
+    expect(calls.allocs).toBeGreaterThan(0);
+    expect(reused + fresh).toBe(calls.allocs);
+    expect(reused).toBeGreaterThan(0);
+    expect(be.allocatorStats.grows - a0.grows).toBe(0);
+    // misses (bump allocations) only where a freed block sat at the top and was folded back
+    expect(fresh / calls.allocs).toBeLessThan(0.5);
+    // W5's kernels are all below the thresholds: nothing was handed to a worker
+    expect(be.poolStats.runs - p0).toBe(0);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    for (const t of [x, y, ...model.parameters(), ...model.buffers()]) t.dispose();
+    for (const s of opt.state.values())
+      for (const v of Object.values(s)) if (v instanceof nb.Tensor) v.dispose();
+  });
+
+  it('an idle worker sleeps: after a parallel kernel the process uses about one core, not two', () => {
+    const n = 256;
+    const a = be.alloc(n * n, 'float32');
+    const c = be.alloc(n * n, 'float32');
+    be.fill(a, 0.5);
+    const args = { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0 };
+    const runs0 = be.poolStats.runs;
+    be.matmul(a, a, c, args); // 16.7 M multiply-adds: split across the two threads
+    expect(be.poolStats.runs).toBeGreaterThan(runs0);
+    // the caller now sleeps 60 ms; a worker spinning all that time would add ~60 ms of CPU
+    const cpu0 = process.cpuUsage();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60);
+    const cpu = process.cpuUsage(cpu0);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(20);
+    be.disposeBuffer(a);
+    be.disposeBuffer(c);
+  });
+
+  it('work stealing: shares no worker has started run on the caller, with the same results', async () => {
+    // every kernel split (thresholds 0), workers asleep at once (no spin): the caller often
+    // finds its worker's share unclaimed and runs it itself
+    const split = await createWasmBackend({
+      threads: 2,
+      threading: { minParallelMacs: 0, minParallelElements: 0, spinMicros: 0 },
+    });
+    const alone = await createWasmBackend({ threads: 1 });
+    try {
+      for (let i = 0; i < 60; i++) {
+        const [m, n, k] = [8 + ((i * 7) % 40), 8 + ((i * 13) % 56), 4 + ((i * 5) % 30)];
+        const args = { batch: 1, m, n, k, transA: i % 2 === 1, transB: i % 3 === 1, strideA: 0, strideB: 0 };
+        const a = Float32Array.from({ length: m * k }, (_, j) => Math.sin(j + i));
+        const b = Float32Array.from({ length: k * n }, (_, j) => Math.cos(j * 0.5 + i));
+        const outs = [split, alone].map((be2) => {
+          const [ba, bb, bc] = [
+            be2.alloc(m * k, 'float32'),
+            be2.alloc(k * n, 'float32'),
+            be2.alloc(m * n, 'float32'),
+          ];
+          be2.write(ba, a);
+          be2.write(bb, b);
+          be2.matmul(ba, bb, bc, args);
+          const r = be2.readSync(bc);
+          for (const x of [ba, bb, bc]) be2.disposeBuffer(x);
+          return r;
+        });
+        expect(Array.from(outs[0] as Float32Array)).toEqual(Array.from(outs[1] as Float32Array));
+      }
+      const s = split.poolStats;
+      expect(s.runs).toBeGreaterThanOrEqual(60);
+      // on an idle machine the worker wins some races and the caller others; both paths ran
+      expect(s.stolen).toBeGreaterThan(0); // tiny shares: the caller finishes first and takes them
+      expect(s.stolen).toBeLessThanOrEqual(s.runs * 2);
+    } finally {
+      split.destroy();
+      alone.destroy();
+    }
+  });
+
+  it('threading options are validated and default to the measured thresholds', () => {
+    expect(resolveThreading()).toEqual(DEFAULT_THREADING);
+    expect(resolveThreading({ spinMicros: 0 }).spinMicros).toBe(0);
+    expect(() => resolveThreading({ minParallelMacs: -1 })).toThrow(
+      /minParallelMacs must be a finite number/,
+    );
+  });
+});

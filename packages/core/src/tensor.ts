@@ -119,6 +119,19 @@ export class Tensor {
     );
   }
 
+  /**
+   * How many in-place writes its memory has had (shared with its views), like PyTorch's
+   * `_version`; autograd uses it to refuse gradients computed from overwritten values.
+   */
+  get version(): number {
+    return this.storageFor('version').version;
+  }
+
+  /** @internal records an in-place write into this tensor's memory (bumps {@link Tensor.version}). */
+  markModified(): void {
+    this.storageFor('markModified').markModified();
+  }
+
   /** @internal a strided read of this tensor broadcast to `shape` (defaults to its own). */
   viewFor(op: string, strides: readonly number[] = this.strides): StridedView {
     return { buffer: this.storageFor(op).buffer, offset: this.offset, strides };

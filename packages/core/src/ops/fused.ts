@@ -322,6 +322,11 @@ function softmaxCrossEntropyBackward(
   });
 }
 
+/** Bumps the version of tensors a fused kernel wrote in place (see `Tensor.version`). */
+function markModified(...written: (Tensor | null)[]): void {
+  for (const t of written) t?.markModified();
+}
+
 /**
  * Checks what every in-place optimizer step needs: a parameter owning contiguous memory, a
  * gradient and state tensors of its shape (state must own memory: it is written in place),
@@ -363,6 +368,7 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
     withDenseBuffers(op, [param, grad, momentumBuffer], ([pb, gb, mb]) =>
       backend.sgdStep!(pb!, gb!, mb, args),
     );
+    markModified(param, momentumBuffer);
     return;
   }
   noGrad(() =>
@@ -398,6 +404,7 @@ export function adamStep(
     withDenseBuffers(op, [param, grad, m, v, vMax], ([pb, gb, mb, vb, xb]) =>
       backend.adamStep!(pb!, gb!, mb!, vb!, xb, args),
     );
+    markModified(param, m, v, vMax);
     return;
   }
   noGrad(() =>

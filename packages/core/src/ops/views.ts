@@ -215,7 +215,7 @@ export function assign(target: Tensor, source: Tensor): void {
       `assign: source shape ${formatShape(source.shape)} does not broadcast to target shape ${formatShape(target.shape)}`,
     );
   }
-  if (target.size === 0) return;
+  if (target.size === 0) return target.markModified();
   if (source.storageFor('assign') === target.storageFor('assign') && !source.isDense) {
     const copy = contiguousCopy(source); // reading and writing one buffer through different layouts would race
     assign(target, copy);
@@ -224,4 +224,5 @@ export function assign(target: Tensor, source: Tensor): void {
   }
   const view = source.viewFor('assign', broadcastStrides(source.shape, source.strides, target.shape));
   backend.unary('copy', view, target.storageFor('assign').buffer, target.shape);
+  target.markModified();
 }

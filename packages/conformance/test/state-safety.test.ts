@@ -5,6 +5,7 @@
 import { setBackend } from '@nabla/core';
 import { beforeAll, describe } from 'vitest';
 import { backendsUnderTest } from '../src/index.js';
+import { badInputSuite } from '../src/state/bad-inputs.js';
 import { versionSuite } from '../src/state/versions.js';
 
 const names = await backendsUnderTest();
@@ -14,4 +15,5 @@ describe.each(names)('state safety: %s', (name) => {
     await setBackend(name);
   });
   versionSuite();
+  badInputSuite(name);
 });

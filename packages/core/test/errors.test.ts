@@ -39,7 +39,7 @@ describe('shape mismatches name both shapes and the op', () => {
     );
     throwsIn(
       () => nb.zeros([3]).matmul(nb.zeros([4])),
-      'matmul: shapes [1, 3] and [4, 1] cannot be multiplied',
+      'matmul: shapes [3] and [4] cannot be multiplied (inner dimensions 3 and 4 differ)', // the user's shapes
     );
     throwsIn(
       () => nb.zeros([2, 2, 3]).matmul(nb.zeros([3, 3, 4])),

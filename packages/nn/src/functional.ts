@@ -8,6 +8,7 @@
 import * as core from '@nabla/core';
 import { rand, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, normalizeWithRunning, updateRunningStats } from './batch-norm-stats.js';
+import { crossEntropyWithProbabilities } from './soft-targets.js';
 
 /** How a loss combines its per-element values. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -112,6 +113,17 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const ignoreIndex = options.ignoreIndex ?? -100;
   if (logits.rank !== 2) {
     throw new Error(`cross_entropy: expected logits of shape [N, C], got ${fmt(logits.shape)}`);
+  }
+  if (targets.dtype === 'float32' && targets.rank === 2) {
+    if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
+      reduce(logits, reduction, 'cross_entropy');
+    return crossEntropyWithProbabilities(logits, targets, reduction, smoothing);
+  }
+  if (targets.rank >= 2) {
+    throw new Error(
+      `cross_entropy: 0D or 1D target tensor expected, multi-target not supported (targets have shape ${fmt(targets.shape)} ` +
+        `for logits ${fmt(logits.shape)}; class indices have shape [N]${targets.rank === 2 && targets.shape[1] === 1 ? ': use targets.squeeze(1)' : ''})`,
+    );
   }
   if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
     throw new Error(

@@ -1,6 +1,7 @@
 /** `SGD`: stochastic gradient descent with momentum, PyTorch's rule. */
 import { noGrad, sgdStep, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
+import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link SGD}. */
 export interface SGDOptions {
@@ -21,6 +22,8 @@ export interface SGDOptions {
  * finally `p -= lr·g`, in place.
  */
 export class SGD extends Optimizer<SGDOptions> {
+  protected readonly stateSchema: StateSchema = { momentumBuffer: 'tensor' };
+
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
   }

@@ -20,7 +20,7 @@ import * as ew from './kernels/elementwise.js';
 import * as fused from './kernels/fused.js';
 import * as mm from './kernels/matmul.js';
 import * as red from './kernels/reduce.js';
-import { compileKernels } from './module.js';
+import { compileKernels, MAX_PAGES } from './module.js';
 import { threadSupport } from './pool.js';
 import { Runtime } from './runtime.js';
 
@@ -47,6 +47,8 @@ const FUSED = [
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly capabilities: BackendCapabilities;
+  /** One linear memory of at most 4 GiB holds every tensor (core checks this before creating one). */
+  readonly maxBufferBytes = MAX_PAGES * 65536;
   private liveBuffers = 0;
   private liveBytes = 0;
   private destroyed = false;

@@ -6,6 +6,7 @@ import { setBackend } from '@nabla/core';
 import { beforeAll, describe } from 'vitest';
 import { backendsUnderTest } from '../src/index.js';
 import { badInputSuite } from '../src/state/bad-inputs.js';
+import { sizeSuite } from '../src/state/sizes.js';
 import { versionSuite } from '../src/state/versions.js';
 
 const names = await backendsUnderTest();
@@ -16,4 +17,5 @@ describe.each(names)('state safety: %s', (name) => {
   });
   versionSuite();
   badInputSuite(name);
+  sizeSuite();
 });

@@ -191,6 +191,8 @@ export interface Backend {
   /** Registry name, e.g. `'cpu'`. */
   readonly name: string;
   readonly capabilities: BackendCapabilities;
+  /** The largest buffer it can allocate, in bytes, when it has a fixed limit (creation ops check it first). */
+  readonly maxBufferBytes?: number;
 
   // ---- storage -------------------------------------------------------------------------
   /** Allocates `size` elements of `dtype`; contents are unspecified (core writes or overwrites them). */

@@ -7,6 +7,7 @@ import { beforeAll, describe } from 'vitest';
 import { backendsUnderTest } from '../src/index.js';
 import { badInputSuite } from '../src/state/bad-inputs.js';
 import { sizeSuite } from '../src/state/sizes.js';
+import { switchingSuite } from '../src/state/switching.js';
 import { versionSuite } from '../src/state/versions.js';
 
 const names = await backendsUnderTest();
@@ -18,4 +19,5 @@ describe.each(names)('state safety: %s', (name) => {
   versionSuite();
   badInputSuite(name);
   sizeSuite();
+  switchingSuite(name);
 });

@@ -118,8 +118,13 @@ export class WasmBackend implements Backend {
     this.liveBytes -= b.size * 4;
   }
 
+  /** Live buffers and bytes, and `reservedBytes`: the linear memory's size (it never shrinks). */
   memory(): BackendMemory {
-    return { buffers: this.liveBuffers, bytes: this.liveBytes };
+    return {
+      buffers: this.liveBuffers,
+      bytes: this.liveBytes,
+      reservedBytes: this.rt.memory.buffer.byteLength,
+    };
   }
 
   fill(out: BackendBuffer, value: number): void {

@@ -6,6 +6,7 @@ import { setBackend } from '@nabla/core';
 import { beforeAll, describe } from 'vitest';
 import { backendsUnderTest } from '../src/index.js';
 import { badInputSuite } from '../src/state/bad-inputs.js';
+import { naiveLoopSuite } from '../src/state/naive-loop.js';
 import { sizeSuite } from '../src/state/sizes.js';
 import { switchingSuite } from '../src/state/switching.js';
 import { versionSuite } from '../src/state/versions.js';
@@ -18,6 +19,7 @@ describe.each(names)('state safety: %s', (name) => {
   });
   versionSuite();
   badInputSuite(name);
-  sizeSuite();
+  sizeSuite(name);
   switchingSuite(name);
+  naiveLoopSuite(name);
 });

@@ -181,6 +181,11 @@ export interface BackendCapabilities {
 export interface BackendMemory {
   readonly buffers: number;
   readonly bytes: number;
+  /**
+   * Bytes the backend holds from the system, live or free, where that differs from `bytes`: the
+   * wasm backend's linear memory, which grows for large tensors and never shrinks.
+   */
+  readonly reservedBytes?: number;
 }
 
 /**

@@ -2,15 +2,21 @@
  * Reads that let the event loop turn now and then. JavaScript runs `FinalizationRegistry`
  * callbacks (the safety net that frees tensors nobody disposed) as tasks, between turns of the
  * event loop; on cpu and wasm `await t.data()` resolves as a microtask, so a loop that awaits
- * only reads never gives them a chance and its forgotten tensors pile up. Every
- * {@link READS_PER_TURN}th asynchronous read therefore waits for one macrotask first: a few
- * microseconds, at most once per that many reads.
+ * only reads never gives them a chance and its forgotten tensors pile up. An asynchronous read
+ * therefore waits for one macrotask when {@link TURN_INTERVAL_MS} have passed since the last
+ * one it saw: at most one turn of the event loop per interval, whatever the step rate.
  */
 
-/** Asynchronous reads between two forced turns of the event loop. */
-export const READS_PER_TURN = 32;
+/** Milliseconds between two forced turns of the event loop (at most). */
+export const TURN_INTERVAL_MS = 50;
 
-let readsSinceTurn = 0;
+let interval = TURN_INTERVAL_MS;
+let lastTurn = 0;
+
+/** @internal for measurements and tests: the interval (`Infinity` turns the forced turns off). */
+export function __setTurnInterval(ms: number): void {
+  interval = ms;
+}
 
 type Schedule = (resume: () => void) => void;
 
@@ -31,11 +37,12 @@ const schedule: Schedule = (() => {
 })();
 
 /**
- * Called by every asynchronous read: resolves at once, except every {@link READS_PER_TURN}th call,
- * which waits for the next macrotask so finalizers can run.
+ * Called by every asynchronous read: null (go on at once), or, when the interval has passed, a
+ * promise that resolves on the next macrotask so finalizers can run first.
  */
 export function turnEventLoopNowAndThen(): Promise<void> | null {
-  if (++readsSinceTurn < READS_PER_TURN) return null;
-  readsSinceTurn = 0;
+  const now = performance.now();
+  if (now - lastTurn < interval) return null;
+  lastTurn = now;
   return new Promise((resume) => schedule(resume));
 }

@@ -3,9 +3,25 @@ import * as nb from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { expectNoChange } from './unchanged.js';
 
-/** Registers the size cases (the active backend runs them). */
-export function sizeSuite(): void {
+/** Registers the size cases; `name` is the backend under test (active while they run). */
+export function sizeSuite(name: string): void {
   describe('sizes checked before work', () => {
+    it('memory() reports the reserved size beside the live bytes (the wasm heap does not shrink)', () => {
+      const before = nb.memory().backends[name];
+      const big = nb.zeros([8 * 1024 * 1024]); // 32 MiB
+      const during = nb.memory().backends[name];
+      big.dispose();
+      const after = nb.memory().backends[name];
+      expect(during.bytes - before.bytes).toBe(32 * 1024 * 1024);
+      expect(after.bytes).toBe(before.bytes);
+      if (name === 'wasm') {
+        expect(during.reservedBytes).toBeGreaterThanOrEqual(during.bytes);
+        expect(after.reservedBytes).toBe(during.reservedBytes); // freed inside the heap, not returned
+      } else {
+        expect(after.reservedBytes).toBeUndefined();
+      }
+    });
+
     it('randn([3e9]) and friends fail at once with the same message on every backend', async () => {
       const started = performance.now();
       const tooMany = (op: string, dtype = 'float32', gib = '11.2') =>

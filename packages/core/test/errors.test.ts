@@ -167,7 +167,7 @@ describe('shape mismatches name both shapes and the op', () => {
     throwsIn(() => nb.tensor([1, 2, 3], { shape: [2, 2] }), 'tensor: shape [2, 2] needs 4 values, got 3');
     throwsIn(
       () => nb.zeros([2, -1]),
-      'full: invalid shape [2, -1]: every dimension must be a non-negative integer',
+      'zeros: invalid shape [2, -1]: every dimension must be a non-negative integer',
     );
     throwsIn(
       () => nb.tensor([1.5], { dtype: 'int32' }),

@@ -44,7 +44,9 @@ export function switchingSuite(name: string): void {
       expect(nb.getBackend().name).toBe(name);
       await Promise.all([nb.setBackend(name), nb.setBackend(OTHER)]);
       expect(nb.getBackend().name).toBe(OTHER);
-      expect(nb.withBackend(name, () => nb.zeros([1])).backend).toBe(name);
+      const made = nb.withBackend(name, () => nb.zeros([1]));
+      expect(made.backend).toBe(name);
+      made.dispose();
       expect(nb.getBackend().name).toBe(OTHER); // restored
       await nb.setBackend(name);
     });

@@ -53,13 +53,16 @@ export function validateOptimizerStateDict<O>(
         "loaded state dict contains a parameter group that doesn't match the size of optimizer's group",
       );
     }
-    const theirs = Object.keys(g)
-      .filter((k) => k !== 'params')
-      .sort();
-    if (theirs.join() !== own.join()) {
+    // Every hyper-parameter of this optimizer must be there (extra keys, such as a scheduler's
+    // initial learning rate, are kept as they are).
+    const missing = own.filter((k) => !(k in g));
+    if (missing.length) {
+      const theirs = Object.keys(g)
+        .filter((k) => k !== 'params')
+        .sort();
       throw new Error(
-        `loaded state dict is not for ${type}: its parameter groups have hyper-parameters ${theirs.join(', ')}; ` +
-          `${type}'s are ${own.join(', ')}`,
+        `loaded state dict is not for ${type}: its parameter groups lack ${missing.join(', ')} ` +
+          `(they have ${theirs.join(', ')})`,
       );
     }
     validate({ ...optimizer.defaults, ...g } as O);

@@ -151,7 +151,7 @@ export function badInputSuite(name: string): void {
       await expectNoChange(
         watched,
         () => adam.loadStateDict(sgd.stateDict() as never),
-        'loaded state dict is not for Adam: its parameter groups have hyper-parameters dampening, lr, momentum, nesterov, weightDecay',
+        'loaded state dict is not for Adam: its parameter groups lack amsgrad, betas, eps (they have dampening, lr, momentum, nesterov, weightDecay)',
       );
       await expectNoChange(
         watched,

@@ -28,9 +28,9 @@ async function values(t: nb.Tensor): Promise<number[]> {
 /** Runs every case for `seed` on `backend` and returns all results, flattened. */
 async function runCase(backend: string, seed: number): Promise<Record<string, number[]>> {
   const { next } = dims(seed);
-  const [m, k, n] = [next(1, 160), next(1, 160), next(1, 160)];
-  const [rows, channels, length] = [next(2, 64), next(1, 48), next(1, 6)];
-  const [batch, features, hidden, classes] = [next(2, 96), next(1, 64), next(2, 96), next(2, 12)];
+  const [m, k, n] = [next(1, 320), next(1, 320), next(1, 320)]; // large enough to split across threads
+  const [rows, channels, length] = [next(2, 256), next(1, 64), next(1, 8)];
+  const [batch, features, hidden, classes] = [next(2, 256), next(1, 128), next(2, 192), next(2, 12)];
   nb.manualSeed(seed);
   const out: Record<string, number[]> = {};
   const made = nb.withBackend(backend, () => ({

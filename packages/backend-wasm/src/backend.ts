@@ -18,7 +18,7 @@ import * as fused from './kernels/fused.js';
 import * as mm from './kernels/matmul.js';
 import * as pw from './kernels/pointwise.js';
 import * as red from './kernels/reduce.js';
-import { compileKernels } from './module.js';
+import { compileKernels, MAX_PAGES } from './module.js';
 import { threadSupport } from './pool.js';
 import { Runtime } from './runtime.js';
 import { resolveThreading, type Threading } from './threading.js';
@@ -52,6 +52,8 @@ const FUSED = ['batchNormTrain', 'batchNormBackward', 'linear', 'softmaxCrossEnt
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly capabilities: BackendCapabilities;
+  /** One linear memory of at most 4 GiB holds every tensor (core checks this before creating one). */
+  readonly maxBufferBytes = MAX_PAGES * 65536;
   private liveBuffers = 0;
   private liveBytes = 0;
   private destroyed = false;
@@ -121,8 +123,13 @@ export class WasmBackend implements Backend {
     this.liveBytes -= b.size * 4;
   }
 
+  /** Live buffers and bytes, and `reservedBytes`: the linear memory's size (it never shrinks). */
   memory(): BackendMemory {
-    return { buffers: this.liveBuffers, bytes: this.liveBytes };
+    return {
+      buffers: this.liveBuffers,
+      bytes: this.liveBytes,
+      reservedBytes: this.rt.memory.buffer.byteLength,
+    };
   }
 
   fill(out: BackendBuffer, value: number): void {

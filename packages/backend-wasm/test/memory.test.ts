@@ -70,19 +70,19 @@ describe('wasm backend storage', () => {
   it('memory() is exact, dispose returns memory, a loop stays flat', async () => {
     const be = await createWasmBackend({ threads: 1 });
     const base = be.memory();
-    expect(base).toEqual({ buffers: 0, bytes: 0 });
+    expect(base).toMatchObject({ buffers: 0, bytes: 0 });
     const a = be.alloc(10, 'float32');
     const b = be.alloc(3, 'int32');
-    expect(be.memory()).toEqual({ buffers: 2, bytes: 52 });
+    expect(be.memory()).toMatchObject({ buffers: 2, bytes: 52 });
     be.disposeBuffer(a);
-    expect(be.memory()).toEqual({ buffers: 1, bytes: 12 });
+    expect(be.memory()).toMatchObject({ buffers: 1, bytes: 12 });
     be.disposeBuffer(b);
     const heap = be.heapBytes;
     for (let step = 0; step < 200; step++) {
       const bufs = [1000, 37, 4096, 12345, 1000].map((n) => be.alloc(n, 'float32'));
       for (const x of bufs.reverse()) be.disposeBuffer(x);
     }
-    expect(be.memory()).toEqual({ buffers: 0, bytes: 0 });
+    expect(be.memory()).toMatchObject({ buffers: 0, bytes: 0 });
     expect(be.heapBytes).toBe(heap);
     be.destroy();
   });
@@ -110,7 +110,7 @@ describe('wasm backend storage', () => {
   it('an allocation beyond the 4 GiB wasm32 limit is a clear out-of-memory error', async () => {
     const be = await createWasmBackend({ threads: 1, warmup: false });
     expect(() => be.alloc(2 ** 30, 'float32')).toThrow(/out of memory allocating 4294967296 bytes/);
-    expect(be.memory()).toEqual({ buffers: 0, bytes: 0 });
+    expect(be.memory()).toMatchObject({ buffers: 0, bytes: 0 });
     be.destroy();
   });
 

@@ -75,6 +75,11 @@ export class WebGpuBackend implements Backend {
   private readonly pool: BufferPool;
   private readonly maxPerDim: number;
   private readonly maxBinding: number;
+
+  /** The largest tensor this device binds, in bytes (core checks it before creating a tensor). */
+  get maxBufferBytes(): number {
+    return this.maxBinding;
+  }
   /** Dawn's GPU object: referenced for as long as this backend (and its device) lives. */
   private readonly keepAlive: unknown;
   private liveBytes = 0;

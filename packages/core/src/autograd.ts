@@ -4,6 +4,7 @@
  * maps the output's gradient to one gradient per input. `backward` walks the nodes in
  * reverse topological order (micrograd's idea, with explicit memory ownership).
  */
+import { formatShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 
 let gradEnabled = true;
@@ -43,6 +44,8 @@ export class GradNode {
   private refs = 0;
   /** True once the saved tensors were released (after backward, or when nothing refers to it). */
   freed = false;
+  /** The storage version of each saved tensor when it was saved (see `Storage.version`). */
+  private readonly savedVersions: readonly number[];
 
   constructor(
     readonly op: string,
@@ -51,6 +54,25 @@ export class GradNode {
     readonly backwardFn: BackwardFn,
   ) {
     for (const e of edges) if (e && 'node' in e) e.node.retain();
+    this.savedVersions = saved.map((t) => t.version);
+  }
+
+  /**
+   * Throws PyTorch's error when a saved tensor was written in place after it was saved: the
+   * backward rule would silently read the new values.
+   */
+  checkSavedVersions(): void {
+    this.saved.forEach((t, i) => {
+      const now = t.version;
+      if (now === this.savedVersions[i]) return;
+      throw new Error(
+        'backward: one of the variables needed for gradient computation has been modified by an inplace ' +
+          `operation: [${t.dtype} ${formatShape(t.shape)}], which is saved by '${this.op}', is at version ${now}; ` +
+          `expected version ${this.savedVersions[i]} instead. Hint: an in-place write (assign, an optimizer's ` +
+          'step(), a running-statistics update) changed it between the forward pass and backward(); call ' +
+          'backward() before the write, or save a clone().',
+      );
+    });
   }
 
   /** Adds one owner (a tensor or a downstream node) that keeps this node alive. */

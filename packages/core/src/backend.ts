@@ -150,6 +150,11 @@ export interface BackendCapabilities {
 export interface BackendMemory {
   readonly buffers: number;
   readonly bytes: number;
+  /**
+   * Bytes the backend holds from the system, live or free, where that differs from `bytes`: the
+   * wasm backend's linear memory, which grows for large tensors and never shrinks.
+   */
+  readonly reservedBytes?: number;
 }
 
 /**
@@ -160,6 +165,8 @@ export interface Backend {
   /** Registry name, e.g. `'cpu'`. */
   readonly name: string;
   readonly capabilities: BackendCapabilities;
+  /** The largest buffer it can allocate, in bytes, when it has a fixed limit (creation ops check it first). */
+  readonly maxBufferBytes?: number;
 
   // ---- storage -------------------------------------------------------------------------
   /** Allocates `size` elements of `dtype`; contents are unspecified (core writes or overwrites them). */

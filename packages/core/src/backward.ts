@@ -33,6 +33,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
           'after the first backward). Pass { retainGraph: true } to the first backward if you need to call it twice.',
       );
     }
+    node.checkSavedVersions();
   }
 
   const leafGrads = new Map<Tensor, Tensor>();

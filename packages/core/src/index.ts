@@ -78,6 +78,7 @@ export {
   ready,
   registerBackend,
   setBackend,
+  withBackend,
 } from './registry.js';
 export { keep, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';

@@ -1,4 +1,5 @@
 /** `memory()`: what is alive right now, for leak tests and dashboards. */
+import type { BackendMemory } from './backend.js';
 import { initializedBackends } from './registry.js';
 import { liveTensorCount } from './scope.js';
 import { storageTotals } from './storage.js';
@@ -11,8 +12,11 @@ export interface MemoryInfo {
   bytes: number;
   /** Device buffers held by tensors. */
   buffers: number;
-  /** What each started backend reports it holds (pools and caches included where it has them). */
-  backends: Record<string, { bytes: number; buffers: number }>;
+  /**
+   * What each started backend reports it holds (pools and caches included where it has them),
+   * with `reservedBytes` where the backend keeps memory it does not give back (the wasm heap).
+   */
+  backends: Record<string, BackendMemory>;
 }
 
 /** Live tensors and bytes, in total and per backend. A training loop should keep these flat. */

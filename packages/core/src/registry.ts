@@ -66,11 +66,49 @@ export async function initBackend(name: string): Promise<Backend> {
   return entry.pending;
 }
 
-/** Initialises the named backend and makes it the one new tensors are created on. */
+/** Counts `setBackend` calls, so that the last call wins however long each backend takes to start. */
+let switchTicket = 0;
+
+/**
+ * Initialises the named backend and makes it the active one: the backend creation functions
+ * (`zeros`, `randn`, `tensor`, new modules' parameters) use when no `backend` option is given.
+ * Ops never consult it: an op runs on its input tensors' backend, so a model keeps training where
+ * its parameters were created whatever is active later.
+ *
+ * Calls are ordered: when several are in flight, the last call made wins, even if an earlier one
+ * finishes starting its backend later (a call whose backend fails to start changes nothing). The
+ * active backend is one global setting: two async tasks that each `await setBackend(own)` and then
+ * create tensors can interleave and create them on the other's backend. In async code, pass
+ * `{ backend }` to creation functions or create under {@link withBackend}, which is synchronous
+ * and so cannot interleave.
+ */
 export async function setBackend(name: string): Promise<Backend> {
+  const ticket = ++switchTicket;
   const backend = await initBackend(name);
-  active = backend;
+  if (ticket === switchTicket) active = backend;
   return backend;
+}
+
+/**
+ * Runs `fn` synchronously with the started backend `name` active, then restores the previous one
+ * (also when `fn` throws). Safe in async code: nothing else runs while `fn` does. A returned
+ * promise is an error, since the work after its first `await` would run with the previous backend.
+ */
+export function withBackend<T>(name: string, fn: () => T): T {
+  const backend = getInitializedBackend(name);
+  const previous = active;
+  active = backend;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    active = previous;
+  }
+  if (result instanceof Promise)
+    throw new Error(
+      'withBackend: the function returned a Promise; it must be synchronous (create tensors inside, await outside)',
+    );
+  return result;
 }
 
 /** Activates the highest-priority registered backend that starts. Returns its name. */

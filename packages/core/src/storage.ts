@@ -10,6 +10,12 @@ let liveBuffers = 0;
 
 export class Storage {
   private refs = 0;
+  /**
+   * Bumped by every in-place write (`assign`, `pointwiseInto`, optimizer updates): PyTorch's
+   * version counter. Autograd remembers it for saved tensors and refuses a backward pass that
+   * would read values changed since the forward pass.
+   */
+  version = 0;
 
   constructor(
     readonly backend: Backend,
@@ -34,6 +40,11 @@ export class Storage {
 
   get released(): boolean {
     return this.refs < 0;
+  }
+
+  /** Records one in-place write into this memory. */
+  markModified(): void {
+    this.version++;
   }
 
   retain(): void {

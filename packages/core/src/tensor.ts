@@ -12,6 +12,7 @@ import { getBackend, getInitializedBackend } from './registry.js';
 import { collectedTensors, keep, trackTensor, untrackTensor } from './scope.js';
 import { contiguousStrides, formatShape, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
+import { turnEventLoopNowAndThen } from './yield.js';
 
 /** A number or a tensor: what binary ops accept as their other operand. */
 export type TensorOrScalar = Tensor | number;
@@ -24,6 +25,19 @@ let nextId = 0;
  * is also a method (`a.add(b)`), and {@link Tensor.backward} runs reverse-mode autograd.
  */
 export class Tensor {
+  /**
+   * Accumulated gradient of a leaf after `backward()`; null until then. Owned by this tensor.
+   * Reading it on a non-leaf that requires grad warns once, as PyTorch does: it stays null.
+   */
+  get grad(): Tensor | null {
+    if (this._grad === null && this._gradFn !== null) warnNonLeafGrad();
+    return this._grad;
+  }
+
+  set grad(value: Tensor | null) {
+    this._grad = value;
+  }
+
   /** Unique id, for debugging and maps. */
   readonly id = nextId++;
   /** @internal marks tensors for `tidy`'s result walk without an import cycle. */
@@ -38,8 +52,7 @@ export class Tensor {
   readonly dtype: DType;
   /** Whether gradients flow to this tensor. Set it on leaves you want `.grad` for. */
   requiresGrad: boolean;
-  /** Accumulated gradient of a leaf after `backward()`; null until then. Owned by this tensor. */
-  grad: Tensor | null = null;
+  private _grad: Tensor | null = null;
   private _storage: Storage | null;
   private _gradFn: GradNode | null = null;
 
@@ -119,6 +132,19 @@ export class Tensor {
     );
   }
 
+  /**
+   * How many in-place writes its memory has had (shared with its views), like PyTorch's
+   * `_version`; autograd uses it to refuse gradients computed from overwritten values.
+   */
+  get version(): number {
+    return this.storageFor('version').version;
+  }
+
+  /** @internal records an in-place write into this tensor's memory (bumps {@link Tensor.version}). */
+  markModified(): void {
+    this.storageFor('markModified').markModified();
+  }
+
   /** @internal a strided read of this tensor broadcast to `shape` (defaults to its own). */
   viewFor(op: string, strides: readonly number[] = this.strides): StridedView {
     return { buffer: this.storageFor(op).buffer, offset: this.offset, strides };
@@ -149,9 +175,9 @@ export class Tensor {
       this._gradFn = null;
       node.release();
     }
-    if (this.grad) {
-      this.grad.dispose();
-      this.grad = null;
+    if (this._grad) {
+      this._grad.dispose();
+      this._grad = null;
     }
   }
 
@@ -168,8 +194,8 @@ export class Tensor {
 
   /** Sets `.grad` to null, disposing the old gradient. */
   zeroGrad(): void {
-    this.grad?.dispose();
-    this.grad = null;
+    this._grad?.dispose();
+    this._grad = null;
   }
 
   /** A tensor sharing this one's data, cut from the graph. */
@@ -190,6 +216,8 @@ export class Tensor {
   /** A copy of the values, row-major, as a typed array. Waits for pending device work. */
   async data(): Promise<TypedArray> {
     const backend = this.backendFor('data');
+    const turn = turnEventLoopNowAndThen(); // lets the safety net free forgotten tensors (see yield.ts)
+    if (turn) await turn;
     if (this.isDense) return backend.read(this.storageFor('data').buffer);
     const c = ops.contiguousCopy(this);
     try {
@@ -503,6 +531,19 @@ function toNested(values: TypedArray, shape: Shape): unknown {
     return out;
   };
   return build(0, 0);
+}
+
+let warnedNonLeafGrad = false;
+
+/** PyTorch's warning for `.grad` of a non-leaf, given once per process. */
+function warnNonLeafGrad(): void {
+  if (warnedNonLeafGrad) return;
+  warnedNonLeafGrad = true;
+  console.warn(
+    'The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute ' +
+      "won't be populated during backward(). To get the gradient of an intermediate value, make it a leaf " +
+      '(y = x.op().detach().requiresGrad_()) and feed that leaf to the rest of the computation.',
+  );
 }
 
 /** @internal records `node` on `out` when grad mode is on and an input needs a gradient. */

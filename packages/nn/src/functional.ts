@@ -8,6 +8,7 @@
 import * as core from '@nabla/core';
 import { rand, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, normalizeWithRunning, updateRunningStats } from './batch-norm-stats.js';
+import { crossEntropyWithProbabilities } from './soft-targets.js';
 
 /** How a loss combines its per-element values. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -106,6 +107,11 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const reduction = options.reduction ?? 'mean';
   const smoothing = options.labelSmoothing ?? 0;
   const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
+  if (logits.rank === 2 && targets.dtype === 'float32' && targets.rank === 2) {
+    if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
+      reduce(logits, reduction, 'cross_entropy');
+    return crossEntropyWithProbabilities(logits, targets, reduction, smoothing);
+  }
   core.checkClassTargets(logits, targets);
   if (!(smoothing >= 0 && smoothing <= 1)) {
     throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${smoothing}`);

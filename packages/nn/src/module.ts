@@ -24,6 +24,27 @@ function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * Why `source` cannot be copied into `target` (not a tensor, disposed, on another backend), or
+ * null. Checked for every key before {@link Module.loadStateDict} copies anything.
+ */
+function sourceProblem(key: string, source: unknown, target: Tensor): string | null {
+  const isTensor =
+    typeof source === 'object' &&
+    source !== null &&
+    (source as { __nablaTensor?: boolean }).__nablaTensor === true;
+  if (!isTensor) return `expected a Tensor for ${key}, got ${source === null ? 'null' : typeof source}.`;
+  const t = source as Tensor;
+  if (t.isDisposed) return `the tensor for ${key} was disposed.`;
+  if (t.backend !== target.backend) {
+    return (
+      `backend mismatch for ${key}: the checkpoint's tensor is on '${t.backend}', the model's on ` +
+      `'${target.backend}'; move it first with t.to('${target.backend}') (or await t.toAsync(...)).`
+    );
+  }
+  return null;
+}
+
 /** Indents every line after the first by two spaces (nested reprs). */
 function indent(text: string): string {
   return text.split('\n').join('\n  ');
@@ -196,7 +217,8 @@ export abstract class Module {
   /**
    * Copies values from `stateDict` into this module's tensors, in place. Every check runs
    * before anything is copied: with `strict` (the default) missing and unexpected keys are an
-   * error listing them; a shape mismatch is always an error.
+   * error listing them; a shape mismatch, a value that is not a live tensor, and a tensor on
+   * another backend are always errors. On error nothing has changed.
    */
   loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
@@ -211,8 +233,14 @@ export abstract class Module {
       errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
     }
     for (const [key, target] of Object.entries(own)) {
+      const source = stateDict[key] as unknown;
+      if (source === undefined) continue;
+      const problem = sourceProblem(key, source, target);
+      if (problem) errors.push(problem);
+    }
+    for (const [key, target] of Object.entries(own)) {
       const source = stateDict[key];
-      if (!source) continue;
+      if (!source || sourceProblem(key, source, target)) continue;
       if (source.shape.length !== target.shape.length || source.shape.some((d, i) => d !== target.shape[i])) {
         errors.push(
           `size mismatch for ${key}: copying a param with shape ${shapeText(source.shape)} from checkpoint, ` +

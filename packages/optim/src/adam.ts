@@ -2,6 +2,7 @@
 import { noGrad, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
 import { adamUpdate } from './rules/adam.js';
+import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
@@ -19,6 +20,12 @@ export interface AdamOptions {
 /** The Adam update shared by {@link Adam} and {@link AdamW}; they differ only in `decoupled`. */
 abstract class AdamBase extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
+  protected readonly stateSchema: StateSchema = {
+    step: 'count',
+    expAvg: 'tensor',
+    expAvgSq: 'tensor',
+    maxExpAvgSq: 'optional tensor',
+  };
 
   protected validate(o: AdamOptions): void {
     if (!(o.lr >= 0)) throw new Error(`Invalid learning rate: ${o.lr}`);

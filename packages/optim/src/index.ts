@@ -13,3 +13,4 @@ export {
   type ParamsInput,
 } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
+export { checkParametersAlive, type StateSchema, validateOptimizerStateDict } from './validate.js';

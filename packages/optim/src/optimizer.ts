@@ -4,6 +4,7 @@
  * update rule (`rules/`): one in-place pointwise program per parameter.
  */
 import { keep, type Tensor, zerosLike } from '@nabla/core';
+import { checkParametersAlive, type StateSchema, validateOptimizerStateDict } from './validate.js';
 
 /** Hyper-parameters every optimizer has. */
 export interface BaseOptions {
@@ -77,6 +78,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** Throws PyTorch's error for an invalid hyper-parameter. */
   protected abstract validate(options: O): void;
 
+  /** What this optimizer keeps per parameter (checked by {@link Optimizer.loadStateDict}). */
+  protected abstract readonly stateSchema: StateSchema;
+
   /** One update of every parameter that has a gradient. */
   abstract step(): void;
 
@@ -113,6 +117,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** Parameters with their gradients, skipping those without one. */
   protected *withGrads(group: ParamGroup<O>): IterableIterator<[Tensor, Tensor]> {
+    // Checked once per step (at its first group), before any parameter is written.
+    if (group === this.paramGroups[0]) checkParametersAlive(this.paramGroups);
     for (const p of group.params) if (p.grad) yield [p, p.grad];
   }
 
@@ -137,48 +143,32 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   }
 
   /**
-   * Restores hyper-parameters and state saved by {@link Optimizer.stateDict} (from an optimizer over
-   * parameters of the same shapes, in the same order). State tensors are copied.
+   * Restores hyper-parameters and state saved by {@link Optimizer.stateDict} (from an optimizer of
+   * the same type over parameters of the same shapes, in the same order). State tensors are
+   * copied. Every check (the constructor's on each group, the optimizer type, parameter counts,
+   * each state entry's kind, shape, dtype and backend) runs before anything changes.
    */
   loadStateDict(stateDict: OptimizerStateDict<O>): void {
+    const byIndex = validateOptimizerStateDict(
+      this,
+      stateDict as unknown as Parameters<typeof validateOptimizerStateDict>[1],
+      this.stateSchema,
+      (o: O) => this.validate(o),
+    );
     const groups = stateDict.paramGroups;
-    if (groups.length !== this.paramGroups.length) {
-      throw new Error('loaded state dict has a different number of parameter groups');
-    }
-    groups.forEach((g, i) => {
-      if (g.params.length !== this.paramGroups[i].params.length) {
-        throw new Error(
-          "loaded state dict contains a parameter group that doesn't match the size of optimizer's group",
-        );
-      }
-    });
-    const byIndex = new Map<number, Tensor>();
-    for (const [i, g] of groups.entries()) {
-      for (const [j, id] of g.params.entries()) byIndex.set(id, this.paramGroups[i].params[j]);
-    }
-    for (const [id, s] of Object.entries(stateDict.state)) {
-      const p = byIndex.get(Number(id));
-      if (!p) throw new Error(`loaded state dict has state for parameter ${id}, which no group lists`);
-      for (const [k, v] of Object.entries(s)) {
-        if (isTensor(v) && (v.shape.length !== p.shape.length || v.shape.some((d, j) => d !== p.shape[j]))) {
-          throw new Error(
-            `loaded state '${k}' of parameter ${id} has shape [${v.shape.join(', ')}], the parameter has [${p.shape.join(', ')}]`,
-          );
-        }
-      }
-    }
     // All checks passed: replace hyper-parameters and state.
     groups.forEach((g, i) => {
       const { params: _ids, ...rest } = g;
       Object.assign(this.paramGroups[i], rest);
     });
-    this.disposeState();
-    for (const [id, s] of Object.entries(stateDict.state)) {
-      const p = byIndex.get(Number(id))!;
+    // Copy first: the dict may hold this optimizer's own tensors (opt.loadStateDict(opt.stateDict())).
+    const copies = Object.entries(stateDict.state).map(([id, s]) => {
       const copy: ParamState = {};
       for (const [k, v] of Object.entries(s)) copy[k] = isTensor(v) ? keep(v.clone()) : v;
-      this.state.set(p, copy);
-    }
+      return [byIndex.get(Number(id))!, copy] as const;
+    });
+    this.disposeState();
+    for (const [p, copy] of copies) this.state.set(p, copy);
   }
 
   private disposeState(): void {

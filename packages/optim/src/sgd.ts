@@ -2,6 +2,7 @@
 import { noGrad, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
 import { sgdUpdate } from './rules/sgd.js';
+import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link SGD}. */
 export interface SGDOptions {
@@ -22,6 +23,8 @@ export interface SGDOptions {
  * finally `p -= lr·g`, in place: one kernel per parameter (see `rules/sgd.ts`).
  */
 export class SGD extends Optimizer<SGDOptions> {
+  protected readonly stateSchema: StateSchema = { momentumBuffer: 'tensor' };
+
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
   }

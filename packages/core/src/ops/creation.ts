@@ -1,5 +1,6 @@
 /** Creation functions: tensors from host data, constants, ranges and random draws. */
 import { type DType, hostArray, type TypedArray } from '../backend.js';
+import { checkAllocation } from '../limits.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { getBackend, getInitializedBackend } from '../registry.js';
 import { checkShape, formatShape, type Shape, sizeOf } from '../shape.js';
@@ -29,6 +30,7 @@ export function fromHost(values: TypedArray, shape: Shape, options: CreateOption
     throw new Error(`tensor: only float32 tensors can require gradients (got dtype ${dtype})`);
   }
   const backend = backendOf(options);
+  checkAllocation('tensor', shape, dtype, backend);
   const t = Tensor.empty(shape, dtype, backend);
   const data =
     values.constructor === (dtype === 'float32' ? Float32Array : Int32Array)
@@ -123,11 +125,16 @@ function flatten(data: NestedArray, shape: number[]): number[] {
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  checkShape(shape, 'full');
+  return filled('full', shape, value, options);
+}
+
+function filled(op: string, shape: readonly number[], value: number, options: CreateOptions): Tensor {
+  checkShape(shape, op);
   const dtype = options.dtype ?? 'float32';
   if (dtype === 'int32' && !Number.isInteger(value))
-    throw new Error(`full: value ${value} is not an integer, but dtype is int32`);
+    throw new Error(`${op}: value ${value} is not an integer, but dtype is int32`);
   const backend = backendOf(options);
+  checkAllocation(op, shape, dtype, backend);
   const t = Tensor.empty([...shape], dtype, backend);
   backend.fill(t.storageFor('full').buffer, value);
   t.requiresGrad = options.requiresGrad ?? false;
@@ -136,12 +143,12 @@ export function full(shape: readonly number[], value: number, options: CreateOpt
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled('zeros', shape, 0, options);
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return filled('ones', shape, 1, options);
 }
 
 /** Zeros with the shape, dtype and backend of `t`. */
@@ -168,6 +175,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   const n = Math.max(0, Math.ceil((end - start) / step));
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const dtype = options.dtype ?? (ints ? 'int32' : 'float32');
+  checkAllocation('arange', [n], dtype, backendOf(options));
   const values = hostArray(dtype, n);
   for (let i = 0; i < n; i++) values[i] = start + i * step;
   return fromHost(values, [n], { ...options, dtype });
@@ -177,6 +185,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   checkShape([n, m], 'eye');
   const dtype = options.dtype ?? 'float32';
+  checkAllocation('eye', [n, m], dtype, backendOf(options));
   const values = hostArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
   return fromHost(values, [n, m], { ...options, dtype });
@@ -190,6 +199,7 @@ function draw(
 ): Tensor {
   checkShape(shape, op);
   const dtype = options.dtype ?? 'float32';
+  checkAllocation(op, shape, dtype, backendOf(options)); // before drawing a single number
   const g = defaultGenerator();
   const values = hostArray(dtype, sizeOf(shape));
   for (let i = 0; i < values.length; i++) values[i] = sample(g);

@@ -109,9 +109,24 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     );
   }
   if (a.rank >= 2 && b.rank >= 2) return matmulNd(a, b);
+  // Checked here, with the user's shapes, before any unit dimension is added (nothing to free on error).
+  const k = a.shape[a.rank - 1];
+  const kb = b.shape[b.rank === 1 ? 0 : b.rank - 2];
+  if (k !== kb) {
+    throw new Error(
+      `matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (inner dimensions ${k} and ${kb} differ)`,
+    );
+  }
+  sameBackend('matmul', a, b);
   const a2 = a.rank === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.rank === 1 ? unsqueeze(b, -1) : b;
-  const prod = matmulNd(a2, b2);
+  let prod: Tensor;
+  try {
+    prod = matmulNd(a2, b2);
+  } catch (err) {
+    for (const t of [a2, b2]) if (t !== a && t !== b) t.dispose();
+    throw err;
+  }
   let out = prod;
   if (b.rank === 1) out = squeeze(out, -1);
   if (a.rank === 1) {

@@ -88,6 +88,7 @@ export function pointwiseInto(
     }
   });
   run(backend, program, inputs, scalars, outputs, shape, name);
+  for (const storage of new Set(outputs.map((o) => o.storageFor(name)))) storage.markModified();
 }
 
 function run(

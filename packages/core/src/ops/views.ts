@@ -225,7 +225,10 @@ export function assign(target: Tensor, source: Tensor): void {
       `assign: source shape ${formatShape(source.shape)} does not broadcast to target shape ${formatShape(target.shape)}`,
     );
   }
-  if (target.size === 0) return;
+  if (target.size === 0) {
+    target.markModified();
+    return;
+  }
   if (source.storageFor('assign') === target.storageFor('assign') && !source.isDense) {
     const copy = contiguousCopy(source); // reading and writing one buffer through different layouts would race
     assign(target, copy);
@@ -241,4 +244,5 @@ export function assign(target: Tensor, source: Tensor): void {
     outputs: [target.storageFor('assign').buffer],
     shape: target.shape,
   });
+  target.markModified();
 }

@@ -1,0 +1,37 @@
+/** The shared assertion of the bad-input cases: the right error, and nothing changed. */
+import * as nb from '@nabla/core';
+import { expect } from 'vitest';
+
+/** Live tensors and bytes (totals and per backend), the numbers an error must leave alone. */
+export function memorySnapshot() {
+  const m = nb.memory();
+  return { tensors: m.tensors, bytes: m.bytes, buffers: m.buffers };
+}
+
+/**
+ * Runs `fn` and asserts it throws an error whose message contains `message` (and is of class
+ * `kind`), and that `memory()` and the values of `watched` tensors are exactly as before.
+ */
+export async function expectNoChange(
+  watched: readonly nb.Tensor[],
+  fn: () => unknown,
+  message: string,
+  kind: ErrorConstructor = Error,
+): Promise<Error> {
+  const values = await Promise.all(watched.map(async (t) => Array.from(await t.data())));
+  const versions = watched.map((t) => t.version);
+  const before = memorySnapshot();
+  let caught: unknown = null;
+  try {
+    const r = fn();
+    if (r instanceof Promise) await r;
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, `expected an error containing: ${message}`).toBeInstanceOf(kind);
+  expect((caught as Error).message).toContain(message);
+  expect(memorySnapshot()).toEqual(before);
+  expect(watched.map((t) => t.version)).toEqual(versions);
+  for (const [i, t] of watched.entries()) expect(Array.from(await t.data())).toEqual(values[i]);
+  return caught as Error;
+}

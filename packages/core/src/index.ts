@@ -7,6 +7,7 @@ export { GradNode, isGradEnabled, noGrad } from './autograd.js';
 export * from './backend.js';
 export * from './expr/index.js';
 export { type MemoryInfo, memory } from './memory.js';
+export { type GeluOptions, gelu, leakyRelu, silu } from './ops/activations.js';
 export {
   abs,
   adamStep,

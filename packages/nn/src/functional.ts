@@ -8,6 +8,7 @@
 import * as core from '@nabla/core';
 import { rand, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, normalizeWithRunning, updateRunningStats } from './batch-norm-stats.js';
+import { flattenSpatial } from './losses-functional.js';
 
 /** How a loss combines its per-element values. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -18,6 +19,20 @@ const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 export function relu(x: Tensor): Tensor {
   return x.relu();
 }
+
+/** Logistic sigmoid `1 / (1 + e^-x)`. */
+export function sigmoid(x: Tensor): Tensor {
+  return x.sigmoid();
+}
+
+/** Hyperbolic tangent. */
+export function tanh(x: Tensor): Tensor {
+  return x.tanh();
+}
+
+export { type GeluOptions, gelu, leakyRelu, silu } from '@nabla/core';
+export { layerNorm } from './layer-norm.js';
+export * from './losses-functional.js';
 
 /**
  * `x · weightᵀ + bias` for `x: [..., in]`, `weight: [out, in]`, `bias: [out] | null`.
@@ -110,8 +125,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const reduction = options.reduction ?? 'mean';
   const smoothing = options.labelSmoothing ?? 0;
   const ignoreIndex = options.ignoreIndex ?? -100;
+  if (logits.rank > 2 && targets.dtype === 'int32') {
+    // (N, C, d1, ...): the same loss over every position, classes moved last.
+    return tidy(() => {
+      const flat = flattenSpatial(logits, targets)!;
+      const out = crossEntropy(flat.input, flat.target, options);
+      return reduction === 'none' ? out.reshape(targets.shape) : out;
+    });
+  }
   if (logits.rank !== 2) {
-    throw new Error(`cross_entropy: expected logits of shape [N, C], got ${fmt(logits.shape)}`);
+    throw new Error(
+      `cross_entropy: expected logits of shape [N, C] or [N, C, d1, ...], got ${fmt(logits.shape)}`,
+    );
   }
   if (targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
     throw new Error(

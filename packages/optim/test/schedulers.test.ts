@@ -93,7 +93,7 @@ describe('schedulers against PyTorch', () => {
       );
       const b = optimizerFor(run);
       const sb = schedulerFor(run, b);
-      b.loadStateDict(a.stateDict());
+      (b as SGD).loadStateDict((a as SGD).stateDict());
       sb.loadStateDict(saved);
       for (let i = half; i < run.lrs.length; i++) {
         if (sb instanceof ReduceLROnPlateau) sb.step(run.metrics![i]);

@@ -18,6 +18,7 @@ export {
 export { BatchNorm } from './batch-norm.js';
 export { BatchNorm1d } from './batch-norm-1d.js';
 export { type ClipGradNormOptions, clipGradNorm, clipGradValue } from './clip-grad.js';
+export { DataLoader, type DataLoaderOptions, TensorDataset } from './data.js';
 export { Dropout } from './dropout.js';
 export { Flatten } from './flatten.js';
 export * as functional from './functional.js';

@@ -39,3 +39,4 @@ export {
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from './module.js';
 export { type BatchNormOptions, NormBase } from './norm-base.js';
 export { Sequential } from './sequential.js';
+export { type Summary, type SummaryRow, summary } from './summary.js';

@@ -46,7 +46,13 @@ describe.each(names)('LayerNorm on %s', (backend) => {
       atol: tol.atol * 5,
     });
     if (c.weightGrad) {
-      await expectClose('LayerNorm', `${c.name}: weight grad`, (ln.weight as Tensor).grad!, c.weightGrad, tol);
+      await expectClose(
+        'LayerNorm',
+        `${c.name}: weight grad`,
+        (ln.weight as Tensor).grad!,
+        c.weightGrad,
+        tol,
+      );
       await expectClose('LayerNorm', `${c.name}: bias grad`, (ln.bias as Tensor).grad!, c.biasGrad!, tol);
     }
     ln.dispose();

@@ -12,7 +12,7 @@ async function epoch(loader: DataLoader): Promise<number[][]> {
     const xs = [...(await xb.data())];
     const ys = [...(await yb.data())];
     // Row i of x is [2i, 2i + 1] and y is i: the pairs stay together.
-    ys.forEach((y, k) => expect([xs[2 * k], xs[2 * k + 1]]).toEqual([2 * y, 2 * y + 1]));
+    for (const [k, y] of ys.entries()) expect([xs[2 * k], xs[2 * k + 1]]).toEqual([2 * y, 2 * y + 1]);
     out.push(ys);
   }
   return out;

@@ -350,7 +350,10 @@ export function mergeConfig(base: RunConfig, over: PartialConfig): RunConfig {
   } as RunConfig;
 }
 
-/** The learning rate of `epoch` (0-based) under the schedule. */
+/**
+ * The learning rate of `epoch` (0-based) under a per-epoch schedule, in closed form (the trainer
+ * itself steps `@nabla/optim` schedulers, see `schedulers.ts`; `onecycle` gives its peak here).
+ */
 export function scheduledLr(cfg: RunConfig, epoch: number): number {
   const lr = cfg.optimizer.lr;
   const s = cfg.schedule;

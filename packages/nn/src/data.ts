@@ -105,6 +105,7 @@ export class DataLoader implements Iterable<Tensor[]> {
     );
   }
 
+  /** One epoch of batches (a fresh order per epoch when shuffling); each batch lives until the next. */
   *[Symbol.iterator](): Iterator<Tensor[]> {
     const order = this.order();
     let current: Tensor[] = [];

@@ -6,7 +6,7 @@
 import { noGrad, ones, type Tensor, tidy, zeros } from '@nabla/core';
 import { Module } from './module.js';
 
-/** Options of {@link LayerNorm} and {@link layerNorm}. */
+/** Options of {@link LayerNorm} (and of `functional.layerNorm`). */
 export interface LayerNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;

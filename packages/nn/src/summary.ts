@@ -25,6 +25,7 @@ export interface Summary {
   trainableParams: number;
   /** The table as text; also what `String(summary(...))` gives. */
   text: string;
+  /** The table as text ({@link Summary.text}). */
   toString(): string;
 }
 

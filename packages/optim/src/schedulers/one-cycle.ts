@@ -18,6 +18,8 @@ export interface OneCycleLROptions {
   cycleMomentum?: boolean;
   baseMomentum?: number;
   maxMomentum?: number;
+  /** Three phases (up, back down to the start rate, then to the final rate) instead of two (default false). */
+  threePhase?: boolean;
   /** Start rate is `maxLr / divFactor` (default 25). */
   divFactor?: number;
   /** Final rate is the start rate `/ finalDivFactor` (default 1e4). */
@@ -27,7 +29,7 @@ export interface OneCycleLROptions {
 interface Phase {
   endStep: number;
   startLr: 'initialLr' | 'maxLr';
-  endLr: 'maxLr' | 'minLr';
+  endLr: 'maxLr' | 'minLr' | 'initialLr';
   startMomentum: 'maxMomentum' | 'baseMomentum';
   endMomentum: 'maxMomentum' | 'baseMomentum';
 }
@@ -100,22 +102,41 @@ export class OneCycleLR extends LRScheduler {
     this.annealStrategy = anneal;
     this.cycleMomentum = cycleMomentum;
     this.useBeta1 = useBeta1;
-    this.phases = [
-      {
-        endStep: pctStart * total - 1,
-        startLr: 'initialLr',
-        endLr: 'maxLr',
-        startMomentum: 'maxMomentum',
-        endMomentum: 'baseMomentum',
-      },
-      {
-        endStep: total - 1,
-        startLr: 'maxLr',
-        endLr: 'minLr',
-        startMomentum: 'baseMomentum',
-        endMomentum: 'maxMomentum',
-      },
-    ];
+    const up: Phase = {
+      endStep: pctStart * total - 1,
+      startLr: 'initialLr',
+      endLr: 'maxLr',
+      startMomentum: 'maxMomentum',
+      endMomentum: 'baseMomentum',
+    };
+    this.phases = options.threePhase
+      ? [
+          up,
+          {
+            endStep: 2 * pctStart * total - 2,
+            startLr: 'maxLr',
+            endLr: 'initialLr',
+            startMomentum: 'baseMomentum',
+            endMomentum: 'maxMomentum',
+          },
+          {
+            endStep: total - 1,
+            startLr: 'initialLr',
+            endLr: 'minLr',
+            startMomentum: 'maxMomentum',
+            endMomentum: 'maxMomentum',
+          },
+        ]
+      : [
+          up,
+          {
+            endStep: total - 1,
+            startLr: 'maxLr',
+            endLr: 'minLr',
+            startMomentum: 'baseMomentum',
+            endMomentum: 'maxMomentum',
+          },
+        ];
     this.initialStep();
   }
 

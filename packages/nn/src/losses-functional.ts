@@ -313,14 +313,17 @@ export function flattenSpatial(input: Tensor, target: Tensor): { input: Tensor; 
 /** Options of {@link nllLoss}. */
 export interface NLLOptions {
   reduction?: Reduction;
+  /** Per-class weight `[C]`: each target's loss is scaled by its class's weight, and 'mean' divides by the weights' sum. */
+  weight?: Tensor | null;
   /** Targets equal to this contribute nothing and are not counted by 'mean' (default -100). */
   ignoreIndex?: number;
 }
 
 /**
  * Negative log-likelihood of log-probabilities `input: (N, C)` or `(N, C, d1, ...)` against
- * int32 class indices `target: (N)` or `(N, d1, ...)`, PyTorch's `F.nll_loss`: `-input[n, t_n]`;
- * 'mean' divides by the number of targets not ignored (NaN when all are).
+ * int32 class indices `target: (N)` or `(N, d1, ...)`, PyTorch's `F.nll_loss`: `-w[t_n]·input[n, t_n]`
+ * (`w` = 1 without `weight`); 'mean' divides by the sum of `w[t_n]` over targets not ignored
+ * (NaN when all are).
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NLLOptions = {}): Tensor {
   const op = 'nll_loss';
@@ -337,6 +340,14 @@ export function nllLoss(input: Tensor, target: Tensor, options: NLLOptions = {})
       `Expected input batch_size (${input.shape[0]}) to match target batch_size (${target.rank === 0 ? 1 : target.shape[0]}).`,
     );
   const classes = input.shape[1];
+  const weight = options.weight ?? null;
+  if (weight) {
+    checkFloat(op, 'weight', weight);
+    if (weight.rank !== 1 || weight.shape[0] !== classes)
+      throw new Error(
+        `weight tensor should be defined either for all ${classes} classes or no classes but got weight tensor of shape: ${fmt(weight.shape)}`,
+      );
+  }
   const backend = target.backendFor(op);
   if (backend.readSync) {
     for (const t of target.dataSync())
@@ -345,10 +356,16 @@ export function nllLoss(input: Tensor, target: Tensor, options: NLLOptions = {})
   return tidy(() => {
     const flat = flattenSpatial(input, target) ?? { input, target };
     const valid = flat.target.ne(ignoreIndex);
-    const safe = valid.mul(flat.target).reshape([-1, 1]);
-    const perRow = flat.input.gather(1, safe).reshape([-1]).neg().mul(valid.float());
+    const safe = valid.mul(flat.target);
+    // Each row's weight: its class's weight (1 without `weight`), 0 when ignored.
+    const rowWeight = weight ? weight.gather(0, safe).mul(valid.float()) : valid.float();
+    const perRow = flat.input
+      .gather(1, safe.reshape([-1, 1]))
+      .reshape([-1])
+      .neg()
+      .mul(rowWeight);
     if (reduction === 'none') return input.rank > 2 ? perRow.reshape(target.shape) : perRow;
     if (reduction === 'sum') return perRow.sum();
-    return perRow.sum().div(valid.float().sum());
+    return perRow.sum().div(rowWeight.sum());
   });
 }

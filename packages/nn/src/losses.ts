@@ -121,14 +121,21 @@ export class HuberLoss extends Module {
 export class NLLLoss extends Module {
   readonly reduction: Reduction;
   readonly ignoreIndex: number;
+  /** Per-class weight `[C]` or null. Owned by the caller. */
+  readonly weight: Tensor | null;
 
-  constructor(options: { reduction?: Reduction; ignoreIndex?: number } = {}) {
+  constructor(options: { reduction?: Reduction; ignoreIndex?: number; weight?: Tensor | null } = {}) {
     super();
     this.reduction = options.reduction ?? 'mean';
     this.ignoreIndex = options.ignoreIndex ?? -100;
+    this.weight = options.weight ?? null;
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return nllLoss(input, target, { reduction: this.reduction, ignoreIndex: this.ignoreIndex });
+    return nllLoss(input, target, {
+      reduction: this.reduction,
+      ignoreIndex: this.ignoreIndex,
+      weight: this.weight,
+    });
   }
 }

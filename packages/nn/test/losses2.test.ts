@@ -102,7 +102,12 @@ describe.each(names)('losses (issue 17) on %s', (backend) => {
     await check(
       'NLLLoss',
       c,
-      () => new NLLLoss({ reduction: c.reduction, ignoreIndex: c.ignoreIndex }),
+      () =>
+        new NLLLoss({
+          reduction: c.reduction,
+          ignoreIndex: c.ignoreIndex,
+          weight: c.weight ? fromFx(c.weight) : null,
+        }),
       true,
     );
   });

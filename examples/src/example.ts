@@ -1,4 +1,5 @@
 /** What an example provides to the trainer. */
+import type { Tensor } from '@nabla/core';
 import type { Module } from '@nabla/nn';
 import type { Split } from './data/dataset.js';
 import type { RunConfig } from './options.js';
@@ -23,6 +24,12 @@ export interface Prepared {
   task: 'classification' | 'regression';
   split: Split;
   runs: TrainRun[];
+  /** The loss (default: CrossEntropyLoss for classification, MSELoss for regression). */
+  lossFn?: Module;
+  /** Correct predictions in a batch as a scalar (default: `argmax(1) == y`, for class indices). */
+  correct?: (pred: Tensor, y: Tensor) => Tensor;
+  /** Runs after `backward()` and before the optimizer step (gradient clipping). */
+  beforeStep?: (model: Module) => void;
   /** Extra pictures (decision boundary, fit plot), written after training. */
   pictures?: (ctx: PictureContext) => Promise<string[]>;
 }

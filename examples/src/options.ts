@@ -25,7 +25,9 @@ export interface OptimizerConfig {
 export type ScheduleConfig =
   | { type: 'constant' }
   | { type: 'step'; stepSize: number; gamma: number }
-  | { type: 'cosine'; minLr: number };
+  | { type: 'cosine'; minLr: number }
+  /** OneCycleLR stepped after every batch, peaking at the optimizer's lr. */
+  | { type: 'onecycle'; pctStart: number };
 
 /** Everything a training run needs; a config file holds any subset of it. */
 export interface RunConfig {
@@ -211,6 +213,7 @@ const SCHEDULE_KEYS: Record<string, string[]> = {
   constant: ['type'],
   step: ['type', 'stepSize', 'gamma'],
   cosine: ['type', 'minLr'],
+  onecycle: ['type', 'pctStart'],
 };
 
 function checkKeys(where: string, obj: unknown, allowed: string[]): Record<string, unknown> {
@@ -273,7 +276,13 @@ export function validateConfig(cfg: unknown, defaults: RunConfig, source: string
     }
   }
   if (top.schedule !== undefined) {
-    const s = checkKeys(`config ${source}: schedule`, top.schedule, ['type', 'stepSize', 'gamma', 'minLr']);
+    const s = checkKeys(`config ${source}: schedule`, top.schedule, [
+      'type',
+      'stepSize',
+      'gamma',
+      'minLr',
+      'pctStart',
+    ]);
     const type = (s.type as string | undefined) ?? defaults.schedule.type;
     const allowed = SCHEDULE_KEYS[type];
     if (!allowed)
@@ -341,7 +350,10 @@ export function mergeConfig(base: RunConfig, over: PartialConfig): RunConfig {
   } as RunConfig;
 }
 
-/** The learning rate of `epoch` (0-based) under the schedule. */
+/**
+ * The learning rate of `epoch` (0-based) under a per-epoch schedule, in closed form (the trainer
+ * itself steps `@nabla/optim` schedulers, see `schedulers.ts`; `onecycle` gives its peak here).
+ */
 export function scheduledLr(cfg: RunConfig, epoch: number): number {
   const lr = cfg.optimizer.lr;
   const s = cfg.schedule;

@@ -13,10 +13,11 @@ import { batches, type Dataset, epochOrder } from './data/dataset.js';
 import type { ExampleDef, Prepared } from './example.js';
 import { type EpochRecord, epochTable } from './history.js';
 import { makeOptimizer } from './optimizers.js';
-import { type RunConfig, scheduledLr } from './options.js';
+import type { RunConfig } from './options.js';
 import { chartPng, chartSvg, type Series } from './plot/chart.js';
 import { terminalChart } from './plot/terminal.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
+import { makeSchedule, type RunSchedule } from './schedulers.js';
 
 /** How to run; the CLI fills this from flags, tests directly. */
 export interface TrainOptions {
@@ -71,8 +72,17 @@ function lossAndCorrect(loss: Tensor, correct: Tensor | null): Tensor {
   return concat([loss.detach().reshape([1]), correct ? correct.float().reshape([1]) : zeros([1])], 0);
 }
 
+/** Correct predictions of class-index targets: `argmax(1) == y`. */
+const argmaxCorrect = (pred: Tensor, y: Tensor): Tensor => pred.argmax(1).eq(y).sum();
+
 /** Mean loss and metric over a dataset in eval mode, without gradients. */
-async function evaluate(model: Module, lossFn: Module, ds: Dataset, task: Prepared['task']): Promise<Pass> {
+async function evaluate(
+  model: Module,
+  lossFn: Module,
+  ds: Dataset,
+  task: Prepared['task'],
+  correctOf: (pred: Tensor, y: Tensor) => Tensor = argmaxCorrect,
+): Promise<Pass> {
   model.eval();
   let lossSum = 0;
   let correct = 0;
@@ -82,7 +92,7 @@ async function evaluate(model: Module, lossFn: Module, ds: Dataset, task: Prepar
       tidy(() => {
         const pred = model.forward(x);
         const loss = lossFn.forward(pred, y);
-        return lossAndCorrect(loss, task === 'classification' ? pred.argmax(1).eq(y).sum() : null);
+        return lossAndCorrect(loss, task === 'classification' ? correctOf(pred, y) : null);
       }),
     );
     const [l, c] = await out.data();
@@ -112,9 +122,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const prepared = opts.example.prepare(cfg);
   const { task, split } = prepared;
   const metricName = task === 'classification' ? 'accuracy' : 'R²';
-  const lossFn = task === 'classification' ? new CrossEntropyLoss() : new MSELoss();
+  const lossFn = prepared.lossFn ?? (task === 'classification' ? new CrossEntropyLoss() : new MSELoss());
+  const correctOf = prepared.correct ?? argmaxCorrect;
   const optimizers = new Map<string, Optimizer<any>>();
   for (const r of prepared.runs) optimizers.set(r.name, makeOptimizer(r.model.parameters(), cfg.optimizer));
+  // Learning-rate schedules (@nabla/optim), one per run; they set the rate for epoch 0 now.
+  const steps = Math.ceil(split.train.n / cfg.batchSize);
+  const schedules = new Map<string, RunSchedule | null>();
+  for (const r of prepared.runs) schedules.set(r.name, makeSchedule(optimizers.get(r.name)!, cfg, steps));
 
   let history: EpochRecord[] = [];
   let startEpoch = 0;
@@ -124,6 +139,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       throw new Error(`checkpoint is for example '${ck.example}', not '${opts.example.name}'`);
     }
     for (const r of prepared.runs) {
+      // Replay the schedule to the checkpoint's epoch (it only changes rates), then restore.
+      const schedule = schedules.get(r.name);
+      const replay = schedule ? ck.epoch * (schedule.every === 'batch' ? steps : 1) : 0;
+      for (let i = 0; i < replay; i++) schedule!.step();
       const state = ck.runs[r.name];
       if (!state)
         throw new Error(`checkpoint has no run '${r.name}' (it has: ${Object.keys(ck.runs).join(', ')})`);
@@ -143,7 +162,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   if (opts.evalOnly) {
     for (const r of prepared.runs) {
-      const ev = await evaluate(r.model, lossFn, split.test, task);
+      const ev = await evaluate(r.model, lossFn, split.test, task, correctOf);
       final[r.name] = { testLoss: ev.loss, testMetric: ev.metric };
       say(
         `${r.name}: test loss ${ev.loss.toFixed(4)}  test ${metricText(task, ev.metric)}  (${split.test.n} samples, checkpoint after epoch ${startEpoch})`,
@@ -167,12 +186,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const checkpointPath = join(opts.outDir, 'checkpoint.json');
   const stop = Math.min(cfg.epochs, opts.interruptAfter ?? Number.POSITIVE_INFINITY);
-  const steps = Math.ceil(split.train.n / cfg.batchSize);
   for (let epoch = startEpoch; epoch < stop; epoch++) {
-    const lr = scheduledLr(cfg, epoch);
     for (const r of prepared.runs) {
       const opt = optimizers.get(r.name)!;
-      opt.lr = lr;
+      const schedule = schedules.get(r.name) ?? null;
+      const lr = opt.lr;
       r.model.train();
       const label = `${prepared.runs.length > 1 ? `${r.name} ` : ''}epoch ${String(epoch + 1).padStart(String(cfg.epochs).length)}/${cfg.epochs}`;
       const progress = new EpochProgress(sink, label, steps);
@@ -188,11 +206,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const pred = r.model.forward(x);
           const loss = lossFn.forward(pred, y);
           loss.backward();
+          prepared.beforeStep?.(r.model);
           opt.step();
-          return noGrad(() =>
-            lossAndCorrect(loss, task === 'classification' ? pred.argmax(1).eq(y).sum() : null),
-          );
+          return noGrad(() => lossAndCorrect(loss, task === 'classification' ? correctOf(pred, y) : null));
         });
+        if (schedule?.every === 'batch') schedule.step();
         const [l, c] = await out.data();
         // On cpu and wasm the read resolves as a microtask, so a whole run could pass without
         // the event loop turning once: yield, so Ctrl-C and other events are handled mid-epoch.
@@ -210,7 +228,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const trainLoss = lossSum / seen;
       const trainMetric =
         task === 'classification' ? correct / seen : rSquared(trainLoss * seen, split.train.y);
-      const ev = await evaluate(r.model, lossFn, split.test, task);
+      const ev = await evaluate(r.model, lossFn, split.test, task, correctOf);
+      if (schedule?.every === 'epoch') schedule.step();
       const rec: EpochRecord = {
         run: r.name,
         epoch: epoch + 1,

@@ -34,6 +34,7 @@ export const TINY: Record<string, PartialConfig> = {
   },
   sequence: { epochs: 8, optimizer: { lr: 0.03 }, data: { samples: 300 } },
   regression: { epochs: 15, data: { samples: 300 } },
+  tabular: { epochs: 8, data: { samples: 1500 } },
 };
 
 /** The example's defaults with its tiny overrides (and any more). */

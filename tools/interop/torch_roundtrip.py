@@ -119,8 +119,31 @@ def check_nabla():
         sys.exit('outputs differ by more than 1e-5')
 
 
+def write_layernorm():
+    """A model with the issue-17 layers (LayerNorm, GELU, SiLU): its state_dict and eval outputs."""
+    torch.manual_seed(17)
+    model = nn.Sequential(nn.Linear(5, 6), nn.LayerNorm(6), nn.GELU(), nn.Linear(6, 6), nn.SiLU(),
+                          nn.LayerNorm(6, elementwise_affine=False), nn.Linear(6, 2))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.rand(6) + 0.5)
+        model[1].bias.copy_(torch.randn(6) * 0.3)
+    model.eval()
+    x = torch.randn(4, 5) * 2
+    with torch.no_grad():
+        y = model(x)
+    write_safetensors(os.path.join(FIXTURES, 'torch_layernorm.safetensors'), model.state_dict())
+    with open(os.path.join(FIXTURES, 'torch_layernorm.json'), 'w') as f:
+        json.dump({'torch': torch.__version__, 'keys': list(model.state_dict().keys()), 'input': fx(x),
+                   'output': fx(y)}, f, indent=1)
+    print('wrote torch_layernorm.safetensors and torch_layernorm.json')
+
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--check-nabla', action='store_true', help='read the Nabla-written file and record PyTorch outputs')
+    p.add_argument('--layernorm', action='store_true', help='write the LayerNorm/GELU/SiLU model fixture')
     args = p.parse_args()
-    check_nabla() if args.check_nabla else train_and_write()
+    if args.layernorm:
+        write_layernorm()
+    else:
+        check_nabla() if args.check_nabla else train_and_write()

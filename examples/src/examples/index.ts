@@ -5,5 +5,13 @@ import { mnist } from './mnist.js';
 import { regression } from './regression.js';
 import { sequence } from './sequence.js';
 import { spirals } from './spirals.js';
+import { tabular } from './tabular.js';
 
-export const EXAMPLES: Record<string, ExampleDef> = { spirals, mnist, batchnorm, sequence, regression };
+export const EXAMPLES: Record<string, ExampleDef> = {
+  spirals,
+  mnist,
+  batchnorm,
+  sequence,
+  regression,
+  tabular,
+};

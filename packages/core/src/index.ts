@@ -14,6 +14,7 @@ export * from './expr/index.js';
 export { type MemoryInfo, memory } from './memory.js';
 // Elementwise ops: every export of that file is public (adding an op there exports it).
 export * from './ops/elementwise.js';
+export { type GeluOptions, gelu, leakyRelu, silu } from './ops/activations.js';
 export {
   arange,
   argmax,

@@ -9,6 +9,7 @@ import * as core from '@nabla/core';
 import { rand, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, normalizeWithRunning, updateRunningStats } from './batch-norm-stats.js';
 import { crossEntropyWithProbabilities } from './soft-targets.js';
+import { flattenSpatial } from './losses-functional.js';
 
 /** How a loss combines its per-element values. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -19,6 +20,20 @@ const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 export function relu(x: Tensor): Tensor {
   return x.relu();
 }
+
+/** Logistic sigmoid `1 / (1 + e^-x)`. */
+export function sigmoid(x: Tensor): Tensor {
+  return x.sigmoid();
+}
+
+/** Hyperbolic tangent. */
+export function tanh(x: Tensor): Tensor {
+  return x.tanh();
+}
+
+export { type GeluOptions, gelu, leakyRelu, silu } from '@nabla/core';
+export { layerNorm } from './layer-norm.js';
+export * from './losses-functional.js';
 
 /**
  * `x · weightᵀ + bias` for `x: [..., in]`, `weight: [out, in]`, `bias: [out] | null`.
@@ -111,6 +126,14 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
       reduce(logits, reduction, 'cross_entropy');
     return crossEntropyWithProbabilities(logits, targets, reduction, smoothing);
+  }
+  if (logits.rank > 2 && targets.dtype === 'int32') {
+    // (N, C, d1, ...): the same loss over every position, classes moved last.
+    return tidy(() => {
+      const flat = flattenSpatial(logits, targets)!;
+      const out = crossEntropy(flat.input, flat.target, options);
+      return reduction === 'none' ? out.reshape(targets.shape) : out;
+    });
   }
   core.checkClassTargets(logits, targets);
   if (!(smoothing >= 0 && smoothing <= 1)) {

@@ -192,6 +192,26 @@ export abstract class Module {
     return out;
   }
 
+  /** Calls `fn` on every descendant (children first) and then on this module, like PyTorch's `apply`. Returns `this`. */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children_.values()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** The number of parameter elements (each shared tensor once); `onlyTrainable` counts those with `requiresGrad`. */
+  numParameters(options: { onlyTrainable?: boolean } = {}): number {
+    return this.parameters()
+      .filter((p) => !options.onlyTrainable || p.requiresGrad)
+      .reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Sets `requiresGrad` on every parameter (freezing with `false`), like PyTorch's `requires_grad_`. Returns `this`. */
+  requiresGrad_(flag = true): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
   /** Clears the gradient of every parameter (`.grad = null`). */
   zeroGrad(): void {
     for (const p of this.parameters()) p.zeroGrad();

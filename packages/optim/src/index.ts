@@ -12,5 +12,10 @@ export {
   type ParamState,
   type ParamsInput,
 } from './optimizer.js';
+export { CosineAnnealingLR } from './schedulers/cosine.js';
+export { LRScheduler, type SchedulableGroup, type SchedulerStateDict } from './schedulers/lr-scheduler.js';
+export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './schedulers/plateau.js';
+export { ExponentialLR, MultiStepLR, StepLR } from './schedulers/step-lr.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { checkParametersAlive, type StateSchema, validateOptimizerStateDict } from './validate.js';

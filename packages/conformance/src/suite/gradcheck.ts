@@ -129,6 +129,31 @@ const CASES: [string, fc.Arbitrary<Case>][] = [
   ),
   unaryCase('sigmoid', 'any', (x) => x.sigmoid(), sigmoid),
   unaryCase('tanh', 'any', (x) => x.tanh(), Math.tanh),
+  // Activations defined as pointwise programs (core/ops/activations.ts).
+  unaryCase(
+    'gelu',
+    'any',
+    (x) => nb.gelu(x),
+    (x) => 0.5 * x * (1 + nb.erf64(x / Math.SQRT2)),
+  ),
+  unaryCase(
+    'gelu tanh',
+    'any',
+    (x) => nb.gelu(x, { approximate: 'tanh' }),
+    (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  ),
+  unaryCase(
+    'silu',
+    'any',
+    (x) => nb.silu(x),
+    (x) => x * sigmoid(x),
+  ),
+  unaryCase(
+    'leakyRelu',
+    'away',
+    (x) => nb.leakyRelu(x, 0.2),
+    (x) => (x > 0 ? x : 0.2 * x),
+  ),
   unaryCase(
     'square',
     'any',

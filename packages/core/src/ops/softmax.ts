@@ -35,9 +35,17 @@ export function softmax(x: Tensor, dim: number): Tensor {
   });
 }
 
-/** `x - logSumExp(x)` along `dim`. */
+/**
+ * `x - logSumExp(x)` along `dim`, as `(x - max) - log Σ exp(x - max)`: subtracting the shift
+ * first keeps full precision at large logits (`1000 - 1000.3133` would round to float32's
+ * 6e-5 spacing near 1000).
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   requireFloat('logSoftmax', x);
   const d = normalizeAxis(dim, x.rank, 'logSoftmax');
-  return tidy(() => x.sub(logSumExp(x, d, true)));
+  return tidy(() => {
+    const m = rowMax(x, d).clamp(-FLOAT32_MAX, FLOAT32_MAX);
+    const shifted = x.sub(m);
+    return shifted.sub(sum(shifted.exp(), d, true).log());
+  });
 }

@@ -4,6 +4,7 @@
  * the identity), whatever the module's train/eval mode. Weights keep PyTorch's names.
  */
 import { BatchNorm1d, Dropout, Flatten, Linear, type Module, ReLU, Sequential } from '@nabla/nn';
+import { addMoreLayer, type LayerGraph, MORE_LAYER_NAMES, MORE_LAYERS } from './more-layers.js';
 import type { ProtoWriter } from './protobuf.js';
 import {
   type Attribute,
@@ -30,7 +31,7 @@ export interface OnnxExportOptions {
   outputName?: string;
 }
 
-const SUPPORTED = 'Linear, ReLU, BatchNorm1d, Dropout, Flatten and nested Sequential';
+const SUPPORTED = `Linear, ReLU, BatchNorm1d, Dropout, Flatten, ${MORE_LAYER_NAMES} and nested Sequential`;
 const PRODUCER_VERSION = '0.1.0';
 
 /** Leaves of nested Sequentials, with their dotted state-dict paths. */
@@ -207,7 +208,7 @@ export async function exportOnnx(model: Module, options: OnnxExportOptions): Pro
   const outputName = options.outputName ?? 'output';
   const layers = leaves(model, '');
   const unsupported = layers.filter(
-    ([, m]) => ![Linear, ReLU, BatchNorm1d, Dropout, Flatten].some((k) => m instanceof k),
+    ([, m]) => ![Linear, ReLU, BatchNorm1d, Dropout, Flatten, ...MORE_LAYERS].some((k) => m instanceof k),
   );
   if (unsupported.length) {
     const list = unsupported.map(([p, m]) => `'${p || '(root)'}' (${m.constructor.name})`).join(', ');
@@ -229,6 +230,7 @@ export async function exportOnnx(model: Module, options: OnnxExportOptions): Pro
     else if (m instanceof BatchNorm1d) addBatchNorm(g, path, m, out);
     else if (m instanceof Flatten) addFlatten(g, path, m, out);
     else if (m instanceof ReLU) g.node('Relu', [g.current], out, `${path}/Relu`);
+    else if (addMoreLayer(g as unknown as LayerGraph, path, m, out, opset)) return;
     else g.node('Identity', [g.current], out, `${path}/Identity`); // Dropout at inference
   });
   if (layers.length === 0) g.node('Identity', [inputName], outputName, 'Identity');

@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { findVulkanDriver, makeReportDir } from './tools/test-setup/backends.js';
+
+// WebGPU needs a Vulkan driver: use SwiftShader where it is installed and nothing else is, so a
+// plain `npm test` tests every backend. Set here, before the test workers start (they inherit it).
+findVulkanDriver();
+makeReportDir();
 
 // Tests import every @nabla package from its TypeScript source, not from dist/, so an edit is
 // tested without a rebuild. (The wasm package's generated kernels still come from its build.)
@@ -29,8 +35,11 @@ export default defineConfig({
       'examples/web/test/**/*.test.ts',
       'bench/test/**/*.test.ts',
       'tools/docs/test/**/*.test.ts',
+      'tools/test-setup/test/**/*.test.ts',
     ],
     testTimeout: 60_000,
     pool: 'forks',
+    // Ends the run with one line naming any backend that was not under test, and how to get it.
+    globalSetup: ['tools/test-setup/backends.ts'],
   },
 });

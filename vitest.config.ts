@@ -15,10 +15,14 @@ const packages: Record<string, string> = {
   '@nabla/backend-cpu': 'packages/backend-cpu/src/index.ts',
   '@nabla/backend-wasm': 'packages/backend-wasm/src/index.ts',
   '@nabla/backend-webgpu': 'packages/backend-webgpu/src/index.ts',
+  '@nabla/backend-cpu/manifest': 'packages/backend-cpu/src/manifest.ts',
+  '@nabla/backend-wasm/manifest': 'packages/backend-wasm/src/manifest.ts',
+  '@nabla/backend-webgpu/manifest': 'packages/backend-webgpu/src/manifest.ts',
   '@nabla/nn': 'packages/nn/src/index.ts',
   '@nabla/optim': 'packages/optim/src/index.ts',
   '@nabla/interop': 'packages/interop/src/index.ts',
   nabla: 'packages/nabla/src/index.ts',
+  'nabla/backends': 'packages/nabla/src/backends.ts',
 };
 
 export default defineConfig({

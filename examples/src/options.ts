@@ -4,13 +4,17 @@
  * example's defaults. Every mistake is an error that lists what is allowed.
  */
 import { readFileSync } from 'node:fs';
+import { backendNames } from 'nabla/backends';
 
 /** Optimizers the examples can build. */
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
-/** Backend names: `auto` means wasm where it starts, else cpu. */
-export const BACKENDS = ['auto', 'cpu', 'wasm', 'webgpu'] as const;
+/**
+ * Backend names, from the backend packages' manifests; `auto` means the highest-priority
+ * backend that starts (wasm, else cpu; WebGPU only when asked for).
+ */
+export const BACKENDS: readonly string[] = ['auto', ...backendNames];
 
 /** The optimizer section of a config. */
 export interface OptimizerConfig {
@@ -69,7 +73,7 @@ export interface CliArgs {
 /** Options and whether they take a value. */
 export const CLI_OPTIONS: Record<string, { value: string | null; help: string }> = {
   '--backend': {
-    value: 'cpu|wasm|webgpu',
+    value: backendNames.join('|'),
     help: 'backend to run on (default: wasm where it starts, else cpu)',
   },
   '--config': { value: 'path.json', help: 'config file (see examples/configs/)' },

@@ -6,14 +6,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { manifest as cpu } from '@nabla/backend-cpu/manifest';
+import { manifest as wasm } from '@nabla/backend-wasm/manifest';
+import { manifest as webgpu } from '@nabla/backend-webgpu/manifest';
 import { type Backend, initBackend, listBackends, registerBackend } from '@nabla/core';
 
-/** Backend names and the packages that register them. */
-export const KNOWN_BACKENDS: Record<string, string> = {
-  cpu: '@nabla/backend-cpu',
-  wasm: '@nabla/backend-wasm',
-  webgpu: '@nabla/backend-webgpu',
-};
+/**
+ * Backend names and the packages that register them, from each backend's manifest. (The
+ * manifests are imported here rather than from `nabla/backends`: nn and optim test with this
+ * package, and `nabla` builds on them.)
+ */
+export const KNOWN_BACKENDS: Record<string, string> = Object.fromEntries(
+  [cpu, wasm, webgpu].map((m) => [m.name, m.package]),
+);
 
 /** Why a backend is not under test, by name (filled by {@link backendsUnderTest}). */
 export const skippedBackends: Record<string, string> = {};

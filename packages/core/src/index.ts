@@ -88,6 +88,7 @@ export {
   zeros,
   zerosLike,
 } from './ops/index.js';
+export type { BackendManifest } from './manifest.js';
 export { pointwise, pointwiseInto } from './ops/pointwise.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export {

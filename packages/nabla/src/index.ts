@@ -19,5 +19,6 @@ export * as nn from '@nabla/nn';
 export * from '@nabla/optim';
 /** `@nabla/optim` as one namespace: `new optim.Adam(model.parameters())`. */
 export * as optim from '@nabla/optim';
+export { backendManifests, backendNames } from './backends.js';
 
 registerLazyBackends();

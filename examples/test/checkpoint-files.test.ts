@@ -21,7 +21,15 @@ import { captureSink, tempDir } from './helpers.js';
 function cli(cwd: string, env: Record<string, string> = {}) {
   let err = '';
   const out = captureSink();
-  const run = (argv: string[]) => main(argv, { env, cwd, out, err: (s) => void (err += s) });
+  const run = (argv: string[]) =>
+    main(argv, {
+      env,
+      cwd,
+      out,
+      err: (s) => {
+        err += s;
+      },
+    });
   return { run, err: () => err, out: () => out.text() };
 }
 
@@ -37,7 +45,13 @@ async function finishedRun(): Promise<{ cwd: string; path: string; ck: Checkpoin
 
 describe('checkpoint contents are validated', () => {
   const edits: [string, (ck: any) => void, RegExp][] = [
-    ['an epoch past the run', (ck) => (ck.epoch = 999), /"epoch" is 999, more than the run's 2 epochs/],
+    [
+      'an epoch past the run',
+      (ck) => {
+        ck.epoch = 999;
+      },
+      /"epoch" is 999, more than the run's 2 epochs/,
+    ],
     [
       'a history that disagrees with the epoch',
       (ck) => ck.history.pop(),
@@ -65,8 +79,20 @@ describe('checkpoint contents are validated', () => {
       (ck) => delete ck.runs.mlp.optimizer,
       /"runs\.mlp\.optimizer" must be an optimizer state dict/,
     ],
-    ['an edited config', (ck) => (ck.config.optimizer.lr = 5), /"configHash" does not match "config"/],
-    ['a bad dtype', (ck) => (ck.runs.mlp.model['0.bias'].$tensor.dtype = 'float64'), /has dtype "float64"/],
+    [
+      'an edited config',
+      (ck) => {
+        ck.config.optimizer.lr = 5;
+      },
+      /"configHash" does not match "config"/,
+    ],
+    [
+      'a bad dtype',
+      (ck) => {
+        ck.runs.mlp.model['0.bias'].$tensor.dtype = 'float64';
+      },
+      /has dtype "float64"/,
+    ],
   ];
   it.each(edits)('%s: exit 2, naming the entry', async (_what, edit, message) => {
     const { cwd, path, ck } = await finishedRun();

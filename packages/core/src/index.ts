@@ -6,6 +6,7 @@
 export { GradNode, isGradEnabled, noGrad } from './autograd.js';
 export * from './backend.js';
 export * from './expr/index.js';
+export type { BackendManifest } from './manifest.js';
 export { type MemoryInfo, memory } from './memory.js';
 export {
   abs,
@@ -88,7 +89,6 @@ export {
   zeros,
   zerosLike,
 } from './ops/index.js';
-export type { BackendManifest } from './manifest.js';
 export { pointwise, pointwiseInto } from './ops/pointwise.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export {

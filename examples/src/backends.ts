@@ -48,7 +48,7 @@ export async function selectBackend(requested: string): Promise<{ name: string; 
   if (!BACKENDS.includes(requested)) {
     const near = closest(requested, BACKENDS);
     throw new UsageError(
-      `unknown backend '${requested}'${near ? `; did you mean '${near}'?` : ''}. Allowed: ${BACKENDS.join(', ')}`,
+      `unknown backend '${requested}'${near ? ` (did you mean '${near}'?)` : ''}. Allowed: ${BACKENDS.join(', ')}`,
     );
   }
   if (requested !== 'auto') {

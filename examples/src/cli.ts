@@ -95,7 +95,7 @@ export function plan(argv: string[], io: Pick<CliIO, 'env' | 'cwd'>): Plan | 'he
   if (args.backend === undefined && envBackend && !(BACKENDS as readonly string[]).includes(envBackend)) {
     const near = closest(envBackend, BACKENDS);
     throw new UsageError(
-      `unknown backend '${envBackend}' from the environment (NABLA_BACKEND=${envBackend})${near ? `; did you mean '${near}'?` : ''}. Allowed: ${BACKENDS.join(', ')}; change or unset NABLA_BACKEND, or pass --backend`,
+      `unknown backend '${envBackend}' from the environment (NABLA_BACKEND=${envBackend})${near ? ` (did you mean '${near}'?)` : ''}. Allowed: ${BACKENDS.join(', ')}; change or unset NABLA_BACKEND, or pass --backend`,
     );
   }
   const backendFrom = args.backend !== undefined ? 'flag' : envBackend ? 'NABLA_BACKEND' : 'config';

@@ -151,7 +151,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (!spec) {
       const near = closest(flag, Object.keys(CLI_OPTIONS));
       throw new UsageError(
-        `unknown option '${flag}'${near ? `; did you mean '${near}'?` : ''}. Allowed options: ${Object.keys(CLI_OPTIONS).join(', ')}`,
+        `unknown option '${flag}'${near ? ` (did you mean '${near}'?)` : ''}. Allowed options: ${Object.keys(CLI_OPTIONS).join(', ')}`,
       );
     }
     let value: string | undefined;

@@ -225,7 +225,7 @@ describe('divergence and the smaller CLI messages', () => {
     const bad = cli(cwd, { NABLA_BACKEND: 'wsam' });
     expect((await bad.run(['regression', '--epochs', '1'])).code).toBe(2);
     expect(bad.err()).toContain(
-      "unknown backend 'wsam' from the environment (NABLA_BACKEND=wsam); did you mean 'wasm'?",
+      "unknown backend 'wsam' from the environment (NABLA_BACKEND=wsam) (did you mean 'wasm'?)",
     );
     const empty = cli(cwd, { NABLA_BACKEND: '' });
     writeFileSync(join(cwd, 'c.json'), JSON.stringify({ epochs: 1, data: { samples: 100 } }));
@@ -236,6 +236,6 @@ describe('divergence and the smaller CLI messages', () => {
   it('--epoch: did you mean --epochs', async () => {
     const c = cli(tempDir());
     expect((await c.run(['--epoch', '3'])).code).toBe(2);
-    expect(c.err()).toContain("unknown option '--epoch'; did you mean '--epochs'?");
+    expect(c.err()).toContain("unknown option '--epoch' (did you mean '--epochs'?)");
   });
 });

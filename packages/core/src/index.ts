@@ -102,4 +102,4 @@ export {
 } from './registry.js';
 export { keep, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
-export { Tensor, type TensorOrScalar } from './tensor.js';
+export { Tensor, type TensorJSON, type TensorOrScalar } from './tensor.js';

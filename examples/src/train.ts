@@ -326,7 +326,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             { name: 'train loss', y: pick(names[0], 'trainLoss') },
             { name: 'test loss', y: pick(names[0], 'testLoss') },
           ];
-    say(terminalChart(lossSeries));
+    // As wide as the terminal (less the axis labels), else 60 columns.
+    const columns = sink.isTTY ? process.stdout.columns : undefined;
+    say(terminalChart(lossSeries, columns ? { width: Math.max(20, columns - 14) } : {}));
     if (!opts.noPictures) {
       mkdirSync(opts.outDir, { recursive: true });
       const save = (name: string, svg: string, png: Buffer) => {

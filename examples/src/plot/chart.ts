@@ -251,7 +251,7 @@ export function chartPng(spec: ChartSpec): Buffer {
   // The y label, one character under another (the pixel font does not rotate).
   const yLabel = spec.yLabel + (spec.logY ? ' log' : ''); // the pixel font has no brackets
   const yTop = (M.top + H - M.bottom) / 2 - (yLabel.length * 12) / 2;
-  [...yLabel].forEach((ch, i) => img.text(8, yTop + i * 12, ch, ink));
+  for (const [i, ch] of [...yLabel].entries()) img.text(8, yTop + i * 12, ch, ink);
   const box = L.legend;
   img.fillRect(box.x, box.y, box.width, box.height, [255, 255, 255]);
   L.series.forEach((s, i) => {

@@ -3,13 +3,16 @@
  * works with whichever of them are built, and says why one is not available.
  */
 import { setBackend } from '@nabla/core';
-import { BACKENDS, UsageError } from './options.js';
+import { backendManifests } from 'nabla/backends';
+import { BACKENDS, closest, UsageError } from './options.js';
 
-const PACKAGES: Record<string, string> = {
-  cpu: '@nabla/backend-cpu',
-  wasm: '@nabla/backend-wasm',
-  webgpu: '@nabla/backend-webgpu',
-};
+/** Package of each backend name, from the backends' manifests. */
+const PACKAGES: Record<string, string> = Object.fromEntries(backendManifests.map((m) => [m.name, m.package]));
+/** What `auto` tries, in order: every backend with a positive priority, highest first. */
+const AUTO_ORDER = backendManifests
+  .filter((m) => m.priority > 0)
+  .sort((a, b) => b.priority - a.priority)
+  .map((m) => m.name);
 
 /** Why a backend could not start. */
 export class BackendUnavailableError extends Error {
@@ -38,22 +41,29 @@ async function start(name: string): Promise<void> {
 }
 
 /**
- * Activates `requested` (`auto`: wasm where it starts, else cpu) and returns the name of the
+ * Activates `requested` (`auto`: the first of {@link AUTO_ORDER} that starts) and returns the name of the
  * backend in use and, when `auto` had to fall back, a note saying why.
  */
 export async function selectBackend(requested: string): Promise<{ name: string; note?: string }> {
-  if (!(BACKENDS as readonly string[]).includes(requested)) {
-    throw new UsageError(`unknown backend '${requested}'. Allowed: ${BACKENDS.join(', ')}`);
+  if (!BACKENDS.includes(requested)) {
+    const near = closest(requested, BACKENDS);
+    throw new UsageError(
+      `unknown backend '${requested}'${near ? ` (did you mean '${near}'?)` : ''}. Allowed: ${BACKENDS.join(', ')}`,
+    );
   }
   if (requested !== 'auto') {
     await start(requested);
     return { name: requested };
   }
-  try {
-    await start('wasm');
-    return { name: 'wasm' };
-  } catch (err) {
-    await start('cpu');
-    return { name: 'cpu', note: `${(err as Error).message}; using cpu` };
+  const failures: string[] = [];
+  for (const name of AUTO_ORDER) {
+    try {
+      await start(name);
+      return failures.length ? { name, note: `${failures.join('; ')}; using ${name}` } : { name };
+    } catch (err) {
+      if (name === AUTO_ORDER[AUTO_ORDER.length - 1]) throw err;
+      failures.push((err as Error).message);
+    }
   }
+  throw new BackendUnavailableError('no backend is available');
 }

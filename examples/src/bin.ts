@@ -1,7 +1,6 @@
 /** Process entry of `nabla-train`: wires {@link main} to the real terminal. */
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { main, type Plan } from './cli.js';
+import { interruptHint, invokedAs, type Saved } from './interrupt.js';
 
 // npm runs workspace scripts inside the package directory; INIT_CWD is where the user typed the command.
 const cwd = process.env.INIT_CWD ?? process.cwd();
@@ -9,14 +8,12 @@ const cwd = process.env.INIT_CWD ?? process.cwd();
 // would see an empty event loop mid-await and exit silently with status 0. Hold one.
 const keepAlive = setInterval(() => {}, 1 << 30);
 let planned: Plan | null = null;
+/** The last checkpoint this process wrote (never an older run's file that merely exists). */
+let saved: Saved | null = null;
+
 // Ctrl-C: checkpoints are written atomically, so the last finished epoch is safe; say how to go on.
 process.on('SIGINT', () => {
-  const ck = planned && join(planned.outDir, 'checkpoint.json');
-  const hint =
-    ck && existsSync(ck)
-      ? `the last finished epoch is saved; continue with: nabla-train ${planned!.config.example} --resume ${relative(cwd, ck) || ck}`
-      : 'no epoch had finished, nothing was saved';
-  process.stderr.write(`\ninterrupted: ${hint}\n`);
+  process.stderr.write(`\ninterrupted: ${interruptHint(planned, saved, cwd, invokedAs(process.env))}\n`);
   process.exit(130);
 });
 main(process.argv.slice(2), {
@@ -26,6 +23,9 @@ main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
   onPlan: (p) => {
     planned = p;
+  },
+  onCheckpoint: (s) => {
+    saved = s;
   },
 }).then(
   ({ code }) => {

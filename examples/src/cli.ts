@@ -5,11 +5,20 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { BackendUnavailableError, selectBackend } from './backends.js';
-import { type Checkpoint, loadCheckpoint } from './checkpoint.js';
+import { type Checkpoint, CheckpointError, loadCheckpoint } from './checkpoint.js';
 import { EXAMPLES } from './examples/index.js';
-import { mergeConfig, parseArgs, type RunConfig, readConfigFile, UsageError, usage } from './options.js';
+import {
+  BACKENDS,
+  closest,
+  mergeConfig,
+  parseArgs,
+  type RunConfig,
+  readConfigFile,
+  UsageError,
+  usage,
+} from './options.js';
 import type { ProgressSink } from './progress.js';
-import { type TrainResult, train } from './train.js';
+import { DivergedError, type TrainResult, train } from './train.js';
 
 /** Where the CLI reads and writes; tests pass their own. */
 export interface CliIO {
@@ -20,6 +29,8 @@ export interface CliIO {
   err: (text: string) => void;
   /** Told the resolved plan before training starts (the process entry uses it for Ctrl-C). */
   onPlan?: (plan: Plan) => void;
+  /** Told after each checkpoint is written (the process entry uses it for Ctrl-C). */
+  onCheckpoint?: (saved: { path: string; epoch: number; runId: string }) => void;
 }
 
 function exampleDefaults(name: string): RunConfig {
@@ -36,7 +47,11 @@ export interface Plan {
   config: RunConfig;
   outDir: string;
   resume?: Checkpoint;
+  /** The checkpoint file resumed from. */
+  resumePath?: string;
   evalOnly: boolean;
+  /** Where the backend name came from. */
+  backendFrom: 'flag' | 'NABLA_BACKEND' | 'config';
 }
 
 /** Resolves the CLI arguments into a run plan (throws {@link UsageError} on mistakes). */
@@ -48,11 +63,7 @@ export function plan(argv: string[], io: Pick<CliIO, 'env' | 'cwd'>): Plan | 'he
   if (args.resume) {
     const path = at(args.resume);
     if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
-    try {
-      resume = loadCheckpoint(path);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    resume = loadCheckpoint(path); // a CheckpointError names the wrong entry
   }
   // The example: positional argument, else the config's, else the checkpoint's, else spirals.
   const fileConfig = args.config ? readConfigFile(at(args.config), exampleDefaults, args.example) : {};
@@ -79,9 +90,29 @@ export function plan(argv: string[], io: Pick<CliIO, 'env' | 'cwd'>): Plan | 'he
     },
   });
   config.example = name;
-  config.backend = args.backend ?? io.env.NABLA_BACKEND ?? config.backend;
+  // An empty NABLA_BACKEND counts as unset.
+  const envBackend = io.env.NABLA_BACKEND?.trim() || undefined;
+  if (args.backend === undefined && envBackend && !(BACKENDS as readonly string[]).includes(envBackend)) {
+    const near = closest(envBackend, BACKENDS);
+    throw new UsageError(
+      `unknown backend '${envBackend}' from the environment (NABLA_BACKEND=${envBackend})${near ? ` (did you mean '${near}'?)` : ''}. Allowed: ${BACKENDS.join(', ')}; change or unset NABLA_BACKEND, or pass --backend`,
+    );
+  }
+  const backendFrom = args.backend !== undefined ? 'flag' : envBackend ? 'NABLA_BACKEND' : 'config';
+  config.backend = args.backend ?? envBackend ?? config.backend;
+  if (resume && !args.evalOnly && resume.epoch >= config.epochs)
+    throw new UsageError(
+      `checkpoint ${args.resume} is of a finished run (${resume.epoch} of ${config.epochs} epochs); pass --epochs with more than ${resume.epoch} to train further, or --eval-only to evaluate it`,
+    );
   const outDir = at(args.out ?? `runs/${name}`);
-  return { config, outDir, resume, evalOnly: args.evalOnly };
+  return {
+    config,
+    outDir,
+    resume,
+    resumePath: args.resume ? at(args.resume) : undefined,
+    evalOnly: args.evalOnly,
+    backendFrom,
+  };
 }
 
 /** Runs the CLI; returns the process exit code (0 ok, 2 usage error, 1 failure). */
@@ -97,11 +128,19 @@ export async function main(argv: string[], io: CliIO): Promise<{ code: number; r
     const backend = await selectBackend(p.config.backend);
     if (backend.note) io.err(`note: ${backend.note}\n`);
     const ex = EXAMPLES[p.config.example];
-    io.out.write(
-      `${p.evalOnly ? 'evaluating' : 'training'} ${ex.name} on ${backend.name}: ${p.config.epochs} epochs, batch ${p.config.batchSize}, ` +
-        `${p.config.optimizer.name} lr ${p.config.optimizer.lr} (${p.config.schedule.type}), seed ${p.config.seed}` +
-        `${p.resume ? `, resuming after epoch ${p.resume.epoch}` : ''}\n`,
-    );
+    const where = `${backend.name}${p.backendFrom === 'NABLA_BACKEND' ? ' (from NABLA_BACKEND)' : ''}`;
+    if (p.evalOnly && p.resume) {
+      io.out.write(
+        `evaluating ${ex.name} on ${where}: ${relative(io.cwd, p.resumePath!) || p.resumePath}, after epoch ${p.resume.epoch} of ${p.resume.config.epochs}` +
+          `${p.resume.runId ? ` (run ${p.resume.runId})` : ''}\n`,
+      );
+    } else {
+      io.out.write(
+        `training ${ex.name} on ${where}: ${p.config.epochs} epochs, batch ${p.config.batchSize}, ` +
+          `${p.config.optimizer.name} lr ${p.config.optimizer.lr} (${p.config.schedule.type}), seed ${p.config.seed}` +
+          `${p.resume ? `, resuming run ${p.resume.runId ?? '(unnamed)'} after epoch ${p.resume.epoch}` : ''}\n`,
+      );
+    }
     const result = await train({
       example: ex,
       config: { ...p.config, backend: backend.name },
@@ -110,6 +149,8 @@ export async function main(argv: string[], io: CliIO): Promise<{ code: number; r
       resumeFrom: p.resume,
       evalOnly: p.evalOnly,
       sink: io.out,
+      warn: (line) => io.err(`${line}\n`),
+      onCheckpoint: io.onCheckpoint,
     });
     if (result.files.length) {
       const rel = (f: string) => {
@@ -126,6 +167,14 @@ export async function main(argv: string[], io: CliIO): Promise<{ code: number; r
     if (err instanceof UsageError) {
       io.err(`nabla-train: ${err.message}\n(run nabla-train --help for usage)\n`);
       return { code: 2 };
+    }
+    if (err instanceof CheckpointError) {
+      io.err(`nabla-train: ${err.message}\n`);
+      return { code: 2 };
+    }
+    if (err instanceof DivergedError) {
+      io.err(`nabla-train: ${err.message}\n`);
+      return { code: 1 };
     }
     if (err instanceof BackendUnavailableError) {
       io.err(`nabla-train: ${err.message}\n`);

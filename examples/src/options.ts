@@ -4,13 +4,17 @@
  * example's defaults. Every mistake is an error that lists what is allowed.
  */
 import { readFileSync } from 'node:fs';
+import { backendNames } from 'nabla/backends';
 
 /** Optimizers the examples can build. */
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
-/** Backend names: `auto` means wasm where it starts, else cpu. */
-export const BACKENDS = ['auto', 'cpu', 'wasm', 'webgpu'] as const;
+/**
+ * Backend names, from the backend packages' manifests; `auto` means the highest-priority
+ * backend that starts (wasm, else cpu; WebGPU only when asked for).
+ */
+export const BACKENDS: readonly string[] = ['auto', ...backendNames];
 
 /** The optimizer section of a config. */
 export interface OptimizerConfig {
@@ -71,7 +75,7 @@ export interface CliArgs {
 /** Options and whether they take a value. */
 export const CLI_OPTIONS: Record<string, { value: string | null; help: string }> = {
   '--backend': {
-    value: 'cpu|wasm|webgpu',
+    value: backendNames.join('|'),
     help: 'backend to run on (default: wasm where it starts, else cpu)',
   },
   '--config': { value: 'path.json', help: 'config file (see examples/configs/)' },
@@ -98,6 +102,37 @@ function positiveInt(flag: string, text: string): number {
   return v;
 }
 
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The candidate nearest to `word` when it is a likely typo (at most 2 edits, or a prefix of
+ * exactly one candidate), else null.
+ */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  const prefixed = candidates.filter((c) => c.startsWith(word) && word.length >= 3);
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | null = null;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
 /** Parses `argv` (without node and the script). */
 export function parseArgs(argv: string[]): CliArgs {
   const args: CliArgs = { evalOnly: false, help: false };
@@ -115,10 +150,12 @@ export function parseArgs(argv: string[]): CliArgs {
     const eq = token.indexOf('=');
     const flag = eq >= 0 ? token.slice(0, eq) : token;
     const spec = CLI_OPTIONS[flag === '-h' ? '--help' : flag];
-    if (!spec)
+    if (!spec) {
+      const near = closest(flag, Object.keys(CLI_OPTIONS));
       throw new UsageError(
-        `unknown option '${flag}'. Allowed options: ${Object.keys(CLI_OPTIONS).join(', ')}`,
+        `unknown option '${flag}'${near ? ` (did you mean '${near}'?)` : ''}. Allowed options: ${Object.keys(CLI_OPTIONS).join(', ')}`,
       );
+    }
     let value: string | undefined;
     if (spec.value !== null) {
       value = eq >= 0 ? token.slice(eq + 1) : argv[++i];

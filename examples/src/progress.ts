@@ -13,6 +13,7 @@ export interface ProgressSink {
 /** Reports the batches of one epoch. */
 export class EpochProgress {
   private lastDraw = 0;
+  private readonly started = Date.now();
 
   constructor(
     private readonly sink: ProgressSink,
@@ -29,8 +30,12 @@ export class EpochProgress {
     const width = 24;
     const filled = Math.round((done / this.total) * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+    const eta =
+      done < this.total
+        ? `  ETA ${formatSeconds(((now - this.started) / 1000 / done) * (this.total - done))}`
+        : '';
     this.sink.write(
-      `\r\x1b[2K${this.label} ${bar} ${done}/${this.total}  loss ${loss.toFixed(4)}  ${metric}  ${Math.round(samplesPerSec)} samples/s`,
+      `\r\x1b[2K${this.label} ${bar} ${done}/${this.total}  loss ${loss.toFixed(4)}  ${metric}  ${Math.round(samplesPerSec)} samples/s${eta}`,
     );
   }
 
@@ -38,4 +43,12 @@ export class EpochProgress {
   finish(summary: string): void {
     this.sink.write(`${this.sink.isTTY ? '\r\x1b[2K' : ''}${summary}\n`);
   }
+}
+
+/** `42s`, `3m05s`, `1h02m`: short enough for a progress line. */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

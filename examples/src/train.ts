@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { concat, manualSeed, memory, noGrad, type Tensor, tidy, zeros } from '@nabla/core';
 import { CrossEntropyLoss, type Module, MSELoss } from '@nabla/nn';
 import type { Optimizer } from '@nabla/optim';
-import { type Checkpoint, captureRun, makeCheckpoint, restoreRun, saveCheckpoint } from './checkpoint.js';
+import {
+  type Checkpoint,
+  CheckpointError,
+  captureRun,
+  makeCheckpoint,
+  newRunId,
+  removeStaleTemps,
+  restoreRun,
+  saveCheckpoint,
+} from './checkpoint.js';
 import { batches, type Dataset, epochOrder } from './data/dataset.js';
 import type { ExampleDef, Prepared } from './example.js';
 import { type EpochRecord, epochTable } from './history.js';
@@ -36,6 +45,20 @@ export interface TrainOptions {
   sink?: ProgressSink;
   /** Skip the pictures (tests that only care about numbers). */
   noPictures?: boolean;
+  /** This run's id (default: the resumed checkpoint's, else a new one). */
+  runId?: string;
+  /** Told after each checkpoint is written (the process entry uses it for Ctrl-C's hint). */
+  onCheckpoint?: (saved: { path: string; epoch: number; runId: string }) => void;
+  /** Warnings (default: the progress sink). */
+  warn?: (line: string) => void;
+}
+
+/** Steps whose mean loss is the baseline the divergence warning compares with. */
+const GROWTH_BASELINE_STEPS = 10;
+
+/** Training stopped because the loss became NaN or infinite. */
+export class DivergedError extends Error {
+  override name = 'DivergedError';
 }
 
 /** What a run produced. */
@@ -117,6 +140,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     isTTY: Boolean(process.stdout.isTTY),
   };
   const say = (line: string) => sink.write(`${line}\n`);
+  const warn = opts.warn ?? say;
+  const runId = opts.resumeFrom?.runId ?? opts.runId ?? newRunId();
 
   manualSeed(cfg.seed);
   const prepared = opts.example.prepare(cfg);
@@ -145,8 +170,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       for (let i = 0; i < replay; i++) schedule!.step();
       const state = ck.runs[r.name];
       if (!state)
-        throw new Error(`checkpoint has no run '${r.name}' (it has: ${Object.keys(ck.runs).join(', ')})`);
-      restoreRun(state, r.model, optimizers.get(r.name)!);
+        throw new CheckpointError(
+          `checkpoint has no run '${r.name}' (it has: ${Object.keys(ck.runs).join(', ')})`,
+        );
+      try {
+        restoreRun(state, r.model, optimizers.get(r.name)!, r.name);
+      } catch (err) {
+        for (const x of prepared.runs) x.model.dispose();
+        for (const o of optimizers.values()) o.dispose();
+        throw err;
+      }
     }
     history = ck.history;
     startEpoch = ck.epoch;
@@ -180,11 +213,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   if (startEpoch >= cfg.epochs) {
-    say(
-      `checkpoint already has ${startEpoch} epochs; pass --epochs with more than ${startEpoch} to train further`,
+    dispose();
+    throw new CheckpointError(
+      `the checkpoint's run already finished its ${startEpoch} epochs; pass --epochs with more than ${startEpoch} to train further, or --eval-only to evaluate it`,
     );
   }
   const checkpointPath = join(opts.outDir, 'checkpoint.json');
+  // A save that was killed leaves its temporary file behind; it is never read, so remove it.
+  for (const stale of removeStaleTemps(checkpointPath)) warn(`removed ${stale}, left by an interrupted save`);
+  const firstLosses: number[] = [];
+  let warnedGrowth = false;
   const stop = Math.min(cfg.epochs, opts.interruptAfter ?? Number.POSITIVE_INFINITY);
   for (let epoch = startEpoch; epoch < stop; epoch++) {
     for (const r of prepared.runs) {
@@ -212,6 +250,31 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         });
         if (schedule?.every === 'batch') schedule.step();
         const [l, c] = await out.data();
+        if (!Number.isFinite(l)) {
+          for (const t of [x, y, out]) t.dispose();
+          progress.finish(`${label}  stopped at step ${step + 1}/${steps}`);
+          dispose();
+          throw new DivergedError(
+            `the loss became ${l} at epoch ${epoch + 1}, step ${step + 1} of ${steps} (run ${r.name}, lr ${lr}): training diverged. ` +
+              `Try a lower learning rate, e.g. --lr ${lr / 10}.${epoch > 0 ? ` The checkpoint after epoch ${epoch} is unchanged.` : ''}`,
+          );
+        }
+        // Growth is judged on averages (one small batch's loss is noisy): the mean of the run's
+        // first steps, against the mean of this epoch so far.
+        if (firstLosses.length < GROWTH_BASELINE_STEPS) firstLosses.push(l);
+        const baseline = firstLosses.reduce((a, b) => a + b, 0) / firstLosses.length;
+        const current = (lossSum + l * x.shape[0]) / (seen + x.shape[0]);
+        if (
+          !warnedGrowth &&
+          firstLosses.length === GROWTH_BASELINE_STEPS &&
+          step >= GROWTH_BASELINE_STEPS &&
+          current > 100 * baseline
+        ) {
+          warnedGrowth = true;
+          warn(
+            `warning: the mean loss grew from ${baseline.toPrecision(4)} (first ${GROWTH_BASELINE_STEPS} steps) to ${current.toPrecision(4)} at epoch ${epoch + 1}, step ${step + 1}: training may be diverging (lr ${lr}); a lower --lr may help`,
+          );
+        }
         // On cpu and wasm the read resolves as a microtask, so a whole run could pass without
         // the event loop turning once: yield, so Ctrl-C and other events are handled mid-epoch.
         await new Promise((resolve) => setImmediate(resolve));
@@ -248,10 +311,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     const runs: Checkpoint['runs'] = {};
     for (const r of prepared.runs) runs[r.name] = await captureRun(r.model, optimizers.get(r.name)!);
-    saveCheckpoint(
-      checkpointPath,
-      makeCheckpoint({ example: opts.example.name, epoch: epoch + 1, config: cfg, history, runs }),
-    );
+    try {
+      saveCheckpoint(
+        checkpointPath,
+        makeCheckpoint({ runId, example: opts.example.name, epoch: epoch + 1, config: cfg, history, runs }),
+      );
+    } catch (err) {
+      dispose();
+      throw err;
+    }
+    opts.onCheckpoint?.({ path: checkpointPath, epoch: epoch + 1, runId });
     const m = memory();
     memoryPerEpoch.push({ tensors: m.tensors, bytes: m.bytes });
   }
@@ -276,7 +345,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             { name: 'train loss', y: pick(names[0], 'trainLoss') },
             { name: 'test loss', y: pick(names[0], 'testLoss') },
           ];
-    say(terminalChart(lossSeries));
+    // As wide as the terminal (less the axis labels), else 60 columns.
+    const columns = sink.isTTY ? process.stdout.columns : undefined;
+    say(terminalChart(lossSeries, columns ? { width: Math.max(20, columns - 14) } : {}));
     if (!opts.noPictures) {
       mkdirSync(opts.outDir, { recursive: true });
       const save = (name: string, svg: string, png: Buffer) => {

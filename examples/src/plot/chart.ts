@@ -71,6 +71,8 @@ interface Layout {
   sx: (x: number) => number;
   sy: (y: number) => number;
   xTicks: number[];
+  /** Top-left corner of the legend box, in the plot corner that covers the fewest data points. */
+  legend: { x: number; y: number; width: number; height: number };
   yTicks: { value: number; label: string }[];
   series: { name: string; color: string; style: 'line' | 'points'; pts: [number, number][] }[];
 }
@@ -89,7 +91,9 @@ function layout(spec: ChartSpec): Layout {
   const all = series.flatMap((s) => s.pts);
   let [x0, x1] = all.length ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
   let [y0, y1] = all.length ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1];
-  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
+  // Epochs are whole numbers: a one-epoch chart shows epoch 1 in the middle, ticked 1 only.
+  const wholeX = all.every(([x]) => Number.isInteger(x));
+  if (x1 === x0) [x0, x1] = wholeX ? [x0 - 0.5, x1 + 0.5] : [x0 - 1, x1 + 1];
   if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
   const pad = (y1 - y0) * 0.05;
   [y0, y1] = [y0 - pad, y1 + pad];
@@ -98,7 +102,63 @@ function layout(spec: ChartSpec): Layout {
   const yTicks = spec.logY
     ? logTicks(y0, y1)
     : niceTicks(y0, y1).map((v) => ({ value: v, label: formatTick(v) }));
-  return { sx, sy, xTicks: niceTicks(x0, x1), yTicks, series };
+  let xTicks = niceTicks(x0, x1);
+  if (wholeX) {
+    xTicks = xTicks.filter(Number.isInteger);
+    if (xTicks.length === 0) xTicks = [Math.round((x0 + x1) / 2)];
+  }
+  const legend = placeLegend(
+    series.map((s) => s.name),
+    series.flatMap((s) => s.pts.map(([x, y]) => [sx(x), sy(y)] as [number, number])),
+    series.flatMap((s) =>
+      s.style === 'line'
+        ? s.pts.slice(1).map((p, i) => [sx(s.pts[i][0]), sy(s.pts[i][1]), sx(p[0]), sy(p[1])] as const)
+        : [],
+    ),
+  );
+  return { sx, sy, xTicks, yTicks, series, legend };
+}
+
+/** Width of a legend entry's text (SVG at 12px sans-serif, about 7px a character; wider than the PNG font). */
+const legendTextWidth = (name: string) => Math.max(name.length * 7, Raster.textWidth(name));
+
+/**
+ * The legend box at whichever of eight places (the plot's corners, then the middles of its
+ * edges) covers the fewest data points and line samples; ties go to the earlier place.
+ */
+function placeLegend(
+  names: string[],
+  points: [number, number][],
+  segments: (readonly [number, number, number, number])[],
+): Layout['legend'] {
+  const width = 34 + Math.max(0, ...names.map(legendTextWidth));
+  const height = 8 + names.length * 18;
+  const inset = 8;
+  const left = M.left + inset;
+  const right = W - M.right - inset - width;
+  const top = M.top + inset;
+  const bottom = H - M.bottom - inset - height;
+  const samples = [...points];
+  for (const [ax, ay, bx, by] of segments)
+    for (let t = 0.1; t < 1; t += 0.1) samples.push([ax + (bx - ax) * t, ay + (by - ay) * t]);
+  const centreX = (left + right) / 2;
+  const middleY = (top + bottom) / 2;
+  const corners = [
+    { x: right, y: top },
+    { x: left, y: top },
+    { x: right, y: bottom },
+    { x: left, y: bottom },
+    { x: centreX, y: top },
+    { x: centreX, y: bottom },
+    { x: right, y: middleY },
+    { x: left, y: middleY },
+  ];
+  const covered = (c: { x: number; y: number }) =>
+    samples.filter(([x, y]) => x >= c.x - 4 && x <= c.x + width + 4 && y >= c.y - 4 && y <= c.y + height + 4)
+      .length;
+  let best = corners[0];
+  for (const c of corners.slice(1)) if (covered(c) < covered(best)) best = c;
+  return { ...best, width, height };
 }
 
 /** The chart as an SVG document. */
@@ -133,6 +193,9 @@ export function chartSvg(spec: ChartSpec): string {
           `<circle cx="${L.sx(x).toFixed(1)}" cy="${L.sy(y).toFixed(1)}" r="2.5" fill="${s.color}" fill-opacity="0.6"/>`,
         );
       }
+    } else if (s.pts.length === 1) {
+      const [x, y] = s.pts[0];
+      out.push(`<circle cx="${L.sx(x).toFixed(1)}" cy="${L.sy(y).toFixed(1)}" r="4" fill="${s.color}"/>`);
     } else if (s.pts.length) {
       const d = s.pts
         .map(([x, y], i) => `${i ? 'L' : 'M'}${L.sx(x).toFixed(1)},${L.sy(y).toFixed(1)}`)
@@ -140,10 +203,14 @@ export function chartSvg(spec: ChartSpec): string {
       out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     }
   }
+  const box = L.legend;
+  out.push(
+    `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+  );
   L.series.forEach((s, i) => {
-    const y = M.top + 14 + i * 18;
-    const x = W - M.right - 150;
-    out.push(`<rect x="${x}" y="${y - 8}" width="14" height="10" fill="${s.color}"/>`);
+    const y = box.y + 13 + i * 18;
+    const x = box.x + 8;
+    out.push(`<rect x="${x}" y="${y - 5}" width="14" height="10" fill="${s.color}"/>`);
     out.push(`<text x="${x + 20}" y="${y}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
   });
   out.push('</svg>');
@@ -174,16 +241,22 @@ export function chartPng(spec: ChartSpec): Buffer {
   for (const s of L.series) {
     const c = hexToRgb(s.color);
     if (s.style === 'points') for (const [x, y] of s.pts) img.disc(L.sx(x), L.sy(y), 2.5, c, 0.6);
+    else if (s.pts.length === 1) img.disc(L.sx(s.pts[0][0]), L.sy(s.pts[0][1]), 4, c, 1);
     else
       for (let i = 1; i < s.pts.length; i++)
         img.line(L.sx(s.pts[i - 1][0]), L.sy(s.pts[i - 1][1]), L.sx(s.pts[i][0]), L.sy(s.pts[i][1]), c, 2);
   }
   img.text((W - Raster.textWidth(spec.title)) / 2, 14, spec.title, ink);
   img.text((M.left + W - M.right - Raster.textWidth(spec.xLabel)) / 2, H - 20, spec.xLabel, ink);
-  const legendX = W - M.right - 12 - Math.max(...L.series.map((s) => Raster.textWidth(s.name))) - 26;
+  // The y label, one character under another (the pixel font does not rotate).
+  const yLabel = spec.yLabel + (spec.logY ? ' log' : ''); // the pixel font has no brackets
+  const yTop = (M.top + H - M.bottom) / 2 - (yLabel.length * 12) / 2;
+  for (const [i, ch] of [...yLabel].entries()) img.text(8, yTop + i * 12, ch, ink);
+  const box = L.legend;
+  img.fillRect(box.x, box.y, box.width, box.height, [255, 255, 255]);
   L.series.forEach((s, i) => {
-    img.fillRect(legendX, M.top + 10 + i * 16, 18, 8, hexToRgb(s.color));
-    img.text(legendX + 24, M.top + 9 + i * 16, s.name, ink);
+    img.fillRect(box.x + 8, box.y + 9 + i * 18, 14, 8, hexToRgb(s.color));
+    img.text(box.x + 28, box.y + 10 + i * 18, s.name, ink);
   });
   return img.toPng();
 }

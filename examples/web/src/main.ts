@@ -4,17 +4,18 @@
  * `body[data-status]`) so the end-to-end test can drive it through URL parameters:
  * `?dataset=spirals&backend=wasm&epochs=20&lr=0.02&batch=64&bn=1&autotrain=1`, or `?selftest=1`.
  */
-import '@nabla/backend-cpu';
-import '@nabla/backend-wasm';
-import '@nabla/backend-webgpu';
 import { initBackend, setBackend } from '@nabla/core';
+// `nabla` registers every backend it knows from the backend packages' manifests; each package is
+// loaded (its own chunk) when the page first starts that backend.
+import 'nabla';
 import { decodeSafetensors, load, save } from '@nabla/interop';
+import { backendNames } from 'nabla/backends';
 import { type Dataset, loadDigits, makeSpirals, type Split, split } from './data.js';
 import { drawBoundary, drawChart, drawDigits, gridCells } from './draw.js';
 import { type SelfTestCase, selfTest } from './selftest.js';
 import { type EpochStats, predict, type TrainConfig, Trainer } from './trainer.js';
 
-const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+const BACKENDS = backendNames;
 const GRID = 64;
 const EXTENT = 1.25;
 const DIGIT_SAMPLES = 24;

@@ -6,9 +6,11 @@
  */
 import { registerBackend } from '@nabla/core';
 import { createCpuBackend } from './cpu-backend.js';
+import { manifest } from './manifest.js';
 
 // Registration lives in the entry module itself: bundlers keep it because the package's
 // "sideEffects" names its entry files.
-registerBackend('cpu', async () => createCpuBackend(), { priority: 1 });
+registerBackend(manifest.name, async () => createCpuBackend(), { priority: manifest.priority });
 
 export { CpuBackend, createCpuBackend } from './cpu-backend.js';
+export { manifest } from './manifest.js';

@@ -11,7 +11,9 @@
  */
 import { registerBackend } from '@nabla/core';
 import { createWasmBackend } from './backend.js';
+import { manifest } from './manifest.js';
 
 export { createWasmBackend, WasmBackend, type WasmBackendOptions } from './backend.js';
+export { manifest } from './manifest.js';
 
-registerBackend('wasm', () => createWasmBackend(), { priority: 2 });
+registerBackend(manifest.name, () => createWasmBackend(), { priority: manifest.priority });

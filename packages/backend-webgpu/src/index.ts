@@ -7,12 +7,14 @@
  */
 import { registerBackend } from '@nabla/core';
 import { createWebGpuBackend } from './backend.js';
+import { manifest } from './manifest.js';
 
 export type { WebGpuBackendOptions, WebGpuMemory } from './backend.js';
 export { createWebGpuBackend, WebGpuBackend, WebGpuBuffer } from './backend.js';
+export { manifest } from './manifest.js';
 
 function register(): void {
-  registerBackend('webgpu', () => createWebGpuBackend(), { priority: 0 });
+  registerBackend(manifest.name, () => createWebGpuBackend(), { priority: manifest.priority });
 }
 
 /**

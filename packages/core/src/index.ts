@@ -11,6 +11,7 @@ export {
   countBackendCalls,
 } from './count-calls.js';
 export * from './expr/index.js';
+export type { BackendManifest } from './manifest.js';
 export { type MemoryInfo, memory } from './memory.js';
 // Elementwise ops: every export of that file is public (adding an op there exports it).
 export * from './ops/elementwise.js';
@@ -83,4 +84,4 @@ export {
 } from './registry.js';
 export { keep, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
-export { Tensor, type TensorOrScalar } from './tensor.js';
+export { Tensor, type TensorJSON, type TensorOrScalar } from './tensor.js';

@@ -36,10 +36,33 @@ export function listBackends(): string[] {
   return [...entries.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
 }
 
+/** Edits (insert, delete, substitute, swap two neighbours) between two short names. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
+}
+
 function unknown(name: string): Error {
   const known = listBackends();
+  const registered = `Registered backends: ${known.length ? known.join(', ') : '(none)'}.`;
+  // A typo of a registered name ('wsam', 'webgp'): suggest it, not a package to install. Short
+  // names are left alone ('tpu' is not a typo of 'cpu').
+  const allowed = name.length >= 6 ? 2 : name.length >= 4 ? 1 : 0;
+  const near = known
+    .map((k) => [k, editDistance(name.toLowerCase(), k)] as const)
+    .filter(([, d]) => d <= allowed)
+    .sort((a, b) => a[1] - b[1])[0]?.[0];
+  if (near) return new Error(`Unknown backend '${name}'; did you mean '${near}'? ${registered}`);
   return new Error(
-    `Unknown backend '${name}'. Registered backends: ${known.length ? known.join(', ') : '(none)'}. ` +
+    `Unknown backend '${name}'. ${registered} ` +
       `Import the backend package first, e.g. import '@nabla/backend-${name}'.`,
   );
 }

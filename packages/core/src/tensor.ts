@@ -273,6 +273,22 @@ export class Tensor {
     return formatTensor(this);
   }
 
+  /**
+   * What `JSON.stringify` writes for a tensor: dtype, shape, backend and the values as nested
+   * arrays, so `JSON.stringify(model.stateDict())` shows data rather than internals. Where the
+   * values cannot be read synchronously (WebGPU, a disposed tensor), `values` is left out and
+   * `note` says why.
+   */
+  toJSON(): TensorJSON {
+    if (this.isDisposed) return { dtype: this.dtype, shape: [...this.shape], backend: '', note: 'disposed' };
+    const head = { dtype: this.dtype, shape: [...this.shape], backend: this.backend };
+    try {
+      return { ...head, values: this.arraySync() };
+    } catch (err) {
+      return { ...head, note: (err as Error).message.split('\n')[0] };
+    }
+  }
+
   /** A copy on another (already started) backend. */
   to(name: string): Tensor {
     const target = getInitializedBackend(name);
@@ -551,4 +567,15 @@ export function needsGrad(inputs: readonly (Tensor | null)[]): boolean {
   if (!isGradEnabled()) return false;
   for (const t of inputs) if (t?.requiresGrad) return true;
   return false;
+}
+
+/** The JSON form of a tensor (see {@link Tensor.toJSON}). */
+export interface TensorJSON {
+  dtype: DType;
+  shape: number[];
+  backend: string;
+  /** Nested arrays of the values, when they could be read synchronously. */
+  values?: unknown;
+  /** Why `values` is missing. */
+  note?: string;
 }

@@ -1,31 +1,8 @@
-import { type Backend, initBackend, listBackends, registerBackend } from '@nabla/core';
+import { type Backend, type BackendManifest, initBackend, listBackends, registerBackend } from '@nabla/core';
+import { backendManifests } from './backends.js';
 
-/** A backend package loaded on first use: its name, priority and how to create it. */
-interface LazyBackend {
-  readonly name: string;
-  readonly priority: number;
-  readonly create: () => Promise<Backend>;
-}
-
-// Priorities match what each backend package registers itself with, so `ready()` picks the
-// same backend whether the user imported `nabla` or the backend packages.
-const LAZY: readonly LazyBackend[] = [
-  {
-    name: 'cpu',
-    priority: 1,
-    create: async () => (await import('@nabla/backend-cpu')).createCpuBackend(),
-  },
-  {
-    name: 'wasm',
-    priority: 2,
-    create: async () => (await import('@nabla/backend-wasm')).createWasmBackend(),
-  },
-  {
-    name: 'webgpu',
-    priority: 0,
-    create: async () => (await import('@nabla/backend-webgpu')).createWebGpuBackend(),
-  },
-];
+// The priorities come from each package's manifest, the ones it registers itself with, so
+// `ready()` picks the same backend whether the user imported `nabla` or the backend packages.
 
 /**
  * Registers every backend that is not registered yet with a factory that imports its package
@@ -34,13 +11,13 @@ const LAZY: readonly LazyBackend[] = [
  */
 export function registerLazyBackends(): void {
   const known = new Set(listBackends());
-  for (const lazy of LAZY) {
+  for (const lazy of backendManifests) {
     if (known.has(lazy.name)) continue;
     registerBackend(lazy.name, () => loadOnce(lazy), { priority: lazy.priority });
   }
 }
 
-async function loadOnce(lazy: LazyBackend): Promise<Backend> {
+async function loadOnce(lazy: BackendManifest): Promise<Backend> {
   // Importing the package registers its own factory under the same name, replacing this entry
   // while it is still starting. Re-register the instance created here and start that entry too,
   // so the registry holds exactly one instance (memory() and a second setBackend see it).

@@ -172,3 +172,26 @@ describe('compile', () => {
     expect(f.stats.captures).toBe(2);
   });
 });
+
+describe('compile: per-call checks', () => {
+  it('checks class indices of every call before any kernel runs', async () => {
+    const { softmaxCrossEntropy } = await import('@nabla/core');
+    const w = randn([4, 3], { requiresGrad: true });
+    const f = compile((x: Tensor, t: Tensor) =>
+      tidy(() => {
+        w.zeroGrad();
+        const loss = softmaxCrossEntropy(x.matmul(w), t).mean();
+        loss.backward();
+        return loss;
+      }),
+    );
+    const x = randn([2, 4]);
+    f(x, tensor(new Int32Array([0, 2]))).dispose();
+    f(x, tensor(new Int32Array([1, 2]))).dispose();
+    const before = Array.from(await w.grad!.data());
+    expect(() => f(x, tensor(new Int32Array([0, 3])))).toThrow(/index 3 at position 1 is out of bounds/);
+    expect(Array.from(await w.grad!.data())).toEqual(before);
+    const inside = compile((x: Tensor) => softmaxCrossEntropy(x, x.argmax(1)));
+    expect(() => inside(randn([2, 3]))).toThrow(/pass them as an argument/);
+  });
+});

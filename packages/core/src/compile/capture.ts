@@ -5,6 +5,7 @@
  * and host reads are refused. `plan.ts` turns the recording into a replayable program.
  */
 import type { Backend, BackendBuffer, TypedArray } from '../backend.js';
+import type { Tensor } from '../tensor.js';
 import { type CaptureSink, setActiveCapture } from './hooks.js';
 
 /** One recorded kernel call: the backend method, its arguments as passed, and per-call extras. */
@@ -39,6 +40,15 @@ export interface Guard {
   readonly value: unknown;
 }
 
+/** A check a replay runs on (a view of) one of its arguments before any kernel. */
+export interface Precheck {
+  readonly buffer: BackendBuffer;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly check: (t: Tensor) => void;
+}
+
 /** Methods that are storage management or host I/O, not kernels. */
 const NOT_KERNELS = new Set([
   'constructor',
@@ -70,6 +80,7 @@ export class Recording implements CaptureSink {
   readonly guards: Guard[] = [];
   readonly zeroedLeaves = new Set<object>();
   readonly rehandedStorages = new Set<object>();
+  readonly prechecks: Precheck[] = [];
   /** Buffers allocated during the capture, with the index of the next step at that moment. */
   readonly allocatedAt = new Map<BackendBuffer, number>();
   /** Buffers freed during the capture, with the index of the next step at that moment. */
@@ -81,6 +92,8 @@ export class Recording implements CaptureSink {
   private readonly restore: (() => void)[] = [];
   /** Kernel calls in progress: a kernel that calls another method records only itself. */
   private depth = 0;
+  /** True while the capture runs host code of its own (a precheck), which may read. */
+  private suspended = false;
 
   constructor(readonly backend: Backend) {}
 
@@ -133,8 +146,14 @@ export class Recording implements CaptureSink {
       write(buffer, data);
       this.steps.push({ kind: 'write', buffer, data: data.slice(), draw });
     });
-    own('read', () => this.hostRead('read'));
-    if (this.backend.readSync) own('readSync', () => this.hostRead('readSync'));
+    const read = (b.read as Backend['read']).bind(this.backend);
+    own('read', (buffer: BackendBuffer) => (this.suspended ? read(buffer) : this.hostRead('read')));
+    if (this.backend.readSync) {
+      const readSync = (b.readSync as NonNullable<Backend['readSync']>).bind(this.backend);
+      own('readSync', (buffer: BackendBuffer) =>
+        this.suspended ? readSync(buffer) : this.hostRead('readSync'),
+      );
+    }
     setActiveCapture(this);
   }
 
@@ -147,6 +166,20 @@ export class Recording implements CaptureSink {
 
   madeHere(buffer: object): boolean {
     return this.allocatedAt.has(buffer as BackendBuffer);
+  }
+
+  precheck(tensor: Tensor, check: (t: Tensor) => void): void {
+    const { shape, strides, offset } = tensor;
+    this.prechecks.push({ buffer: tensor.storageFor('compile').buffer, shape, strides, offset, check });
+    // Checked now too, as eager code would, with the capture paused so the read is allowed.
+    this.suspended = true;
+    setActiveCapture(null);
+    try {
+      check(tensor);
+    } finally {
+      setActiveCapture(this);
+      this.suspended = false;
+    }
   }
 
   rehanded(storage: object): void {

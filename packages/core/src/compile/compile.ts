@@ -62,6 +62,8 @@ interface Variant {
   readonly outputs: readonly OutputSource[];
   /** Storages the program holds for outputs that are state but touched by no kernel. */
   readonly extraRefs: readonly Storage[];
+  /** Host-side checks of arguments (class indices in range), run before any kernel. */
+  readonly prechecks: readonly { readonly input: number; readonly check: Recording['prechecks'][number] }[];
   /** State whose holder each replay re-establishes (gradients): exempt from the staleness check. */
   readonly rehanded: ReadonlySet<object>;
 }
@@ -159,6 +161,17 @@ function capture(
       fresh.push(t);
   }
   const freshBuffers = fresh.map((t) => t.storageFor('compile').buffer);
+  const prechecks = rec.prechecks.map((check) => {
+    const input = inputBuffers.indexOf(check.buffer);
+    if (input < 0) {
+      for (const t of returned) t.dispose();
+      throw new Error(
+        'compile: class indices computed inside the compiled function cannot be checked on replay; ' +
+          'pass them as an argument of the compiled function',
+      );
+    }
+    return { input, check };
+  });
   let program: PlannedProgram;
   try {
     program = planProgram(rec, inputBuffers, freshBuffers);
@@ -187,6 +200,7 @@ function capture(
       template,
       outputs,
       extraRefs,
+      prechecks,
       rehanded: rec.rehandedStorages,
     },
     result,
@@ -213,6 +227,14 @@ function release(v: Variant): void {
 
 function replay(v: Variant, tensors: readonly Tensor[]): unknown {
   const { program } = v;
+  for (const { input, check } of v.prechecks) {
+    const view = new Tensor(tensors[input].storageFor('compile'), check.shape, check.strides, check.offset);
+    try {
+      check.check(view);
+    } finally {
+      view.dispose();
+    }
+  }
   program.inputSlots.forEach((slot, k) => {
     const buffer = tensors[k].storageFor('compile').buffer;
     for (const [container, key] of slot.locations) container[key] = buffer;

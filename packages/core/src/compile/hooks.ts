@@ -5,6 +5,7 @@
  * change needs a new capture. Outside a capture every hook is one null check.
  */
 import type { TypedArray } from '../backend.js';
+import type { Tensor } from '../tensor.js';
 
 /** A per-call number: a value, or a function read again on every replay (a learning rate, a step count). */
 export type ScalarArg = number | (() => number);
@@ -25,6 +26,11 @@ export interface CaptureSink {
   rehanded(storage: object): void;
   /** Leaf tensors whose gradient the captured call set to null (so it cannot accumulate). */
   readonly zeroedLeaves: Set<object>;
+  /**
+   * A host-side check of `tensor` (class indices in range) that each replay must run again on
+   * its own input, before any kernel. `tensor` must be a view of an argument of the call.
+   */
+  precheck(tensor: Tensor, check: (t: Tensor) => void): void;
   /** A host read inside the captured function: always an error. */
   hostRead(op: string): never;
 }

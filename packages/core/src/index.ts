@@ -5,7 +5,7 @@
 
 export { GradNode, isGradEnabled, noGrad } from './autograd.js';
 export * from './backend.js';
-export { type CompiledFunction, type CompileStats, compile } from './compile/compile.js';
+export { type CompiledFunction, type CompileOptions, type CompileStats, compile } from './compile/compile.js';
 export { guardValue, hostEffect, isCapturing, type ScalarArg } from './compile/hooks.js';
 export * from './expr/index.js';
 export { type MemoryInfo, memory } from './memory.js';

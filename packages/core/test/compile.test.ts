@@ -6,6 +6,7 @@ import {
   manualSeed,
   memory,
   pointwiseInto,
+  pointwise as pointwiseOp,
   pointwiseProgram,
   rand,
   randn,
@@ -193,5 +194,47 @@ describe('compile: per-call checks', () => {
     expect(Array.from(await w.grad!.data())).toEqual(before);
     const inside = compile((x: Tensor) => softmaxCrossEntropy(x, x.argmax(1)));
     expect(() => inside(randn([2, 3]))).toThrow(/pass them as an argument/);
+  });
+});
+
+describe('compile: fusion', () => {
+  const scale = pointwiseProgram('test-scale', {
+    inputs: ['float32'],
+    scalars: ['float32'],
+    outputs: [E.mul(E.input(0), E.scalar(0))],
+  });
+  const addp = pointwiseProgram('test-add', {
+    inputs: ['float32', 'float32'],
+    outputs: [E.add(E.input(0), E.input(1))],
+  });
+  const relu = pointwiseProgram('test-relu', {
+    inputs: ['float32'],
+    outputs: [E.select(E.lt(E.input(0), 0), 0, E.input(0))],
+  });
+  const { pointwise } = {
+    pointwise: (p: typeof scale, xs: Tensor[], s: (number | (() => number))[] = []) => pointwiseOp(p, xs, s),
+  };
+
+  it('folds a chain of pointwise kernels into one and gives the same bits', async () => {
+    const state = { k: 0.5 };
+    const f = (x: Tensor, b: Tensor) =>
+      tidy(() => {
+        const [s] = pointwise(scale, [x], [() => state.k]);
+        const [t] = pointwise(addp, [s, b]);
+        const [r] = pointwise(relu, [t]);
+        return r.sum();
+      });
+    const fused = compile(f);
+    const unfused = compile(f, { fuse: false });
+    const x = randn([8, 16]);
+    const b = randn([16]);
+    for (let i = 0; i < 4; i++) {
+      if (i === 2) state.k = -1.5;
+      const expected = await f(x, b).item();
+      expect(await fused(x, b).item()).toBe(expected);
+      expect(await unfused(x, b).item()).toBe(expected);
+    }
+    expect(unfused.stats.kernelCalls - fused.stats.kernelCalls).toBe(2);
+    expect(fused.stats.temporaryBuffers).toBeLessThan(unfused.stats.temporaryBuffers);
   });
 });

@@ -30,6 +30,12 @@ export interface CompileStats {
   readonly temporaryBytes: number;
 }
 
+/** Options of {@link compile}. */
+export interface CompileOptions {
+  /** Fold chains of pointwise kernels into one kernel each (default true). */
+  fuse?: boolean;
+}
+
 /** A function made by {@link compile}: call it like `fn`; dispose it to free its programs. */
 export interface CompiledFunction<A extends unknown[], R> {
   (...args: A): R;
@@ -114,6 +120,7 @@ function capture(
   fn: (...args: unknown[]) => unknown,
   args: readonly unknown[],
   tensors: readonly Tensor[],
+  options: CompileOptions,
 ): { variant: Variant; result: unknown } {
   if (activeCapture())
     throw new Error('compile: a compiled function cannot be called while another one is being captured');
@@ -174,7 +181,7 @@ function capture(
   });
   let program: PlannedProgram;
   try {
-    program = planProgram(rec, inputBuffers, freshBuffers);
+    program = planProgram(rec, inputBuffers, freshBuffers, { fuse: options.fuse ?? true });
   } catch (err) {
     for (const t of returned) t.dispose();
     throw err;
@@ -293,7 +300,10 @@ function fill(template: unknown, outputs: readonly Tensor[]): unknown {
  * });
  * for (const [x, y] of batches) console.log(await step(x, y).item());
  */
-export function compile<A extends unknown[], R>(fn: (...args: A) => R): CompiledFunction<A, R> {
+export function compile<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options: CompileOptions = {},
+): CompiledFunction<A, R> {
   const variants = new Map<string, Variant[]>();
   let captures = 0;
   let replays = 0;
@@ -313,7 +323,7 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R): Compiled
       latest = v;
       return replay(v, tensors) as R;
     }
-    const { variant, result } = capture(fn as (...a: unknown[]) => unknown, args, tensors);
+    const { variant, result } = capture(fn as (...a: unknown[]) => unknown, args, tensors, options);
     captures++;
     list.push(variant);
     variants.set(key, list);

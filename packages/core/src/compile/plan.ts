@@ -11,6 +11,7 @@
 import type { Backend, BackendBuffer, DType } from '../backend.js';
 import { Storage, storageOf } from '../storage.js';
 import type { RecordedStep, Recording } from './capture.js';
+import { fusePointwise } from './fuse.js';
 
 /** Where a rebound buffer must be written into the program's argument objects. */
 type Location = [container: Record<string | number, unknown>, key: string | number];
@@ -65,10 +66,14 @@ export function planProgram(
   rec: Recording,
   inputs: readonly BackendBuffer[],
   outputs: readonly BackendBuffer[],
+  options: { fuse: boolean },
 ): PlannedProgram {
+  const isTemporary = (b: BackendBuffer) =>
+    rec.allocatedAt.has(b) && rec.freedAt.has(b) && !inputs.includes(b) && !outputs.includes(b);
+  const recorded = options.fuse ? fusePointwise(rec.steps, isTemporary) : rec.steps;
   const firstUse = new Map<BackendBuffer, number>();
   const lastUse = new Map<BackendBuffer, number>();
-  rec.steps.forEach((step, i) => {
+  recorded.forEach((step, i) => {
     for (const b of buffersOf(step)) {
       if (!firstUse.has(b)) firstUse.set(b, i);
       lastUse.set(b, i);
@@ -147,7 +152,7 @@ export function planProgram(
 
   const backend = rec.backend;
   let kernelCalls = 0;
-  const steps = rec.steps.map((step): (() => void) => {
+  const steps = recorded.map((step): (() => void) => {
     switch (step.kind) {
       case 'effect':
         return step.run;

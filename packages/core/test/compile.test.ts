@@ -103,8 +103,9 @@ describe('compile', () => {
       for (let i = 0; i < 20; i++) step(x, y).dispose();
     });
     expect(allocs).toBe(20); // one loss tensor per call
-    expect(memory().numTensors).toBe(before.numTensors);
-    expect(memory().numBytes).toBe(before.numBytes);
+    expect(memory().tensors).toBe(before.tensors);
+    expect(memory().bytes).toBe(before.bytes);
+    expect(memory().buffers).toBe(before.buffers);
     expect(step.stats.temporaryBuffers).toBeGreaterThan(0);
     step.dispose();
   });

@@ -1,9 +1,10 @@
 /** The backward pass: reverse topological walk over {@link GradNode}s. */
 import { type Edge, type GradNode, noGrad } from './autograd.js';
+import { activeCapture, guardValue } from './compile/hooks.js';
 import { add, ones } from './ops/index.js';
 import { keep, tidy } from './scope.js';
 import { formatShape } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** @internal the engine behind `Tensor.backward`. */
 export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
@@ -70,15 +71,45 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
         let owned = g === grad || claimed.has(g) ? g.clone() : g;
         claimed.add(owned);
         if (leaf.grad) {
+          const sink = activeCapture();
+          if (sink && !sink.madeHere(leaf.grad.storageFor('backward').buffer)) {
+            throw new Error(
+              'compile: backward() accumulates into a gradient that existed before the call; a replay would ' +
+                'read a stale one. Call opt.zeroGrad() inside the compiled function (or run it eagerly).',
+            );
+          }
           const sum = add(leaf.grad, owned);
           leaf.grad.dispose();
           owned = sum;
         }
-        leaf.grad = keep(owned.detach());
+        handGradient(leaf, keep(owned.detach()));
       }
     }),
   );
   if (!retainGraph) for (const node of order) node.freeSaved();
+}
+
+/**
+ * Sets a leaf's gradient. Inside a capture (see `compile`) the hand-over is replayed: each
+ * replay gives the leaf a view of the same gradient buffer, which the replay has just
+ * rewritten. A capture that assigned (rather than accumulated) depends on the gradient being
+ * null when the call starts, unless the call zeroed it first: a guard says so.
+ */
+function handGradient(leaf: Tensor, grad: Tensor): void {
+  const sink = activeCapture();
+  if (sink && !sink.zeroedLeaves.has(leaf)) {
+    guardValue('a parameter gradient that is null when the call starts', () => leaf.grad === null);
+  }
+  leaf.grad = grad;
+  if (!sink) return;
+  const storage = grad.storageFor('backward');
+  sink.rehanded(storage);
+  let view = grad;
+  sink.effect(() => {
+    if (leaf.grad === view && !view.isDisposed) return;
+    if (view.isDisposed) view = keep(new Tensor(storage, grad.shape, grad.strides, grad.offset));
+    leaf.grad = view;
+  });
 }
 
 /** Nodes reachable from `start`, each after every node that consumes its output. */

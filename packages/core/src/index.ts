@@ -5,6 +5,8 @@
 
 export { GradNode, isGradEnabled, noGrad } from './autograd.js';
 export * from './backend.js';
+export { type CompiledFunction, type CompileOptions, type CompileStats, compile } from './compile/compile.js';
+export { guardValue, hostEffect, isCapturing, type ScalarArg } from './compile/hooks.js';
 export {
   type BackendCallCounter,
   type BackendCallCounts,

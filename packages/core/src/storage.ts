@@ -6,6 +6,8 @@
 import { type Backend, type BackendBuffer, bytesPerElement, type DType } from './backend.js';
 
 let liveBytes = 0;
+/** The storage owning each live buffer (a compiled program looks its state up by buffer). */
+const owners = new WeakMap<BackendBuffer, Storage>();
 let liveBuffers = 0;
 
 export class Storage {
@@ -23,6 +25,7 @@ export class Storage {
   ) {
     liveBytes += buffer.size * bytesPerElement(buffer.dtype);
     liveBuffers++;
+    owners.set(buffer, this);
   }
 
   /** Allocates a fresh buffer on `backend`. */
@@ -42,6 +45,11 @@ export class Storage {
     return this.refs < 0;
   }
 
+  /** Owners holding this storage (tensors, saved tensors, compiled programs). @internal */
+  get refCount(): number {
+    return this.refs;
+  }
+
   /** Records one in-place write into this memory. */
   markModified(): void {
     this.version++;
@@ -59,6 +67,12 @@ export class Storage {
       this.backend.disposeBuffer(this.buffer);
     }
   }
+}
+
+/** The live storage owning `buffer`, if any. @internal */
+export function storageOf(buffer: BackendBuffer): Storage | undefined {
+  const s = owners.get(buffer);
+  return s && !s.released ? s : undefined;
 }
 
 /** Bytes and buffers held by all storages core knows of. */

@@ -6,6 +6,7 @@
 import { type GradNode, isGradEnabled } from './autograd.js';
 import type { Backend, DType, StridedView, TypedArray } from './backend.js';
 import { runBackward } from './backward.js';
+import { activeCapture, checkHostRead, hostEffect } from './compile/hooks.js';
 import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
 import { getBackend, getInitializedBackend } from './registry.js';
@@ -194,8 +195,11 @@ export class Tensor {
 
   /** Sets `.grad` to null, disposing the old gradient. */
   zeroGrad(): void {
-    this._grad?.dispose();
-    this._grad = null;
+    activeCapture()?.zeroedLeaves.add(this);
+    hostEffect(() => {
+      this._grad?.dispose();
+      this._grad = null;
+    });
   }
 
   /** A tensor sharing this one's data, cut from the graph. */
@@ -215,6 +219,7 @@ export class Tensor {
 
   /** A copy of the values, row-major, as a typed array. Waits for pending device work. */
   async data(): Promise<TypedArray> {
+    checkHostRead('data');
     const backend = this.backendFor('data');
     const turn = turnEventLoopNowAndThen(); // lets the safety net free forgotten tensors (see yield.ts)
     if (turn) await turn;
@@ -229,6 +234,7 @@ export class Tensor {
 
   /** Synchronous {@link data}, for backends that can (cpu, wasm). */
   dataSync(): TypedArray {
+    checkHostRead('dataSync');
     const backend = this.backendFor('dataSync');
     if (!backend.readSync) {
       throw new Error(
@@ -256,6 +262,7 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
+    checkHostRead('item');
     if (this.size !== 1)
       throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
     return (await this.data())[0];
@@ -263,6 +270,7 @@ export class Tensor {
 
   /** Synchronous {@link item}. */
   itemSync(): number {
+    checkHostRead('itemSync');
     if (this.size !== 1)
       throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a scalar`);
     return this.dataSync()[0];

@@ -1,5 +1,6 @@
 /** Creation functions: tensors from host data, constants, ranges and random draws. */
 import { type DType, hostArray, type TypedArray } from '../backend.js';
+import { activeCapture } from '../compile/hooks.js';
 import { checkAllocation } from '../limits.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { getBackend, getInitializedBackend } from '../registry.js';
@@ -201,8 +202,14 @@ function draw(
   const dtype = options.dtype ?? 'float32';
   checkAllocation(op, shape, dtype, backendOf(options)); // before drawing a single number
   const g = defaultGenerator();
-  const values = hostArray(dtype, sizeOf(shape));
-  for (let i = 0; i < values.length; i++) values[i] = sample(g);
+  const sampleAll = (): TypedArray => {
+    const values = hostArray(dtype, sizeOf(shape));
+    for (let i = 0; i < values.length; i++) values[i] = sample(g);
+    return values;
+  };
+  const values = sampleAll();
+  // A compiled step draws again on every replay, advancing the generator as eager code does.
+  activeCapture()?.dynamicData(sampleAll);
   return fromHost(values, [...shape], { ...options, dtype });
 }
 

@@ -1,5 +1,6 @@
 /** Index ops: gather (and its adjoint), one-hot, concatenation and stacking. */
 import { noGrad } from '../autograd.js';
+import { activeCapture } from '../compile/hooks.js';
 import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arange, fromHost, full } from './creation.js';
@@ -15,6 +16,12 @@ import { dense, slice, unsqueeze } from './views.js';
 export function checkIndexRange(index: Tensor, size: number, op: string, allow?: number): void {
   const backend = index.backendFor(op);
   if (!backend.readSync) return;
+  // Inside a capture the values change per call: the replay checks its own indices first.
+  const sink = activeCapture();
+  if (sink) {
+    sink.precheck(index, (t) => checkIndexRange(t, size, op, allow));
+    return;
+  }
   const values = index.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

@@ -4,6 +4,7 @@
  * These are kernel calls, outside autograd: ops that need gradients record their own rule.
  */
 import type { Backend } from '../backend.js';
+import { resolveScalars, type ScalarArg } from '../compile/hooks.js';
 import type { PointwiseProgram } from '../expr/program.js';
 import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -13,7 +14,7 @@ function checkOperands(
   name: string,
   program: PointwiseProgram,
   inputs: readonly Tensor[],
-  scalars: readonly number[],
+  scalars: readonly ScalarArg[],
 ): Backend {
   if (inputs.length !== program.inputs.length)
     throw new Error(`${name}: expected ${program.inputs.length} inputs, got ${inputs.length}`);
@@ -45,7 +46,7 @@ function broadcastAll(name: string, tensors: readonly Tensor[]): number[] {
 export function pointwise(
   program: PointwiseProgram,
   inputs: readonly Tensor[],
-  scalars: readonly number[] = [],
+  scalars: readonly ScalarArg[] = [],
   name: string = program.name,
 ): Tensor[] {
   const backend = checkOperands(name, program, inputs, scalars);
@@ -63,7 +64,7 @@ export function pointwise(
 export function pointwiseInto(
   program: PointwiseProgram,
   inputs: readonly Tensor[],
-  scalars: readonly number[],
+  scalars: readonly ScalarArg[],
   outputs: readonly Tensor[],
   name: string = program.name,
 ): void {
@@ -95,7 +96,7 @@ function run(
   backend: Backend,
   program: PointwiseProgram,
   inputs: readonly Tensor[],
-  scalars: readonly number[],
+  scalars: readonly ScalarArg[],
   outputs: readonly Tensor[],
   shape: readonly number[],
   name: string,
@@ -104,7 +105,7 @@ function run(
   backend.pointwise({
     program,
     inputs: inputs.map((t) => t.viewFor(name, broadcastStrides(t.shape, t.strides, shape))),
-    scalars,
+    scalars: resolveScalars(scalars),
     outputs: outputs.map((o) => o.storageFor(name).buffer),
     shape,
   });

@@ -1,0 +1,215 @@
+/**
+ * Recording one call of a function at the backend interface. While a capture runs, every
+ * method of the backend is wrapped: kernel calls run as usual and are appended to a list
+ * together with the buffers they touch, allocations and frees are noted with their position,
+ * and host reads are refused. `plan.ts` turns the recording into a replayable program.
+ */
+import type { Backend, BackendBuffer, TypedArray } from '../backend.js';
+import type { Tensor } from '../tensor.js';
+import { type CaptureSink, setActiveCapture } from './hooks.js';
+
+/** One recorded kernel call: the backend method, its arguments as passed, and per-call extras. */
+export interface RecordedCall {
+  readonly kind: 'call';
+  readonly method: string;
+  readonly args: unknown[];
+  /** Scalars to re-read on replay (the args object's `scalars` array), when the caller marked them. */
+  readonly scalarThunks: readonly ((() => number) | null)[] | null;
+}
+
+/** A host-side write of data into a buffer: constant, or drawn again on replay. */
+export interface RecordedWrite {
+  readonly kind: 'write';
+  readonly buffer: BackendBuffer;
+  readonly data: TypedArray;
+  readonly draw: (() => TypedArray) | null;
+}
+
+/** A host-side state change to make again on replay. */
+export interface RecordedEffect {
+  readonly kind: 'effect';
+  readonly run: () => void;
+}
+
+export type RecordedStep = RecordedCall | RecordedWrite | RecordedEffect;
+
+/** A value the recording depends on (see `guardValue`). */
+export interface Guard {
+  readonly what: string;
+  readonly read: () => unknown;
+  readonly value: unknown;
+}
+
+/** A check a replay runs on (a view of) one of its arguments before any kernel. */
+export interface Precheck {
+  readonly buffer: BackendBuffer;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly check: (t: Tensor) => void;
+}
+
+/** Methods that are storage management or host I/O, not kernels. */
+const NOT_KERNELS = new Set([
+  'constructor',
+  'alloc',
+  'write',
+  'read',
+  'readSync',
+  'disposeBuffer',
+  'memory',
+  'sync',
+  'destroy',
+]);
+
+/** Names of a backend's kernel methods (own and inherited functions, storage methods excluded). */
+function kernelMethods(backend: Backend): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = backend; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (NOT_KERNELS.has(name) || name.startsWith('_')) continue;
+      if (typeof (backend as unknown as Record<string, unknown>)[name] === 'function') names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/** A capture in progress on one backend. */
+export class Recording implements CaptureSink {
+  readonly steps: RecordedStep[] = [];
+  readonly guards: Guard[] = [];
+  readonly zeroedLeaves = new Set<object>();
+  readonly rehandedStorages = new Set<object>();
+  readonly prechecks: Precheck[] = [];
+  /** Buffers allocated during the capture, with the index of the next step at that moment. */
+  readonly allocatedAt = new Map<BackendBuffer, number>();
+  /** Buffers freed during the capture, with the index of the next step at that moment. */
+  readonly freedAt = new Map<BackendBuffer, number>();
+  /** The original (unwrapped) kernel methods, by name. */
+  readonly methods = new Map<string, (...args: unknown[]) => unknown>();
+  private pendingScalars: readonly ((() => number) | null)[] | null = null;
+  private pendingDraw: (() => TypedArray) | null = null;
+  private readonly restore: (() => void)[] = [];
+  /** Kernel calls in progress: a kernel that calls another method records only itself. */
+  private depth = 0;
+  /** True while the capture runs host code of its own (a precheck), which may read. */
+  private suspended = false;
+
+  constructor(readonly backend: Backend) {}
+
+  /** Wraps the backend's methods and makes this the active capture. */
+  start(): void {
+    const b = this.backend as unknown as Record<string, unknown>;
+    const own = (name: string, replacement: unknown) => {
+      const had = Object.hasOwn(b, name);
+      const previous = b[name];
+      b[name] = replacement;
+      this.restore.push(() => {
+        if (had) b[name] = previous;
+        else delete b[name];
+      });
+    };
+    for (const name of kernelMethods(this.backend)) {
+      const original = (b[name] as (...args: unknown[]) => unknown).bind(this.backend);
+      this.methods.set(name, original);
+      own(name, (...args: unknown[]) => {
+        if (this.depth > 0) return original(...args);
+        const scalarThunks = this.pendingScalars;
+        this.pendingScalars = null;
+        this.depth++;
+        try {
+          const result = original(...args);
+          this.steps.push({ kind: 'call', method: name, args, scalarThunks });
+          return result;
+        } finally {
+          this.depth--;
+        }
+      });
+    }
+    const alloc = (b.alloc as Backend['alloc']).bind(this.backend);
+    own('alloc', (size: number, dtype: BackendBuffer['dtype']) => {
+      const buffer = alloc(size, dtype);
+      this.allocatedAt.set(buffer, this.steps.length);
+      return buffer;
+    });
+    const dispose = (b.disposeBuffer as Backend['disposeBuffer']).bind(this.backend);
+    own('disposeBuffer', (buffer: BackendBuffer) => {
+      this.freedAt.set(buffer, this.steps.length);
+      dispose(buffer);
+    });
+    const write = (b.write as Backend['write']).bind(this.backend);
+    this.methods.set('write', write as (...args: unknown[]) => unknown);
+    own('write', (buffer: BackendBuffer, data: TypedArray) => {
+      if (this.depth > 0) return write(buffer, data);
+      const draw = this.pendingDraw;
+      this.pendingDraw = null;
+      write(buffer, data);
+      this.steps.push({ kind: 'write', buffer, data: data.slice(), draw });
+    });
+    const read = (b.read as Backend['read']).bind(this.backend);
+    own('read', (buffer: BackendBuffer) => (this.suspended ? read(buffer) : this.hostRead('read')));
+    if (this.backend.readSync) {
+      const readSync = (b.readSync as NonNullable<Backend['readSync']>).bind(this.backend);
+      own('readSync', (buffer: BackendBuffer) =>
+        this.suspended ? readSync(buffer) : this.hostRead('readSync'),
+      );
+    }
+    setActiveCapture(this);
+  }
+
+  /** Puts the backend's own methods back and ends the capture. */
+  stop(): void {
+    setActiveCapture(null);
+    for (const undo of this.restore.reverse()) undo();
+    this.restore.length = 0;
+  }
+
+  madeHere(buffer: object): boolean {
+    return this.allocatedAt.has(buffer as BackendBuffer);
+  }
+
+  precheck(tensor: Tensor, check: (t: Tensor) => void): void {
+    const { shape, strides, offset } = tensor;
+    this.prechecks.push({ buffer: tensor.storageFor('compile').buffer, shape, strides, offset, check });
+    // Checked now too, as eager code would, with the capture paused so the read is allowed.
+    this.suspended = true;
+    setActiveCapture(null);
+    try {
+      check(tensor);
+    } finally {
+      setActiveCapture(this);
+      this.suspended = false;
+    }
+  }
+
+  rehanded(storage: object): void {
+    this.rehandedStorages.add(storage);
+  }
+
+  effect(run: () => void): void {
+    this.steps.push({ kind: 'effect', run });
+  }
+
+  dynamicScalars(thunks: readonly ((() => number) | null)[]): void {
+    this.pendingScalars = thunks;
+  }
+
+  dynamicData(draw: () => TypedArray): void {
+    this.pendingDraw = draw;
+  }
+
+  guard(what: string, read: () => unknown, value: unknown): void {
+    this.guards.push({ what, read, value });
+  }
+
+  /** The first host read refused during the capture (an async read's error would otherwise be lost). */
+  violation: Error | null = null;
+
+  hostRead(op: string): never {
+    this.violation ??= new Error(
+      `compile: '${op}' reads a tensor on the host inside a compiled function, which a replay cannot repeat. ` +
+        'Move the read outside (call the compiled function, then read what it returns), or call the function eagerly.',
+    );
+    throw this.violation;
+  }
+}

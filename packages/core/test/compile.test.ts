@@ -1,0 +1,241 @@
+import {
+  type Backend,
+  compile,
+  E,
+  linear,
+  manualSeed,
+  memory,
+  pointwiseInto,
+  pointwise as pointwiseOp,
+  pointwiseProgram,
+  rand,
+  randn,
+  setBackend,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@nabla/core';
+import '@nabla/backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+let backend: Backend;
+beforeAll(async () => {
+  backend = await setBackend('cpu');
+});
+
+/** Counts the backend's allocations while `fn` runs. */
+function countAllocs(fn: () => void): number {
+  const original = backend.alloc;
+  let n = 0;
+  backend.alloc = (size, dtype) => {
+    n++;
+    return original.call(backend, size, dtype);
+  };
+  try {
+    fn();
+  } finally {
+    backend.alloc = original;
+  }
+  return n;
+}
+
+const sgd = pointwiseProgram('test-sgd', {
+  inputs: ['float32', 'float32'],
+  scalars: ['float32'],
+  outputs: [E.sub(E.input(0), E.mul(E.scalar(0), E.input(1)))],
+});
+
+/** A tiny regression model with a manual SGD step whose learning rate is read per call. */
+function makeModel(seed: number) {
+  manualSeed(seed);
+  const w = randn([8, 4], { requiresGrad: true });
+  const b = randn([4], { requiresGrad: true });
+  const state = { lr: 0.05 };
+  const step = (x: Tensor, y: Tensor): Tensor =>
+    tidy(() => {
+      w.zeroGrad();
+      b.zeroGrad();
+      const out = linear(x, w.t(), b, { relu: true });
+      const loss = out.sub(y).square().mean();
+      loss.backward();
+      pointwiseInto(sgd, [w, w.grad!], [() => state.lr], [w]);
+      pointwiseInto(sgd, [b, b.grad!], [() => state.lr], [b]);
+      return loss;
+    });
+  return { w, b, state, step };
+}
+
+describe('compile', () => {
+  it('replays a training step bit-identically to eager, re-reading the learning rate', async () => {
+    const eager = makeModel(1);
+    const compiled = makeModel(1);
+    const step = compile(compiled.step);
+    manualSeed(7);
+    const batches = Array.from({ length: 12 }, () => [randn([16, 8]), randn([16, 4])] as const);
+    for (let i = 0; i < batches.length; i++) {
+      const [x, y] = batches[i];
+      if (i === 6) {
+        eager.state.lr = 0.01;
+        compiled.state.lr = 0.01;
+      }
+      const le = eager.step(x, y);
+      const lc = step(x, y);
+      expect(await lc.item()).toBe(await le.item());
+      le.dispose();
+      lc.dispose();
+    }
+    expect(Array.from(await compiled.w.data())).toEqual(Array.from(await eager.w.data()));
+    expect(Array.from(await compiled.w.grad!.data())).toEqual(Array.from(await eager.w.grad!.data()));
+    expect(step.stats.captures).toBe(1);
+    expect(step.stats.replays).toBe(11);
+    step.dispose();
+  });
+
+  it('allocates only the returned tensor on a replay and keeps memory flat', () => {
+    const m = makeModel(2);
+    const step = compile(m.step);
+    const x = randn([16, 8]);
+    const y = randn([16, 4]);
+    step(x, y).dispose();
+    step(x, y).dispose();
+    const before = memory();
+    const allocs = countAllocs(() => {
+      for (let i = 0; i < 20; i++) step(x, y).dispose();
+    });
+    expect(allocs).toBe(20); // one loss tensor per call
+    expect(memory().tensors).toBe(before.tensors);
+    expect(memory().bytes).toBe(before.bytes);
+    expect(memory().buffers).toBe(before.buffers);
+    expect(step.stats.temporaryBuffers).toBeGreaterThan(0);
+    step.dispose();
+  });
+
+  it('captures again for a new input shape', () => {
+    const m = makeModel(3);
+    const step = compile(m.step);
+    step(randn([16, 8]), randn([16, 4])).dispose();
+    step(randn([4, 8]), randn([4, 4])).dispose();
+    step(randn([16, 8]), randn([16, 4])).dispose();
+    expect(step.stats.captures).toBe(2);
+    expect(step.stats.replays).toBe(1);
+    step.dispose();
+  });
+
+  it('draws random data again on every replay, as eager code does', async () => {
+    const f = (x: Tensor) => x.mul(rand(x.shape));
+    const g = compile(f);
+    const x = tensor([1, 2, 3, 4]);
+    manualSeed(5);
+    const eager = [await f(x).data(), await f(x).data(), await f(x).data()];
+    manualSeed(5);
+    const replayed = [await g(x).data(), await g(x).data(), await g(x).data()];
+    expect(replayed.map((a) => Array.from(a))).toEqual(eager.map((a) => Array.from(a)));
+    expect(g.stats.replays).toBe(2);
+  });
+
+  it('refuses host reads and promises inside the function', () => {
+    const read = compile((x: Tensor) => {
+      x.dataSync();
+      return x;
+    });
+    expect(() => read(tensor([1]))).toThrow(
+      /'dataSync' reads a tensor on the host inside a compiled function/,
+    );
+    const asyncRead = compile((x: Tensor) => {
+      x.item().catch(() => {});
+      return x.add(1);
+    });
+    expect(() => asyncRead(tensor([1]))).toThrow(/'item' reads a tensor on the host/);
+    const promise = compile(async (x: Tensor) => x);
+    expect(() => promise(tensor([1]))).toThrow(/must be synchronous/);
+  });
+
+  it('refuses gradients that accumulate across calls (no zeroGrad inside)', () => {
+    const w = randn([3], { requiresGrad: true });
+    const f = compile((x: Tensor) => {
+      const loss = x.mul(w).sum();
+      loss.backward();
+      return loss;
+    });
+    f(tensor([1, 2, 3])).dispose();
+    expect(() => f(tensor([1, 2, 3]))).toThrow(/Call opt.zeroGrad\(\) inside the compiled function/);
+  });
+
+  it('captures again when state it updates was replaced', async () => {
+    let w = tensor([1, 2, 3]);
+    const f = compile((x: Tensor) => {
+      pointwiseInto(sgd, [w, x], [1], [w]);
+      return w.sum();
+    });
+    expect(await f(tensor([1, 1, 1])).item()).toBe(3);
+    w.dispose();
+    w = tensor([10, 10, 10]);
+    expect(await f(tensor([1, 1, 1])).item()).toBe(27);
+    expect(f.stats.captures).toBe(2);
+  });
+});
+
+describe('compile: per-call checks', () => {
+  it('checks class indices of every call before any kernel runs', async () => {
+    const { softmaxCrossEntropy } = await import('@nabla/core');
+    const w = randn([4, 3], { requiresGrad: true });
+    const f = compile((x: Tensor, t: Tensor) =>
+      tidy(() => {
+        w.zeroGrad();
+        const loss = softmaxCrossEntropy(x.matmul(w), t).mean();
+        loss.backward();
+        return loss;
+      }),
+    );
+    const x = randn([2, 4]);
+    f(x, tensor(new Int32Array([0, 2]))).dispose();
+    f(x, tensor(new Int32Array([1, 2]))).dispose();
+    const before = Array.from(await w.grad!.data());
+    expect(() => f(x, tensor(new Int32Array([0, 3])))).toThrow(/index 3 at position 1 is out of bounds/);
+    expect(Array.from(await w.grad!.data())).toEqual(before);
+    const inside = compile((x: Tensor) => softmaxCrossEntropy(x, x.argmax(1)));
+    expect(() => inside(randn([2, 3]))).toThrow(/pass them as an argument/);
+  });
+});
+
+describe('compile: fusion', () => {
+  const scale = pointwiseProgram('test-scale', {
+    inputs: ['float32'],
+    scalars: ['float32'],
+    outputs: [E.mul(E.input(0), E.scalar(0))],
+  });
+  const addp = pointwiseProgram('test-add', {
+    inputs: ['float32', 'float32'],
+    outputs: [E.add(E.input(0), E.input(1))],
+  });
+  const relu = pointwiseProgram('test-relu', {
+    inputs: ['float32'],
+    outputs: [E.select(E.lt(E.input(0), 0), 0, E.input(0))],
+  });
+  const { pointwise } = {
+    pointwise: (p: typeof scale, xs: Tensor[], s: (number | (() => number))[] = []) => pointwiseOp(p, xs, s),
+  };
+
+  it('folds a chain of pointwise kernels into one and gives the same bits', async () => {
+    const state = { k: 0.5 };
+    const f = (x: Tensor, b: Tensor) =>
+      tidy(() => {
+        const [s] = pointwise(scale, [x], [() => state.k]);
+        const [t] = pointwise(addp, [s, b]);
+        const [r] = pointwise(relu, [t]);
+        return r.sum();
+      });
+    const fused = compile(f);
+    const unfused = compile(f, { fuse: false });
+    const x = randn([8, 16]);
+    const b = randn([16]);
+    for (let i = 0; i < 4; i++) {
+      if (i === 2) state.k = -1.5;
+      const expected = await f(x, b).item();
+      expect(await fused(x, b).item()).toBe(expected);
+      expect(await unfused(x, b).item()).toBe(expected);
+    }
+    expect(unfused.stats.kernelCalls - fused.stats.kernelCalls).toBe(2);
+    expect(fused.stats.temporaryBuffers).toBeLessThan(unfused.stats.temporaryBuffers);
+  });
+});

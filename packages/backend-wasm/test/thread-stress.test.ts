@@ -4,6 +4,7 @@
  * never overwritten. A short run in CI; `NABLA_STRESS_SEEDS=200` for the long one.
  */
 import * as nb from '@nabla/core';
+import { SGD } from '@nabla/optim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
 
@@ -52,14 +53,14 @@ async function runCase(backend: string, seed: number): Promise<Record<string, nu
   const mm = made.a.matmul(made.b);
   out.matmul = await values(mm);
   const bn = nb.batchNormTrain(made.bx, made.bw, made.bb, 1e-5);
-  out.batchNorm = [...(await values(bn.output)), ...(await values(bn.mean)), ...(await values(bn.invStd))];
+  out.batchNorm = [...(await values(bn.output)), ...(await values(bn.mean)), ...(await values(bn.variance))];
   const lin = nb.linear(made.x, made.w1, made.b1);
   out.linear = await values(lin);
-  for (const t of [mm, bn.output, bn.mean, bn.invStd, lin]) t.dispose();
+  for (const t of [mm, bn.output, bn.mean, bn.variance, lin]) t.dispose();
 
   const params = [made.w1, made.b1, made.g, made.bt, made.w2, made.b2];
   for (const p of params) p.requiresGrad = true;
-  const moms = params.map((p) => nb.zerosLike(p));
+  const opt = new SGD(params, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   out.losses = [];
   for (let step = 0; step < 3; step++) {
     const loss = nb.tidy(() => {
@@ -69,16 +70,7 @@ async function runCase(backend: string, seed: number): Promise<Record<string, nu
       const logits = nb.linear(output.relu(), made.w2, made.b2);
       const loss = nb.softmaxCrossEntropy(logits, made.y).mean();
       loss.backward();
-      params.forEach((p, i) => {
-        nb.sgdStep(p, p.grad!, moms[i], {
-          lr: 0.1,
-          momentum: 0.9,
-          dampening: 0,
-          weightDecay: 1e-4,
-          nesterov: false,
-          firstStep: step === 0,
-        });
-      });
+      opt.step();
       return loss;
     });
     out.losses.push(...(await values(loss)));
@@ -86,7 +78,9 @@ async function runCase(backend: string, seed: number): Promise<Record<string, nu
   }
   for (const [i, p] of params.entries()) out[`param${i}`] = await values(p);
   expect(await values(made.y)).toEqual(targets); // integer targets are never overwritten
-  for (const t of [...Object.values(made), ...moms]) t.dispose();
+  for (const t of Object.values(made)) t.dispose();
+  opt.zeroGrad();
+  opt.dispose();
   return out;
 }
 

@@ -8,8 +8,8 @@
 import * as core from '@nabla/core';
 import { rand, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, normalizeWithRunning, updateRunningStats } from './batch-norm-stats.js';
-import { crossEntropyWithProbabilities } from './soft-targets.js';
 import { flattenSpatial } from './losses-functional.js';
+import { crossEntropyWithProbabilities } from './soft-targets.js';
 
 /** How a loss combines its per-element values. */
 export type Reduction = 'mean' | 'sum' | 'none';

@@ -2,7 +2,7 @@
  * `BatchNorm`: the forward and the running-statistics rule shared by the batch-norm layers
  * (PyTorch's `_BatchNorm`). Subclasses only say which input ranks they accept.
  */
-import { batchNormDims, batchNormTrain, noGrad, type Tensor, tidy } from '@nabla/core';
+import { batchNormDims, batchNormTrain, guardValue, noGrad, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, countBatch, updateRunningStats } from './batch-norm-stats.js';
 import { batchNorm } from './functional.js';
 import { NormBase } from './norm-base.js';
@@ -25,7 +25,9 @@ export abstract class BatchNorm extends NormBase {
    */
   forward(x: Tensor): Tensor {
     this.checkInputDim(x);
-    const batchStats = this.training || !this.trackRunningStats;
+    // A compiled step captures train and eval mode separately (guardValue).
+    const training = guardValue('BatchNorm training mode', () => this.training);
+    const batchStats = training || !this.trackRunningStats;
     checkBatchNormInput(x, this.runningMean, this.weight, batchStats);
     if (!batchStats) {
       return batchNorm(x, {
@@ -39,7 +41,7 @@ export abstract class BatchNorm extends NormBase {
     }
     return tidy(() => {
       const { output, mean, variance } = batchNormTrain(x, this.weight, this.bias, this.eps);
-      if (this.training && this.trackRunningStats) this.track(x, mean, variance);
+      if (training && this.trackRunningStats) this.track(x, mean, variance);
       return output;
     });
   }

@@ -1,5 +1,5 @@
 /** `Dropout`: random zeroing in training, identity in eval. */
-import type { Tensor } from '@nabla/core';
+import { guardValue, type Tensor } from '@nabla/core';
 import { checkDropoutProbability, dropout } from './functional.js';
 import { Module } from './module.js';
 
@@ -18,7 +18,12 @@ export class Dropout extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, this.training);
+    // A compiled step captures train and eval mode separately (guardValue).
+    return dropout(
+      x,
+      this.p,
+      guardValue('Dropout training mode', () => this.training),
+    );
   }
 
   protected override extraRepr(): string {

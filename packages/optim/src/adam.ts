@@ -1,5 +1,5 @@
 /** `Adam` and `AdamW`: PyTorch's rules, sharing one implementation. */
-import { noGrad, type Tensor } from '@nabla/core';
+import { guardValue, hostEffect, noGrad, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
 import { adamUpdate } from './rules/adam.js';
 import type { StateSchema } from './validate.js';
@@ -40,6 +40,9 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     noGrad(() => {
       for (const g of this.paramGroups) {
         for (const [p, grad] of this.withGrads(g)) {
+          // The first step creates zeroed moments: a compiled step captures that call and the
+          // following ones separately (a replay must not zero them again).
+          guardValue('Adam state exists', () => this.state.has(p));
           const s = this.stateFor(p, () => ({
             step: 0,
             expAvg: this.zerosLike(p),
@@ -47,7 +50,11 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
             ...(g.amsgrad ? { maxExpAvgSq: this.zerosLike(p) } : {}),
           }));
           if (g.amsgrad && !s.maxExpAvgSq) s.maxExpAvgSq = this.zerosLike(p);
-          s.step = (s.step as number) + 1;
+          // The step count is host state: a compiled step counts again on every replay.
+          hostEffect(() => {
+            s.step = (s.step as number) + 1;
+          });
+          const decoupled = this.decoupled;
           adamUpdate(
             p,
             grad,
@@ -55,15 +62,27 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
             s.expAvgSq as Tensor,
             g.amsgrad ? (s.maxExpAvgSq as Tensor) : null,
             {
-              lr: g.lr,
-              beta1: g.betas[0],
-              beta2: g.betas[1],
-              eps: g.eps,
-              weightDecay: g.weightDecay,
-              decoupled: this.decoupled,
-              amsgrad: g.amsgrad,
+              get lr() {
+                return g.lr;
+              },
+              get beta1() {
+                return g.betas[0];
+              },
+              get beta2() {
+                return g.betas[1];
+              },
+              get eps() {
+                return g.eps;
+              },
+              get weightDecay() {
+                return g.weightDecay;
+              },
+              decoupled,
+              get amsgrad() {
+                return g.amsgrad;
+              },
             },
-            s.step as number,
+            () => s.step as number,
           );
         }
       }

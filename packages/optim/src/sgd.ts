@@ -1,5 +1,5 @@
 /** `SGD`: stochastic gradient descent with momentum, PyTorch's rule. */
-import { noGrad, type Tensor } from '@nabla/core';
+import { guardValue, noGrad, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
 import { sgdUpdate } from './rules/sgd.js';
 import type { StateSchema } from './validate.js';
@@ -45,6 +45,9 @@ export class SGD extends Optimizer<SGDOptions> {
           let firstStep = false;
           let buf: Tensor | null = null;
           if (g.momentum !== 0) {
+            // The first step copies the gradient into a new buffer: a compiled step captures
+            // that call and the following ones separately.
+            guardValue('SGD momentum buffer exists', () => this.state.has(p));
             const s = this.stateFor(p, () => {
               firstStep = true;
               return { momentumBuffer: this.zerosLike(p) };

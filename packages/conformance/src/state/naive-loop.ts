@@ -19,9 +19,11 @@ import { describe, expect, it } from 'vitest';
  * The naive loop's live bytes stay below this multiple of the tidy loop's (parameters, gradients,
  * momentum and data: about 11 KB here). Measured maxima over 20,000 and 60,000 steps: about 1,700×
  * on cpu and 2,500× on wasm (the collector frees the dead tensors in batches); without the
- * safety net the loop grows by about 8.7 KB a step, 17,000× after 20,000 steps.
+ * safety net the loop grows by about 8.7 KB a step, 17,000× after 20,000 steps. On a loaded
+ * machine the first collection can come late (a peak of 4,200× at step 4,944 was seen on wasm),
+ * so the bound leaves room for that; the short run also requires the net to have run at all.
  */
-export const NAIVE_BOUND = 4096;
+export const NAIVE_BOUND = 8192;
 
 const longSteps = Number(process.env.NABLA_SOAK_STEPS ?? 0);
 

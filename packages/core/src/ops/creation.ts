@@ -201,8 +201,8 @@ function draw(
   checkShape(shape, op);
   const dtype = options.dtype ?? 'float32';
   checkAllocation(op, shape, dtype, backendOf(options)); // before drawing a single number
-  const g = defaultGenerator();
   const sampleAll = (): TypedArray => {
+    const g = defaultGenerator(); // looked up per draw: manualSeed may replace it between replays
     const values = hostArray(dtype, sizeOf(shape));
     for (let i = 0; i < values.length; i++) values[i] = sample(g);
     return values;

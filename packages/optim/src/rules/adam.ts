@@ -7,6 +7,7 @@
 import {
   E,
   type Expr,
+  guardValue,
   type PointwiseProgram,
   pointwiseInto,
   pointwiseProgram,
@@ -73,22 +74,37 @@ export function adamUpdate(
   v: Tensor,
   vMax: Tensor | null,
   h: AdamHyper,
-  step: number,
+  step: () => number,
 ): void {
   checkGradShape(h.decoupled ? 'adamW' : 'adam', param, grad);
   if (h.amsgrad && !vMax) throw new Error('adam: amsgrad needs a vMax buffer');
-  const program = adamProgram(h.decoupled, !h.decoupled && h.weightDecay !== 0, h.amsgrad);
-  const scalars = [
-    h.beta1,
-    1 - h.beta1,
-    h.beta2,
-    1 - h.beta2,
-    h.weightDecay,
-    1 - h.lr * h.weightDecay,
-    Math.sqrt(1 - h.beta2 ** step),
-    -h.lr / (1 - h.beta1 ** step),
-    h.eps,
-  ];
+  const l2 = !h.decoupled && h.weightDecay !== 0;
+  // A compiled step replays this program: it must capture again if the structure changes.
+  guardValue(
+    'Adam update structure',
+    () => `${h.decoupled}${!h.decoupled && h.weightDecay !== 0}${h.amsgrad}`,
+  );
+  const program = adamProgram(h.decoupled, l2, h.amsgrad);
+  // Every number is read from the live hyper-parameters and step count on each call (and each
+  // replay of a compiled step). The first scalar computes them all; the others read that row
+  // (scalars are always evaluated in order).
+  let row: number[] = [];
+  const compute = (): number => {
+    const t = step();
+    row = [
+      h.beta1,
+      1 - h.beta1,
+      h.beta2,
+      1 - h.beta2,
+      h.weightDecay,
+      1 - h.lr * h.weightDecay,
+      Math.sqrt(1 - h.beta2 ** t),
+      -h.lr / (1 - h.beta1 ** t),
+      h.eps,
+    ];
+    return row[0];
+  };
+  const scalars = [compute, ...Array.from({ length: 8 }, (_, i) => () => row[i + 1])];
   const state = h.amsgrad ? [m, v, vMax!] : [m, v];
   pointwiseInto(program, [param, grad, ...state], scalars, [param, ...state], h.decoupled ? 'adamW' : 'adam');
 }

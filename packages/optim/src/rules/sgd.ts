@@ -6,6 +6,7 @@
 import {
   E,
   type Expr,
+  guardValue,
   type PointwiseProgram,
   pointwiseInto,
   pointwiseProgram,
@@ -90,13 +91,18 @@ export function sgdUpdate(
   checkGradShape('sgd', param, grad);
   const momentum = h.momentum !== 0;
   if (momentum && !buffer) throw new Error(`sgd: momentum ${h.momentum} needs a momentum buffer`);
-  const program = sgdProgram({
+  const structure = {
     momentum,
     firstStep: momentum && firstStep,
     nesterov: momentum && h.nesterov,
     weightDecay: h.weightDecay !== 0,
-  });
+  };
+  // A compiled step replays this program: it must capture again if the structure changes.
+  guardValue('SGD update structure', () => `${h.momentum !== 0}${h.nesterov}${h.weightDecay !== 0}`);
+  const program = sgdProgram(structure);
   const inputs = momentum && !firstStep ? [param, grad, buffer!] : [param, grad];
   const outputs = momentum ? [param, buffer!] : [param];
-  pointwiseInto(program, inputs, [h.lr, h.weightDecay, h.momentum, 1 - h.dampening], outputs, 'sgd');
+  // The numbers are read from the live hyper-parameters on every call (and every replay).
+  const scalars = [() => h.lr, () => h.weightDecay, () => h.momentum, () => 1 - h.dampening];
+  pointwiseInto(program, inputs, scalars, outputs, 'sgd');
 }

@@ -7,6 +7,7 @@ export const NABLA_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 /** JS implementations run by `worker.ts`. */
 export const JS_IMPLS = [
   ...NABLA_BACKENDS.map((b) => `nabla-${b}`),
+  ...NABLA_BACKENDS.map((b) => `nabla-${b}-compiled`),
   'tfjs-cpu',
   'tfjs-wasm',
   'jax-wasm',
@@ -35,7 +36,8 @@ export function isNabla(id: string): boolean {
 export async function createImpl(id: string): Promise<Impl> {
   if (id.startsWith('nabla-')) {
     const { createNabla } = await import('./nabla.js');
-    return createNabla(id.slice('nabla-'.length));
+    const compiled = id.endsWith('-compiled');
+    return createNabla(id.slice('nabla-'.length, compiled ? -'-compiled'.length : undefined), compiled);
   }
   switch (id) {
     case 'tfjs-cpu':

@@ -61,8 +61,11 @@ export function makeMlp(widths: readonly number[]): Sequential {
   return model;
 }
 
+/** The cases the compiled variants run (the training and inference steps). */
+const COMPILED_CASES: readonly string[] = ['W1', 'W4', 'W5', 'W6'];
+
 /** Creates the Nabla implementation on `backend` (`cpu`, `wasm`, `webgpu`). */
-export async function createNabla(backend: string): Promise<Impl> {
+export async function createNabla(backend: string, compiled = false): Promise<Impl> {
   await activateBackend(backend);
   const b = core.getBackend();
   const info: Record<string, string | number | boolean> = {
@@ -70,12 +73,16 @@ export async function createNabla(backend: string): Promise<Impl> {
     ...(b.capabilities.info ?? {}),
   };
   return {
-    id: `nabla-${backend}`,
+    id: `nabla-${backend}${compiled ? '-compiled' : ''}`,
     library: `@nabla/core ${versionOf('@nabla/core') ?? 'unknown'}`,
     info,
     notes: {},
-    supports: (id) => (id === 'W2b_3d_channels_last' ? 'channels-first library: N,C,L is native' : true),
-    prepare: async (id, sizes) => prepareNabla(id, sizes),
+    supports: (id) => {
+      if (id === 'W2b_3d_channels_last') return 'channels-first library: N,C,L is native';
+      if (compiled && !COMPILED_CASES.includes(id)) return 'compiled variant covers W1, W4, W5, W6';
+      return true;
+    },
+    prepare: async (id, sizes) => prepareNabla(id, sizes, compiled),
     countSteps,
     close: () => {
       // leave the backend alive: the process ends right after, and destroy() is optional
@@ -84,15 +91,16 @@ export async function createNabla(backend: string): Promise<Impl> {
 }
 
 /** One case on the active Nabla backend. Exported for the unit test, which runs it in-process. */
-export function prepareNabla(id: CaseId, sizes: Sizes): Prepared {
+export function prepareNabla(id: CaseId, sizes: Sizes, compiled = false): Prepared {
   switch (id) {
     case 'W1':
-      return prepareTrain(sizes.mlp, sizes.w1Batch, 'sgd', 1, 2);
+      return prepareTrain(sizes.mlp, sizes.w1Batch, 'sgd', 1, 2, compiled);
     case 'W5':
-      return prepareTrain(sizes.w5.mlp, smallMlpOf(id, sizes).batch, 'adam', 8, 9);
+      return prepareTrain(sizes.w5.mlp, smallMlpOf(id, sizes).batch, 'adam', 8, 9, compiled);
     case 'W6':
-      return prepareTrain(sizes.w6.mlp, smallMlpOf(id, sizes).batch, 'adam', 10, 11);
+      return prepareTrain(sizes.w6.mlp, smallMlpOf(id, sizes).batch, 'adam', 10, 11, compiled);
     case 'W4':
+      if (compiled) return prepareW4(sizes, true);
       return prepareW4(sizes);
     case 'W2a_2d':
     case 'W2b_3d':
@@ -146,6 +154,7 @@ function prepareTrain(
   optimizer: 'sgd' | 'adam',
   xSeed: number,
   labelSeed: number,
+  compiled = false,
 ): Prepared {
   const [inF, , , classes] = widths;
   const model = makeMlp(widths);
@@ -164,15 +173,18 @@ function prepareTrain(
           amsgrad: false,
         });
   let last: ArrayLike<number> = [];
+  const eager = (xb: Tensor, yb: Tensor): Tensor =>
+    core.tidy(() => {
+      opt.zeroGrad();
+      const l = lossFn.forward(model.forward(xb), yb);
+      l.backward();
+      opt.step();
+      return l;
+    });
+  const run = compiled ? core.compile(eager) : eager;
   return {
     step: async () => {
-      const loss = core.tidy(() => {
-        opt.zeroGrad();
-        const l = lossFn.forward(model.forward(x), labels);
-        l.backward();
-        opt.step();
-        return l;
-      });
+      const loss = run(x, labels);
       last = [await loss.item()];
       loss.dispose();
     },
@@ -186,14 +198,16 @@ function prepareTrain(
   };
 }
 
-function prepareW4(sizes: Sizes): Prepared {
+function prepareW4(sizes: Sizes, compiled = false): Prepared {
   const model = makeMlp(sizes.mlp);
   model.eval();
   const x = core.tensor(randn(sizes.w4Batch * sizes.mlp[0], 3), { shape: [sizes.w4Batch, sizes.mlp[0]] });
   let last: ArrayLike<number> = [];
+  const eager = (xb: Tensor): Tensor => core.noGrad(() => core.tidy(() => model.forward(xb)));
+  const forward = compiled ? core.compile(eager) : eager;
   return {
     step: async () => {
-      const logits = core.noGrad(() => core.tidy(() => model.forward(x)));
+      const logits = forward(x);
       last = await logits.data();
       logits.dispose();
     },

@@ -12,7 +12,7 @@ import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 
-type Make = (params: Tensor[]) => Optimizer<object>;
+type Make = (params: Tensor[]) => Optimizer;
 
 function setup(seed: number, make: Make) {
   manualSeed(seed);

@@ -68,7 +68,8 @@ function deviceStats(backend: Backend): Record<string, number> {
 /**
  * Wraps every method of `backend` (in place, so tensors that already hold the backend are
  * counted too) with a counter, until `stop()`. Counted are the calls that enter the backend
- * from outside (core's calls); calls a backend makes to its own methods are not. Cost while
+ * from outside (core's calls, and a compiled program's replayed kernels, which it reports);
+ * calls a backend makes to its own methods are not. Cost while
  * on: one map update per call; none after `stop()`. Wrapping a backend that is already being
  * counted is an error. Asynchronous methods count when called (a promise they return is not
  * awaited by the counter).
@@ -82,7 +83,7 @@ function deviceStats(backend: Backend): Record<string, number> {
  */
 export function countBackendCalls(backend: Backend): BackendCallCounter {
   const target = backend as unknown as Record<string | symbol, unknown>;
-  if (target[COUNTING] === true)
+  if (target[COUNTING])
     throw new Error(`countBackendCalls: backend '${backend.name}' is already being counted`);
   const counts = new Map<string, number>();
   // only calls that enter the backend from outside count: a backend method calling another of
@@ -108,7 +109,10 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
       },
     });
   }
-  Object.defineProperty(backend, COUNTING, { configurable: true, value: true });
+  const note: NoteCalls = (perMethod) => {
+    for (const [name, n] of perMethod) counts.set(name, (counts.get(name) ?? 0) + n);
+  };
+  Object.defineProperty(backend, COUNTING, { configurable: true, value: note });
   let device0 = deviceStats(backend);
   let stopped = false;
   return {
@@ -148,5 +152,18 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
   };
 }
 
-/** Marks a backend whose methods are wrapped by a live counter. */
+/** Adds calls made by a route that bypasses the wrappers (a compiled program's replay). */
+type NoteCalls = (perMethod: ReadonlyMap<string, number>) => void;
+
+/** On a backend whose methods are wrapped by a live counter: that counter's {@link NoteCalls}. */
 const COUNTING = Symbol('nabla.countingBackendCalls');
+
+/**
+ * Reports calls into `backend` that did not pass through its (possibly wrapped) methods: a
+ * compiled program replays through method references resolved at capture, so it tells the
+ * counter what one replay called. A no-op unless the backend is being counted. @internal
+ */
+export function noteBackendCalls(backend: Backend, perMethod: ReadonlyMap<string, number>): void {
+  const note = (backend as unknown as Record<symbol, NoteCalls | undefined>)[COUNTING];
+  if (note) note(perMethod);
+}

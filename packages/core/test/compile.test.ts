@@ -1,7 +1,9 @@
 import {
   type Backend,
   compile,
+  countBackendCalls,
   E,
+  getBackend,
   linear,
   manualSeed,
   memory,
@@ -91,7 +93,7 @@ describe('compile', () => {
     step.dispose();
   });
 
-  it('allocates only the returned tensor on a replay and keeps memory flat', () => {
+  it('allocates nothing on a replay whose last result was disposed, and keeps memory flat', () => {
     const m = makeModel(2);
     const step = compile(m.step);
     const x = randn([16, 8]);
@@ -102,11 +104,51 @@ describe('compile', () => {
     const allocs = countAllocs(() => {
       for (let i = 0; i < 20; i++) step(x, y).dispose();
     });
-    expect(allocs).toBe(20); // one loss tensor per call
+    expect(allocs).toBe(0); // the loss buffer the caller gave back is written again
     expect(memory().tensors).toBe(before.tensors);
     expect(memory().bytes).toBe(before.bytes);
     expect(memory().buffers).toBe(before.buffers);
     expect(step.stats.temporaryBuffers).toBeGreaterThan(0);
+    step.dispose();
+  });
+
+  it('never overwrites a result the caller still holds', async () => {
+    const double = compile((x: Tensor) => x.mul(2));
+    const a = tensor([1, 2]);
+    const b = tensor([3, 4]);
+    double(a).dispose();
+    const first = double(a); // a replay: writes into the buffer returned (and disposed) before
+    const second = double(b); // the first result is still held: a new buffer
+    expect(Array.from(await first.data())).toEqual([2, 4]);
+    expect(Array.from(await second.data())).toEqual([6, 8]);
+    const view = second.reshape([2, 1]);
+    second.dispose();
+    const third = double(a); // a view still holds the second result's buffer
+    expect(Array.from(await view.data())).toEqual([6, 8]);
+    expect(Array.from(await third.data())).toEqual([2, 4]);
+    for (const t of [first, view, third, a, b]) t.dispose();
+    const before = memory().buffers;
+    double.dispose();
+    expect(memory().buffers).toBe(before - 1); // the buffer it kept for the next result
+  });
+
+  it('reports its replayed kernels to a backend call counter', () => {
+    const m = makeModel(4);
+    const step = compile(m.step);
+    const x = randn([16, 8]);
+    const y = randn([16, 4]);
+    step(x, y).dispose();
+    step(x, y).dispose();
+    const counter = countBackendCalls(getBackend());
+    try {
+      step(x, y).dispose();
+      const counts = counter.snapshot();
+      expect(counts.kernels).toBe(step.stats.kernelCalls);
+      expect(counts.allocs).toBe(0);
+      expect(counts.frees).toBe(0);
+    } finally {
+      counter.stop();
+    }
     step.dispose();
   });
 

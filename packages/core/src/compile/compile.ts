@@ -6,12 +6,14 @@
  * (`capture.ts`); `plan.ts` turns the recording into a program over inputs, outputs, state and
  * temporaries. Later calls with that signature replay the program: a loop over pre-resolved
  * kernel calls, with per-call scalars re-read and host effects (step counts, gradients handed
- * to parameters, random draws) made again, and no allocation but the returned tensors.
+ * to parameters, random draws) made again, and no allocation: a returned tensor's buffer is
+ * reused by the next call once the caller has disposed of it.
  * What a replay cannot repeat (a host read inside `fn`, a promise) is an error at capture.
  */
 import { getBackend } from '../registry.js';
 import { keep, tidy } from '../scope.js';
-import type { Storage } from '../storage.js';
+import { Storage } from '../storage.js';
+import { noteBackendCalls } from '../count-calls.js';
 import { Tensor } from '../tensor.js';
 import { Recording } from './capture.js';
 import { activeCapture } from './hooks.js';
@@ -72,6 +74,12 @@ interface Variant {
   readonly prechecks: readonly { readonly input: number; readonly check: Recording['prechecks'][number] }[];
   /** State whose holder each replay re-establishes (gradients): exempt from the staleness check. */
   readonly rehanded: ReadonlySet<object>;
+  /**
+   * Per fresh output, the storage the last replay returned, with one reference held here: when
+   * the caller has let go of it (the usual loop disposes the loss), the next replay writes into
+   * it again instead of allocating.
+   */
+  readonly returnedLast: (Storage | null)[];
 }
 
 const TENSOR_SLOT = Symbol('nabla.compile.output');
@@ -209,6 +217,7 @@ function capture(
       extraRefs,
       prechecks,
       rehanded: rec.rehandedStorages,
+      returnedLast: program.outputSlots.map(() => null),
     },
     result,
   };
@@ -230,6 +239,8 @@ function release(v: Variant): void {
   for (const s of v.program.state) s.release();
   for (const s of v.program.temporaries) s.release();
   for (const s of v.extraRefs) s.release();
+  for (const s of v.returnedLast) s?.release();
+  v.returnedLast.fill(null);
 }
 
 function replay(v: Variant, tensors: readonly Tensor[]): unknown {
@@ -246,23 +257,24 @@ function replay(v: Variant, tensors: readonly Tensor[]): unknown {
     const buffer = tensors[k].storageFor('compile').buffer;
     for (const [container, key] of slot.locations) container[key] = buffer;
   });
-  const made = program.outputSlots.map((slot) => {
-    const t = Tensor.empty([slot.size], slot.dtype, program.backend);
-    const buffer = t.storageFor('compile').buffer;
-    for (const [container, key] of slot.locations) container[key] = buffer;
-    return t;
+  const made = program.outputSlots.map((slot, i) => {
+    let storage = v.returnedLast[i];
+    if (storage === null || storage.refCount !== 1) {
+      // The caller still holds the last result: it stays theirs, and this call gets a new one.
+      storage?.release();
+      storage = Storage.alloc(program.backend, slot.size, slot.dtype);
+      storage.retain();
+      v.returnedLast[i] = storage;
+    }
+    storage.markModified();
+    for (const [container, key] of slot.locations) container[key] = storage.buffer;
+    return storage;
   });
-  try {
-    for (const step of program.steps) step();
-  } catch (err) {
-    for (const t of made) t.dispose();
-    throw err;
-  }
-  const outputs = v.outputs.map((o) => {
-    const storage = 'fresh' in o ? made[o.fresh].storageFor('compile') : o.state;
-    return new Tensor(storage, o.shape, o.strides, o.offset);
-  });
-  for (const t of made) t.dispose(); // the returned views hold the storage now
+  noteBackendCalls(program.backend, program.callsByMethod);
+  for (const step of program.steps) step();
+  const outputs = v.outputs.map(
+    (o) => new Tensor('fresh' in o ? made[o.fresh] : o.state, o.shape, o.strides, o.offset),
+  );
   return fill(v.template, outputs);
 }
 
@@ -280,8 +292,8 @@ function fill(template: unknown, outputs: readonly Tensor[]): unknown {
 
 /**
  * Compiles `fn`: the first call for each input signature runs it eagerly while recording
- * its backend calls; later calls replay the recording with new inputs, allocating nothing but
- * the returned tensors. Works for a whole training step (zeroGrad, forward, loss, backward,
+ * its backend calls; later calls replay the recording with new inputs, allocating nothing (a
+ * returned tensor's buffer is reused once the caller has disposed of it). Works for a whole training step (zeroGrad, forward, loss, backward,
  * optimizer step, running statistics) and for inference.
  *
  * `fn` must be synchronous and must not read tensors on the host (`item`, `data`,

@@ -33,6 +33,8 @@ export interface PlannedProgram {
   readonly temporaries: readonly Storage[];
   /** Kernel calls per replay. */
   readonly kernelCalls: number;
+  /** Backend calls per replay, by method (what a call counter is told a replay made). */
+  readonly callsByMethod: ReadonlyMap<string, number>;
 }
 
 export function isBackendBuffer(v: unknown): v is BackendBuffer {
@@ -152,6 +154,8 @@ export function planProgram(
 
   const backend = rec.backend;
   let kernelCalls = 0;
+  const callsByMethod = new Map<string, number>();
+  const called = (method: string) => callsByMethod.set(method, (callsByMethod.get(method) ?? 0) + 1);
   const steps = recorded.map((step): (() => void) => {
     switch (step.kind) {
       case 'effect':
@@ -159,6 +163,7 @@ export function planProgram(
       default:
         throw new Error(`compile: unknown recorded step ${(step as { kind: string }).kind}`);
       case 'write': {
+        called('write');
         const target = rebind({ b: step.buffer });
         const write = rec.methods.get('write')!;
         const { data, draw } = step;
@@ -166,6 +171,7 @@ export function planProgram(
       }
       case 'call': {
         kernelCalls++;
+        called(step.method);
         const args = rebind(step.args as unknown as Record<number, unknown>) as unknown as unknown[];
         const kernel = rec.methods.get(step.method)!;
         const thunks = step.scalarThunks;
@@ -183,5 +189,5 @@ export function planProgram(
       }
     }
   });
-  return { backend, steps, inputSlots, outputSlots, state, temporaries, kernelCalls };
+  return { backend, steps, inputSlots, outputSlots, state, temporaries, kernelCalls, callsByMethod };
 }

@@ -9,7 +9,6 @@ import type {
   MatmulArgs,
   PointwiseArgs,
   ReduceOp,
-  StridedView,
   TypedArray,
 } from '@nabla/core';
 import { E, pointwiseProgram } from '@nabla/core';

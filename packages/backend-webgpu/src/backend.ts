@@ -13,7 +13,6 @@ import type {
   MatmulArgs,
   PointwiseArgs,
   ReduceOp,
-  StridedView,
   TypedArray,
 } from '@nabla/core';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';

@@ -20,7 +20,7 @@ import type { BackendBuffer, DType, Instr, PointwiseArgs, PointwiseProgram } fro
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 import { compileJit } from './pointwise-jit.js';
-import { collapse, PARALLEL_MIN_ELEMENTS } from './strided.js';
+import { collapse } from './strided.js';
 
 /** Input modes of the descriptor (assembly/pointwise.ts). */
 const CONTIGUOUS = 0;

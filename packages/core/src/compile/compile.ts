@@ -10,10 +10,11 @@
  * reused by the next call once the caller has disposed of it.
  * What a replay cannot repeat (a host read inside `fn`, a promise) is an error at capture.
  */
+
+import { noteBackendCalls } from '../count-calls.js';
 import { getBackend } from '../registry.js';
 import { keep, tidy } from '../scope.js';
 import { Storage } from '../storage.js';
-import { noteBackendCalls } from '../count-calls.js';
 import { Tensor } from '../tensor.js';
 import { Recording } from './capture.js';
 import { activeCapture } from './hooks.js';

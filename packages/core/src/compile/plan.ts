@@ -160,8 +160,6 @@ export function planProgram(
     switch (step.kind) {
       case 'effect':
         return step.run;
-      default:
-        throw new Error(`compile: unknown recorded step ${(step as { kind: string }).kind}`);
       case 'write': {
         called('write');
         const target = rebind({ b: step.buffer });
@@ -187,6 +185,8 @@ export function planProgram(
           kernel(...args);
         };
       }
+      default:
+        throw new Error(`compile: unknown recorded step ${(step as { kind: string }).kind}`);
     }
   });
   return { backend, steps, inputSlots, outputSlots, state, temporaries, kernelCalls, callsByMethod };

@@ -11,7 +11,7 @@ import {
 import { Tensor } from '../tensor.js';
 import { record, requireFloat, sameBackend } from './graph.js';
 import { sumToShape } from './reduce.js';
-import { contiguousCopy, expand, reshape, squeeze, transpose, unsqueeze } from './views.js';
+import { contiguousCopy, expand, squeeze, transpose, unsqueeze } from './views.js';
 
 interface Operand {
   tensor: Tensor;

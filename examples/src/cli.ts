@@ -50,6 +50,8 @@ export interface Plan {
   /** The checkpoint file resumed from. */
   resumePath?: string;
   evalOnly: boolean;
+  /** Steps run op by op (`--eager`) instead of compiled. */
+  eager: boolean;
   /** Where the backend name came from. */
   backendFrom: 'flag' | 'NABLA_BACKEND' | 'config';
 }
@@ -111,6 +113,7 @@ export function plan(argv: string[], io: Pick<CliIO, 'env' | 'cwd'>): Plan | 'he
     resume,
     resumePath: args.resume ? at(args.resume) : undefined,
     evalOnly: args.evalOnly,
+    eager: args.eager,
     backendFrom,
   };
 }
@@ -138,6 +141,7 @@ export async function main(argv: string[], io: CliIO): Promise<{ code: number; r
       io.out.write(
         `training ${ex.name} on ${where}: ${p.config.epochs} epochs, batch ${p.config.batchSize}, ` +
           `${p.config.optimizer.name} lr ${p.config.optimizer.lr} (${p.config.schedule.type}), seed ${p.config.seed}` +
+          `${p.eager ? ', eager' : ''}` +
           `${p.resume ? `, resuming run ${p.resume.runId ?? '(unnamed)'} after epoch ${p.resume.epoch}` : ''}\n`,
       );
     }
@@ -148,6 +152,7 @@ export async function main(argv: string[], io: CliIO): Promise<{ code: number; r
       outDir: p.outDir,
       resumeFrom: p.resume,
       evalOnly: p.evalOnly,
+      eager: p.eager,
       sink: io.out,
       warn: (line) => io.err(`${line}\n`),
       onCheckpoint: io.onCheckpoint,

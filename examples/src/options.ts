@@ -69,6 +69,8 @@ export interface CliArgs {
   out?: string;
   resume?: string;
   evalOnly: boolean;
+  /** Run every step op by op instead of compiled (to compare, or to debug a step). */
+  eager: boolean;
   help: boolean;
 }
 
@@ -87,6 +89,7 @@ export const CLI_OPTIONS: Record<string, { value: string | null; help: string }>
   '--out': { value: 'dir', help: 'where curves, pictures and checkpoints go (default runs/<example>)' },
   '--resume': { value: 'checkpoint.json', help: 'continue training from a checkpoint' },
   '--eval-only': { value: null, help: 'load --resume checkpoint and report test metrics only' },
+  '--eager': { value: null, help: 'run steps op by op instead of compiled (same numbers, slower)' },
   '--help': { value: null, help: 'show this help' },
 };
 
@@ -135,7 +138,7 @@ export function closest(word: string, candidates: readonly string[]): string | n
 
 /** Parses `argv` (without node and the script). */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { evalOnly: false, help: false };
+  const args: CliArgs = { evalOnly: false, eager: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (!token.startsWith('-')) {
@@ -204,6 +207,9 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       case '--eval-only':
         args.evalOnly = true;
+        break;
+      case '--eager':
+        args.eager = true;
         break;
       default:
         args.help = true;

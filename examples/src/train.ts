@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { concat, manualSeed, memory, noGrad, type Tensor, tidy, zeros } from '@nabla/core';
+import { compile, concat, manualSeed, memory, noGrad, type Tensor, tidy, zeros } from '@nabla/core';
 import { CrossEntropyLoss, type Module, MSELoss } from '@nabla/nn';
 import type { Optimizer } from '@nabla/optim';
 import {
@@ -39,6 +39,11 @@ export interface TrainOptions {
   resumeFrom?: Checkpoint;
   /** Only evaluate the checkpoint's models on the test split. */
   evalOnly?: boolean;
+  /**
+   * Run the training and evaluation steps op by op. By default each is compiled (`compile`
+   * from `@nabla/core`): captured on its first call, replayed after; the numbers are the same.
+   */
+  eager?: boolean;
   /** Stop after this many epochs have completed, as if the process were killed (tests resume). */
   interruptAfter?: number;
   /** Progress output (default: stdout). */
@@ -98,26 +103,38 @@ function lossAndCorrect(loss: Tensor, correct: Tensor | null): Tensor {
 /** Correct predictions of class-index targets: `argmax(1) == y`. */
 const argmaxCorrect = (pred: Tensor, y: Tensor): Tensor => pred.argmax(1).eq(y).sum();
 
-/** Mean loss and metric over a dataset in eval mode, without gradients. */
-async function evaluate(
+/** A step of one model: `[x, y]` in, the `[loss, correct]` tensor out. */
+type Step = (x: Tensor, y: Tensor) => Tensor;
+
+/** `step` compiled (the default), or run op by op inside a `tidy` with `eager`. */
+function maybeCompiled(step: Step, eager: boolean): Step & { dispose(): void } {
+  if (!eager) return compile(step);
+  return Object.assign((x: Tensor, y: Tensor) => tidy(() => step(x, y)), { dispose() {} });
+}
+
+/** The evaluation step: forward and loss, without gradients. */
+function evalStep(
   model: Module,
   lossFn: Module,
-  ds: Dataset,
   task: Prepared['task'],
-  correctOf: (pred: Tensor, y: Tensor) => Tensor = argmaxCorrect,
-): Promise<Pass> {
+  correctOf: (pred: Tensor, y: Tensor) => Tensor,
+): Step {
+  return (x, y) =>
+    noGrad(() => {
+      const pred = model.forward(x);
+      const loss = lossFn.forward(pred, y);
+      return lossAndCorrect(loss, task === 'classification' ? correctOf(pred, y) : null);
+    });
+}
+
+/** Mean loss and metric over a dataset in eval mode, without gradients. */
+async function evaluate(model: Module, step: Step, ds: Dataset, task: Prepared['task']): Promise<Pass> {
   model.eval();
   let lossSum = 0;
   let correct = 0;
   const all = new Int32Array(ds.n).map((_, i) => i);
   for (const [x, y] of batches(ds, all, 1000)) {
-    const out = noGrad(() =>
-      tidy(() => {
-        const pred = model.forward(x);
-        const loss = lossFn.forward(pred, y);
-        return lossAndCorrect(loss, task === 'classification' ? correctOf(pred, y) : null);
-      }),
-    );
+    const out = step(x, y);
     const [l, c] = await out.data();
     lossSum += l * x.shape[0];
     correct += c;
@@ -151,6 +168,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const correctOf = prepared.correct ?? argmaxCorrect;
   const optimizers = new Map<string, Optimizer<any>>();
   for (const r of prepared.runs) optimizers.set(r.name, makeOptimizer(r.model.parameters(), cfg.optimizer));
+  const eager = opts.eager ?? false;
+  // One training and one evaluation step per run, compiled unless `eager`.
+  const trainSteps = new Map<string, Step & { dispose(): void }>();
+  const evalSteps = new Map<string, Step & { dispose(): void }>();
+  for (const r of prepared.runs) {
+    const opt = optimizers.get(r.name)!;
+    const trainStep: Step = (x, y) => {
+      opt.zeroGrad();
+      const pred = r.model.forward(x);
+      const loss = lossFn.forward(pred, y);
+      loss.backward();
+      prepared.beforeStep?.(r.model);
+      opt.step();
+      return noGrad(() => lossAndCorrect(loss, task === 'classification' ? correctOf(pred, y) : null));
+    };
+    trainSteps.set(r.name, maybeCompiled(trainStep, eager));
+    evalSteps.set(r.name, maybeCompiled(evalStep(r.model, lossFn, task, correctOf), eager));
+  }
   // Learning-rate schedules (@nabla/optim), one per run; they set the rate for epoch 0 now.
   const steps = Math.ceil(split.train.n / cfg.batchSize);
   const schedules = new Map<string, RunSchedule | null>();
@@ -189,13 +224,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const files: string[] = [];
   const memoryPerEpoch: TrainResult['memoryPerEpoch'] = [];
   const dispose = () => {
+    for (const s of [...trainSteps.values(), ...evalSteps.values()]) s.dispose();
     for (const r of prepared.runs) r.model.dispose();
     for (const o of optimizers.values()) o.dispose();
   };
 
   if (opts.evalOnly) {
     for (const r of prepared.runs) {
-      const ev = await evaluate(r.model, lossFn, split.test, task, correctOf);
+      const ev = await evaluate(r.model, evalSteps.get(r.name)!, split.test, task);
       final[r.name] = { testLoss: ev.loss, testMetric: ev.metric };
       say(
         `${r.name}: test loss ${ev.loss.toFixed(4)}  test ${metricText(task, ev.metric)}  (${split.test.n} samples, checkpoint after epoch ${startEpoch})`,
@@ -227,6 +263,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   for (let epoch = startEpoch; epoch < stop; epoch++) {
     for (const r of prepared.runs) {
       const opt = optimizers.get(r.name)!;
+      const trainStep = trainSteps.get(r.name)!;
       const schedule = schedules.get(r.name) ?? null;
       const lr = opt.lr;
       r.model.train();
@@ -239,15 +276,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let step = 0;
       for (const [x, y] of batches(split.train, epochOrder(split.train.n, cfg.seed, epoch), cfg.batchSize)) {
         // Everything made during the step is freed when it ends, except the two scalars returned.
-        const out = tidy(() => {
-          opt.zeroGrad();
-          const pred = r.model.forward(x);
-          const loss = lossFn.forward(pred, y);
-          loss.backward();
-          prepared.beforeStep?.(r.model);
-          opt.step();
-          return noGrad(() => lossAndCorrect(loss, task === 'classification' ? correctOf(pred, y) : null));
-        });
+        const out = trainStep(x, y);
         if (schedule?.every === 'batch') schedule.step();
         const [l, c] = await out.data();
         if (!Number.isFinite(l)) {
@@ -291,7 +320,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const trainLoss = lossSum / seen;
       const trainMetric =
         task === 'classification' ? correct / seen : rSquared(trainLoss * seen, split.train.y);
-      const ev = await evaluate(r.model, lossFn, split.test, task, correctOf);
+      const ev = await evaluate(r.model, evalSteps.get(r.name)!, split.test, task);
       if (schedule?.every === 'epoch') schedule.step();
       const rec: EpochRecord = {
         run: r.name,

@@ -68,3 +68,32 @@ describe.each(backends)('examples on %s', (backend) => {
     });
   }
 });
+
+// Steps are compiled by default; `eager: true` runs them op by op. Same numbers, bit for bit on
+// cpu and wasm (webgpu's fused kernels may round differently: 1e-5 relative).
+describe.each(backends)('compiled and eager runs agree on %s', (backend) => {
+  for (const name of ['spirals', 'batchnorm', 'tabular']) {
+    it(name, async () => {
+      await selectBackend(backend);
+      const run = async (eager: boolean) => {
+        const res = await train({
+          example: EXAMPLES[name],
+          config: tinyConfig(name, { epochs: 2 }),
+          backend,
+          outDir: tempDir(),
+          sink: captureSink(),
+          noPictures: true,
+          eager,
+        });
+        return res.history.flatMap((h) => [h.trainLoss, h.trainMetric, h.testLoss, h.testMetric]);
+      };
+      const eager = await run(true);
+      const compiled = await run(false);
+      if (backend === 'webgpu')
+        compiled.forEach((v, i) =>
+          expect(Math.abs(v - eager[i])).toBeLessThanOrEqual(1e-5 * Math.abs(eager[i]) + 1e-7),
+        );
+      else expect(compiled).toEqual(eager);
+    });
+  }
+});

@@ -23,7 +23,7 @@ describe('command-line errors list what is allowed', () => {
     const r = await runCli(['spirals', '--epoch', '3']);
     expect(r.code).toBe(2);
     expect(r.err).toContain(
-      "unknown option '--epoch' (did you mean '--epochs'?). Allowed options: --backend, --config, --epochs, --batch-size, --lr, --optimizer, --seed, --out, --resume, --eval-only, --help",
+      "unknown option '--epoch' (did you mean '--epochs'?). Allowed options: --backend, --config, --epochs, --batch-size, --lr, --optimizer, --seed, --out, --resume, --eval-only, --eager, --help",
     );
   });
 

@@ -218,7 +218,12 @@ function capture(
       extraRefs,
       prechecks,
       rehanded: rec.rehandedStorages,
-      returnedLast: program.outputSlots.map(() => null),
+      // The capture's own results are the first the program may write into again.
+      returnedLast: fresh.map((t) => {
+        const storage = t.storageFor('compile');
+        storage.retain();
+        return storage;
+      }),
     },
     result,
   };

@@ -90,9 +90,8 @@ describe.each(backends)('compiled and eager runs agree on %s', (backend) => {
       const eager = await run(true);
       const compiled = await run(false);
       if (backend === 'webgpu')
-        compiled.forEach((v, i) =>
-          expect(Math.abs(v - eager[i])).toBeLessThanOrEqual(1e-5 * Math.abs(eager[i]) + 1e-7),
-        );
+        for (const [i, v] of compiled.entries())
+          expect(Math.abs(v - eager[i])).toBeLessThanOrEqual(1e-5 * Math.abs(eager[i]) + 1e-7);
       else expect(compiled).toEqual(eager);
     });
   }

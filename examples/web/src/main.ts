@@ -2,7 +2,7 @@
  * The playground page: wires the controls to a {@link Trainer}, draws progress, saves and
  * loads weights as safetensors, and exposes its state on `window.__nabla` (and
  * `body[data-status]`) so the end-to-end test can drive it through URL parameters:
- * `?dataset=spirals&backend=wasm&epochs=20&lr=0.02&batch=64&bn=1&autotrain=1`, or `?selftest=1`.
+ * `?dataset=spirals&backend=wasm&epochs=20&lr=0.02&batch=64&bn=1&compiled=1&autotrain=1`, or `?selftest=1`.
  */
 import { initBackend, setBackend } from '@nabla/core';
 // `nabla` registers every backend it knows from the backend packages' manifests; each package is
@@ -77,6 +77,7 @@ const ui = {
   dataset: $<HTMLSelectElement>('dataset'),
   backends: $<HTMLFieldSetElement>('backends'),
   bn: $<HTMLInputElement>('bn'),
+  compiled: $<HTMLInputElement>('compiled'),
   lr: $<HTMLInputElement>('lr'),
   batch: $<HTMLInputElement>('batch'),
   epochs: $<HTMLInputElement>('epochs'),
@@ -217,6 +218,7 @@ function readConfig(): TrainConfig {
     epochs: num(ui.epochs, 'epochs', true),
     hidden: ui.dataset.value === 'spirals' ? [64, 64] : [128],
     seed: 0,
+    compiled: ui.compiled.checked,
   };
 }
 
@@ -225,7 +227,7 @@ function setBusy(busy: boolean): void {
   ui.stop.disabled = !busy;
   ui.save.disabled = busy || !trainer;
   ui.load.disabled = busy;
-  for (const el of [ui.dataset, ui.bn, ui.lr, ui.batch, ui.epochs]) el.disabled = busy;
+  for (const el of [ui.dataset, ui.bn, ui.compiled, ui.lr, ui.batch, ui.epochs]) el.disabled = busy;
   for (const el of ui.backends.querySelectorAll<HTMLInputElement>('input')) {
     el.disabled = busy || !state.backends[el.value]?.ok;
   }
@@ -408,6 +410,7 @@ async function init(): Promise<void> {
   if (params.has('batch')) ui.batch.value = params.get('batch') ?? '';
   if (params.has('epochs')) ui.epochs.value = params.get('epochs') ?? '';
   if (params.has('bn')) ui.bn.checked = params.get('bn') !== '0';
+  if (params.has('compiled')) ui.compiled.checked = params.get('compiled') !== '0';
   setStatus('loading', 'Starting backends…');
   await detectBackends(params.get('backend'));
   await setBackend(selectedBackend());

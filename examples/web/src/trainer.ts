@@ -4,6 +4,8 @@
  * callbacks that the UI turns into the chart, the boundary and the digit samples.
  */
 import {
+  type CompiledFunction,
+  compile,
   Generator,
   getBackend,
   manualSeed,
@@ -27,6 +29,8 @@ export interface TrainConfig {
   epochs: number;
   hidden: number[];
   seed: number;
+  /** Compile the training step (capture once, replay after); false runs it op by op. Default true. */
+  compiled?: boolean;
 }
 
 /** One finished epoch. */
@@ -137,6 +141,8 @@ export class Trainer {
   private stopped = false;
   /** Train, test and probe rows back to back: one forward pass and one readback per epoch. */
   private readonly evalRows: Float32Array;
+  /** One training step; returns `lossSum + loss` (or the loss, on an epoch's first step). */
+  private readonly step: ((x: Tensor, y: Tensor, lossSum: Tensor | null) => Tensor) & { dispose?(): void };
   epoch = 0;
 
   private constructor(
@@ -153,6 +159,17 @@ export class Trainer {
     const { features, classes } = data.train;
     this.model = buildModel(features, config.hidden, classes, config.batchNorm);
     this.opt = new Adam(this.model.parameters(), { lr: config.lr });
+    const step = (x: Tensor, y: Tensor, lossSum: Tensor | null): Tensor => {
+      const l = softmaxCrossEntropy(this.model.forward(x), y).mean();
+      this.opt.zeroGrad();
+      l.backward();
+      this.opt.step();
+      return lossSum ? lossSum.add(l.detach()) : l.detach();
+    };
+    this.step =
+      config.compiled === false
+        ? (x, y, lossSum) => tidy(() => step(x, y, lossSum))
+        : (compile(step) as CompiledFunction<[Tensor, Tensor, Tensor | null], Tensor>);
   }
 
   /**
@@ -217,15 +234,10 @@ export class Trainer {
           yb[r] = train.y[s];
         }
         const prev = lossSum as Tensor | null;
-        lossSum = tidy(() => {
-          const logits = this.model.forward(tensor(xb, { shape: [bs, train.features] }));
-          const l = softmaxCrossEntropy(logits, tensor(yb, { shape: [bs] })).mean();
-          this.opt.zeroGrad();
-          l.backward();
-          this.opt.step();
-          return prev ? prev.add(l.detach()) : l.detach();
-        });
-        prev?.dispose();
+        const x = tensor(xb, { shape: [bs, train.features] });
+        const y = tensor(yb, { shape: [bs] });
+        lossSum = this.step(x, y, prev);
+        for (const t of [x, y, prev]) t?.dispose();
         batches++;
         await onStep?.();
         await yieldToBrowser();
@@ -251,6 +263,7 @@ export class Trainer {
   /** Frees the model's and the optimizer's tensors. */
   dispose(): void {
     this.stopped = true;
+    this.step.dispose?.();
     this.opt.dispose();
     this.model.dispose();
   }

@@ -235,8 +235,25 @@ describe('compile: per-call checks', () => {
     const before = Array.from(await w.grad!.data());
     expect(() => f(x, tensor(new Int32Array([0, 3])))).toThrow(/index 3 at position 1 is out of bounds/);
     expect(Array.from(await w.grad!.data())).toEqual(before);
-    const inside = compile((x: Tensor) => softmaxCrossEntropy(x, x.argmax(1)));
-    expect(() => inside(randn([2, 3]))).toThrow(/pass them as an argument/);
+  });
+
+  it('checks indices made inside the function where they are made, on every replay', async () => {
+    const { softmaxCrossEntropy } = await import('@nabla/core');
+    // targets computed in the step: argmax of a shifted copy, in range only while shift < 3
+    const inside = compile((x: Tensor, shift: Tensor) =>
+      softmaxCrossEntropy(x, x.argmax(1).add(shift.int())),
+    );
+    const x = randn([2, 3]);
+    const zero = tensor([0]);
+    const eager = tidy(() => softmaxCrossEntropy(x, x.argmax(1)));
+    inside(x, zero).dispose();
+    const replayed = inside(x, zero);
+    expect(inside.stats.replays).toBe(1);
+    expect(Array.from(await replayed.data())).toEqual(Array.from(await eager.data()));
+    expect(() => inside(x, tensor([5]))).toThrow(/index [5-7] at position 0 is out of bounds/);
+    expect(inside.stats.replays).toBe(2);
+    for (const t of [x, zero, eager, replayed]) t.dispose();
+    inside.dispose();
   });
 });
 

@@ -1,6 +1,6 @@
 /** The whole conformance suite for one backend: `runConformance(name)` inside a vitest file. */
 import { setBackend } from '@nabla/core';
-import { beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { elementwiseSuite } from './elementwise.js';
 import { fusedSuite } from './fused.js';
 import { gradcheckSuite } from './gradcheck.js';
@@ -11,6 +11,7 @@ import { pointwiseSuite } from './pointwise.js';
 import { readbackSuite } from './readback.js';
 import { reduceSuite } from './reduce.js';
 import { specialSuite } from './special.js';
+import { caseMode } from './util.js';
 import { viewsSuite } from './views.js';
 
 /**
@@ -33,5 +34,22 @@ export function runConformance(name: string): void {
     fusedSuite();
     gradcheckSuite();
     memorySuite(name);
+  });
+  // The same op cases once more through `compile`: captured, then checked on a replay.
+  describe(`conformance, compiled: ${name}`, () => {
+    beforeAll(async () => {
+      await setBackend(name);
+      caseMode.compiled = true;
+    });
+    afterAll(() => {
+      caseMode.compiled = false;
+    });
+    elementwiseSuite();
+    pointwiseSuite();
+    reduceSuite();
+    matmulSuite();
+    viewsSuite();
+    indexingSuite();
+    specialSuite();
   });
 }

@@ -1,5 +1,5 @@
 /** Shared helpers of the suite: reference arrays to tensors in several layouts, and comparisons. */
-import { type DType, type Tensor, tensor, tidy } from '@nabla/core';
+import { compile, type DType, type Tensor, tensor, tidy } from '@nabla/core';
 import * as R from '../ref.js';
 
 /** How a test input is laid out in memory; every layout holds the same logical values. */
@@ -81,9 +81,13 @@ export async function expectTensor(
   assertClose(await t.data(), expected.data, tol, label);
 }
 
+/** How {@link check} runs a case: op by op, or compiled (captured, then checked on a replay). */
+export const caseMode = { compiled: false };
+
 /**
  * Runs `fn` in a `tidy` (so its inputs and intermediates are freed), checks its result
- * against `expected`, then disposes the result.
+ * against `expected`, then disposes the result. With `caseMode.compiled`, `fn` is compiled
+ * instead: the first call captures it, and the checked result is a replay's.
  */
 export async function check(
   fn: () => Tensor,
@@ -92,6 +96,22 @@ export async function check(
   label: string,
   dtype?: DType,
 ): Promise<void> {
+  if (caseMode.compiled) {
+    const compiled = compile(fn);
+    try {
+      compiled().dispose();
+      const out = compiled();
+      try {
+        if (compiled.stats.replays !== 1) throw new Error(`${label}: the compiled case did not replay`);
+        await expectTensor(out, expected, tol, `${label} (compiled)`, dtype);
+      } finally {
+        out.dispose();
+      }
+    } finally {
+      compiled.dispose();
+    }
+    return;
+  }
   const out = tidy(fn);
   try {
     await expectTensor(out, expected, tol, label, dtype);

@@ -31,7 +31,20 @@ export interface RecordedEffect {
   readonly run: () => void;
 }
 
-export type RecordedStep = RecordedCall | RecordedWrite | RecordedEffect;
+/**
+ * A host-side check of values the function computed itself (indices made inside it): a
+ * replay runs it at the same point of the program, reading the values then, as eager code does.
+ */
+export interface RecordedCheck {
+  readonly kind: 'check';
+  readonly buffer: BackendBuffer;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly check: (t: Tensor) => void;
+}
+
+export type RecordedStep = RecordedCall | RecordedWrite | RecordedEffect | RecordedCheck;
 
 /** A value the recording depends on (see `guardValue`). */
 export interface Guard {
@@ -170,7 +183,12 @@ export class Recording implements CaptureSink {
 
   precheck(tensor: Tensor, check: (t: Tensor) => void): void {
     const { shape, strides, offset } = tensor;
-    this.prechecks.push({ buffer: tensor.storageFor('compile').buffer, shape, strides, offset, check });
+    const buffer = tensor.storageFor('compile').buffer;
+    // An argument's values are checked before the replay runs anything (`prechecks`); values
+    // made inside the function are checked where they are made (the `check` step). Which
+    // buffers are arguments is known once the capture ends, so both are noted.
+    this.prechecks.push({ buffer, shape, strides, offset, check });
+    this.steps.push({ kind: 'check', buffer, shape, strides, offset, check });
     // Checked now too, as eager code would, with the capture paused so the read is allowed.
     this.suspended = true;
     setActiveCapture(null);

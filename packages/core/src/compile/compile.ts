@@ -71,7 +71,7 @@ interface Variant {
   readonly outputs: readonly OutputSource[];
   /** Storages the program holds for outputs that are state but touched by no kernel. */
   readonly extraRefs: readonly Storage[];
-  /** Host-side checks of arguments (class indices in range), run before any kernel. */
+  /** Host-side checks of arguments (indices in range), run before any kernel. */
   readonly prechecks: readonly { readonly input: number; readonly check: Recording['prechecks'][number] }[];
   /** State whose holder each replay re-establishes (gradients): exempt from the staleness check. */
   readonly rehanded: ReadonlySet<object>;
@@ -177,17 +177,10 @@ function capture(
       fresh.push(t);
   }
   const freshBuffers = fresh.map((t) => t.storageFor('compile').buffer);
-  const prechecks = rec.prechecks.map((check) => {
-    const input = inputBuffers.indexOf(check.buffer);
-    if (input < 0) {
-      for (const t of returned) t.dispose();
-      throw new Error(
-        'compile: class indices computed inside the compiled function cannot be checked on replay; ' +
-          'pass them as an argument of the compiled function',
-      );
-    }
-    return { input, check };
-  });
+  // Checks of arguments run before the replay starts; the rest are steps of the program.
+  const prechecks = rec.prechecks
+    .map((check) => ({ input: inputBuffers.indexOf(check.buffer), check }))
+    .filter(({ input }) => input >= 0);
   let program: PlannedProgram;
   try {
     program = planProgram(rec, inputBuffers, freshBuffers, { fuse: options.fuse ?? true });

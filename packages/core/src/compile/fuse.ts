@@ -71,7 +71,8 @@ function touches(
     if (Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(seen);
     return false;
   };
-  return step.kind === 'call' ? seen(step.args) : step.kind === 'write' ? seen([step.buffer]) : false;
+  if (step.kind === 'call') return seen(step.args);
+  return step.kind === 'write' || step.kind === 'check' ? seen([step.buffer]) : false;
 }
 
 /**
@@ -99,7 +100,7 @@ export function fusePointwise(
       else note(v as BackendBuffer, i);
     };
     if (step.kind === 'call') collect(step.args);
-    else if (step.kind === 'write') note(step.buffer, i);
+    else if (step.kind === 'write' || step.kind === 'check') note(step.buffer, i); // a check reads it
   });
 
   for (let p = 0; p < out.length; p++) {

@@ -10,6 +10,7 @@
  */
 import type { Backend, BackendBuffer, DType } from '../backend.js';
 import { Storage, storageOf } from '../storage.js';
+import { Tensor } from '../tensor.js';
 import type { RecordedStep, Recording } from './capture.js';
 import { fusePointwise } from './fuse.js';
 
@@ -56,7 +57,7 @@ function eachBuffer(value: unknown, visit: (b: BackendBuffer) => void): void {
 function buffersOf(step: RecordedStep): BackendBuffer[] {
   const found: BackendBuffer[] = [];
   if (step.kind === 'call') eachBuffer(step.args, (b) => found.push(b));
-  else if (step.kind === 'write') found.push(step.buffer);
+  else if (step.kind === 'write' || step.kind === 'check') found.push(step.buffer);
   return found;
 }
 
@@ -156,7 +157,7 @@ export function planProgram(
   let kernelCalls = 0;
   const callsByMethod = new Map<string, number>();
   const called = (method: string) => callsByMethod.set(method, (callsByMethod.get(method) ?? 0) + 1);
-  const steps = recorded.map((step): (() => void) => {
+  const steps = recorded.map((step): (() => void) | null => {
     switch (step.kind) {
       case 'effect':
         return step.run;
@@ -166,6 +167,19 @@ export function planProgram(
         const write = rec.methods.get('write')!;
         const { data, draw } = step;
         return draw ? () => write(target.b, draw()) : () => write(target.b, data);
+      }
+      case 'check': {
+        if (inputSlot.has(step.buffer)) return null; // checked before the replay starts
+        const target = rebind({ b: step.buffer });
+        const { shape, strides, offset, check } = step;
+        return () => {
+          const view = new Tensor(storageOf(target.b as BackendBuffer)!, shape, strides, offset);
+          try {
+            check(view);
+          } finally {
+            view.dispose();
+          }
+        };
       }
       case 'call': {
         kernelCalls++;
@@ -189,5 +203,14 @@ export function planProgram(
         throw new Error(`compile: unknown recorded step ${(step as { kind: string }).kind}`);
     }
   });
-  return { backend, steps, inputSlots, outputSlots, state, temporaries, kernelCalls, callsByMethod };
+  return {
+    backend,
+    steps: steps.filter((s) => s !== null),
+    inputSlots,
+    outputSlots,
+    state,
+    temporaries,
+    kernelCalls,
+    callsByMethod,
+  };
 }

@@ -217,8 +217,9 @@ export function oneHot(index: Tensor, numClasses?: number): Tensor {
   if (!Number.isInteger(numClasses) || numClasses < 0)
     throw new Error(`oneHot: numClasses must be a non-negative integer, got ${numClasses}`);
   const classes = numClasses;
-  if (index.backendFor('oneHot').readSync) {
-    const values = index.dataSync();
+  const checkClasses = (t: Tensor) => {
+    if (!t.backendFor('oneHot').readSync) return;
+    const values = t.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (values[i] < 0 || values[i] >= classes) {
         throw new Error(
@@ -226,7 +227,11 @@ export function oneHot(index: Tensor, numClasses?: number): Tensor {
         );
       }
     }
-  }
+  };
+  // Inside a capture the values change per call: the replay checks its own first.
+  const sink = activeCapture();
+  if (sink) sink.precheck(index, checkClasses);
+  else checkClasses(index);
   return noGrad(() => {
     const ids = arange(classes, undefined, 1, { backend: index.backend });
     const column = unsqueeze(index, -1);

@@ -101,6 +101,7 @@ export class WebGpuBackend implements Backend {
       fused: FUSED,
       readSync: false,
       fallbacks: [],
+      maxPointwiseBuffers: limits.maxStorageBuffersPerShaderStage,
       info: {
         adapter: acquired.adapterName,
         runtime: acquired.keepAlive ? 'node (Dawn)' : 'navigator.gpu',
@@ -470,6 +471,7 @@ export class WebGpuBackend implements Backend {
         this.bind(loss, op, true),
         this.bind(shift, op, true),
         this.bind(logSum, op, true),
+        { buffer: this.runtime.deviceErrors.bufferFor(op), write: true },
       ],
       params: (w) => w.us([rows, classes]).i(ignoreIndex),
       groups: grid(rows, this.maxPerDim),

@@ -144,6 +144,12 @@ export interface BackendCapabilities {
   readonly fallbacks: readonly { kernel: string; to: string; reason: string }[];
   /** Free-form facts worth showing a user (threads, SIMD, adapter name). */
   readonly info?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * The most distinct buffers (inputs and outputs together) one `pointwise` call may bind,
+   * where the device limits it (WebGPU: storage buffers per shader stage). Fusion in `compile`
+   * keeps fused programs within it. Absent: no limit.
+   */
+  readonly maxPointwiseBuffers?: number;
 }
 
 /** Bytes and buffers a backend holds right now. */

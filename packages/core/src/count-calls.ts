@@ -109,8 +109,15 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
       },
     });
   }
-  const note: NoteCalls = (perMethod) => {
+  const note: NoteCalls = (perMethod, run) => {
     for (const [name, n] of perMethod) counts.set(name, (counts.get(name) ?? 0) + n);
+    // the calls run inside one counted call: helpers they call on the backend are not counted
+    depth++;
+    try {
+      run();
+    } finally {
+      depth--;
+    }
   };
   Object.defineProperty(backend, COUNTING, { configurable: true, value: note });
   let device0 = deviceStats(backend);
@@ -152,18 +159,24 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
   };
 }
 
-/** Adds calls made by a route that bypasses the wrappers (a compiled program's replay). */
-type NoteCalls = (perMethod: ReadonlyMap<string, number>) => void;
+/** Counts calls made by a route that bypasses the wrappers (a compiled program's replay) while `run` makes them. */
+type NoteCalls = (perMethod: ReadonlyMap<string, number>, run: () => void) => void;
 
 /** On a backend whose methods are wrapped by a live counter: that counter's {@link NoteCalls}. */
 const COUNTING = Symbol('nabla.countingBackendCalls');
 
 /**
- * Reports calls into `backend` that did not pass through its (possibly wrapped) methods: a
- * compiled program replays through method references resolved at capture, so it tells the
- * counter what one replay called. A no-op unless the backend is being counted. @internal
+ * Runs `run`, which calls into `backend` without passing through its (possibly wrapped)
+ * methods, and reports those calls as `perMethod`: a compiled program replays through method
+ * references resolved at capture, so it tells the counter what one replay calls. Just runs
+ * `run` unless the backend is being counted. @internal
  */
-export function noteBackendCalls(backend: Backend, perMethod: ReadonlyMap<string, number>): void {
+export function withBackendCalls(
+  backend: Backend,
+  perMethod: ReadonlyMap<string, number>,
+  run: () => void,
+): void {
   const note = (backend as unknown as Record<symbol, NoteCalls | undefined>)[COUNTING];
-  if (note) note(perMethod);
+  if (note) note(perMethod, run);
+  else run();
 }

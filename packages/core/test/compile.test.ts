@@ -297,4 +297,28 @@ describe('compile: fusion', () => {
     expect(unfused.stats.kernelCalls - fused.stats.kernelCalls).toBe(2);
     expect(fused.stats.temporaryBuffers).toBeLessThan(unfused.stats.temporaryBuffers);
   });
+
+  it("keeps a fused kernel within the device's buffer limit", async () => {
+    const backend = getBackend() as { capabilities: Backend['capabilities'] };
+    const caps = backend.capabilities;
+    const f = (a: Tensor, b: Tensor, c: Tensor, d: Tensor) =>
+      tidy(() => pointwise(addp, [pointwise(addp, [pointwise(addp, [a, b])[0], c])[0], d])[0]);
+    const [a, b, c, d] = [0, 1, 2, 3].map(() => randn([4, 4]));
+    const expected = Array.from(await f(a, b, c, d).data());
+    const counts: number[] = [];
+    for (const limit of [undefined, 4, 3]) {
+      backend.capabilities = { ...caps, maxPointwiseBuffers: limit };
+      try {
+        const g = compile(f);
+        g(a, b, c, d).dispose();
+        expect(Array.from(await g(a, b, c, d).data())).toEqual(expected);
+        counts.push(g.stats.kernelCalls);
+        g.dispose();
+      } finally {
+        backend.capabilities = caps;
+      }
+    }
+    // no limit: one kernel binding 5 buffers; 4: two (a+b+c, then +d); 3: nothing fuses
+    expect(counts).toEqual([1, 2, 3]);
+  });
 });

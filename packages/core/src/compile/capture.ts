@@ -140,15 +140,26 @@ export class Recording implements CaptureSink {
       });
     }
     const alloc = (b.alloc as Backend['alloc']).bind(this.backend);
+    // Storage calls run at depth > 0 too: what they call inside the backend is not a step.
     own('alloc', (size: number, dtype: BackendBuffer['dtype']) => {
-      const buffer = alloc(size, dtype);
-      this.allocatedAt.set(buffer, this.steps.length);
-      return buffer;
+      this.depth++;
+      try {
+        const buffer = alloc(size, dtype);
+        this.allocatedAt.set(buffer, this.steps.length);
+        return buffer;
+      } finally {
+        this.depth--;
+      }
     });
     const dispose = (b.disposeBuffer as Backend['disposeBuffer']).bind(this.backend);
     own('disposeBuffer', (buffer: BackendBuffer) => {
       this.freedAt.set(buffer, this.steps.length);
-      dispose(buffer);
+      this.depth++;
+      try {
+        dispose(buffer);
+      } finally {
+        this.depth--;
+      }
     });
     const write = (b.write as Backend['write']).bind(this.backend);
     this.methods.set('write', write as (...args: unknown[]) => unknown);
@@ -156,7 +167,12 @@ export class Recording implements CaptureSink {
       if (this.depth > 0) return write(buffer, data);
       const draw = this.pendingDraw;
       this.pendingDraw = null;
-      write(buffer, data);
+      this.depth++;
+      try {
+        write(buffer, data);
+      } finally {
+        this.depth--;
+      }
       this.steps.push({ kind: 'write', buffer, data: data.slice(), draw });
     });
     const read = (b.read as Backend['read']).bind(this.backend);

@@ -11,7 +11,7 @@
  * What a replay cannot repeat (a host read inside `fn`, a promise) is an error at capture.
  */
 
-import { noteBackendCalls } from '../count-calls.js';
+import { withBackendCalls } from '../count-calls.js';
 import { getBackend } from '../registry.js';
 import { keep, tidy } from '../scope.js';
 import { Storage } from '../storage.js';
@@ -269,8 +269,9 @@ function replay(v: Variant, tensors: readonly Tensor[]): unknown {
     for (const [container, key] of slot.locations) container[key] = storage.buffer;
     return storage;
   });
-  noteBackendCalls(program.backend, program.callsByMethod);
-  for (const step of program.steps) step();
+  withBackendCalls(program.backend, program.callsByMethod, () => {
+    for (const step of program.steps) step();
+  });
   const outputs = v.outputs.map(
     (o) => new Tensor('fresh' in o ? made[o.fresh] : o.state, o.shape, o.strides, o.offset),
   );

@@ -78,11 +78,13 @@ function touches(
 /**
  * Folds producer kernels into their single consumer where that is safe; returns the new step
  * list (the input list is not modified). `isTemporary` says which buffers no one outside the
- * recording sees.
+ * recording sees; `maxBuffers` caps the distinct buffers a fused kernel binds (the device's
+ * limit, see `BackendCapabilities.maxPointwiseBuffers`).
  */
 export function fusePointwise(
   steps: readonly RecordedStep[],
   isTemporary: (b: BackendBuffer) => boolean,
+  maxBuffers = Number.POSITIVE_INFINITY,
 ): RecordedStep[] {
   const out = [...steps] as (RecordedStep | null)[];
   // Readers of each buffer, by step index.
@@ -131,6 +133,13 @@ export function fusePointwise(
     if (blocked) continue;
 
     const kept = ca.inputs.map((_, k) => k).filter((k) => !fed.includes(k));
+    // The fused kernel binds the consumer's other inputs, the producer's inputs and the outputs.
+    const bound = new Set([
+      ...kept.map((k) => ca.inputs[k].buffer),
+      ...pa.inputs.map((v) => v.buffer),
+      ...ca.outputs,
+    ]);
+    if (bound.size > maxBuffers) continue;
     const index = new Map(kept.map((k, n) => [k, n]));
     const base = kept.length;
     const [producerExpr] = programExprs(pa.program, base, ca.scalars.length);

@@ -73,7 +73,9 @@ export function planProgram(
 ): PlannedProgram {
   const isTemporary = (b: BackendBuffer) =>
     rec.allocatedAt.has(b) && rec.freedAt.has(b) && !inputs.includes(b) && !outputs.includes(b);
-  const recorded = options.fuse ? fusePointwise(rec.steps, isTemporary) : rec.steps;
+  const recorded = options.fuse
+    ? fusePointwise(rec.steps, isTemporary, rec.backend.capabilities.maxPointwiseBuffers)
+    : rec.steps;
   const firstUse = new Map<BackendBuffer, number>();
   const lastUse = new Map<BackendBuffer, number>();
   recorded.forEach((step, i) => {

@@ -15,6 +15,7 @@ export {
 export * from './expr/index.js';
 export type { BackendManifest } from './manifest.js';
 export { type MemoryInfo, memory } from './memory.js';
+export { moveTensors } from './move.js';
 export { type GeluOptions, gelu, leakyRelu, silu } from './ops/activations.js';
 // Elementwise ops: every export of that file is public (adding an op there exports it).
 export * from './ops/elementwise.js';

@@ -45,9 +45,9 @@ export class Tensor {
   readonly __nablaTensor = true;
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
-  /** @internal element strides into the storage. */
+  /** @internal element strides into the storage (changed only by {@link _rehome}). */
   readonly strides: readonly number[];
-  /** @internal element offset into the storage. */
+  /** @internal element offset into the storage (changed only by {@link _rehome}). */
   readonly offset: number;
   /** Element type. */
   readonly dtype: DType;
@@ -311,6 +311,24 @@ export class Tensor {
     const out = Tensor.empty(this.shape, this.dtype, target);
     target.write(out.storageFor('to').buffer, values);
     return out;
+  }
+
+  /**
+   * @internal Gives this tensor new memory on `target` holding `values` (its logical values,
+   * row-major): the same object, now on another backend, as PyTorch's `param.data = ...`.
+   * Used by `moveTensors` (`Module.to`, `Optimizer.to`), which reads every value first.
+   */
+  _rehome(target: Backend, values: TypedArray): void {
+    const old = this.storageFor('to');
+    const storage = Storage.alloc(target, this.size, this.dtype);
+    target.write(storage.buffer, values);
+    storage.retain();
+    collectedTensors.unregister(this);
+    this._storage = storage;
+    (this as { strides: readonly number[] }).strides = contiguousStrides(this.shape);
+    (this as { offset: number }).offset = 0;
+    collectedTensors.register(this, storage, this);
+    old.release();
   }
 
   /** Asynchronous {@link to}: works from any backend, WebGPU included. */

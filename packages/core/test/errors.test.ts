@@ -279,7 +279,7 @@ describe('backends', () => {
     const b = nb.ones([2], { backend: 'cpu-two' });
     expect(b.backend).toBe('cpu-two');
     const msg = "tensors are on different backends, 'cpu' and 'cpu-two'";
-    throwsIn(() => a.add(b), `add: ${msg}; move one with t.to('cpu')`);
+    throwsIn(() => a.add(b), `add: ${msg}; move one with t.to('cpu') (a whole model with`);
     throwsIn(() => nb.where(a.gt(0), a, b), `where: ${msg}`);
     throwsIn(() => nb.concat([a, b]), `concat: ${msg}`);
     throwsIn(() => a.reshape([1, 2]).matmul(b.reshape([2, 1])), `matmul: ${msg}`);

@@ -3,7 +3,7 @@
  * walks them recursively in registration order, which is what makes `stateDict()` keys
  * PyTorch's (`'0.weight'`, `'1.running_mean'`, ...).
  */
-import { keep, noGrad, type Tensor, tidy } from '@nabla/core';
+import { keep, moveTensors, noGrad, type Tensor, tidy } from '@nabla/core';
 
 /** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
@@ -209,6 +209,23 @@ export abstract class Module {
   /** Sets `requiresGrad` on every parameter (freezing with `false`), like PyTorch's `requires_grad_`. Returns `this`. */
   requiresGrad_(flag = true): this {
     for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /**
+   * Moves every parameter (with its gradient) and buffer to the started backend `name`, in
+   * place, like PyTorch's `module.to(device)`: the tensor objects stay, so an optimizer built
+   * on `parameters()` keeps working (move its state too, with `await opt.to(name)`). Every
+   * value is read before anything moves: on failure the model is where it was. Asynchronous
+   * because WebGPU memory is read asynchronously.
+   * @example
+   * await initBackend('webgpu');
+   * await model.to('webgpu');
+   * await opt.to('webgpu');
+   * await setBackend('webgpu'); // where new tensors (the batches) are made
+   */
+  async to(name: string): Promise<this> {
+    await moveTensors([...this.parameters(), ...this.buffers()], name);
     return this;
   }
 

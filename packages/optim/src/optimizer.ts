@@ -3,7 +3,7 @@
  * and `stateDict`/`loadStateDict`. Subclasses implement {@link Optimizer.step} with their
  * update rule (`rules/`): one in-place pointwise program per parameter.
  */
-import { keep, type Tensor, zerosLike } from '@nabla/core';
+import { keep, moveTensors, type Tensor, zerosLike } from '@nabla/core';
 import { checkParametersAlive, type StateSchema, validateOptimizerStateDict } from './validate.js';
 
 /** Hyper-parameters every optimizer has. */
@@ -174,6 +174,17 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   private disposeState(): void {
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
+  }
+
+  /**
+   * Moves the optimizer's state tensors (momentum buffers, Adam's moments) to the started
+   * backend `name`, in place; pair it with `await model.to(name)`, which moves the parameters.
+   * Every value is read before anything moves: on failure the state is where it was.
+   */
+  async to(name: string): Promise<this> {
+    const state = [...this.state.values()].flatMap((s) => Object.values(s).filter(isTensor));
+    await moveTensors(state, name);
+    return this;
   }
 
   /** Frees the optimizer's state tensors (not the parameters). */

@@ -37,7 +37,8 @@ export function sameBackend(op: string, ...tensors: Tensor[]) {
     const b = t.backendFor(op);
     if (b !== backend) {
       throw new Error(
-        `${op}: tensors are on different backends, '${backend.name}' and '${b.name}'; move one with t.to('${backend.name}')`,
+        `${op}: tensors are on different backends, '${backend.name}' and '${b.name}'; move one with t.to('${backend.name}')` +
+          ` (a whole model with \`await model.to('${backend.name}')\`, an optimizer's state with \`await opt.to('${backend.name}')\`)`,
       );
     }
   }

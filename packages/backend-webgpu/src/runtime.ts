@@ -12,6 +12,8 @@ export const PARAM_WORDS = PARAM_SLOT_BYTES / 4;
 /** Dispatches encoded before a flush is forced (the uniform arena has this many slots). */
 const SLOTS = 256;
 
+import { DeviceErrors } from './device-errors.js';
+
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
 const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
 const MAP_WRITE_USAGE = 0x02 /* MAP_WRITE */ | 0x04; /* COPY_SRC */
@@ -88,11 +90,14 @@ export class Runtime {
   private errorMessage: string | null = null;
   /** Counters for tests and `info`. */
   readonly stats = { dispatches: 0, submits: 0, pipelines: 0 };
+  /** Bad inputs kernels report on the device; checked by every read (see device-errors.ts). */
+  readonly deviceErrors: DeviceErrors;
 
   constructor(
     readonly device: GPUDevice,
     onLost?: (message: string) => void,
   ) {
+    this.deviceErrors = new DeviceErrors(device);
     this.arena = device.createBuffer({
       size: SLOTS * PARAM_SLOT_BYTES,
       usage: UNIFORM_USAGE,
@@ -266,12 +271,15 @@ export class Runtime {
     const size = Math.max(4, bytes);
     const staging = this.device.createBuffer({ size, usage: MAP_READ_USAGE, label: 'nabla-readback' });
     this.endPass();
-    this.getEncoder().copyBufferToBuffer(src, 0, staging, 0, size);
+    const encoder = this.getEncoder();
+    encoder.copyBufferToBuffer(src, 0, staging, 0, size);
+    const reported = this.deviceErrors.copyInto(encoder);
     this.flush();
     try {
       await staging.mapAsync(MAP_MODE_READ);
     } catch (err) {
       staging.destroy();
+      await reported?.verify().catch(() => {});
       this.check('read');
       throw new Error(`WebGPU backend: reading a buffer back failed (${(err as Error).message})`);
     }
@@ -279,6 +287,7 @@ export class Runtime {
     staging.unmap();
     staging.destroy();
     this.check('read');
+    await reported?.verify();
     return out;
   }
 
@@ -298,5 +307,6 @@ export class Runtime {
     this.pipelines.clear();
     this.layouts.clear();
     this.arena.destroy();
+    this.deviceErrors.destroy();
   }
 }

@@ -1,12 +1,14 @@
 /**
  * Fused softmax cross-entropy forward: one workgroup per row computes the row max (the
  * shift; 0 when it is -Infinity), then `logSum = log Σ exp(x - shift)`, giving
- * `loss = (shift - x[target]) + logSum` (0 for ignored rows, NaN for an out-of-range target,
- * which core rejects first where it can read targets). Shift and logSum are saved for the
+ * `loss = (shift - x[target]) + logSum` (0 for ignored rows; NaN for an out-of-range target,
+ * which is also reported in the device-error flags, so the next read throws: see
+ * ../device-errors.ts; cpu and wasm reject it before the kernel). Shift and logSum are saved for the
  * backward, a pointwise program in core. Parameters: rows, classes, ignoreIndex.
  * exp and ln are the accurate `nb_exp`/`nb_log` of wgsl-math.ts.
  */
 
+import { deviceErrorsDecl, reportBadTarget } from '../device-errors.js';
 import { workgroupReducers } from './reduce-wg.js';
 import { flatEntry, PARAMS_HEADER, storage } from './wgsl.js';
 import { WGSL_MATH } from './wgsl-math.js';
@@ -21,6 +23,7 @@ ${storage(2, 'targets', 'i32', false)}
 ${storage(3, 'loss', 'f32', true)}
 ${storage(4, 'shiftOut', 'f32', true)}
 ${storage(5, 'logSumOut', 'f32', true)}
+${deviceErrorsDecl(6)}
 ${workgroupReducers(CE_WG)}
 ${WGSL_MATH}
 ${flatEntry(CE_WG)}
@@ -46,6 +49,7 @@ ${flatEntry(CE_WG)}
       loss[row] = 0.0;
     } else if (t < 0 || u32(t) >= C) {
       loss[row] = f32Nan();
+      ${reportBadTarget('row', 'C')}
     } else {
       loss[row] = (shift - logits[base + u32(t)]) + logSum;
     }

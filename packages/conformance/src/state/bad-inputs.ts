@@ -224,6 +224,34 @@ export function badInputSuite(name: string): void {
       logits.zeroGrad();
     });
 
+    it('cross-entropy: an out-of-range class target is an error on every backend', async () => {
+      const logits = own(
+        nb.tensor(
+          [
+            [1, 2, 3],
+            [0.5, -1, 2],
+          ],
+          { requiresGrad: true },
+        ),
+      );
+      const targets = own(nb.tensor([0, 5], { dtype: 'int32' }));
+      const message = 'softmaxCrossEntropy: index 5 at position 1 is out of bounds for dimension of size 3';
+      if (nb.getBackend().readSync) {
+        await expectNoChange([logits], () => nn.functional.crossEntropy(logits, targets), message);
+        return;
+      }
+      // WebGPU cannot read the targets before the kernel: the kernel reports the bad row on the
+      // device and the next read throws, naming the op, the position and the class count.
+      const loss = own(nn.functional.crossEntropy(logits, targets));
+      await expect(loss.item()).rejects.toThrow(
+        'softmaxCrossEntropy: index at position 1 is out of bounds for dimension of size 3 (expected 0 <= index < 3)',
+      );
+      // reported once: later reads work
+      expect(Array.from(await logits.data())).toEqual([1, 2, 3, 0.5, -1, 2]);
+      const good = own(nn.functional.crossEntropy(logits, own(nb.tensor([0, 2], { dtype: 'int32' }))));
+      expect(Number.isFinite(await good.item())).toBe(true);
+    });
+
     it('.grad of a non-leaf warns once, like PyTorch', () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
       const x = own(nb.ones([2], { requiresGrad: true }));

@@ -1,4 +1,4 @@
-/** What is recorded per epoch, and the table printed at the end. */
+/** What is recorded per epoch, and the summary printed at the end. */
 
 /** Metrics of one epoch of one run. */
 export interface EpochRecord {
@@ -14,34 +14,28 @@ export interface EpochRecord {
   samplesPerSec: number;
 }
 
-/** Fixed-width table of the epochs, one row per epoch and run. */
-export function epochTable(history: EpochRecord[], metricName: string): string {
-  const showRun = new Set(history.map((h) => h.run)).size > 1;
+/**
+ * What the end of a run prints, one line per run: the last epoch's numbers and the best test
+ * metric. Every epoch already has its own line as it finishes, so the epochs are not repeated.
+ */
+export function runSummary(history: EpochRecord[], metricName: string): string {
   const pct = metricName === 'accuracy';
   const fmt = (v: number) => (pct ? `${(v * 100).toFixed(2)}%` : v.toFixed(4));
-  const head = [
-    ...(showRun ? ['run'] : []),
-    'epoch',
-    'lr',
-    'train loss',
-    `train ${metricName}`,
-    'test loss',
-    `test ${metricName}`,
-    'time',
-    'samples/s',
-  ];
-  const rows = history.map((h) => [
-    ...(showRun ? [h.run] : []),
-    String(h.epoch),
-    h.lr.toPrecision(3),
-    h.trainLoss.toFixed(4),
-    fmt(h.trainMetric),
-    h.testLoss.toFixed(4),
-    fmt(h.testMetric),
-    `${h.seconds.toFixed(2)}s`,
-    Math.round(h.samplesPerSec).toString(),
-  ]);
-  const widths = head.map((t, i) => Math.max(t.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const short = pct ? 'acc' : metricName;
+  const runs = [...new Set(history.map((h) => h.run))];
+  return runs
+    .map((run) => {
+      const mine = history.filter((h) => h.run === run);
+      const last = mine[mine.length - 1];
+      const best = mine.reduce((a, b) => (b.testMetric > a.testMetric ? b : a));
+      const seconds = mine.reduce((n, h) => n + h.seconds, 0);
+      const samples = mine.reduce((n, h) => n + h.samplesPerSec * h.seconds, 0);
+      return (
+        `${runs.length > 1 ? `${run}: ` : ''}after ${last.epoch} epochs: train loss ${last.trainLoss.toFixed(4)} ${short} ${fmt(last.trainMetric)}` +
+        `  | test loss ${last.testLoss.toFixed(4)} ${short} ${fmt(last.testMetric)}` +
+        `  | best test ${short} ${fmt(best.testMetric)} (epoch ${best.epoch})` +
+        `  | ${seconds.toFixed(1)}s training, ${Math.round(samples / Math.max(seconds, 1e-9))} samples/s`
+      );
+    })
+    .join('\n');
 }

@@ -15,7 +15,7 @@ export { makeTabular, TABULAR_FEATURES } from './data/tabular.js';
 export type { ExampleDef, PictureContext, Prepared, TrainRun } from './example.js';
 export { EXAMPLES } from './examples/index.js';
 export { TemporalNet } from './examples/sequence.js';
-export { type EpochRecord, epochTable } from './history.js';
+export { type EpochRecord, runSummary } from './history.js';
 export { mlp } from './models.js';
 export {
   BACKENDS,

@@ -20,7 +20,7 @@ import {
 } from './checkpoint.js';
 import { batches, type Dataset, epochOrder } from './data/dataset.js';
 import type { ExampleDef, Prepared } from './example.js';
-import { type EpochRecord, epochTable } from './history.js';
+import { type EpochRecord, runSummary } from './history.js';
 import { makeOptimizer } from './optimizers.js';
 import type { RunConfig } from './options.js';
 import { chartPng, chartSvg, type Series } from './plot/chart.js';
@@ -335,7 +335,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       };
       history.push(rec);
       progress.finish(
-        `${label}  loss ${trainLoss.toFixed(4)}  ${metricText(task, trainMetric)}  | test loss ${ev.loss.toFixed(4)}  ${metricText(task, ev.metric)}  | ${seconds.toFixed(2)}s  ${Math.round(rec.samplesPerSec)} samples/s`,
+        `${label}  loss ${trainLoss.toFixed(4)}  ${metricText(task, trainMetric)}  | test loss ${ev.loss.toFixed(4)}  ${metricText(task, ev.metric)}  | ${seconds.toFixed(2)}s  ${Math.round(rec.samplesPerSec)} samples/s  lr ${lr.toPrecision(3)}`,
       );
     }
     const runs: Checkpoint['runs'] = {};
@@ -362,7 +362,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const interrupted = stop < cfg.epochs;
   if (!interrupted && history.length) {
     say('');
-    say(epochTable(history, metricName));
+    say(runSummary(history, metricName));
     say('');
     const names = prepared.runs.map((r) => r.name);
     const pick = (run: string, key: keyof EpochRecord) =>

@@ -37,7 +37,7 @@ const TORCH_PYTHONS: Record<string, { python: string; how: string }> = {
 const isTorch = (impl: string) => Object.hasOwn(TORCH_PYTHONS, impl);
 
 const USAGE = `usage: npm run bench -- [W1 W2 W3 W4 W5 W6 | case id ...] [options]
-  --backend cpu,wasm     Nabla backends to run (default: all: ${NABLA_BACKENDS.join(', ')})
+  --backend cpu,wasm     Nabla backends to run, eager and compiled (default: all: ${NABLA_BACKENDS.join(', ')})
   --impl a,b             exactly these implementations (ids: ${[...JS_IMPLS, ...Object.keys(TORCH_PYTHONS)].join(', ')})
   --no-peers             Nabla backends only
   --no-plainjs           leave out the plain-JS matmul baselines (each iteration takes seconds)
@@ -99,7 +99,8 @@ function implList(): string[] {
   const unknown = backends.filter((b) => !(NABLA_BACKENDS as readonly string[]).includes(b));
   if (unknown.length)
     throw new Error(`unknown Nabla backend ${unknown.join(', ')}; known: ${NABLA_BACKENDS.join(', ')}`);
-  const out = backends.map((b) => `nabla-${b}`);
+  // each backend eager and compiled (the compiled variant runs W1, W4, W5 and W6)
+  const out = backends.flatMap((b) => [`nabla-${b}`, `nabla-${b}-compiled`]);
   if (!values['no-peers']) {
     out.push('torch', 'torch2', 'tfjs-cpu', 'tfjs-wasm', 'jax-wasm');
     if (!values['no-plainjs']) out.push('plainjs-blocked', 'plainjs-unroll4', 'plainjs-ikj');

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { mnistDigits } from './build/mnist-digits.js';
 
 // Cross-origin isolation gives the page SharedArrayBuffer, which the wasm backend's
 // worker threads need; without these headers it runs on one thread.
@@ -12,4 +13,5 @@ export default defineConfig({
   preview: { headers: isolation },
   build: { outDir: 'dist', target: 'es2022', chunkSizeWarningLimit: 2000 },
   worker: { format: 'es' },
+  plugins: [mnistDigits()],
 });

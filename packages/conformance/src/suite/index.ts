@@ -14,6 +14,17 @@ import { specialSuite } from './special.js';
 import { caseMode } from './util.js';
 import { viewsSuite } from './views.js';
 
+/** The op cases that run through `check` (so also compiled): one call each, any order. */
+const OP_SUITES = [
+  elementwiseSuite,
+  pointwiseSuite,
+  reduceSuite,
+  matmulSuite,
+  viewsSuite,
+  indexingSuite,
+  specialSuite,
+] as const;
+
 /**
  * Registers every conformance case for the backend registered as `name` (its package must
  * be imported). Cases run with that backend active.
@@ -24,13 +35,7 @@ export function runConformance(name: string): void {
       await setBackend(name);
     });
     readbackSuite(name);
-    elementwiseSuite();
-    pointwiseSuite();
-    reduceSuite();
-    matmulSuite();
-    viewsSuite();
-    indexingSuite();
-    specialSuite();
+    for (const suite of OP_SUITES) suite();
     fusedSuite();
     gradcheckSuite();
     memorySuite(name);
@@ -44,12 +49,6 @@ export function runConformance(name: string): void {
     afterAll(() => {
       caseMode.compiled = false;
     });
-    elementwiseSuite();
-    pointwiseSuite();
-    reduceSuite();
-    matmulSuite();
-    viewsSuite();
-    indexingSuite();
-    specialSuite();
+    for (const suite of OP_SUITES) suite();
   });
 }

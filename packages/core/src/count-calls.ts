@@ -6,15 +6,13 @@
  * @packageDocumentation
  */
 import type { Backend } from './backend.js';
-
-/** Backend methods that move or manage memory rather than run a kernel. */
-const NOT_KERNELS = new Set(['alloc', 'disposeBuffer', 'write', 'read', 'readSync', 'sync', 'memory']);
+import { backendMethodNames, isKernelMethod } from './backend-methods.js';
 
 /** Counts over one window, from {@link BackendCallCounter.snapshot}. */
 export interface BackendCallCounts {
   /** Every call into the backend (kernels, allocations, frees, writes, reads). */
   readonly calls: number;
-  /** Calls that run a kernel (all calls but `alloc`, `disposeBuffer`, `write`, `read`, `readSync`, `sync`). */
+  /** Calls that run a kernel (all calls but storage, I/O and life cycle: see `backend-methods.ts`). */
   readonly kernels: number;
   /** `alloc` calls: device buffers created. */
   readonly allocs: number;
@@ -41,20 +39,6 @@ export interface BackendCallCounter {
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
-
-/** Every method name of an object and its prototype chain (up to, not including, Object.prototype). */
-function methodNames(obj: object): string[] {
-  const names = new Set<string>();
-  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const key of Object.getOwnPropertyNames(o)) {
-      if (key === 'constructor') continue;
-      const d = Object.getOwnPropertyDescriptor(o, key);
-      // accessors (capabilities, stats) are data, not calls
-      if (d && typeof d.value === 'function') names.add(key);
-    }
-  }
-  return [...names];
-}
 
 function deviceStats(backend: Backend): Record<string, number> {
   const stats = (backend as { stats?: unknown }).stats;
@@ -90,7 +74,7 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
   // its own (a private helper, `read` calling `readSync`) runs inside one counted call
   let depth = 0;
   const saved: { name: string; own: PropertyDescriptor | undefined }[] = [];
-  for (const name of methodNames(backend)) {
+  for (const name of backendMethodNames(backend)) {
     if (name === 'memory') continue;
     const original = target[name] as AnyFn;
     saved.push({ name, own: Object.getOwnPropertyDescriptor(backend, name) });
@@ -130,7 +114,7 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
       for (const [name, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) {
         byMethod[name] = n;
         calls += n;
-        if (!NOT_KERNELS.has(name)) kernels += n;
+        if (isKernelMethod(name)) kernels += n;
       }
       const device: Record<string, number> = {};
       for (const [k, v] of Object.entries(deviceStats(backend))) device[k] = v - (device0[k] ?? 0);

@@ -83,8 +83,11 @@ const simd = (op: number, out: number[]) => {
   uleb(op, out);
 };
 
-/** The operation's name as the interpreter and the helpers spell it (`add_f32`, `cast_f32_i32`). */
-function opName(ins: Instr, code: readonly Instr[]): string {
+/**
+ * The operation's name as the helpers spell it (`add_f32`, `cast_f32_i32`, `select`, `copy`);
+ * the interpreter's opcodes add `_any` to the dtype-free `select` and `copy` (see pointwise.ts).
+ */
+export function opName(ins: Instr, code: readonly Instr[]): string {
   switch (ins.op) {
     case 'unary':
       return `${ins.fn}_${short(ins.dtype)}`;

@@ -19,7 +19,7 @@
 import type { BackendBuffer, DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
-import { compileJit } from './pointwise-jit.js';
+import { compileJit, opName } from './pointwise-jit.js';
 import { collapse } from './strided.js';
 
 /** Input modes of the descriptor (assembly/pointwise.ts). */
@@ -99,23 +99,12 @@ function stateOf(rt: Runtime): State {
   return s;
 }
 
-const short = (d: DType) => (d === 'float32' ? 'f32' : 'i32');
-
+/** The interpreter's opcode name of an instruction (assembly/pointwise.ts). */
 function opcodeName(ins: Instr, code: readonly Instr[]): string {
-  switch (ins.op) {
-    case 'unary':
-      return `${ins.fn}_${short(ins.dtype)}`;
-    case 'binary':
-      return `${ins.fn}_${short((code[ins.a] as Instr).dtype)}`;
-    case 'select':
-      return 'select_any';
-    case 'cast': {
-      const from = (code[ins.x] as Instr).dtype;
-      return from === ins.dtype ? 'copy_any' : `cast_${short(from)}_${short(ins.dtype)}`;
-    }
-    default:
-      throw new Error(`wasm backend: instruction '${ins.op}' is not computed per block`);
-  }
+  if (ins.op === 'input' || ins.op === 'const' || ins.op === 'scalar')
+    throw new Error(`wasm backend: instruction '${ins.op}' is not computed per block`);
+  const name = opName(ins, code);
+  return name === 'select' || name === 'copy' ? `${name}_any` : name;
 }
 
 const operands = (ins: Instr): number[] =>

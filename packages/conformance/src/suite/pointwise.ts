@@ -5,6 +5,7 @@
  * random small expression trees (property). A backend's renderer passes here or nowhere.
  */
 import {
+  BINARY_FNS,
   type BinaryFn,
   type DType,
   E,
@@ -16,6 +17,7 @@ import {
   pointwiseInto,
   pointwiseProgram,
   tidy,
+  UNARY_FNS,
   type UnaryFn,
 } from '@nabla/core';
 import fc from 'fast-check';
@@ -23,35 +25,6 @@ import { describe, it } from 'vitest';
 import * as R from '../ref.js';
 import { assertClose, EXACT, type Layout, LOOSE, type Tol, toTensor } from './util.js';
 
-const UNARY_FNS: readonly UnaryFn[] = [
-  'neg',
-  'abs',
-  'sign',
-  'exp',
-  'log',
-  'log1p',
-  'sqrt',
-  'rsqrt',
-  'recip',
-  'tanh',
-  'erf',
-  'floor',
-];
-const BINARY_FNS: readonly BinaryFn[] = [
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'pow',
-  'max',
-  'min',
-  'eq',
-  'ne',
-  'lt',
-  'le',
-  'gt',
-  'ge',
-];
 /** Correctly rounded (or exact) in IEEE float32; the rest are approximations on some devices. */
 const EXACT_FNS = new Set<string>(['neg', 'abs', 'sign', 'floor', 'add', 'sub', 'mul', 'div', 'max', 'min']);
 const tolOf = (fn: string): Tol => (EXACT_FNS.has(fn) ? EXACT : LOOSE);

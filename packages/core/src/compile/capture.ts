@@ -5,6 +5,7 @@
  * and host reads are refused. `plan.ts` turns the recording into a replayable program.
  */
 import type { Backend, BackendBuffer, TypedArray } from '../backend.js';
+import { backendMethodNames, isKernelMethod } from '../backend-methods.js';
 import type { Tensor } from '../tensor.js';
 import { type CaptureSink, setActiveCapture } from './hooks.js';
 
@@ -62,31 +63,6 @@ export interface Precheck {
   readonly check: (t: Tensor) => void;
 }
 
-/** Methods that are storage management or host I/O, not kernels. */
-const NOT_KERNELS = new Set([
-  'constructor',
-  'alloc',
-  'write',
-  'read',
-  'readSync',
-  'disposeBuffer',
-  'memory',
-  'sync',
-  'destroy',
-]);
-
-/** Names of a backend's kernel methods (own and inherited functions, storage methods excluded). */
-function kernelMethods(backend: Backend): string[] {
-  const names = new Set<string>();
-  for (let o: object | null = backend; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const name of Object.getOwnPropertyNames(o)) {
-      if (NOT_KERNELS.has(name) || name.startsWith('_')) continue;
-      if (typeof (backend as unknown as Record<string, unknown>)[name] === 'function') names.add(name);
-    }
-  }
-  return [...names];
-}
-
 /** A capture in progress on one backend. */
 export class Recording implements CaptureSink {
   readonly steps: RecordedStep[] = [];
@@ -122,7 +98,7 @@ export class Recording implements CaptureSink {
         else delete b[name];
       });
     };
-    for (const name of kernelMethods(this.backend)) {
+    for (const name of backendMethodNames(this.backend).filter(isKernelMethod)) {
       const original = (b[name] as (...args: unknown[]) => unknown).bind(this.backend);
       this.methods.set(name, original);
       own(name, (...args: unknown[]) => {

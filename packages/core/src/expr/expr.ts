@@ -20,36 +20,40 @@
  */
 import type { DType } from '../backend.js';
 
-/** Unary functions of the expression language. */
-export type UnaryFn =
-  | 'neg'
-  | 'abs'
-  | 'sign'
-  | 'exp'
-  | 'log'
-  | 'log1p'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'recip'
-  | 'tanh'
-  | 'erf'
-  | 'floor';
+/** Unary functions of the expression language, in one list (renderers and tests iterate it). */
+export const UNARY_FNS = [
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'log',
+  'log1p',
+  'sqrt',
+  'rsqrt',
+  'recip',
+  'tanh',
+  'erf',
+  'floor',
+] as const;
+export type UnaryFn = (typeof UNARY_FNS)[number];
 
 /** Binary functions of the expression language; comparisons give int32 0/1. */
-export type BinaryFn =
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div'
-  | 'pow'
-  | 'max'
-  | 'min'
-  | 'eq'
-  | 'ne'
-  | 'lt'
-  | 'le'
-  | 'gt'
-  | 'ge';
+export const BINARY_FNS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'max',
+  'min',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+] as const;
+export type BinaryFn = (typeof BINARY_FNS)[number];
 
 /** The comparisons among {@link BinaryFn}: their result is int32 whatever the operands. */
 export const COMPARISON_FNS: ReadonlySet<BinaryFn> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);

@@ -1,5 +1,6 @@
 export { applyBinary, applyCast, applyUnary, erf64, evaluateAt } from './evaluate.js';
 export {
+  BINARY_FNS,
   type BinaryFn,
   COMPARISON_FNS,
   E,
@@ -7,6 +8,7 @@ export {
   type ExprLike,
   exprKey,
   FLOAT_ONLY_FNS,
+  UNARY_FNS,
   type UnaryFn,
   walkExpr,
 } from './expr.js';

@@ -2,16 +2,14 @@
  * Bad inputs that only the device sees. cpu and wasm check class targets on the host before a
  * kernel runs; WebGPU cannot read them synchronously, so a kernel that meets one (an
  * out-of-range target in cross-entropy) reports it in a small flag buffer instead, and the
- * next read-back, which waits for the device anyway, copies the flags along and throws the
- * error there, naming the op. No read is added to a step: the flags travel with the loss.
+ * next read-back, which waits for the device anyway, copies the flags into the same staging
+ * buffer and throws the error there, naming the op. No read or mapping is added to a step.
  *
  * Flag words: [0] how many rows were bad, [1] the first bad row (atomicMin; starts at
  * 0xffffffff), [2] the class count of the call.
  */
 import { STORAGE_USAGE } from './pool.js';
 
-const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
-const MAP_MODE_READ = 0x0001;
 const WORDS = 4;
 const INITIAL = new Uint32Array([0, 0xffffffff, 0, 0]);
 
@@ -25,11 +23,8 @@ export function reportBadTarget(row: string, classes: string): string {
   return `atomicAdd(&deviceErrors[0], 1u); atomicMin(&deviceErrors[1], ${row}); atomicStore(&deviceErrors[2], ${classes});`;
 }
 
-/** A copy of the flags taken at a read, to be checked when the read completes. */
-export interface PendingCheck {
-  /** Throws the reported error, if any, and clears the flags. */
-  verify(): Promise<void>;
-}
+/** Bytes of the flags, as a read appends them to its staging buffer. */
+export const DEVICE_ERROR_BYTES = WORDS * 4;
 
 export class DeviceErrors {
   private buffer: GPUBuffer | null = null;
@@ -42,7 +37,7 @@ export class DeviceErrors {
   bufferFor(op: string): GPUBuffer {
     if (this.buffer === null) {
       this.buffer = this.device.createBuffer({
-        size: WORDS * 4,
+        size: DEVICE_ERROR_BYTES,
         usage: STORAGE_USAGE,
         mappedAtCreation: true,
         label: 'nabla-device-errors',
@@ -54,38 +49,32 @@ export class DeviceErrors {
     return this.buffer;
   }
 
-  /** When something may have reported: copies the flags after the pending work (null if nothing ran). */
-  copyInto(encoder: GPUCommandEncoder): PendingCheck | null {
-    if (this.pendingOp === null || this.buffer === null) return null;
-    const op = this.pendingOp;
+  /** The op whose report a read must copy along, or null when nothing could have reported. */
+  get pending(): string | null {
+    return this.buffer === null ? null : this.pendingOp;
+  }
+
+  /**
+   * Copies the flags to `dst` at `offset` after the pending work (into the read's own staging
+   * buffer, so the check costs no second mapping); call when {@link pending} is not null.
+   */
+  copyInto(encoder: GPUCommandEncoder, dst: GPUBuffer, offset: number): void {
+    encoder.copyBufferToBuffer(this.buffer!, 0, dst, offset, DEVICE_ERROR_BYTES);
     this.pendingOp = null;
-    const flags = this.buffer;
-    const staging = this.device.createBuffer({
-      size: WORDS * 4,
-      usage: MAP_READ_USAGE,
-      label: 'nabla-device-errors-read',
-    });
-    encoder.copyBufferToBuffer(flags, 0, staging, 0, WORDS * 4);
-    return {
-      verify: async () => {
-        try {
-          await staging.mapAsync(MAP_MODE_READ);
-          const [bad, row, classes] = new Uint32Array(staging.getMappedRange().slice(0));
-          staging.unmap();
-          if (bad === 0) return;
-          // every command that could report was submitted before this read: clearing now is safe
-          this.device.queue.writeBuffer(flags, 0, INITIAL);
-          // cpu's and wasm's message, without the value (the device reports only where)
-          throw new Error(
-            `${op}: index at position ${row} is out of bounds for dimension of size ${classes} ` +
-              `(expected 0 <= index < ${classes})${bad > 1 ? `, and ${bad - 1} more` : ''}; ` +
-              'WebGPU finds it on the device, so it is reported at the next read',
-          );
-        } finally {
-          staging.destroy();
-        }
-      },
-    };
+  }
+
+  /** Throws what `words` (the flags as copied by {@link copyInto}) report for `op`, and clears them. */
+  check(op: string, words: Uint32Array): void {
+    const [bad, row, classes] = words;
+    if (bad === 0) return;
+    // every command that could report was submitted before the read: clearing now is safe
+    this.device.queue.writeBuffer(this.buffer!, 0, INITIAL);
+    // cpu's and wasm's message, without the value (the device reports only where)
+    throw new Error(
+      `${op}: index at position ${row} is out of bounds for dimension of size ${classes} ` +
+        `(expected 0 <= index < ${classes})${bad > 1 ? `, and ${bad - 1} more` : ''}; ` +
+        'WebGPU finds it on the device, so it is reported at the next read',
+    );
   }
 
   destroy(): void {

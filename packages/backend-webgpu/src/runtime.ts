@@ -12,7 +12,7 @@ export const PARAM_WORDS = PARAM_SLOT_BYTES / 4;
 /** Dispatches encoded before a flush is forced (the uniform arena has this many slots). */
 const SLOTS = 256;
 
-import { DeviceErrors } from './device-errors.js';
+import { DEVICE_ERROR_BYTES, DeviceErrors } from './device-errors.js';
 
 const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x08; /* COPY_DST */
 const MAP_READ_USAGE = 0x01 /* MAP_READ */ | 0x08; /* COPY_DST */
@@ -269,25 +269,34 @@ export class Runtime {
   /** Copies `bytes` bytes of a buffer to the host, after all pending work. */
   async read(src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
     const size = Math.max(4, bytes);
-    const staging = this.device.createBuffer({ size, usage: MAP_READ_USAGE, label: 'nabla-readback' });
+    // Kernels' device-error flags ride along after the data when something may have reported.
+    const reportingOp = this.deviceErrors.pending;
+    const flagsAt = Math.ceil(size / 4) * 4;
+    const staging = this.device.createBuffer({
+      size: reportingOp === null ? size : flagsAt + DEVICE_ERROR_BYTES,
+      usage: MAP_READ_USAGE,
+      label: 'nabla-readback',
+    });
     this.endPass();
     const encoder = this.getEncoder();
     encoder.copyBufferToBuffer(src, 0, staging, 0, size);
-    const reported = this.deviceErrors.copyInto(encoder);
+    if (reportingOp !== null) this.deviceErrors.copyInto(encoder, staging, flagsAt);
     this.flush();
     try {
       await staging.mapAsync(MAP_MODE_READ);
     } catch (err) {
       staging.destroy();
-      await reported?.verify().catch(() => {});
       this.check('read');
       throw new Error(`WebGPU backend: reading a buffer back failed (${(err as Error).message})`);
     }
-    const out = staging.getMappedRange().slice(0, bytes);
+    const mapped = staging.getMappedRange();
+    const out = mapped.slice(0, bytes);
+    const flags =
+      reportingOp === null ? null : new Uint32Array(mapped.slice(flagsAt, flagsAt + DEVICE_ERROR_BYTES));
     staging.unmap();
     staging.destroy();
     this.check('read');
-    await reported?.verify();
+    if (flags) this.deviceErrors.check(reportingOp!, flags);
     return out;
   }
 

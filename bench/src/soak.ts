@@ -8,18 +8,21 @@
  *
  * Prints one line per sample and a verdict; exits 1 when memory grew.
  */
+import { parseArgs } from 'node:util';
 import * as core from '@nabla/core';
 import { activateBackend, prepareNabla } from './impl/nabla.js';
 import { FULL_SIZES } from './spec.js';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const backend = flag('backend', 'wasm');
-const id = flag('case', 'W5') as 'W5' | 'W6';
-const steps = Number(flag('steps', '10000'));
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    case: { type: 'string', default: 'W5' },
+    steps: { type: 'string', default: '10000' },
+  },
+});
+const backend = values.backend;
+const id = values.case as 'W5' | 'W6';
+const steps = Number(values.steps);
 if (id !== 'W5' && id !== 'W6') throw new Error(`--case must be W5 or W6, got ${id}`);
 if (!Number.isInteger(steps) || steps < 100)
   throw new Error(`--steps must be an integer >= 100, got ${steps}`);

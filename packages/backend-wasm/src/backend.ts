@@ -8,6 +8,7 @@ import type {
   DType,
   MatmulArgs,
   PointwiseArgs,
+  PreparedKernel,
   ReduceOp,
   TypedArray,
 } from '@nabla/core';
@@ -235,6 +236,15 @@ export class WasmBackend implements Backend {
     ignoreIndex: number,
   ): void {
     fused.softmaxCrossEntropy(this.rt, logits, targets, loss, shift, logSum, rows, classes, ignoreIndex);
+  }
+
+  // ---- compiled programs ----------------------------------------------------------------
+  /** Pointwise programs get a planned descriptor of their own; matmuls a resolved gemm. */
+  prepare(method: string, args: readonly unknown[]): PreparedKernel | null {
+    this.alive();
+    if (method === 'pointwise') return pw.preparePointwise(this.rt, args[0] as PointwiseArgs);
+    if (method === 'matmul' || method === 'linear') return mm.prepareGemm(this.rt, method, args);
+    return null;
   }
 
   async sync(): Promise<void> {}

@@ -15,6 +15,7 @@ const NOT_KERNELS: ReadonlySet<string> = new Set([
   'flush',
   'memory',
   'destroy',
+  'prepare',
 ]);
 
 /** Every method name of a backend and its prototype chain (accessors such as `stats` are data, not calls). */

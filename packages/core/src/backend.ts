@@ -152,6 +152,14 @@ export interface BackendCapabilities {
   readonly maxPointwiseBuffers?: number;
 }
 
+/** A kernel call resolved once by {@link Backend.prepare}, run on every replay of a program. */
+export interface PreparedKernel {
+  /** Runs the call with its arguments' current buffers and scalars. */
+  run(): void;
+  /** Frees what preparing allocated; `run` is not called afterwards. */
+  release(): void;
+}
+
 /** Bytes and buffers a backend holds right now. */
 export interface BackendMemory {
   readonly buffers: number;
@@ -306,6 +314,18 @@ export interface Backend {
     classes: number,
     ignoreIndex: number,
   ): void;
+
+  // ---- compiled programs ---------------------------------------------------------------
+  /**
+   * Resolves one kernel call for repeated replay by a compiled program (see `compile`): what
+   * depends only on shapes, layouts and the program (validation, plans, descriptors, thread
+   * splits) is done here once. `run()` must then do exactly what `this[method](...args)` does
+   * with `args` as they are at that moment: a program rebinds its input and output buffers and
+   * rewrites per-call scalars inside `args` between runs (same sizes and dtypes); everything
+   * else in `args` stays as it was. Returns null for calls the backend does not prepare (the
+   * program then calls the method). `release()` frees what preparing took.
+   */
+  prepare?(method: string, args: readonly unknown[]): PreparedKernel | null;
 
   /** Waits until queued work is done (no-op for synchronous backends). */
   sync?(): Promise<void>;

@@ -132,6 +132,46 @@ describe('compile', () => {
     expect(memory().buffers).toBe(before - 1); // the buffer it kept for the next result
   });
 
+  it("runs the calls a backend prepared with each call's buffers and scalars, and releases them", async () => {
+    const prepared = { made: 0, runs: 0, released: 0 };
+    backend.prepare = (method, args) => {
+      if (method !== 'pointwise') return null;
+      prepared.made++;
+      return {
+        run: () => {
+          prepared.runs++;
+          backend.pointwise(args[0] as Parameters<Backend['pointwise']>[0]);
+        },
+        release: () => {
+          prepared.released++;
+        },
+      };
+    };
+    try {
+      const eager = makeModel(5);
+      const compiled = makeModel(5);
+      const step = compile(compiled.step);
+      manualSeed(8);
+      for (let i = 0; i < 6; i++) {
+        // new inputs every call, and a new learning rate half-way: both reach the prepared calls
+        const [x, y] = [randn([16, 8]), randn([16, 4])];
+        if (i === 3) [eager.state.lr, compiled.state.lr] = [0.02, 0.02];
+        const le = eager.step(x, y);
+        const lc = step(x, y);
+        expect(await lc.item()).toBe(await le.item());
+        for (const t of [le, lc, x, y]) t.dispose();
+      }
+      expect(Array.from(await compiled.w.data())).toEqual(Array.from(await eager.w.data()));
+      expect(prepared.made).toBeGreaterThan(0);
+      expect(prepared.runs).toBe(prepared.made * 5);
+      expect(prepared.released).toBe(0);
+      step.dispose();
+      expect(prepared.released).toBe(prepared.made);
+    } finally {
+      delete backend.prepare;
+    }
+  });
+
   it('reports its replayed kernels to a backend call counter', () => {
     const m = makeModel(4);
     const step = compile(m.step);

@@ -1,6 +1,6 @@
 /** Matrix products: batched matmul with transposes and the fused linear layer. */
-import type { BackendBuffer, MatmulArgs } from '@nabla/core';
-import { own } from '../buffer.js';
+import type { BackendBuffer, MatmulArgs, PreparedKernel } from '@nabla/core';
+import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
 interface Gemm {
@@ -102,6 +102,10 @@ export function matmul(
   outB: BackendBuffer,
   p: MatmulArgs,
 ): void {
+  gemm(rt, matmulGemm(aB, bB, outB, p));
+}
+
+function matmulGemm(aB: BackendBuffer, bB: BackendBuffer, outB: BackendBuffer, p: MatmulArgs): Gemm {
   const a = own(aB, 'matmul input A');
   const b = own(bB, 'matmul input B');
   const out = own(outB, 'matmul output');
@@ -110,7 +114,7 @@ export function matmul(
       `wasm backend: matmul supports float32 only, got A ${a.dtype}, B ${b.dtype}, out ${out.dtype}`,
     );
   }
-  gemm(rt, {
+  return {
     a: a.ptr,
     b: b.ptr,
     c: out.ptr,
@@ -124,7 +128,7 @@ export function matmul(
     transB: p.transB,
     bias: 0,
     relu: false,
-  });
+  };
 }
 
 /** `out = x · wᵀ + bias`, then ReLU when asked: the bias and ReLU ride on the last C store. */
@@ -139,11 +143,24 @@ export function linear(
   k: number,
   relu: boolean,
 ): void {
+  gemm(rt, linearGemm(xB, wB, biasB, outB, m, n, k, relu));
+}
+
+function linearGemm(
+  xB: BackendBuffer,
+  wB: BackendBuffer,
+  biasB: BackendBuffer | null,
+  outB: BackendBuffer,
+  m: number,
+  n: number,
+  k: number,
+  relu: boolean,
+): Gemm {
   const x = own(xB, 'linear input');
   const w = own(wB, 'linear weight');
   const out = own(outB, 'linear output');
   const bias = biasB ? own(biasB, 'linear bias').ptr : 0;
-  gemm(rt, {
+  return {
     a: x.ptr,
     b: w.ptr,
     c: out.ptr,
@@ -157,5 +174,32 @@ export function linear(
     transB: true,
     bias,
     relu,
-  });
+  };
+}
+
+/**
+ * A matmul or linear call resolved once for a compiled program: checked once, then each run
+ * reads the buffers' current addresses (a program rebinds inputs and outputs) into its gemm.
+ */
+export function prepareGemm(
+  rt: Runtime,
+  method: 'matmul' | 'linear',
+  args: readonly unknown[],
+): PreparedKernel {
+  const [a, b, bias, c] = method === 'matmul' ? [0, 1, -1, 2] : [0, 1, 2, 3];
+  const g =
+    method === 'matmul'
+      ? matmulGemm(...(args as Parameters<typeof matmulGemm>))
+      : linearGemm(...(args as Parameters<typeof linearGemm>));
+  const ptr = (i: number) => (args[i] as WasmBuffer).ptr;
+  return {
+    run: () => {
+      g.a = ptr(a);
+      g.b = ptr(b);
+      g.c = ptr(c);
+      if (bias >= 0 && args[bias]) g.bias = ptr(bias);
+      gemm(rt, g);
+    },
+    release: () => {},
+  };
 }

@@ -16,7 +16,14 @@
  * threaded case, where workers (one instance each of the fixed module) cannot share a
  * function compiled on this thread.
  */
-import type { BackendBuffer, DType, Instr, PointwiseArgs, PointwiseProgram } from '@nabla/core';
+import type {
+  BackendBuffer,
+  DType,
+  Instr,
+  PointwiseArgs,
+  PointwiseProgram,
+  PreparedKernel,
+} from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 import { compileJit, opName } from './pointwise-jit.js';
@@ -250,30 +257,54 @@ const isRowMajor = (dims: readonly number[], strides: readonly number[]): boolea
 /**
  * A copy whose innermost read is strided but whose next dim is unit-stride (a transpose, as
  * `contiguous()` of `t()` or a permute): tiled, one [rows, cols] plane at a time, so each
- * cache line is read a few times instead of once per element. False for other layouts.
+ * cache line is read a few times instead of once per element.
  */
+function isTransposed(dims: readonly number[], st: readonly number[]): boolean {
+  const k = dims.length;
+  if (k < 2 || k > 3 || st[k - 1] === 1 || st[k - 2] !== 1) return false;
+  return (dims[k - 2] as number) * (dims[k - 1] as number) >= 256;
+}
+
 function copyTransposed(
   rt: Runtime,
   dims: readonly number[],
   st: readonly number[],
   x: PointwiseArgs['inputs'][number],
   out: WasmBuffer,
-): boolean {
+): void {
   const k = dims.length;
-  if (k < 2 || k > 3 || st[k - 1] === 1 || st[k - 2] !== 1) return false;
   const [R, C] = [dims[k - 2] as number, dims[k - 1] as number];
-  if (R * C < 256) return false;
-  const src = own(x.buffer, 'copy input').ptr + x.offset * 4;
+  const src = (x.buffer as WasmBuffer).ptr + x.offset * 4;
   const planes = k === 3 ? (dims[0] as number) : 1;
   const planeStride = k === 3 ? (st[0] as number) : 0;
   for (let p = 0; p < planes; p++) {
     rt.call('copy2d_tiled', src + p * planeStride * 4, out.ptr + p * R * C * 4, R, C, 1, st[k - 1] as number);
   }
-  return true;
 }
 
-/** Evaluates `args.program` over `args.shape` (see core's `PointwiseArgs`). */
-export function pointwise(rt: Runtime, args: PointwiseArgs): void {
+/**
+ * One call's layout, resolved from its shapes and strides alone: what `run` needs besides the
+ * buffers and scalars, which are read on every run (a compiled program rebinds them).
+ */
+interface Plan {
+  readonly program: PointwiseProgram;
+  readonly prog: Compiled;
+  readonly total: number;
+  readonly dims: readonly number[];
+  readonly strides: readonly (readonly number[])[];
+  /** Per used input, its descriptor mode. */
+  readonly modes: readonly number[];
+  readonly threads: number;
+  readonly jit: number;
+  readonly descBytes: number;
+  /** A transposing copy (see `copyTransposed`): no descriptor. */
+  readonly transposed: boolean;
+}
+
+/**
+ * Validates a call and resolves its layout; null when there is nothing to run (no elements).
+ */
+function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
   const { program, shape, inputs } = args;
   if (inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
     throw new Error(`wasm backend: pointwise ${program.name}: wrong number of inputs or scalars`);
@@ -281,8 +312,6 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     throw new Error(`wasm backend: pointwise ${program.name}: wrong number of outputs`);
   let total = 1;
   for (let d = 0; d < shape.length; d++) total *= shape[d] as number;
-  // plain loops, no closures: at W5 sizes this function is most of a call's cost
-  const ins: WasmBuffer[] = [];
   for (let k = 0; k < inputs.length; k++) {
     const v = inputs[k] as PointwiseArgs['inputs'][number];
     const b = own(v.buffer, `pointwise ${program.name} input ${k}`);
@@ -291,18 +320,15 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
         `wasm backend: pointwise ${program.name}: input ${k} is ${b.dtype} with ${v.strides.length} strides; ` +
           `the program reads ${program.inputs[k]} over ${shape.length} dims`,
       );
-    ins.push(b);
   }
-  const outs: WasmBuffer[] = [];
   for (let j = 0; j < args.outputs.length; j++) {
     const b = own(args.outputs[j] as BackendBuffer, `pointwise ${program.name} output ${j}`);
     if (b.dtype !== program.outputDtypes[j] || b.size < total)
       throw new Error(
         `wasm backend: pointwise ${program.name}: output ${j} must hold ${total} ${program.outputDtypes[j]}, got ${b.size} ${b.dtype}`,
       );
-    outs.push(b);
   }
-  if (total === 0) return;
+  if (total === 0) return null;
 
   const st = stateOf(rt);
   let prog = st.programs.get(program);
@@ -318,10 +344,19 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     dims.push(1);
     for (const s of strides) s.push(0);
   }
-  if (prog.passThrough && copyTransposed(rt, dims, strides[0] as number[], inputs[0]!, outs[0]!)) return;
+  const base = { program, prog, total, dims, strides, modes: [], threads: 1, jit: 0, descBytes: 0 };
+  if (prog.passThrough && isTransposed(dims, strides[0] as number[])) return { ...base, transposed: true };
   const nd = dims.length;
   if (nd > st.maxDims)
     throw new Error(`wasm backend: pointwise ${program.name}: more than ${st.maxDims} dims after collapsing`);
+  const modes: number[] = [];
+  for (let u = 0; u < used.length; u++) {
+    const s = strides[u] as number[];
+    let zero = true;
+    for (let d = 0; d < nd; d++) if (s[d] !== 0) zero = false;
+    const k = used[u] as number;
+    modes.push(zero ? UNIFORM : !isRowMajor(dims, s) ? STRIDED : prog.inputIsOutput[k] ? COPY : CONTIGUOUS);
+  }
 
   // Workers interpret (the compiled function lives in this thread's instance only): split a
   // large call across threads when interpreting costs little more than the compiled loop
@@ -331,29 +366,42 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     total >= rt.threading.minParallelElements && (!st.jit || prog.perBlockCount <= MAX_THREADED_INSTRUCTIONS)
       ? Math.min(rt.threads, Math.ceil(total / st.block))
       : 1;
-  const descWords = 3 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * outs.length;
+  const descWords = 3 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * args.outputs.length;
   const scratchBytes = (prog.nInstr + st.maxDims) * 4 + 15 + 15 + prog.nSlots * st.block * 4;
   if (descWords * 4 > st.descBytes || scratchBytes > st.scratchBytes || st.scratch.length < threads)
     reserve(rt, st, descWords * 4, scratchBytes, threads);
+  const jit = threads === 1 && st.jit && prog.perBlockCount > 0 ? jitIndex(rt, program, prog) : 0;
+  return { ...base, modes, threads, jit, descBytes: descWords * 4, transposed: false };
+}
 
-  // the descriptor (layout in assembly/pointwise.ts)
+/**
+ * Writes the call's descriptor at `desc` (layout in assembly/pointwise.ts) with the buffers
+ * and scalars in `args` now, and runs it on this thread or split across the pool.
+ */
+function run(rt: Runtime, p: Plan, args: PointwiseArgs, desc: number): void {
+  const { prog, dims, strides, modes } = p;
+  const { inputs, outputs } = args;
+  if (p.transposed) {
+    copyTransposed(rt, dims, strides[0] as number[], inputs[0]!, outputs[0] as WasmBuffer);
+    return;
+  }
+  const nd = dims.length;
+  const used = prog.usedInputs;
   const i32 = rt.i32;
   const f32 = rt.f32;
-  let w = st.desc >>> 2;
+  let w = desc >>> 2;
   i32[w++] = prog.ptr;
-  i32[w++] = threads === 1 && st.jit && prog.perBlockCount > 0 ? jitIndex(rt, program, prog) : 0;
+  i32[w++] = p.jit;
   i32[w++] = nd;
   for (let d = 0; d < nd; d++) i32[w++] = dims[d] as number;
   i32[w++] = used.length;
   for (let u = 0; u < used.length; u++) {
     const k = used[u] as number;
-    const s = strides[u] as number[];
-    let zero = true;
-    for (let d = 0; d < nd; d++) if (s[d] !== 0) zero = false;
-    const mode = zero ? UNIFORM : !isRowMajor(dims, s) ? STRIDED : prog.inputIsOutput[k] ? COPY : CONTIGUOUS;
+    const v = inputs[k] as PointwiseArgs['inputs'][number];
+    const s = strides[u] as readonly number[];
     i32[w++] = prog.inputInstr[k] as number;
-    i32[w++] = mode;
-    i32[w++] = (ins[k] as WasmBuffer).ptr + (inputs[k] as PointwiseArgs['inputs'][number]).offset * 4;
+    i32[w++] = modes[u] as number;
+    i32[w++] = (v.buffer as WasmBuffer).ptr + v.offset * 4;
     for (let d = 0; d < nd; d++) i32[w++] = s[d] as number;
   }
   const fills = prog.fills;
@@ -365,23 +413,54 @@ export function pointwise(rt: Runtime, args: PointwiseArgs): void {
     if (fill.dtype === 'float32') f32[w++] = v;
     else i32[w++] = Math.trunc(v) | 0; // core's cast: truncate, wrap; NaN and ±∞ give 0
   }
-  for (let j = 0; j < outs.length; j++) {
-    const o = outs[j] as WasmBuffer;
+  for (let j = 0; j < outputs.length; j++) {
+    const o = outputs[j] as WasmBuffer;
     const at = prog.directAt[j] as number;
     let direct = at >= 0;
-    for (let k = 0; direct && k < ins.length; k++)
-      if (ins[k] === o && (prog.inputLastUse[k] as number) > at) direct = false;
+    for (let k = 0; direct && k < inputs.length; k++)
+      if (
+        (inputs[k] as PointwiseArgs['inputs'][number]).buffer === o &&
+        (prog.inputLastUse[k] as number) > at
+      )
+        direct = false;
     i32[w++] = o.ptr;
     i32[w++] = direct ? 1 : 0;
   }
 
+  const st = stateOf(rt);
+  const { total, threads } = p;
   if (threads === 1) {
-    rt.call('pointwise', st.desc, st.scratch[0] as number, 0, total);
+    rt.call('pointwise', desc, st.scratch[0] as number, 0, total);
     return;
   }
   const per = Math.ceil(total / threads / st.block) * st.block;
   const jobs: number[][] = [];
   for (let t = 0, s = 0; s < total; t++, s += per)
-    jobs.push([st.desc, st.scratch[t] as number, s, Math.min(total, s + per)]);
+    jobs.push([desc, st.scratch[t] as number, s, Math.min(total, s + per)]);
   rt.parallel('pointwise', jobs);
+}
+
+/** Evaluates `args.program` over `args.shape` (see core's `PointwiseArgs`). */
+export function pointwise(rt: Runtime, args: PointwiseArgs): void {
+  const p = plan(rt, args);
+  if (p) run(rt, p, args, stateOf(rt).desc);
+}
+
+/**
+ * A pointwise call resolved once for a compiled program: its layout is planned and its
+ * descriptor has a block of its own; each run rewrites the buffers and scalars and runs.
+ */
+export function preparePointwise(rt: Runtime, args: PointwiseArgs): PreparedKernel {
+  const p = plan(rt, args);
+  if (!p) return { run: () => {}, release: () => {} };
+  const desc = p.descBytes > 0 ? rt.allocator.alloc(p.descBytes) : 0;
+  let released = false;
+  return {
+    run: () => run(rt, p, args, desc),
+    release: () => {
+      if (released) return;
+      released = true;
+      if (desc) rt.allocator.free(desc, p.descBytes);
+    },
+  };
 }

@@ -235,6 +235,7 @@ function stateOwned(v: Variant): boolean {
 }
 
 function release(v: Variant): void {
+  for (const p of v.program.prepared) p.release();
   for (const s of v.program.state) s.release();
   for (const s of v.program.temporaries) s.release();
   for (const s of v.extraRefs) s.release();

@@ -8,7 +8,7 @@
  * - temporaries: buffers the call allocated and freed; they get a static plan: buffers owned
  *   by the program, reused by liveness, so a replay allocates nothing.
  */
-import type { Backend, BackendBuffer, DType } from '../backend.js';
+import type { Backend, BackendBuffer, DType, PreparedKernel } from '../backend.js';
 import { Storage, storageOf } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import type { RecordedStep, Recording } from './capture.js';
@@ -27,11 +27,16 @@ export interface PlannedProgram {
   readonly backend: Backend;
   readonly steps: readonly (() => void)[];
   readonly inputSlots: readonly Slot[];
-  readonly outputSlots: readonly (Slot & { readonly size: number; readonly dtype: DType })[];
+  readonly outputSlots: readonly (Slot & {
+    readonly size: number;
+    readonly dtype: DType;
+  })[];
   /** Storages of state buffers: each must still have an owner besides the program. */
   readonly state: readonly Storage[];
   /** Storages of the planned temporaries (the program alone owns them). */
   readonly temporaries: readonly Storage[];
+  /** Kernel calls the backend resolved once (`Backend.prepare`), released with the program. */
+  readonly prepared: readonly PreparedKernel[];
   /** Kernel calls per replay. */
   readonly kernelCalls: number;
   /** Backend calls per replay, by method (what a call counter is told a replay made). */
@@ -111,7 +116,10 @@ export function planProgram(
       const start = firstUse.get(b)!;
       let reuse = candidates.find((c) => c.freeAfter < start);
       if (!reuse) {
-        reuse = { storage: Storage.alloc(rec.backend, b.size, b.dtype), freeAfter: -1 };
+        reuse = {
+          storage: Storage.alloc(rec.backend, b.size, b.dtype),
+          freeAfter: -1,
+        };
         reuse.storage.retain();
         temporaries.push(reuse.storage);
         candidates.push(reuse);
@@ -133,7 +141,9 @@ export function planProgram(
     }
   }
 
-  const inputSlots: Slot[] = [...inputSlot.keys()].map(() => ({ locations: [] }));
+  const inputSlots: Slot[] = [...inputSlot.keys()].map(() => ({
+    locations: [],
+  }));
   const outputSlots = [...outputSlot.keys()].map((b) => ({
     locations: [] as Location[],
     size: b.size,
@@ -156,55 +166,70 @@ export function planProgram(
   };
 
   const backend = rec.backend;
+  const prepared: PreparedKernel[] = [];
   let kernelCalls = 0;
   const callsByMethod = new Map<string, number>();
   const called = (method: string) => callsByMethod.set(method, (callsByMethod.get(method) ?? 0) + 1);
-  const steps = recorded.map((step): (() => void) | null => {
-    switch (step.kind) {
-      case 'effect':
-        return step.run;
-      case 'write': {
-        called('write');
-        const target = rebind({ b: step.buffer });
-        const write = rec.methods.get('write')!;
-        const { data, draw } = step;
-        return draw ? () => write(target.b, draw()) : () => write(target.b, data);
-      }
-      case 'check': {
-        if (inputSlot.has(step.buffer)) return null; // checked before the replay starts
-        const target = rebind({ b: step.buffer });
-        const { shape, strides, offset, check } = step;
-        return () => {
-          const view = new Tensor(storageOf(target.b as BackendBuffer)!, shape, strides, offset);
-          try {
-            check(view);
-          } finally {
-            view.dispose();
+  let steps: ((() => void) | null)[];
+  try {
+    steps = recorded.map((step): (() => void) | null => {
+      switch (step.kind) {
+        case 'effect':
+          return step.run;
+        case 'write': {
+          called('write');
+          const target = rebind({ b: step.buffer });
+          const write = rec.methods.get('write')!;
+          const { data, draw } = step;
+          return draw ? () => write(target.b, draw()) : () => write(target.b, data);
+        }
+        case 'check': {
+          if (inputSlot.has(step.buffer)) return null; // checked before the replay starts
+          const target = rebind({ b: step.buffer });
+          const { shape, strides, offset, check } = step;
+          return () => {
+            const view = new Tensor(storageOf(target.b as BackendBuffer)!, shape, strides, offset);
+            try {
+              check(view);
+            } finally {
+              view.dispose();
+            }
+          };
+        }
+        case 'call': {
+          kernelCalls++;
+          called(step.method);
+          const args = rebind(step.args as unknown as Record<number, unknown>) as unknown as unknown[];
+          const thunks = step.scalarThunks;
+          let scalars: number[] | null = null;
+          if (thunks) {
+            // per-call scalars are rewritten in place before each run (the backend reads them then)
+            const holder = args[0] as { scalars: number[] };
+            scalars = [...holder.scalars];
+            holder.scalars = scalars;
           }
-        };
+          const ready = backend.prepare?.(step.method, args) ?? null;
+          if (ready) prepared.push(ready);
+          const kernel = rec.methods.get(step.method)!;
+          const run = ready ? () => ready.run() : () => kernel(...args);
+          if (!thunks || !scalars) return run;
+          const values = scalars;
+          return () => {
+            for (let i = 0; i < thunks.length; i++) {
+              const read = thunks[i];
+              if (read) values[i] = read();
+            }
+            run();
+          };
+        }
+        default:
+          throw new Error(`compile: unknown recorded step ${(step as { kind: string }).kind}`);
       }
-      case 'call': {
-        kernelCalls++;
-        called(step.method);
-        const args = rebind(step.args as unknown as Record<number, unknown>) as unknown as unknown[];
-        const kernel = rec.methods.get(step.method)!;
-        const thunks = step.scalarThunks;
-        if (!thunks) return () => kernel(...args);
-        const holder = args[0] as { scalars: number[] };
-        const scalars = [...holder.scalars];
-        holder.scalars = scalars;
-        return () => {
-          for (let i = 0; i < thunks.length; i++) {
-            const read = thunks[i];
-            if (read) scalars[i] = read();
-          }
-          kernel(...args);
-        };
-      }
-      default:
-        throw new Error(`compile: unknown recorded step ${(step as { kind: string }).kind}`);
-    }
-  });
+    });
+  } catch (err) {
+    for (const p of prepared) p.release();
+    throw err;
+  }
   return {
     backend,
     steps: steps.filter((s) => s !== null),
@@ -212,6 +237,7 @@ export function planProgram(
     outputSlots,
     state,
     temporaries,
+    prepared,
     kernelCalls,
     callsByMethod,
   };

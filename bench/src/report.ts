@@ -162,6 +162,7 @@ export function countersText(c: StepCounters): string {
   ];
   if (c.dispatches !== undefined) parts.push(`dispatches ${fmt(c.dispatches)}`);
   if (c.submits !== undefined) parts.push(`submits ${fmt(c.submits)}`);
+  if (c.bind_groups !== undefined) parts.push(`bind groups ${fmt(c.bind_groups)}`);
   return parts.join(' · ');
 }
 
@@ -374,15 +375,15 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
     out.push('## Device calls per Nabla step');
     out.push('');
     out.push(
-      'Counted by `countBackendCalls` (a wrapper around the backend: every call, not an estimate) over a few steps after the timed loop, per step. `calls` is every call into the backend; `kernels` the calls that run a kernel; `allocs`/`frees` device buffers created and returned; `dispatches`/`submits` (WebGPU) compute dispatches and queue submits.',
+      'Counted by `countBackendCalls` (a wrapper around the backend: every call, not an estimate) over a few steps after the timed loop, per step. `calls` is every call into the backend; `kernels` the calls that run a kernel; `allocs`/`frees` device buffers created and returned; `dispatches`/`submits`/`bind groups` (WebGPU) compute dispatches, queue submits and bind groups created.',
     );
     out.push('');
-    out.push('| case | implementation | calls | kernels | allocs | frees | dispatches | submits |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    out.push('| case | implementation | calls | kernels | allocs | frees | dispatches | submits | bind groups |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const { impl, id } of counted) {
       const c = (cellOf(run, impl, id) as { counters: StepCounters }).counters;
       out.push(
-        `| ${id} | ${impl} | ${fmt(c.calls)} | ${fmt(c.kernels)} | ${fmt(c.allocs)} | ${fmt(c.frees)} | ${c.dispatches === undefined ? '-' : fmt(c.dispatches)} | ${c.submits === undefined ? '-' : fmt(c.submits)} |`,
+        `| ${id} | ${impl} | ${fmt(c.calls)} | ${fmt(c.kernels)} | ${fmt(c.allocs)} | ${fmt(c.frees)} | ${c.dispatches === undefined ? '-' : fmt(c.dispatches)} | ${c.submits === undefined ? '-' : fmt(c.submits)} | ${c.bind_groups === undefined ? '-' : fmt(c.bind_groups)} |`,
       );
     }
   }

@@ -138,6 +138,7 @@ export async function countSteps(prepared: Prepared, steps: number): Promise<Ste
     };
     if ('dispatches' in s.device) out.dispatches = per(s.device.dispatches);
     if ('submits' in s.device) out.submits = per(s.device.submits);
+    if ('bindGroups' in s.device) out.bind_groups = per(s.device.bindGroups);
     return out;
   } finally {
     counter.stop();

@@ -58,6 +58,8 @@ export interface StepCounters {
   dispatches?: number;
   /** WebGPU: queue submits. */
   submits?: number;
+  /** WebGPU: bind groups created (a compiled replay reuses its own). */
+  bind_groups?: number;
   /** Calls per backend method. */
   by_method: Record<string, number>;
 }

@@ -12,6 +12,7 @@ import type {
   FusedKernel,
   MatmulArgs,
   PointwiseArgs,
+  PreparedKernel,
   ReduceOp,
   TypedArray,
 } from '@nabla/core';
@@ -24,7 +25,7 @@ import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.
 import { softmaxCrossEntropySource } from './kernels/softmax-ce.js';
 import { grid, WG } from './kernels/wgsl.js';
 import { BufferPool, sizeClass } from './pool.js';
-import { type Binding, Runtime } from './runtime.js';
+import { type BindGroupCache, type Binding, Runtime } from './runtime.js';
 
 /** A device buffer: `size` elements of `dtype` in a pooled `GPUBuffer` of `classBytes` bytes. */
 export class WebGpuBuffer implements BackendBuffer {
@@ -114,7 +115,7 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Dispatch, pipeline and submit counters (for tests and diagnostics). */
-  get stats(): Readonly<{ dispatches: number; submits: number; pipelines: number }> {
+  get stats(): Readonly<{ dispatches: number; submits: number; pipelines: number; bindGroups: number }> {
     return this.runtime.stats;
   }
 
@@ -484,6 +485,25 @@ export class WebGpuBackend implements Backend {
   flush(): void {
     this.guard('flush');
     this.runtime.flush();
+  }
+
+  // ---- compiled programs ----------------------------------------------------------------
+  /**
+   * Any kernel call: its dispatches keep their bind groups from one run to the next while they
+   * bind the same buffers (the pipelines are cached by source already; per-call shapes and
+   * scalars travel in uniform slots, bound at a dynamic offset).
+   */
+  prepare(method: string, args: readonly unknown[]): PreparedKernel | null {
+    this.guard('prepare');
+    const kernel = (this as unknown as Record<string, (...a: readonly unknown[]) => void>)[method];
+    if (typeof kernel !== 'function') return null;
+    const cache: BindGroupCache = [];
+    return {
+      run: () => this.runtime.withBindGroups(cache, () => kernel.apply(this, args as unknown[])),
+      release: () => {
+        cache.length = 0;
+      },
+    };
   }
 
   async sync(): Promise<void> {

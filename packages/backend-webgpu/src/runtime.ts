@@ -71,6 +71,13 @@ export interface DispatchSpec {
   readonly groups: readonly [number, number, number];
 }
 
+/**
+ * The bind groups of one prepared kernel call (see `Runtime.withBindGroups`), by dispatch
+ * within the call: reused while the call binds the same buffers (uniform slots are dynamic
+ * offsets, so a bind group does not depend on the slot).
+ */
+export type BindGroupCache = { layout: GPUBindGroupLayout; buffers: GPUBuffer[]; group: GPUBindGroup }[];
+
 /** The pending command stream of one device, plus the pipeline cache. */
 export class Runtime {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -88,8 +95,11 @@ export class Runtime {
   private destroyAfterSubmit: GPUBuffer[] = [];
   private lostMessage: string | null = null;
   private errorMessage: string | null = null;
-  /** Counters for tests and `info`. */
-  readonly stats = { dispatches: 0, submits: 0, pipelines: 0 };
+  /** Counters for tests and `info`: `bindGroups` counts bind groups created. */
+  readonly stats = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
+  /** The bind groups of the prepared call being encoded, if any, and its next dispatch. */
+  private cache: BindGroupCache | null = null;
+  private cacheIndex = 0;
   /** Bad inputs kernels report on the device; checked by every read (see device-errors.ts). */
   readonly deviceErrors: DeviceErrors;
 
@@ -140,7 +150,7 @@ export class Runtime {
     if (!l) {
       const compute = 0x4; // GPUShaderStage.COMPUTE
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: compute, buffer: { type: 'uniform' } },
+        { binding: 0, visibility: compute, buffer: { type: 'uniform', hasDynamicOffset: true } },
       ];
       bindings.forEach((b, i) => {
         entries.push({
@@ -196,21 +206,45 @@ export class Runtime {
     spec.params(new ParamWriter(this.hostU32, this.hostI32, this.hostF32, (slot * PARAM_SLOT_BYTES) / 4));
     const layout = this.layout(spec.bindings);
     const pipeline = this.pipeline(spec.source, spec.label, layout.pipeline);
-    const entries: GPUBindGroupEntry[] = [
-      {
-        binding: 0,
-        resource: { buffer: this.arena, offset: slot * PARAM_SLOT_BYTES, size: PARAM_SLOT_BYTES },
-      },
-    ];
-    bindings.forEach((buffer, i) => {
-      entries.push({ binding: i + 1, resource: { buffer } });
-    });
-    const group = this.device.createBindGroup({ layout: layout.group, entries });
+    const group = this.bindGroup(layout.group, bindings);
     const pass = this.getPass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
+    pass.setBindGroup(0, group, [slot * PARAM_SLOT_BYTES]);
     pass.dispatchWorkgroups(spec.groups[0], spec.groups[1], spec.groups[2]);
     this.stats.dispatches++;
+  }
+
+  /**
+   * Runs `encode` (one prepared kernel call) with its own bind groups: each of its dispatches
+   * reuses the bind group it made last time while it binds the same buffers.
+   */
+  withBindGroups(cache: BindGroupCache, encode: () => void): void {
+    this.cache = cache;
+    this.cacheIndex = 0;
+    try {
+      encode();
+    } finally {
+      this.cache = null;
+    }
+  }
+
+  private bindGroup(layout: GPUBindGroupLayout, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    const cache = this.cache;
+    const cached = cache?.[this.cacheIndex];
+    if (cached && cached.layout === layout && sameBuffers(cached.buffers, buffers)) {
+      this.cacheIndex++;
+      return cached.group;
+    }
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.arena, offset: 0, size: PARAM_SLOT_BYTES } },
+    ];
+    buffers.forEach((buffer, i) => {
+      entries.push({ binding: i + 1, resource: { buffer } });
+    });
+    const group = this.device.createBindGroup({ layout, entries });
+    this.stats.bindGroups++;
+    if (cache) cache[this.cacheIndex++] = { layout, buffers: [...buffers], group };
+    return group;
   }
 
   private copyOf(src: GPUBuffer): GPUBuffer {
@@ -318,4 +352,10 @@ export class Runtime {
     this.arena.destroy();
     this.deviceErrors.destroy();
   }
+}
+
+function sameBuffers(a: readonly GPUBuffer[], b: readonly GPUBuffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

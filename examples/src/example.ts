@@ -32,6 +32,8 @@ export interface Prepared {
   beforeStep?: (model: Module) => void;
   /** Extra pictures (decision boundary, fit plot), written after training. */
   pictures?: (ctx: PictureContext) => Promise<string[]>;
+  /** Frees the example's own tensors (a loss's `posWeight`: losses leave those to their owner). */
+  dispose?: () => void;
 }
 
 /** One example: its name, its defaults (mirrored by `configs/<name>.json`) and its setup. */

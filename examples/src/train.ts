@@ -186,6 +186,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     trainSteps.set(r.name, maybeCompiled(trainStep, eager));
     evalSteps.set(r.name, maybeCompiled(evalStep(r.model, lossFn, task, correctOf), eager));
   }
+  // Everything the run owns, freed when it ends (or fails).
+  const dispose = () => {
+    for (const s of [...trainSteps.values(), ...evalSteps.values()]) s.dispose();
+    for (const r of prepared.runs) r.model.dispose();
+    for (const o of optimizers.values()) o.dispose();
+    prepared.dispose?.();
+  };
   // Learning-rate schedules (@nabla/optim), one per run; they set the rate for epoch 0 now.
   const steps = Math.ceil(split.train.n / cfg.batchSize);
   const schedules = new Map<string, RunSchedule | null>();
@@ -211,8 +218,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       try {
         restoreRun(state, r.model, optimizers.get(r.name)!, r.name);
       } catch (err) {
-        for (const x of prepared.runs) x.model.dispose();
-        for (const o of optimizers.values()) o.dispose();
+        dispose();
         throw err;
       }
     }
@@ -223,11 +229,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const final: TrainResult['final'] = {};
   const files: string[] = [];
   const memoryPerEpoch: TrainResult['memoryPerEpoch'] = [];
-  const dispose = () => {
-    for (const s of [...trainSteps.values(), ...evalSteps.values()]) s.dispose();
-    for (const r of prepared.runs) r.model.dispose();
-    for (const o of optimizers.values()) o.dispose();
-  };
 
   if (opts.evalOnly) {
     for (const r of prepared.runs) {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendsUnderTest } from '@nabla/conformance';
+import { memory } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends.js';
 import { EXAMPLES } from '../src/examples/index.js';
@@ -28,6 +29,7 @@ describe.each(backends)('examples on %s', (backend) => {
   for (const name of Object.keys(EXAMPLES)) {
     it(`${name} learns`, async () => {
       await selectBackend(backend);
+      const before = memory();
       const out = tempDir();
       const sink = captureSink();
       const res = await train({
@@ -52,6 +54,12 @@ describe.each(backends)('examples on %s', (backend) => {
       // Memory is flat: the same live tensors and bytes after every epoch.
       const first = res.memoryPerEpoch[0];
       for (const m of res.memoryPerEpoch) expect(m).toEqual(first);
+      // ...and the run frees everything it made, its example's own tensors included (a tensor
+      // left to the garbage collector would be counted by a later test whenever GC runs).
+      expect({ tensors: memory().tensors, bytes: memory().bytes }).toEqual({
+        tensors: before.tensors,
+        bytes: before.bytes,
+      });
       // Progress without a terminal: one plain line per epoch and run, then the table.
       const text = sink.text();
       expect(text).not.toContain('\r');

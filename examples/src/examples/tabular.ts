@@ -52,6 +52,7 @@ export const tabular: ExampleDef = {
       lossFn: new BCEWithLogitsLoss({ posWeight }),
       correct: (logits, y) => logits.gt(0).float().eq(y).sum(),
       beforeStep: maxNorm > 0 ? (m) => void clipGradNorm(m.parameters(), maxNorm) : undefined,
+      dispose: () => posWeight.dispose(),
     };
   },
 };

@@ -243,39 +243,46 @@ describe.each(names)('precision against PyTorch float32/float64 on %s', (backend
     note(backend, 'worst grad', `${e(worst)} (torch ${e(worstTorch)})`);
   });
 
-  // Known gap on webgpu (SwiftShader) since elementwise work moved to the pointwise renderer:
-  // the step-0 gradients above stay within 2× of PyTorch float32, but the 50-step trajectory
-  // leaves PyTorch's path (a pre-ReLU activation crossing zero, as the fixture's notes describe).
-  // Reported, not hidden: the case runs on cpu and wasm and is listed as open for webgpu.
-  const trajectory = backend === 'webgpu' ? it.skip : it;
-  trajectory(
-    `${fx.steps} Adam steps: every loss, the final weights and running statistics within 10× PyTorch float32's distance to float64`,
-    async () => {
-      await useBackend(backend);
-      const model = buildModel(fx.weights);
-      const opt = new Adam(model.parameters(), { lr: fx.lr });
-      const lossFn = new CrossEntropyLoss();
-      const lossErrors: number[] = [];
-      for (let step = 0; step < fx.steps; step++) {
-        const { x, y } = batch(step);
-        const loss = tidy(() => {
-          opt.zeroGrad();
-          const l = lossFn.forward(model.forward(x), y);
-          l.backward();
-          opt.step();
-          return l;
-        });
-        const value = await loss.item();
-        for (const t of [loss, x, y]) t.dispose();
-        const ref = fx.loss64[step];
-        // A float32 result is at best rounded: the bound never goes below one float32 ulp of the loss.
-        const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref))) - 23);
-        const torch = Math.max(Math.abs(fx.loss32[step] - ref), ulp);
-        lossErrors.push(Math.abs(value - ref) / torch);
-        expect
-          .soft(Math.abs(value - ref), `step ${step} loss ${value} vs float64 ${ref}`)
-          .toBeLessThanOrEqual(10 * torch);
-      }
+  // WebGPU follows the run for 12 steps, then meets an activation PyTorch itself cannot place
+  // (tools/fixtures/precision_crossing.py prints PyTorch's figures below):
+  // at step 12 one pre-ReLU value of the second BatchNorm (sample 41, channel 103) is −1.73e-6
+  // in float64 and −5.02e-6 in PyTorch float32, while float32 implementations differ from
+  // float64 there by up to 9.9e-6 (PyTorch float32's own largest error over that layer at that
+  // step; cpu and wasm differ from each other by 8.3e-6). WebGPU's tiled matmuls sum in another
+  // order and give +2.9e-7: closer to float64 than PyTorch float32 is, but on the other side of
+  // zero, so one ReLU gradient flips and Adam carries the difference from then on. Nothing in
+  // a float32 run bounds which side such a value lands on; before it, WebGPU's losses and
+  // gradients are within the bounds (step-0 gradients: 1.06e-7 against PyTorch's 1.96e-7). So on
+  // WebGPU the run is checked up to that step, and the final state is not compared.
+  const steps = backend === 'webgpu' ? 12 : fx.steps;
+  it(`${steps} Adam steps: every loss${steps === fx.steps ? ', the final weights and running statistics' : ''} within 10× PyTorch float32's distance to float64`, async () => {
+    await useBackend(backend);
+    const model = buildModel(fx.weights);
+    const opt = new Adam(model.parameters(), { lr: fx.lr });
+    const lossFn = new CrossEntropyLoss();
+    const lossErrors: number[] = [];
+    for (let step = 0; step < steps; step++) {
+      const { x, y } = batch(step);
+      const loss = tidy(() => {
+        opt.zeroGrad();
+        const l = lossFn.forward(model.forward(x), y);
+        l.backward();
+        opt.step();
+        return l;
+      });
+      const value = await loss.item();
+      for (const t of [loss, x, y]) t.dispose();
+      const ref = fx.loss64[step];
+      // A float32 result is at best rounded: the bound never goes below one float32 ulp of the loss.
+      const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref))) - 23);
+      const torch = Math.max(Math.abs(fx.loss32[step] - ref), ulp);
+      lossErrors.push(Math.abs(value - ref) / torch);
+      expect
+        .soft(Math.abs(value - ref), `step ${step} loss ${value} vs float64 ${ref}`)
+        .toBeLessThanOrEqual(10 * torch);
+    }
+    note(backend, 'loss err / torch (max)', e(Math.max(...lossErrors)));
+    if (steps === fx.steps) {
       const sd = model.stateDict();
       const distances: string[] = [];
       let worst = 0;
@@ -287,15 +294,13 @@ describe.each(names)('precision against PyTorch float32/float64 on %s', (backend
           .soft(err, `final ${key}: ${e(err)} vs torch float32 ${e(ref.torchRelErr)}`)
           .toBeLessThanOrEqual(10 * ref.torchRelErr);
       }
-      note(backend, 'loss err / torch (max)', e(Math.max(...lossErrors)));
       note(
         backend,
         `step-${fx.steps} distance / torch (worst)`,
         `${worst.toFixed(2)}× [${distances.join(', ')}]`,
       );
-      opt.dispose();
-      model.dispose();
-    },
-    600_000,
-  );
+    }
+    opt.dispose();
+    model.dispose();
+  }, 600_000);
 });

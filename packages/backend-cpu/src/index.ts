@@ -5,12 +5,12 @@
  * @packageDocumentation
  */
 import { registerBackend } from '@nabla/core';
-import { createCpuBackend } from './cpu-backend.js';
+import { createCpuBackend } from './backend.js';
 import { manifest } from './manifest.js';
 
 // Registration lives in the entry module itself: bundlers keep it because the package's
 // "sideEffects" names its entry files.
 registerBackend(manifest.name, async () => createCpuBackend(), { priority: manifest.priority });
 
-export { CpuBackend, createCpuBackend } from './cpu-backend.js';
+export { CpuBackend, createCpuBackend } from './backend.js';
 export { manifest } from './manifest.js';

@@ -1,6 +1,6 @@
 /** Test helpers: a seeded generator, random shapes and a float64 strided reader. */
 import type { DType, StridedView } from '@nabla/core';
-import { type CpuBackend, createCpuBackend } from '../src/cpu-backend.js';
+import { type CpuBackend, createCpuBackend } from '../src/backend.js';
 
 /** Mulberry32: small, seeded, good enough for test data. */
 export function rng(seed: number): () => number {

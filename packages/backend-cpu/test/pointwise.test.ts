@@ -10,7 +10,7 @@ import {
   type UnaryFn,
 } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
-import type { CpuBackend } from '../src/cpu-backend.js';
+import type { CpuBackend } from '../src/backend.js';
 import { collapse } from '../src/kernels/pointwise.js';
 import { at, fixture, indices, prod, randInt, randomArray, randomView, rng } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCpuBackend } from '../src/cpu-backend.js';
+import { createCpuBackend } from '../src/backend.js';
 
 describe('cpu storage', () => {
   it('allocates, writes, reads back copies and counts memory exactly', async () => {

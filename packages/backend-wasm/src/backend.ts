@@ -14,10 +14,12 @@ import type {
 } from '@nabla/core';
 import { E, pointwiseProgram } from '@nabla/core';
 import { own, WasmBuffer } from './buffer.js';
-import * as fused from './kernels/fused.js';
+import * as bn from './kernels/batchnorm.js';
+import * as idx from './kernels/indexing.js';
 import * as mm from './kernels/matmul.js';
 import * as pw from './kernels/pointwise.js';
 import * as red from './kernels/reduce.js';
+import * as ce from './kernels/softmax-cross-entropy.js';
 import { compileKernels, MAX_PAGES } from './module.js';
 import { threadSupport } from './pool.js';
 import { Runtime } from './runtime.js';
@@ -168,7 +170,7 @@ export class WasmBackend implements Backend {
     k: number,
     inner: number,
   ): void {
-    red.gather(this.rt, x, index, out, outer, size, k, inner);
+    idx.gather(this.rt, x, index, out, outer, size, k, inner);
   }
 
   scatterAdd(
@@ -180,7 +182,7 @@ export class WasmBackend implements Backend {
     k: number,
     inner: number,
   ): void {
-    red.scatterAdd(this.rt, src, index, out, outer, size, k, inner);
+    idx.scatterAdd(this.rt, src, index, out, outer, size, k, inner);
   }
 
   // ---- fused kernels --------------------------------------------------------------------
@@ -194,7 +196,7 @@ export class WasmBackend implements Backend {
     shape: BatchNormShape,
     eps: number,
   ): void {
-    fused.batchNormTrain(this.rt, x, gamma, beta, out, mean, variance, shape, eps);
+    bn.batchNormTrain(this.rt, x, gamma, beta, out, mean, variance, shape, eps);
   }
 
   batchNormBackward(
@@ -209,7 +211,7 @@ export class WasmBackend implements Backend {
     shape: BatchNormShape,
     eps: number,
   ): void {
-    fused.batchNormBackward(this.rt, dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape, eps);
+    bn.batchNormBackward(this.rt, dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape, eps);
   }
 
   linear(
@@ -235,7 +237,7 @@ export class WasmBackend implements Backend {
     classes: number,
     ignoreIndex: number,
   ): void {
-    fused.softmaxCrossEntropy(this.rt, logits, targets, loss, shift, logSum, rows, classes, ignoreIndex);
+    ce.softmaxCrossEntropy(this.rt, logits, targets, loss, shift, logSum, rows, classes, ignoreIndex);
   }
 
   // ---- compiled programs ----------------------------------------------------------------

@@ -22,7 +22,7 @@ import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.j
 import { matmulSource, pickTile } from './kernels/matmul.js';
 import { dispatchPointwise } from './kernels/pointwise.js';
 import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
-import { softmaxCrossEntropySource } from './kernels/softmax-ce.js';
+import { softmaxCrossEntropySource } from './kernels/softmax-cross-entropy.js';
 import { grid, WG } from './kernels/wgsl.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { type BindGroupCache, type Binding, Runtime } from './runtime.js';

@@ -1,5 +1,6 @@
 /**
- * Matrix multiply: a register-blocked GEMM in the GotoBLAS arrangement.
+ * Matrix multiply and the fused linear layer (the same GEMM, weight transposed, bias and ReLU
+ * in the store epilogue): a register-blocked GEMM in the GotoBLAS arrangement.
  *
  * `C = op(A) · op(B)` is cut into column blocks of `NC`, K blocks of `KC` and row blocks of
  * `MC`. For each block, B's `[KC, NC]` slice is packed into column panels of `NR` and A's `[MC, KC]` slice into row
@@ -388,4 +389,21 @@ export function matmul(a: Float32Array, b: Float32Array, out: Float32Array, args
   for (let i = 0; i < batch; i++) {
     gemm(a, i * strideA, transA, b, i * strideB, transB, out, i * m * n, m, n, k);
   }
+}
+
+/**
+ * Fused linear layer: `out[m, n] = Σ_k x[m, k] · w[n, k] + bias[n]`, then ReLU. The weight
+ * is used transposed, which the GEMM handles while packing, and the bias and ReLU run in the
+ * GEMM's store epilogue, so the output is written once. `x: [m, k]`, `w: [n, k]`, `bias: [n]` or null, `out: [m, n]`. */
+export function linear(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  out: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  relu: boolean,
+): void {
+  gemm(x, 0, false, w, 0, true, out, 0, m, n, k, { bias, relu });
 }

@@ -1,4 +1,4 @@
-/** Fused kernels: batch-norm statistics and backward, the softmax cross-entropy forward. */
+/** Batch norm: training statistics and normalization, and the backward; channels split across threads. */
 import type { BackendBuffer, BatchNormShape } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
@@ -103,51 +103,4 @@ export function batchNormBackward(
     scratch + c0 * per,
   ]);
   rt.parallel('bn_backward', jobs);
-}
-
-/** Row split of a `[rows, classes]` job across threads. */
-function rowJobs(
-  rt: Runtime,
-  rows: number,
-  classes: number,
-  make: (r0: number, n: number) => number[],
-): number[][] {
-  const T = rt.threads;
-  if (T < 2 || rows * classes < rt.threading.minParallelElements || rows < T) return [make(0, rows)];
-  const per = Math.ceil(rows / T);
-  const jobs: number[][] = [];
-  for (let r = 0; r < rows; r += per) jobs.push(make(r, Math.min(per, rows - r)));
-  return jobs;
-}
-
-/** Per-row softmax cross-entropy, saving each row's shift (its maximum) and log Σ exp(row - shift). */
-export function softmaxCrossEntropy(
-  rt: Runtime,
-  logitsB: BackendBuffer,
-  targetsB: BackendBuffer,
-  lossB: BackendBuffer,
-  shiftB: BackendBuffer,
-  logSumB: BackendBuffer,
-  rows: number,
-  classes: number,
-  ignoreIndex: number,
-): void {
-  const logits = own(logitsB, 'softmaxCrossEntropy logits').ptr;
-  const targets = own(targetsB, 'softmaxCrossEntropy targets');
-  if (targets.dtype !== 'int32')
-    throw new Error(`wasm backend: softmaxCrossEntropy targets must be int32, got ${targets.dtype}`);
-  const loss = own(lossB, 'softmaxCrossEntropy loss').ptr;
-  const shift = own(shiftB, 'softmaxCrossEntropy shift').ptr;
-  const logSum = own(logSumB, 'softmaxCrossEntropy logSum').ptr;
-  const jobs = rowJobs(rt, rows, classes, (r, n) => [
-    logits + r * classes * 4,
-    targets.ptr + r * 4,
-    loss + r * 4,
-    shift + r * 4,
-    logSum + r * 4,
-    n,
-    classes,
-    ignoreIndex,
-  ]);
-  rt.parallel('softmax_ce', jobs);
 }

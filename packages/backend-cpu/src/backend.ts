@@ -17,12 +17,11 @@ import type {
   StridedView,
   TypedArray,
 } from '@nabla/core';
-import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './cpu-buffer.js';
+import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './buffer.js';
 import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
 import { codegenEnabled } from './kernels/codegen.js';
-import { gather, scatterAdd } from './kernels/gather.js';
-import { linear } from './kernels/linear.js';
-import { matmul } from './kernels/matmul.js';
+import { gather, scatterAdd } from './kernels/indexing.js';
+import { linear, matmul } from './kernels/matmul.js';
 import { type ArrayView, checkBounds, pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.js';

@@ -378,7 +378,9 @@ export function markdownReport(run: RunFile, resultPath: string, svgName: string
       'Counted by `countBackendCalls` (a wrapper around the backend: every call, not an estimate) over a few steps after the timed loop, per step. `calls` is every call into the backend; `kernels` the calls that run a kernel; `allocs`/`frees` device buffers created and returned; `dispatches`/`submits`/`bind groups` (WebGPU) compute dispatches, queue submits and bind groups created.',
     );
     out.push('');
-    out.push('| case | implementation | calls | kernels | allocs | frees | dispatches | submits | bind groups |');
+    out.push(
+      '| case | implementation | calls | kernels | allocs | frees | dispatches | submits | bind groups |',
+    );
     out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const { impl, id } of counted) {
       const c = (cellOf(run, impl, id) as { counters: StepCounters }).counters;

@@ -38,6 +38,7 @@ export default defineConfig({
       'examples/test/**/*.test.ts',
       'examples/web/test/**/*.test.ts',
       'bench/test/**/*.test.ts',
+      'tools/test/**/*.test.ts',
       'tools/docs/test/**/*.test.ts',
       'tools/test-setup/test/**/*.test.ts',
     ],

@@ -13,6 +13,7 @@ import type {
   FusedKernel,
   MatmulArgs,
   PointwiseArgs,
+  PreparedKernel,
   ReduceOp,
   StridedView,
   TypedArray,
@@ -22,7 +23,7 @@ import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
 import { codegenEnabled } from './kernels/codegen.js';
 import { gather, scatterAdd } from './kernels/indexing.js';
 import { linear, matmul } from './kernels/matmul.js';
-import { type ArrayView, checkBounds, pointwise } from './kernels/pointwise.js';
+import { type ArrayView, checkBounds, planPointwise, pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.js';
 
@@ -120,6 +121,12 @@ export class CpuBackend implements Backend {
   // ---- primitive kernels -------------------------------------------------------------
 
   pointwise(args: PointwiseArgs): void {
+    const { inputs, outputs } = this.pointwiseViews(args);
+    pointwise(args.program, inputs, args.scalars, outputs, args.shape);
+  }
+
+  /** The checked views of a pointwise call's inputs and its output arrays. */
+  private pointwiseViews(args: PointwiseArgs): { inputs: ArrayView[]; outputs: TypedArray[] } {
     const { program, shape } = args;
     const n = product(shape);
     const what = `pointwise ${program.name}`;
@@ -138,7 +145,35 @@ export class CpuBackend implements Backend {
       if (n > 0) checkBounds(x, shape, `${what} input ${k}`); // an empty shape reads nothing
       return x;
     });
-    pointwise(program, inputs, args.scalars, outputs, shape);
+    return { inputs, outputs };
+  }
+
+  // ---- compiled programs ----------------------------------------------------------------
+  /**
+   * Pointwise calls are checked and planned once (generated kernel, loop, collapsed strides);
+   * each run hands the kernel the arrays the call's buffers hold then.
+   */
+  prepare(method: string, args: readonly unknown[]): PreparedKernel | null {
+    if (method !== 'pointwise') return null;
+    const call = args[0] as PointwiseArgs;
+    const { inputs } = this.pointwiseViews(call);
+    const run = planPointwise(
+      call.program,
+      inputs.map((v) => v.strides),
+      call.shape,
+    );
+    const xs: TypedArray[] = inputs.map((v) => v.data);
+    const ps = inputs.map((v) => v.offset);
+    const outs: TypedArray[] = call.outputs.map((o) => (o as CpuBuffer).data);
+    return {
+      run: () => {
+        if (!run) return;
+        for (let k = 0; k < xs.length; k++) xs[k] = (call.inputs[k].buffer as CpuBuffer).data;
+        for (let j = 0; j < outs.length; j++) outs[j] = (call.outputs[j] as CpuBuffer).data;
+        run(outs, xs, ps, call.scalars);
+      },
+      release: () => {},
+    };
   }
 
   reduce(

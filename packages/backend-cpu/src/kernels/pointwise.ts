@@ -344,14 +344,55 @@ export function checkBounds(view: ArrayView, shape: readonly number[], what: str
   }
 }
 
-/** True when the view reads its elements in row-major order with no gaps (size-1 dims aside). */
-function isContiguous(view: ArrayView, shape: readonly number[]): boolean {
+/** True when strides read their elements in row-major order with no gaps (size-1 dims aside). */
+function isContiguous(strides: readonly number[], shape: readonly number[]): boolean {
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] !== 1 && view.strides[d] !== expected) return false;
+    if (shape[d] !== 1 && strides[d] !== expected) return false;
     expected *= shape[d];
   }
   return true;
+}
+
+/**
+ * How a call runs, decided from the program, the views' strides and the shape alone: the
+ * generated kernel and its loop (contiguous, strided or tiled). `run` takes the arrays and
+ * offsets of the inputs, the outputs and the scalars as they are on each call.
+ */
+export type PointwiseRun = (
+  outputs: readonly TypedArray[],
+  xs: readonly TypedArray[],
+  ps: readonly number[],
+  scalars: readonly number[],
+) => void;
+
+/** Plans a call over `shape` with inputs of these strides (null: nothing to do, no elements). */
+export function planPointwise(
+  program: PointwiseProgram,
+  strides: readonly (readonly number[])[],
+  shape: readonly number[],
+): PointwiseRun | null {
+  let total = 1;
+  for (let d = 0; d < shape.length; d++) total *= shape[d];
+  if (total === 0) return null;
+  const kernel = kernelFor(program);
+  let contiguous = true;
+  for (const st of strides) contiguous &&= isContiguous(st, shape);
+  if (contiguous) return (outputs, xs, ps, scalars) => kernel.contiguous(outputs, total, xs, ps, scalars);
+  const c = collapse(shape, strides);
+  if (c.shape.length === 1 && c.strides.every((st) => st[0] === 1))
+    return (outputs, xs, ps, scalars) => kernel.contiguous(outputs, total, xs, ps, scalars);
+  // When some input steps across rows in the inner loop (|stride| > 1), each element read
+  // touches a new cache line; tiling the last two dimensions keeps those lines resident
+  // until they are used up.
+  const rank = c.shape.length;
+  let transposed = false;
+  if (rank >= 2 && c.shape[rank - 2] >= TILE && c.shape[rank - 1] >= TILE) {
+    for (let k = 0; k < strides.length; k++) transposed ||= Math.abs(c.strides[k][rank - 1]) > 1;
+  }
+  if (transposed)
+    return (outputs, xs, ps, scalars) => kernel.tiled(outputs, c.shape, xs, ps, c.strides, scalars);
+  return (outputs, xs, ps, scalars) => kernel.strided(outputs, c.shape, xs, ps, c.strides, scalars);
 }
 
 /**
@@ -365,39 +406,15 @@ export function pointwise(
   outputs: readonly TypedArray[],
   shape: readonly number[],
 ): void {
-  let total = 1;
-  for (let d = 0; d < shape.length; d++) total *= shape[d];
-  if (total === 0) return;
-  const kernel = kernelFor(program);
-  const xs: TypedArray[] = [];
-  const ps: number[] = [];
-  let contiguous = true;
-  for (let k = 0; k < inputs.length; k++) {
-    const v = inputs[k];
-    xs.push(v.data);
-    ps.push(v.offset);
-    contiguous &&= isContiguous(v, shape);
-  }
-  if (contiguous) {
-    kernel.contiguous(outputs, total, xs, ps, scalars);
-    return;
-  }
-  const c = collapse(
-    shape,
+  const run = planPointwise(
+    program,
     inputs.map((v) => v.strides),
+    shape,
   );
-  if (c.shape.length === 1 && c.strides.every((st) => st[0] === 1)) {
-    kernel.contiguous(outputs, total, xs, ps, scalars);
-    return;
-  }
-  // When some input steps across rows in the inner loop (|stride| > 1), each element read
-  // touches a new cache line; tiling the last two dimensions keeps those lines resident
-  // until they are used up.
-  const rank = c.shape.length;
-  let transposed = false;
-  if (rank >= 2 && c.shape[rank - 2] >= TILE && c.shape[rank - 1] >= TILE) {
-    for (let k = 0; k < inputs.length; k++) transposed ||= Math.abs(c.strides[k][rank - 1]) > 1;
-  }
-  if (transposed) kernel.tiled(outputs, c.shape, xs, ps, c.strides, scalars);
-  else kernel.strided(outputs, c.shape, xs, ps, c.strides, scalars);
+  run?.(
+    outputs,
+    inputs.map((v) => v.data),
+    inputs.map((v) => v.offset),
+    scalars,
+  );
 }

@@ -17,13 +17,12 @@ import type {
   TypedArray,
 } from '@nabla/core';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
-import { batchNormBackwardSource, batchNormTrainSource } from './kernels/batchnorm.js';
-import { fillSource, gatherSource, scatterAddSource } from './kernels/indexing.js';
-import { matmulSource, pickTile } from './kernels/matmul.js';
+import * as bn from './kernels/batchnorm.js';
+import * as ix from './kernels/indexing.js';
+import * as mm from './kernels/matmul.js';
 import { dispatchPointwise } from './kernels/pointwise.js';
-import { reduceChunks, reduceSource, SERIAL_REDUCE_MAX } from './kernels/reduce.js';
-import { softmaxCrossEntropySource } from './kernels/softmax-cross-entropy.js';
-import { grid, WG } from './kernels/wgsl.js';
+import * as red from './kernels/reduce.js';
+import * as ce from './kernels/softmax-cross-entropy.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { type BindGroupCache, type Binding, Runtime } from './runtime.js';
 
@@ -141,16 +140,6 @@ export class WebGpuBackend implements Backend {
     return { buffer: this.buf(b, op).gpu, write };
   }
 
-  private flat(label: string, source: string, bindings: Binding[], total: number, params: number[]): void {
-    this.runtime.dispatch({
-      source,
-      label,
-      bindings,
-      params: (w) => w.us(params),
-      groups: grid(Math.ceil(total / WG), this.maxPerDim),
-    });
-  }
-
   // ---- storage ----------------------------------------------------------------------
 
   alloc(size: number, dtype: DType): BackendBuffer {
@@ -221,7 +210,7 @@ export class WebGpuBackend implements Backend {
     if (o.dtype === 'float32') new Float32Array(bits)[0] = value;
     else new Int32Array(bits)[0] = value;
     const word = new Uint32Array(bits)[0];
-    this.flat('fill', fillSource(o.dtype), [this.bind(out, 'fill', true)], o.size, [o.size, word]);
+    ix.fill(this.runtime, this.maxPerDim, [this.bind(out, 'fill', true)], o.dtype, o.size, word);
   }
 
   // ---- primitive kernels ------------------------------------------------------------
@@ -259,7 +248,7 @@ export class WebGpuBackend implements Backend {
     const outputs = outer * inner;
     if (outputs === 0) return;
     if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
-    const chunks = reduceChunks(op, outputs, size);
+    const chunks = red.reduceChunks(op, outputs, size);
     if (chunks > 1) {
       // Two stages through a pooled scratch buffer; releasing it right away is safe because
       // later users of that buffer are ordered after this stream.
@@ -281,18 +270,8 @@ export class WebGpuBackend implements Backend {
     inner: number,
     chunks: number,
   ): void {
-    const serial = chunks === 1 && size <= SERIAL_REDUCE_MAX;
     const bindings = [this.bind(x, 'reduce'), this.bind(out, 'reduce', true)];
-    const source = reduceSource(op, x.dtype, serial);
-    const outputs = outer * chunks * inner;
-    const chunkSize = Math.ceil(size / chunks);
-    this.runtime.dispatch({
-      source,
-      label: `reduce-${op}`,
-      bindings,
-      params: (w) => w.us([outer, size, inner, chunkSize, chunks]),
-      groups: grid(serial ? Math.ceil(outputs / WG) : outputs, this.maxPerDim),
-    });
+    red.reduceStage(this.runtime, this.maxPerDim, bindings, op, x.dtype, outer, size, inner, chunks);
   }
 
   private gemm(
@@ -308,38 +287,10 @@ export class WebGpuBackend implements Backend {
     const ab = this.buf(a, label);
     const bb = this.buf(b, label);
     if (ab.dtype !== bb.dtype) throw new Error(`WebGPU backend: ${label} of ${ab.dtype} and ${bb.dtype}`);
-    const { batch, m, n, k } = args;
-    if (batch === 0 || m === 0 || n === 0) return;
-    const tile = pickTile(m, n);
-    const gx = Math.ceil(n / tile.tn);
-    const gy = Math.ceil(m / tile.tm);
-    if (gx > this.maxPerDim || gy > this.maxPerDim) {
-      throw new Error(
-        `WebGPU backend: ${label} output [${m}, ${n}] needs more workgroups than the device allows`,
-      );
-    }
-    const source = matmulSource({
-      dtype: ab.dtype,
-      transA: args.transA,
-      transB: args.transB,
-      bias: bias !== null,
-      relu,
-      tile,
-    });
     const bindings = [this.bind(a, label), this.bind(b, label)];
     if (bias) bindings.push(this.bind(bias, label));
     bindings.push(this.bind(out, label, true));
-    // Batches beyond the per-dimension limit go in several dispatches, offset by batchBase.
-    for (let base = 0; base < batch; base += this.maxPerDim) {
-      const count = Math.min(this.maxPerDim, batch - base);
-      this.runtime.dispatch({
-        source,
-        label,
-        bindings,
-        params: (w) => w.us([m, n, k, args.strideA, args.strideB, base]),
-        groups: [gx, gy, count],
-      });
-    }
+    mm.gemm(this.runtime, this.maxPerDim, label, bindings, ab.dtype, args, bias !== null, relu);
   }
 
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void {
@@ -357,9 +308,8 @@ export class WebGpuBackend implements Backend {
   ): void {
     this.guard('gather');
     const xb = this.buf(x, 'gather');
-    const total = outer * k * inner;
     const bindings = [this.bind(x, 'gather'), this.bind(index, 'gather'), this.bind(out, 'gather', true)];
-    this.flat('gather', gatherSource(xb.dtype), bindings, total, [outer, size, k, inner]);
+    ix.gather(this.runtime, this.maxPerDim, bindings, xb.dtype, outer, size, k, inner);
   }
 
   scatterAdd(
@@ -378,7 +328,7 @@ export class WebGpuBackend implements Backend {
       this.bind(index, 'scatterAdd'),
       this.bind(out, 'scatterAdd', true),
     ];
-    this.flat('scatterAdd', scatterAddSource(sb.dtype), bindings, outer * inner, [outer, size, k, inner]);
+    ix.scatterAdd(this.runtime, this.maxPerDim, bindings, sb.dtype, outer, size, k, inner);
   }
 
   // ---- fused kernels ----------------------------------------------------------------
@@ -400,13 +350,7 @@ export class WebGpuBackend implements Backend {
     bindings.push(this.bind(out, 'batchNormTrain', true));
     bindings.push(this.bind(mean, 'batchNormTrain', true));
     bindings.push(this.bind(variance, 'batchNormTrain', true));
-    this.runtime.dispatch({
-      source: batchNormTrainSource(gamma !== null, beta !== null),
-      label: 'batchNormTrain',
-      bindings,
-      params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
-      groups: grid(shape.c, this.maxPerDim),
-    });
+    bn.batchNormTrain(this.runtime, this.maxPerDim, bindings, gamma !== null, beta !== null, shape, eps);
   }
 
   batchNormBackward(
@@ -427,13 +371,7 @@ export class WebGpuBackend implements Backend {
     const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
     if (gamma) bindings.push(this.bind(gamma, op));
     bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
-    this.runtime.dispatch({
-      source: batchNormBackwardSource(gamma !== null),
-      label: op,
-      bindings,
-      params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
-      groups: grid(shape.c, this.maxPerDim),
-    });
+    bn.batchNormBackward(this.runtime, this.maxPerDim, bindings, gamma !== null, shape, eps);
   }
 
   linear(
@@ -462,11 +400,10 @@ export class WebGpuBackend implements Backend {
   ): void {
     const op = 'softmaxCrossEntropy';
     this.guard(op);
-    if (rows === 0) return;
-    this.runtime.dispatch({
-      source: softmaxCrossEntropySource,
-      label: op,
-      bindings: [
+    ce.softmaxCrossEntropy(
+      this.runtime,
+      this.maxPerDim,
+      [
         this.bind(logits, op),
         this.bind(targets, op),
         this.bind(loss, op, true),
@@ -474,9 +411,10 @@ export class WebGpuBackend implements Backend {
         this.bind(logSum, op, true),
         { buffer: this.runtime.deviceErrors.bufferFor(op), write: true },
       ],
-      params: (w) => w.us([rows, classes]).i(ignoreIndex),
-      groups: grid(rows, this.maxPerDim),
-    });
+      rows,
+      classes,
+      ignoreIndex,
+    );
   }
 
   // ---- lifecycle --------------------------------------------------------------------

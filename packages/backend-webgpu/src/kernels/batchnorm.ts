@@ -9,8 +9,10 @@
  * variance and eps. Parameters: n, c, l, eps.
  */
 
+import type { BatchNormShape } from '@nabla/core';
+import type { Binding, Runtime } from '../runtime.js';
 import { workgroupReducers } from './reduce-wg.js';
-import { flatEntry, PARAMS_HEADER, storage } from './wgsl.js';
+import { flatEntry, grid, PARAMS_HEADER, storage } from './wgsl.js';
 
 /** Invocations per channel workgroup. */
 export const BN_WG = 128;
@@ -128,4 +130,41 @@ ${SHIFTED_MEAN}
 `;
   cache.set(key, src);
   return src;
+}
+
+/** Encodes the training forward; `bindings`: x, [gamma], [beta], then out, mean, variance (written). */
+export function batchNormTrain(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  hasGamma: boolean,
+  hasBeta: boolean,
+  shape: BatchNormShape,
+  eps: number,
+): void {
+  rt.dispatch({
+    source: batchNormTrainSource(hasGamma, hasBeta),
+    label: 'batchNormTrain',
+    bindings,
+    params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
+    groups: grid(shape.c, maxPerDim),
+  });
+}
+
+/** Encodes the backward; `bindings`: dy, x, variance, [gamma], then dx, dgamma, dbeta (written). */
+export function batchNormBackward(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  hasGamma: boolean,
+  shape: BatchNormShape,
+  eps: number,
+): void {
+  rt.dispatch({
+    source: batchNormBackwardSource(hasGamma),
+    label: 'batchNormBackward',
+    bindings,
+    params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
+    groups: grid(shape.c, maxPerDim),
+  });
 }

@@ -5,7 +5,8 @@
  * Parameters of both: outer, size, k, inner.
  */
 import type { DType } from '@nabla/core';
-import { flatEntry, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
+import type { Binding, Runtime } from '../runtime.js';
+import { flatEntry, grid, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
 
 const cache = new Map<string, string>();
 
@@ -82,4 +83,68 @@ ${flatEntry(WG)}
     cache.set(key, src);
   }
   return src;
+}
+
+/** Encodes a one-thread-per-element kernel over `total` elements with unsigned parameters. */
+function flat(
+  rt: Runtime,
+  maxPerDim: number,
+  label: string,
+  source: string,
+  bindings: Binding[],
+  total: number,
+  params: number[],
+): void {
+  rt.dispatch({
+    source,
+    label,
+    bindings,
+    params: (w) => w.us(params),
+    groups: grid(Math.ceil(total / WG), maxPerDim),
+  });
+}
+
+/** Encodes `fill`; `bindings`: out (written). `word` is the value's bits in the buffer's dtype. */
+export function fill(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  dtype: DType,
+  size: number,
+  word: number,
+): void {
+  flat(rt, maxPerDim, 'fill', fillSource(dtype), bindings, size, [size, word]);
+}
+
+/** Encodes `gather` over `[outer, k, inner]` outputs; `bindings`: x, index, out (written). */
+export function gather(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  dtype: DType,
+  outer: number,
+  size: number,
+  k: number,
+  inner: number,
+): void {
+  flat(rt, maxPerDim, 'gather', gatherSource(dtype), bindings, outer * k * inner, [outer, size, k, inner]);
+}
+
+/** Encodes `scatterAdd`, one thread per `[outer, inner]` column; `bindings`: src, index, out (written). */
+export function scatterAdd(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  dtype: DType,
+  outer: number,
+  size: number,
+  k: number,
+  inner: number,
+): void {
+  flat(rt, maxPerDim, 'scatterAdd', scatterAddSource(dtype), bindings, outer * inner, [
+    outer,
+    size,
+    k,
+    inner,
+  ]);
 }

@@ -5,7 +5,9 @@
  * are loaded, so loads stay coalesced), the tile size, the dtype and the epilogue
  * (bias, ReLU) that `linear` uses.
  */
-import type { DType } from '@nabla/core';
+
+import type { DType, MatmulArgs } from '@nabla/core';
+import type { Binding, Runtime } from '../runtime.js';
 import { PARAMS_HEADER, storage, wgslType } from './wgsl.js';
 
 /** A tile configuration. The workgroup is `(TN/RN) x (TM/RM)` invocations. */
@@ -129,4 +131,41 @@ ${reluLine}
 `;
   cache.set(key, src);
   return src;
+}
+
+/**
+ * Encodes `out[b] = op(A[b]) · op(B[b])` (+ bias, ReLU); `bindings`: A, B, [bias], then out
+ * (written). Batches beyond the per-dimension limit go in several dispatches, offset by batchBase.
+ */
+export function gemm(
+  rt: Runtime,
+  maxPerDim: number,
+  label: string,
+  bindings: Binding[],
+  dtype: DType,
+  args: MatmulArgs,
+  bias: boolean,
+  relu: boolean,
+): void {
+  const { batch, m, n, k } = args;
+  if (batch === 0 || m === 0 || n === 0) return;
+  const tile = pickTile(m, n);
+  const gx = Math.ceil(n / tile.tn);
+  const gy = Math.ceil(m / tile.tm);
+  if (gx > maxPerDim || gy > maxPerDim) {
+    throw new Error(
+      `WebGPU backend: ${label} output [${m}, ${n}] needs more workgroups than the device allows`,
+    );
+  }
+  const source = matmulSource({ dtype, transA: args.transA, transB: args.transB, bias, relu, tile });
+  for (let base = 0; base < batch; base += maxPerDim) {
+    const count = Math.min(maxPerDim, batch - base);
+    rt.dispatch({
+      source,
+      label,
+      bindings,
+      params: (w) => w.us([m, n, k, args.strideA, args.strideB, base]),
+      groups: [gx, gy, count],
+    });
+  }
 }

@@ -5,7 +5,8 @@
  * (long axes). Max/min propagate NaN; argmax/argmin keep the first index on ties.
  */
 import type { DType, ReduceOp } from '@nabla/core';
-import { flatEntry, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
+import type { Binding, Runtime } from '../runtime.js';
+import { flatEntry, grid, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
 
 /** Invocations per workgroup of the workgroup schedule. */
 export const REDUCE_WG = 128;
@@ -123,4 +124,31 @@ ${flatEntry(REDUCE_WG)}
   const src = `${head}${body}\n`;
   cache.set(key, src);
   return src;
+}
+
+/**
+ * Encodes one stage: `chunks` partial results per output (1: the final ones); `bindings`: x,
+ * then out (written).
+ */
+export function reduceStage(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  op: ReduceOp,
+  dtype: DType,
+  outer: number,
+  size: number,
+  inner: number,
+  chunks: number,
+): void {
+  const serial = chunks === 1 && size <= SERIAL_REDUCE_MAX;
+  const outputs = outer * chunks * inner;
+  const chunkSize = Math.ceil(size / chunks);
+  rt.dispatch({
+    source: reduceSource(op, dtype, serial),
+    label: `reduce-${op}`,
+    bindings,
+    params: (w) => w.us([outer, size, inner, chunkSize, chunks]),
+    groups: grid(serial ? Math.ceil(outputs / WG) : outputs, maxPerDim),
+  });
 }

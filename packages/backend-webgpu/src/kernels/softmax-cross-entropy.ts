@@ -9,8 +9,9 @@
  */
 
 import { deviceErrorsDecl, reportBadTarget } from '../device-errors.js';
+import type { Binding, Runtime } from '../runtime.js';
 import { workgroupReducers } from './reduce-wg.js';
-import { flatEntry, PARAMS_HEADER, storage } from './wgsl.js';
+import { flatEntry, grid, PARAMS_HEADER, storage } from './wgsl.js';
 import { WGSL_MATH } from './wgsl-math.js';
 
 /** Invocations per row workgroup. */
@@ -56,3 +57,25 @@ ${flatEntry(CE_WG)}
   }
 }
 `;
+
+/**
+ * Encodes the forward; `bindings`: logits, targets, then loss, shift, logSum and the
+ * device-error flags (written).
+ */
+export function softmaxCrossEntropy(
+  rt: Runtime,
+  maxPerDim: number,
+  bindings: Binding[],
+  rows: number,
+  classes: number,
+  ignoreIndex: number,
+): void {
+  if (rows === 0) return;
+  rt.dispatch({
+    source: softmaxCrossEntropySource,
+    label: 'softmaxCrossEntropy',
+    bindings,
+    params: (w) => w.us([rows, classes]).i(ignoreIndex),
+    groups: grid(rows, maxPerDim),
+  });
+}

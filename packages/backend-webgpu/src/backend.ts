@@ -309,7 +309,7 @@ export class WebGpuBackend implements Backend {
     this.guard('gather');
     const xb = this.buf(x, 'gather');
     const bindings = [this.bind(x, 'gather'), this.bind(index, 'gather'), this.bind(out, 'gather', true)];
-    ix.gather(this.runtime, this.maxPerDim, bindings, xb.dtype, outer, size, k, inner);
+    ix.gatherOrScatterAdd(this.runtime, this.maxPerDim, 'gather', bindings, xb.dtype, outer, size, k, inner);
   }
 
   scatterAdd(
@@ -328,7 +328,17 @@ export class WebGpuBackend implements Backend {
       this.bind(index, 'scatterAdd'),
       this.bind(out, 'scatterAdd', true),
     ];
-    ix.scatterAdd(this.runtime, this.maxPerDim, bindings, sb.dtype, outer, size, k, inner);
+    ix.gatherOrScatterAdd(
+      this.runtime,
+      this.maxPerDim,
+      'scatterAdd',
+      bindings,
+      sb.dtype,
+      outer,
+      size,
+      k,
+      inner,
+    );
   }
 
   // ---- fused kernels ----------------------------------------------------------------

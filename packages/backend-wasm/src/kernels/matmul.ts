@@ -131,9 +131,8 @@ function matmulGemm(aB: BackendBuffer, bB: BackendBuffer, outB: BackendBuffer, p
   };
 }
 
-/** `out = x · wᵀ + bias`, then ReLU when asked: the bias and ReLU ride on the last C store. */
-export function linear(
-  rt: Runtime,
+/** `linear`'s arguments after the runtime: x, w, bias, out, m, n, k, relu (see core's `Backend.linear`). */
+type LinearArgs = [
   xB: BackendBuffer,
   wB: BackendBuffer,
   biasB: BackendBuffer | null,
@@ -142,20 +141,14 @@ export function linear(
   n: number,
   k: number,
   relu: boolean,
-): void {
-  gemm(rt, linearGemm(xB, wB, biasB, outB, m, n, k, relu));
+];
+
+/** `out = x · wᵀ + bias`, then ReLU when asked: the bias and ReLU ride on the last C store. */
+export function linear(rt: Runtime, ...args: LinearArgs): void {
+  gemm(rt, linearGemm(...args));
 }
 
-function linearGemm(
-  xB: BackendBuffer,
-  wB: BackendBuffer,
-  biasB: BackendBuffer | null,
-  outB: BackendBuffer,
-  m: number,
-  n: number,
-  k: number,
-  relu: boolean,
-): Gemm {
+function linearGemm(...[xB, wB, biasB, outB, m, n, k, relu]: LinearArgs): Gemm {
   const x = own(xB, 'linear input');
   const w = own(wB, 'linear weight');
   const out = own(outB, 'linear output');

@@ -116,10 +116,14 @@ export function fill(
   flat(rt, maxPerDim, 'fill', fillSource(dtype), bindings, size, [size, word]);
 }
 
-/** Encodes `gather` over `[outer, k, inner]` outputs; `bindings`: x, index, out (written). */
-export function gather(
+/**
+ * Encodes `gather` (one thread per `[outer, k, inner]` output; `bindings`: x, index, out) or
+ * `scatterAdd` (one thread per `[outer, inner]` column; `bindings`: src, index, out).
+ */
+export function gatherOrScatterAdd(
   rt: Runtime,
   maxPerDim: number,
+  kernel: 'gather' | 'scatterAdd',
   bindings: Binding[],
   dtype: DType,
   outer: number,
@@ -127,21 +131,9 @@ export function gather(
   k: number,
   inner: number,
 ): void {
-  flat(rt, maxPerDim, 'gather', gatherSource(dtype), bindings, outer * k * inner, [outer, size, k, inner]);
-}
-
-/** Encodes `scatterAdd`, one thread per `[outer, inner]` column; `bindings`: src, index, out (written). */
-export function scatterAdd(
-  rt: Runtime,
-  maxPerDim: number,
-  bindings: Binding[],
-  dtype: DType,
-  outer: number,
-  size: number,
-  k: number,
-  inner: number,
-): void {
-  flat(rt, maxPerDim, 'scatterAdd', scatterAddSource(dtype), bindings, outer * inner, [
+  const gather = kernel === 'gather';
+  const source = gather ? gatherSource(dtype) : scatterAddSource(dtype);
+  flat(rt, maxPerDim, kernel, source, bindings, gather ? outer * k * inner : outer * inner, [
     outer,
     size,
     k,

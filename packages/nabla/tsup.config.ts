@@ -1,15 +1,4 @@
-import { defineConfig } from 'tsup';
+import { library } from '../../tools/tsup-preset.mjs';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/backends.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // In the CJS build, load a backend with require() rather than import(): import() from CJS
-  // would load the backend's ESM build, which registers into the ESM copy of @nabla/core.
-  esbuildOptions(options, { format }) {
-    if (format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false };
-  },
-});
+// `nabla/backends` loads a backend with import() when asked for it.
+export default library({ entry: ['src/index.ts', 'src/backends.ts'], lazyImports: true });

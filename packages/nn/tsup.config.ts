@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { library } from '../../tools/tsup-preset.mjs';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  // Module.toString() prints the class name (PyTorch's repr); keep it through bundling.
-  keepNames: true,
-});
+// Module.toString() prints the class name (PyTorch's repr); keep it through bundling.
+export default library({ keepNames: true });

@@ -360,7 +360,8 @@ export class WebGpuBackend implements Backend {
     bindings.push(this.bind(out, 'batchNormTrain', true));
     bindings.push(this.bind(mean, 'batchNormTrain', true));
     bindings.push(this.bind(variance, 'batchNormTrain', true));
-    bn.batchNormTrain(this.runtime, this.maxPerDim, bindings, gamma !== null, beta !== null, shape, eps);
+    const source = bn.batchNormTrainSource(gamma !== null, beta !== null);
+    bn.batchNorm(this.runtime, this.maxPerDim, 'batchNormTrain', source, bindings, shape, eps);
   }
 
   batchNormBackward(
@@ -381,7 +382,8 @@ export class WebGpuBackend implements Backend {
     const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
     if (gamma) bindings.push(this.bind(gamma, op));
     bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
-    bn.batchNormBackward(this.runtime, this.maxPerDim, bindings, gamma !== null, shape, eps);
+    const source = bn.batchNormBackwardSource(gamma !== null);
+    bn.batchNorm(this.runtime, this.maxPerDim, op, source, bindings, shape, eps);
   }
 
   linear(

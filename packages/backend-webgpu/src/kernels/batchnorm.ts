@@ -132,37 +132,23 @@ ${SHIFTED_MEAN}
   return src;
 }
 
-/** Encodes the training forward; `bindings`: x, [gamma], [beta], then out, mean, variance (written). */
-export function batchNormTrain(
+/**
+ * Encodes the training forward (`source` from `batchNormTrainSource`; `bindings`: x, [gamma],
+ * [beta], then out, mean, variance) or the backward (`batchNormBackwardSource`; dy, x,
+ * variance, [gamma], then dx, dgamma, dbeta): one workgroup per channel.
+ */
+export function batchNorm(
   rt: Runtime,
   maxPerDim: number,
+  label: 'batchNormTrain' | 'batchNormBackward',
+  source: string,
   bindings: Binding[],
-  hasGamma: boolean,
-  hasBeta: boolean,
   shape: BatchNormShape,
   eps: number,
 ): void {
   rt.dispatch({
-    source: batchNormTrainSource(hasGamma, hasBeta),
-    label: 'batchNormTrain',
-    bindings,
-    params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
-    groups: grid(shape.c, maxPerDim),
-  });
-}
-
-/** Encodes the backward; `bindings`: dy, x, variance, [gamma], then dx, dgamma, dbeta (written). */
-export function batchNormBackward(
-  rt: Runtime,
-  maxPerDim: number,
-  bindings: Binding[],
-  hasGamma: boolean,
-  shape: BatchNormShape,
-  eps: number,
-): void {
-  rt.dispatch({
-    source: batchNormBackwardSource(hasGamma),
-    label: 'batchNormBackward',
+    source,
+    label,
     bindings,
     params: (w) => w.us([shape.n, shape.c, shape.l]).f(eps),
     groups: grid(shape.c, maxPerDim),

@@ -1,9 +1,5 @@
-// Fill, gather, scatter-add and the tiled transposed copy: data movement kernels. Pointers are byte addresses.
-
-/** Start of the memory the JavaScript allocator may hand out (after the stack and statics). */
-export function heapBase(): usize {
-  return __heap_base;
-}
+// Fill, gather, scatter-add and the tiled transposed copy: data movement kernels (the JS side is
+// kernels/indexing.ts and kernels/pointwise.ts). Pointers are byte addresses.
 
 /** Fills `n` 4-byte elements with the bit pattern `bits` (a float32 or int32 value). */
 export function fill32(o: usize, n: i32, bits: i32): void {

@@ -1,5 +1,9 @@
 /** Test helpers: a seeded generator, random shapes and a float64 strided reader. */
 import type { DType, StridedView } from '@nabla/core';
+import { contiguousStrides } from '@nabla/core';
+
+export { contiguousStrides };
+
 import { type CpuBackend, createCpuBackend } from '../src/backend.js';
 
 /** Mulberry32: small, seeded, good enough for test data. */
@@ -26,16 +30,6 @@ export function randomArray(r: () => number, n: number, dtype: DType, scale = 4)
 
 export function prod(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
 }
 
 /** Every multi-index of `shape` in row-major order. */

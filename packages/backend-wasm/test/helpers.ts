@@ -1,4 +1,8 @@
 import type { BackendBuffer, DType, StridedView } from '@nabla/core';
+
+/** Row-major strides of a shape (core's). */
+export { contiguousStrides as contiguous } from '@nabla/core';
+
 import { expect } from 'vitest';
 import type { WasmBackend } from '../src/backend.js';
 
@@ -27,16 +31,6 @@ export function upload(b: WasmBackend, data: Float32Array | Int32Array): Backend
 
 export function view(buffer: BackendBuffer, strides: number[], offset = 0): StridedView {
   return { buffer, offset, strides };
-}
-
-export function contiguous(shape: readonly number[]): number[] {
-  const s: number[] = [];
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d] as number;
-  }
-  return s;
 }
 
 /** Elementwise closeness with |a-b| <= atol + rtol*|b|; NaN must match NaN. */

@@ -41,17 +41,6 @@ export function view(buffer: BackendBuffer, strides: number[], offset = 0): Stri
   return { buffer, strides, offset };
 }
 
-/** Row-major strides of a shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
-
 /** Reads a buffer as plain numbers. */
 export async function readAll(b: WebGpuBackend, buf: BackendBuffer): Promise<number[]> {
   return Array.from(await b.read(buf));

@@ -1,8 +1,15 @@
 /** Primitive kernels against float64 reference loops, at small sizes (software Vulkan is slow). */
-import { type BinaryFn, E, type Expr, erf64 as erf, pointwiseProgram, type ReduceOp } from '@nabla/core';
+import {
+  type BinaryFn,
+  contiguousStrides,
+  E,
+  type Expr,
+  erf64 as erf,
+  pointwiseProgram,
+  type ReduceOp,
+} from '@nabla/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  contiguousStrides,
   expectClose,
   f32,
   openBackend,

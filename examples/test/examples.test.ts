@@ -56,7 +56,8 @@ describe.each(backends)('examples on %s', (backend) => {
       for (const m of res.memoryPerEpoch) expect(m).toEqual(first);
       // ...and the run frees everything it made, its example's own tensors included (a tensor
       // left to the garbage collector would be counted by a later test whenever GC runs).
-      expect({ tensors: memory().tensors, bytes: memory().bytes }).toEqual({
+      const after = memory();
+      expect({ tensors: after.tensors, bytes: after.bytes }).toEqual({
         tensors: before.tensors,
         bytes: before.bytes,
       });

@@ -90,8 +90,17 @@ export async function createNabla(backend: string, compiled = false): Promise<Im
   };
 }
 
+/** Eager (false), compiled (true), or compiled with these options (the warm-up script compares them). */
+type Compiled = boolean | core.CompileOptions;
+
+/** `fn` as the case runs it: itself, or compiled. */
+function compiledIf<A extends unknown[], R>(fn: (...args: A) => R, compiled: Compiled): (...args: A) => R {
+  if (compiled === false) return fn;
+  return core.compile(fn, compiled === true ? {} : compiled);
+}
+
 /** One case on the active Nabla backend. Exported for the unit test, which runs it in-process. */
-export function prepareNabla(id: CaseId, sizes: Sizes, compiled = false): Prepared {
+export function prepareNabla(id: CaseId, sizes: Sizes, compiled: Compiled = false): Prepared {
   switch (id) {
     case 'W1':
       return prepareTrain(sizes.mlp, sizes.w1Batch, 'sgd', 1, 2, compiled);
@@ -100,8 +109,7 @@ export function prepareNabla(id: CaseId, sizes: Sizes, compiled = false): Prepar
     case 'W6':
       return prepareTrain(sizes.w6.mlp, smallMlpOf(id, sizes).batch, 'adam', 10, 11, compiled);
     case 'W4':
-      if (compiled) return prepareW4(sizes, true);
-      return prepareW4(sizes);
+      return prepareW4(sizes, compiled);
     case 'W2a_2d':
     case 'W2b_3d':
       return prepareW2(id, sizes);
@@ -155,7 +163,7 @@ function prepareTrain(
   optimizer: 'sgd' | 'adam',
   xSeed: number,
   labelSeed: number,
-  compiled = false,
+  compiled: Compiled = false,
 ): Prepared {
   const [inF, , , classes] = widths;
   const model = makeMlp(widths);
@@ -182,7 +190,7 @@ function prepareTrain(
       opt.step();
       return l;
     });
-  const run = compiled ? core.compile(eager) : eager;
+  const run = compiledIf(eager, compiled);
   return {
     step: async () => {
       const loss = run(x, labels);
@@ -199,13 +207,13 @@ function prepareTrain(
   };
 }
 
-function prepareW4(sizes: Sizes, compiled = false): Prepared {
+function prepareW4(sizes: Sizes, compiled: Compiled = false): Prepared {
   const model = makeMlp(sizes.mlp);
   model.eval();
   const x = core.tensor(randn(sizes.w4Batch * sizes.mlp[0], 3), { shape: [sizes.w4Batch, sizes.mlp[0]] });
   let last: ArrayLike<number> = [];
   const eager = (xb: Tensor): Tensor => core.noGrad(() => core.tidy(() => model.forward(xb)));
-  const forward = compiled ? core.compile(eager) : eager;
+  const forward = compiledIf(eager, compiled);
   return {
     step: async () => {
       const logits = forward(x);

@@ -1,10 +1,9 @@
 /** Test helpers: a seeded generator, random shapes and a float64 strided reader. */
 import type { DType, StridedView } from '@nabla/core';
-import { contiguousStrides } from '@nabla/core';
-
-export { contiguousStrides };
-
 import { type CpuBackend, createCpuBackend } from '../src/backend.js';
+
+/** Row-major strides of a shape (core's). */
+export { contiguousStrides } from '@nabla/core';
 
 /** Mulberry32: small, seeded, good enough for test data. */
 export function rng(seed: number): () => number {

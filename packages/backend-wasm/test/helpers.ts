@@ -1,10 +1,9 @@
 import type { BackendBuffer, DType, StridedView } from '@nabla/core';
+import { expect } from 'vitest';
+import type { WasmBackend } from '../src/backend.js';
 
 /** Row-major strides of a shape (core's). */
 export { contiguousStrides as contiguous } from '@nabla/core';
-
-import { expect } from 'vitest';
-import type { WasmBackend } from '../src/backend.js';
 
 /** Deterministic uniform numbers in [lo, hi) (a 32-bit LCG; tests need no quality). */
 export function rng(seed: number) {

@@ -167,6 +167,15 @@ describe('compile', () => {
       expect(prepared.released).toBe(0);
       step.dispose();
       expect(prepared.released).toBe(prepared.made);
+      // `prepare: false` (to compare) calls the methods on every replay
+      const made = prepared.made;
+      const unprepared = compile(compiled.step, { prepare: false });
+      const [x, y] = [randn([16, 8]), randn([16, 4])];
+      for (let i = 0; i < 3; i++) unprepared(x, y).dispose();
+      expect(unprepared.stats.replays).toBe(2);
+      expect(prepared.made).toBe(made);
+      for (const t of [x, y]) t.dispose();
+      unprepared.dispose();
     } finally {
       delete backend.prepare;
     }

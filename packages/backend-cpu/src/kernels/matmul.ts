@@ -394,7 +394,9 @@ export function matmul(a: Float32Array, b: Float32Array, out: Float32Array, args
 /**
  * Fused linear layer: `out[m, n] = Σ_k x[m, k] · w[n, k] + bias[n]`, then ReLU. The weight
  * is used transposed, which the GEMM handles while packing, and the bias and ReLU run in the
- * GEMM's store epilogue, so the output is written once. `x: [m, k]`, `w: [n, k]`, `bias: [n]` or null, `out: [m, n]`. */
+ * GEMM's store epilogue, so the output is written once. `x: [m, k]`, `w: [n, k]`, `bias: [n]`
+ * or null, `out: [m, n]`.
+ */
 export function linear(
   x: Float32Array,
   w: Float32Array,

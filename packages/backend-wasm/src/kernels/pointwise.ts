@@ -287,7 +287,6 @@ function copyTransposed(
  * buffers and scalars, which are read on every run (a compiled program rebinds them).
  */
 interface Plan {
-  readonly program: PointwiseProgram;
   readonly prog: Compiled;
   readonly total: number;
   readonly dims: readonly number[];
@@ -344,8 +343,8 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
     dims.push(1);
     for (const s of strides) s.push(0);
   }
-  const base = { program, prog, total, dims, strides, modes: [], threads: 1, jit: 0, descBytes: 0 };
-  if (prog.passThrough && isTransposed(dims, strides[0] as number[])) return { ...base, transposed: true };
+  if (prog.passThrough && isTransposed(dims, strides[0] as number[]))
+    return { prog, total, dims, strides, modes: [], threads: 1, jit: 0, descBytes: 0, transposed: true };
   const nd = dims.length;
   if (nd > st.maxDims)
     throw new Error(`wasm backend: pointwise ${program.name}: more than ${st.maxDims} dims after collapsing`);
@@ -371,7 +370,7 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
   if (descWords * 4 > st.descBytes || scratchBytes > st.scratchBytes || st.scratch.length < threads)
     reserve(rt, st, descWords * 4, scratchBytes, threads);
   const jit = threads === 1 && st.jit && prog.perBlockCount > 0 ? jitIndex(rt, program, prog) : 0;
-  return { ...base, modes, threads, jit, descBytes: descWords * 4, transposed: false };
+  return { prog, total, dims, strides, modes, threads, jit, descBytes: descWords * 4, transposed: false };
 }
 
 /**

@@ -37,6 +37,11 @@ export interface CompileStats {
 export interface CompileOptions {
   /** Fold chains of pointwise kernels into one kernel each (default true). */
   fuse?: boolean;
+  /**
+   * Let the backend resolve each kernel call once (`Backend.prepare`, default true); false calls
+   * the backend's methods on every replay, to compare.
+   */
+  prepare?: boolean;
 }
 
 /** A function made by {@link compile}: call it like `fn`; dispose it to free its programs. */
@@ -183,7 +188,10 @@ function capture(
     .filter(({ input }) => input >= 0);
   let program: PlannedProgram;
   try {
-    program = planProgram(rec, inputBuffers, freshBuffers, { fuse: options.fuse ?? true });
+    program = planProgram(rec, inputBuffers, freshBuffers, {
+      fuse: options.fuse ?? true,
+      prepare: options.prepare ?? true,
+    });
   } catch (err) {
     for (const t of returned) t.dispose();
     throw err;

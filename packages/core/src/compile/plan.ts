@@ -27,10 +27,7 @@ export interface PlannedProgram {
   readonly backend: Backend;
   readonly steps: readonly (() => void)[];
   readonly inputSlots: readonly Slot[];
-  readonly outputSlots: readonly (Slot & {
-    readonly size: number;
-    readonly dtype: DType;
-  })[];
+  readonly outputSlots: readonly (Slot & { readonly size: number; readonly dtype: DType })[];
   /** Storages of state buffers: each must still have an owner besides the program. */
   readonly state: readonly Storage[];
   /** Storages of the planned temporaries (the program alone owns them). */
@@ -74,7 +71,7 @@ export function planProgram(
   rec: Recording,
   inputs: readonly BackendBuffer[],
   outputs: readonly BackendBuffer[],
-  options: { fuse: boolean },
+  options: { fuse: boolean; prepare: boolean },
 ): PlannedProgram {
   const isTemporary = (b: BackendBuffer) =>
     rec.allocatedAt.has(b) && rec.freedAt.has(b) && !inputs.includes(b) && !outputs.includes(b);
@@ -116,10 +113,7 @@ export function planProgram(
       const start = firstUse.get(b)!;
       let reuse = candidates.find((c) => c.freeAfter < start);
       if (!reuse) {
-        reuse = {
-          storage: Storage.alloc(rec.backend, b.size, b.dtype),
-          freeAfter: -1,
-        };
+        reuse = { storage: Storage.alloc(rec.backend, b.size, b.dtype), freeAfter: -1 };
         reuse.storage.retain();
         temporaries.push(reuse.storage);
         candidates.push(reuse);
@@ -141,9 +135,7 @@ export function planProgram(
     }
   }
 
-  const inputSlots: Slot[] = [...inputSlot.keys()].map(() => ({
-    locations: [],
-  }));
+  const inputSlots: Slot[] = [...inputSlot.keys()].map(() => ({ locations: [] }));
   const outputSlots = [...outputSlot.keys()].map((b) => ({
     locations: [] as Location[],
     size: b.size,
@@ -201,19 +193,17 @@ export function planProgram(
           called(step.method);
           const args = rebind(step.args as unknown as Record<number, unknown>) as unknown as unknown[];
           const thunks = step.scalarThunks;
-          let scalars: number[] | null = null;
           if (thunks) {
             // per-call scalars are rewritten in place before each run (the backend reads them then)
             const holder = args[0] as { scalars: number[] };
-            scalars = [...holder.scalars];
-            holder.scalars = scalars;
+            holder.scalars = [...holder.scalars];
           }
-          const ready = backend.prepare?.(step.method, args) ?? null;
+          const ready = options.prepare ? (backend.prepare?.(step.method, args) ?? null) : null;
           if (ready) prepared.push(ready);
           const kernel = rec.methods.get(step.method)!;
           const run = ready ? () => ready.run() : () => kernel(...args);
-          if (!thunks || !scalars) return run;
-          const values = scalars;
+          if (!thunks) return run;
+          const values = (args[0] as { scalars: number[] }).scalars;
           return () => {
             for (let i = 0; i < thunks.length; i++) {
               const read = thunks[i];

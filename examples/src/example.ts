@@ -16,7 +16,7 @@ export interface PictureContext {
   runs: TrainRun[];
   split: Split;
   /** Writes `<name>.svg` and `<name>.png` into the output directory; returns their paths. */
-  save(name: string, svg: string, png: Buffer): string[];
+  save(name: string, svg: string): Promise<string[]>;
 }
 
 /** An example's data and models for a config. */

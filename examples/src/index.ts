@@ -33,6 +33,7 @@ export {
 export { boundaryPng, boundarySvg } from './plot/boundary.js';
 export { type ChartSpec, chartPng, chartSvg, type Series } from './plot/chart.js';
 export { encodePng } from './plot/png.js';
+export { type RasteriseOptions, svgToPng } from './plot/rasterise.js';
 export { terminalChart } from './plot/terminal.js';
 export { makeSchedule, type RunSchedule } from './schedulers.js';
 export { type TrainOptions, type TrainResult, train } from './train.js';

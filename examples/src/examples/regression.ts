@@ -4,7 +4,7 @@ import { splitDataset } from '../data/dataset.js';
 import { makeRegression, targetFunction } from '../data/regression.js';
 import type { ExampleDef } from '../example.js';
 import { mlp } from '../models.js';
-import { chartPng, chartSvg } from '../plot/chart.js';
+import { chartSvg } from '../plot/chart.js';
 
 export const regression: ExampleDef = {
   name: 'regression',
@@ -57,7 +57,7 @@ export const regression: ExampleDef = {
             { name: 'model', x: Array.from(xs), y: ys, color: '#d62728' },
           ],
         };
-        return save('fit', chartSvg(spec), chartPng(spec));
+        return save('fit', chartSvg(spec));
       },
     };
   },

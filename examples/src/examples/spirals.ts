@@ -7,7 +7,7 @@ import { splitDataset } from '../data/dataset.js';
 import { makeSpirals } from '../data/spirals.js';
 import type { ExampleDef } from '../example.js';
 import { mlp } from '../models.js';
-import { boundaryPng, boundarySvg } from '../plot/boundary.js';
+import { boundarySvg } from '../plot/boundary.js';
 
 const GRID = 160;
 const EXTENT = 1.25;
@@ -62,7 +62,7 @@ export const spirals: ExampleDef = {
           yRange: [-EXTENT, EXTENT] as [number, number],
           points,
         };
-        return save('decision-boundary', boundarySvg(spec, 'spirals: decision boundary'), boundaryPng(spec));
+        return save('decision-boundary', boundarySvg(spec, 'spirals: decision boundary'));
       },
     };
   },

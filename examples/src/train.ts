@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile, concat, manualSeed, memory, noGrad, type Tensor, tidy, zeros } from '@nabla/core';
+import { save as saveSafetensors } from '@nabla/interop';
 import { CrossEntropyLoss, type Module, MSELoss } from '@nabla/nn';
 import type { Optimizer } from '@nabla/optim';
 import {
@@ -23,7 +24,8 @@ import type { ExampleDef, Prepared } from './example.js';
 import { type EpochRecord, runSummary } from './history.js';
 import { makeOptimizer } from './optimizers.js';
 import type { RunConfig } from './options.js';
-import { chartPng, chartSvg, type Series } from './plot/chart.js';
+import { chartSvg, type Series } from './plot/chart.js';
+import { svgToPng } from './plot/rasterise.js';
 import { terminalChart } from './plot/terminal.js';
 import { EpochProgress, type ProgressSink } from './progress.js';
 import { makeSchedule, type RunSchedule } from './schedulers.js';
@@ -378,12 +380,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // As wide as the terminal (less the axis labels), else 60 columns.
     const columns = sink.isTTY ? process.stdout.columns : undefined;
     say(terminalChart(lossSeries, columns ? { width: Math.max(20, columns - 14) } : {}));
+    // The trained weights with PyTorch's names: `safetensors.torch.load_file` then
+    // `load_state_dict` in Python, or `interop.load` here (the checkpoint also holds the optimizer).
+    mkdirSync(opts.outDir, { recursive: true });
+    for (const r of prepared.runs) {
+      const path = join(opts.outDir, names.length > 1 ? `model-${r.name}.safetensors` : 'model.safetensors');
+      await saveSafetensors(r.model, path);
+      files.push(path);
+    }
     if (!opts.noPictures) {
-      mkdirSync(opts.outDir, { recursive: true });
-      const save = (name: string, svg: string, png: Buffer) => {
+      // Each picture is drawn once, as SVG; the PNG is that SVG rasterised.
+      const save = async (name: string, svg: string) => {
         const paths = [join(opts.outDir, `${name}.svg`), join(opts.outDir, `${name}.png`)];
         writeFileSync(paths[0], svg);
-        writeFileSync(paths[1], png);
+        writeFileSync(paths[1], await svgToPng(svg));
         return paths;
       };
       const metricSeries: Series[] = names.flatMap((n) => [
@@ -403,10 +413,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         yLabel: metricName,
         series: metricSeries,
       };
-      files.push(...save('loss', chartSvg(lossSpec), chartPng(lossSpec)));
-      files.push(
-        ...save(task === 'classification' ? 'accuracy' : 'r2', chartSvg(metricSpec), chartPng(metricSpec)),
-      );
+      files.push(...(await save('loss', chartSvg(lossSpec))));
+      files.push(...(await save(task === 'classification' ? 'accuracy' : 'r2', chartSvg(metricSpec))));
       if (prepared.pictures)
         files.push(...(await prepared.pictures({ outDir: opts.outDir, runs: prepared.runs, split, save })));
     }

@@ -1,7 +1,8 @@
 /** Checkpoints: resuming equals never stopping, eval-only reproduces the metrics, writes are atomic, seeds determine runs. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendsUnderTest } from '@nabla/conformance';
+import { decodeSafetensors } from '@nabla/interop';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/backends.js';
 import { loadCheckpoint } from '../src/checkpoint.js';
@@ -38,8 +39,25 @@ describe.each(backends)('checkpoints on %s', (backend) => {
     const losses = (h: typeof whole.history) =>
       h.map((r) => [r.trainLoss, r.testLoss, r.trainMetric, r.testMetric, r.lr]);
     expect(losses(rest.history)).toEqual(losses(whole.history));
-    // No temporary file is left next to the checkpoint.
-    expect(readdirSync(dir)).toEqual(['checkpoint.json']);
+    // No temporary file is left next to the checkpoint and the final weights.
+    expect(readdirSync(dir).sort()).toEqual(['checkpoint.json', 'model.safetensors']);
+  });
+
+  it('a finished run writes its weights as safetensors with PyTorch names, equal to the checkpoint', async () => {
+    await selectBackend(backend);
+    const dir = tempDir();
+    const result = await run(dir, { config: { ...config, epochs: 2 } });
+    expect(result.files).toContain(join(dir, 'model.safetensors'));
+    const weights = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    const saved = loadCheckpoint(join(dir, 'checkpoint.json')).runs.mlp.model;
+    expect([...weights.tensors.keys()].sort()).toEqual(Object.keys(saved).sort());
+    // BatchNorm's step counter is int64 in PyTorch, and so on disk.
+    expect(weights.tensors.get('1.num_batches_tracked')?.dtype).toBe('I64');
+    for (const [name, t] of weights.tensors) {
+      const { shape, data } = saved[name].$tensor;
+      expect(t.shape, name).toEqual(shape);
+      expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'), name).toBe(data);
+    }
   });
 
   it('the same seed gives the same run; another seed a different one', async () => {
@@ -66,7 +84,7 @@ describe('CLI with checkpoints (cpu)', () => {
     const a = io();
     const trained = await main(['regression', '--backend', 'cpu', '--config', cfg, '--out', 'run'], a.io);
     expect(trained.code).toBe(0);
-    expect(a.out.text()).toContain('wrote 7 files to run/');
+    expect(a.out.text()).toContain('wrote 8 files to run/');
     expect(a.out.text()).toContain('run/fit.png');
     const b = io();
     const evaluated = await main(

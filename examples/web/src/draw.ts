@@ -1,5 +1,4 @@
-/** Canvas drawings: the loss/accuracy chart, the spirals decision boundary and digit samples. */
-import type { EpochStats } from './trainer.js';
+/** Canvas drawings: the spirals decision boundary and digit samples (the charts are in charts.ts). */
 
 /** Class colours: light for regions, strong for points. */
 const REGION = [
@@ -33,65 +32,9 @@ function context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   return ctx;
 }
 
-/** Loss (left axis, log scale) and train/test accuracy (right axis, 0..1) per epoch. */
-export function drawChart(
-  canvas: HTMLCanvasElement,
-  history: readonly EpochStats[],
-  totalEpochs: number,
-): void {
-  const ctx = context(canvas);
-  const { width: w, height: h } = canvas;
-  const pad = { l: 44, r: 40, t: 12, b: 26 };
-  const pw = w - pad.l - pad.r;
-  const ph = h - pad.t - pad.b;
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, w, h);
-  ctx.strokeStyle = '#dadce0';
-  ctx.lineWidth = 1;
-  ctx.strokeRect(pad.l, pad.t, pw, ph);
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.fillStyle = '#5f6368';
-  ctx.fillText('epoch', pad.l + pw / 2 - 14, h - 6);
-  ctx.fillText('1.0', w - pad.r + 6, pad.t + 8);
-  ctx.fillText('0.0', w - pad.r + 6, pad.t + ph);
-  const epochs = Math.max(totalEpochs, history.length, 2);
-  ctx.fillText('1', pad.l - 3, h - 12);
-  ctx.fillText(String(epochs), pad.l + pw - 6, h - 12);
-  if (history.length === 0) return;
-  const xAt = (e: number) => pad.l + ((e - 1) / (epochs - 1)) * pw;
-  const losses = history.map((s) => Math.log10(Math.max(s.loss, 1e-6)));
-  let lo = Math.min(...losses);
-  let hi = Math.max(...losses);
-  if (hi - lo < 0.1) [lo, hi] = [lo - 0.05, hi + 0.05];
-  ctx.fillText(`${(10 ** hi).toPrecision(2)}`, 4, pad.t + 8);
-  ctx.fillText(`${(10 ** lo).toPrecision(2)}`, 4, pad.t + ph);
-  const line = (values: number[], toY: (v: number) => number, color: string, dash: number[] = []) => {
-    ctx.strokeStyle = color;
-    ctx.lineWidth = 2;
-    ctx.setLineDash(dash);
-    ctx.beginPath();
-    values.forEach((v, i) => {
-      const x = xAt(i + 1);
-      const y = toY(v);
-      if (i === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    if (values.length === 1) ctx.arc(xAt(1), toY(values[0]), 2, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.setLineDash([]);
-  };
-  line(losses, (v) => pad.t + ((hi - v) / (hi - lo)) * ph, '#c5221f');
-  line(
-    history.map((s) => s.trainAccuracy),
-    (v) => pad.t + (1 - v) * ph,
-    '#1a73e8',
-    [5, 3],
-  );
-  line(
-    history.map((s) => s.testAccuracy),
-    (v) => pad.t + (1 - v) * ph,
-    '#188038',
-  );
+/** Blanks a canvas (the model views after a reset). */
+export function clearCanvas(canvas: HTMLCanvasElement): void {
+  context(canvas).clearRect(0, 0, canvas.width, canvas.height);
 }
 
 /** A labelled 2D point set. */

@@ -10,8 +10,9 @@ import { initBackend, setBackend } from '@nabla/core';
 import 'nabla';
 import { decodeSafetensors, load, save } from '@nabla/interop';
 import { backendNames } from 'nabla/backends';
+import { TrainingCharts } from './charts.js';
 import { type Dataset, loadDigits, makeSpirals, type Split, split } from './data.js';
-import { drawBoundary, drawChart, drawDigits, gridCells } from './draw.js';
+import { clearCanvas, drawBoundary, drawDigits, gridCells } from './draw.js';
 import { type SelfTestCase, selfTest } from './selftest.js';
 import { type EpochStats, predict, type TrainConfig, Trainer } from './trainer.js';
 
@@ -19,6 +20,7 @@ const BACKENDS = backendNames;
 const GRID = 64;
 const EXTENT = 1.25;
 const DIGIT_SAMPLES = 24;
+const DIGIT_COLUMNS = 6;
 
 /** What a backend reported when the page tried to start it. */
 interface BackendStatus {
@@ -83,18 +85,28 @@ const ui = {
   epochs: $<HTMLInputElement>('epochs'),
   train: $<HTMLButtonElement>('train'),
   stop: $<HTMLButtonElement>('stop'),
+  reset: $<HTMLButtonElement>('reset'),
   save: $<HTMLButtonElement>('save'),
   load: $<HTMLInputElement>('load'),
   threads: $<HTMLParagraphElement>('threads'),
   status: $<HTMLParagraphElement>('status'),
-  stats: $<HTMLParagraphElement>('stats'),
-  chart: $<HTMLCanvasElement>('chart'),
+  backendName: $<HTMLElement>('backend-name'),
+  backendDetail: $<HTMLElement>('backend-detail'),
+  stat: {
+    epoch: $<HTMLElement>('stat-epoch'),
+    loss: $<HTMLElement>('stat-loss'),
+    train: $<HTMLElement>('stat-train'),
+    test: $<HTMLElement>('stat-test'),
+    speed: $<HTMLElement>('stat-speed'),
+  },
   boundary: $<HTMLCanvasElement>('boundary'),
   boundaryFig: $<HTMLElement>('boundary-fig'),
   digits: $<HTMLCanvasElement>('digits'),
   digitsFig: $<HTMLElement>('digits-fig'),
   selftest: $<HTMLPreElement>('selftest'),
 };
+
+const charts = new TrainingCharts($('loss-chart'), $('accuracy-chart'));
 
 function setStatus(status: PageState['status'], text: string): void {
   state.status = status;
@@ -191,13 +203,44 @@ function drawModelViews(t: Trainer, probe: Int32Array | null): void {
   if (test.features === 2) {
     if (probe) drawBoundary(ui.boundary, probe, GRID, EXTENT, [t.data.train, test]);
   } else {
-    drawDigits(ui.digits, t.probe, test.y.subarray(0, DIGIT_SAMPLES), probe, 8);
+    drawDigits(ui.digits, t.probe, test.y.subarray(0, DIGIT_SAMPLES), probe, DIGIT_COLUMNS);
   }
 }
 
 function showDatasetViews(ds: Dataset): void {
   ui.boundaryFig.hidden = ds.features !== 2;
   ui.digitsFig.hidden = ds.features === 2;
+}
+
+/** Fills the stat tiles above the charts with an epoch's numbers (dashes before the first). */
+function showEpoch(s: EpochStats | null, epochs: number): void {
+  const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
+  ui.stat.epoch.textContent = s ? `${s.epoch} / ${epochs}` : '–';
+  ui.stat.loss.textContent = s ? s.loss.toFixed(4) : '–';
+  ui.stat.train.textContent = s ? percent(s.trainAccuracy) : '–';
+  ui.stat.test.textContent = s ? percent(s.testAccuracy) : '–';
+  ui.stat.speed.textContent = s ? Math.round(s.samplesPerSec).toLocaleString('en-US') : '–';
+}
+
+/** The header's "backend in use": the selected backend and what the browser gave it. */
+function showBackend(name: string): void {
+  const s = state.backends[name];
+  ui.backendName.textContent = name;
+  ui.backendDetail.textContent = s?.ok ? `· ${describe(name, s)}` : '';
+}
+
+/** Discards the model and its progress, keeping the settings. */
+function resetRun(): void {
+  trainer?.dispose();
+  trainer = null;
+  Object.assign(state, { config: null, history: [], result: null, saved: null, loaded: null, error: null });
+  charts.reset(Number(ui.epochs.value) || 1);
+  showEpoch(null, 0);
+  clearCanvas(ui.boundary);
+  clearCanvas(ui.digits);
+  ui.selftest.hidden = true;
+  setBusy(false);
+  setStatus('ready', 'Reset: pick the settings and press Train.');
 }
 
 function readConfig(): TrainConfig {
@@ -225,6 +268,8 @@ function readConfig(): TrainConfig {
 function setBusy(busy: boolean): void {
   ui.train.disabled = busy;
   ui.stop.disabled = !busy;
+  // Reset waits for Stop: disposing a model mid-step would pull its tensors from under the loop.
+  ui.reset.disabled = busy;
   ui.save.disabled = busy || !trainer;
   ui.load.disabled = busy;
   for (const el of [ui.dataset, ui.bn, ui.compiled, ui.lr, ui.batch, ui.epochs]) el.disabled = busy;
@@ -267,19 +312,19 @@ async function startTraining(): Promise<void> {
   state.loaded = null;
   state.error = null;
   setBusy(true);
+  showBackend(config.backend);
   setStatus('training', `Training on ${config.backend}…`);
   const watchdog = stallWatch();
   let finished: boolean;
   try {
-    drawChart(ui.chart, state.history, config.epochs);
+    charts.reset(config.epochs);
+    showEpoch(null, config.epochs);
     drawModelViews(t, (await t.evaluate()).probe);
     finished = await t.run(async (s) => {
       state.history.push(s);
-      drawChart(ui.chart, state.history, config.epochs);
+      charts.show(state.history);
       drawModelViews(t, s.probe);
-      ui.stats.textContent =
-        `epoch ${s.epoch}/${config.epochs} · loss ${s.loss.toFixed(4)} · train ${(100 * s.trainAccuracy).toFixed(1)}% · ` +
-        `test ${(100 * s.testAccuracy).toFixed(1)}% · ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`;
+      showEpoch(s, config.epochs);
     });
   } finally {
     watchdog.stop();
@@ -353,6 +398,11 @@ async function loadWeights(file: File): Promise<void> {
   await load(trainer.model, bytes);
   state.dataset = dataset;
   state.config = config;
+  // The charts showed how the previous model trained; this one arrived trained.
+  state.history = [];
+  charts.reset(config.epochs);
+  showEpoch(null, 0);
+  showBackend(config.backend);
   const predictions = await predict(trainer.model, data.test.x, data.test.features);
   const saved = state.saved?.predictions;
   const mismatches =
@@ -414,9 +464,12 @@ async function init(): Promise<void> {
   setStatus('loading', 'Starting backends…');
   await detectBackends(params.get('backend'));
   await setBackend(selectedBackend());
-  drawChart(ui.chart, [], Number(ui.epochs.value) || 1);
+  showBackend(selectedBackend());
+  ui.backends.addEventListener('change', () => showBackend(selectedBackend()));
+  charts.reset(Number(ui.epochs.value) || 1);
   ui.train.addEventListener('click', guard(startTraining));
   ui.stop.addEventListener('click', () => trainer?.stop());
+  ui.reset.addEventListener('click', resetRun);
   ui.save.addEventListener('click', guard(saveWeights));
   ui.load.addEventListener(
     'change',

@@ -36,6 +36,7 @@ interface PageState {
   status: string;
   backends: Record<string, { ok: boolean; reason: string; info: Record<string, unknown> }>;
   crossOriginIsolated: boolean;
+  history: unknown[];
   result: {
     testAccuracy: number;
     trainAccuracy: number;
@@ -47,6 +48,23 @@ interface PageState {
   loaded: { testAccuracy: number; identicalToSaved: boolean | null; mismatches: number } | null;
   selftest: { backend: string; name: string; ok: boolean; maxError: number; error?: string }[] | null;
   error: string | null;
+}
+
+/** What {@link readChart} finds in one uPlot chart. */
+interface ChartReading {
+  title: string | null;
+  /** The chart's accessible description, naming its axes. */
+  ariaLabel: string | null;
+  legend: string[];
+  /** How many epochs the page says it plotted. */
+  points: string | null;
+  canvas: { width: number; height: number };
+  /** Share of the y axis gutter (left of the plot) in the axis grey: tick values and the label. */
+  yAxisInk: number;
+  /** The same below the plot: the x axis. */
+  xAxisInk: number;
+  /** Share of the canvas in each line colour asked for. */
+  lines: Record<string, number>;
 }
 
 describe.skipIf(!hasChromium)('playground in headless chromium', () => {
@@ -101,6 +119,58 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
       { timeout, polling: 100 },
     );
     return pageState(page);
+  }
+
+  /**
+   * What a uPlot chart drew: its title and legend (DOM), its canvas size, the share of the
+   * canvas in each line colour, and the share of the gutters (left of and below the plotting
+   * area, where the tick values and axis labels go) in the axes' grey.
+   */
+  async function readChart(page: Page, id: string, colors: Record<string, number[]>): Promise<ChartReading> {
+    return page.evaluate(
+      ({ id, colors }) => {
+        const host = document.getElementById(id) as HTMLElement;
+        const canvas = host.querySelector('canvas') as HTMLCanvasElement;
+        const over = host.querySelector('.u-over') as HTMLElement;
+        const d = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
+          0,
+          0,
+          canvas.width,
+          canvas.height,
+        ).data;
+        const near = (i: number, rgb: number[]) =>
+          Math.abs(d[i] - rgb[0]) + Math.abs(d[i + 1] - rgb[1]) + Math.abs(d[i + 2] - rgb[2]) < 60;
+        const share = (rgb: number[], x0: number, y0: number, x1: number, y1: number) => {
+          let n = 0;
+          for (let y = y0; y < y1; y++) {
+            for (let x = x0; x < x1; x++) if (near((y * canvas.width + x) * 4, rgb)) n++;
+          }
+          return n / Math.max(1, (x1 - x0) * (y1 - y0));
+        };
+        const ink = [0x5f, 0x63, 0x68];
+        const scale = canvas.width / canvas.clientWidth;
+        const left = Math.round(over.offsetLeft * scale);
+        const bottom = Math.round((over.offsetTop + over.offsetHeight) * scale);
+        const lines: Record<string, number> = {};
+        for (const [name, rgb] of Object.entries(colors)) {
+          lines[name] = share(rgb, 0, 0, canvas.width, canvas.height);
+        }
+        const reading: ChartReading = {
+          title: host.querySelector('.u-title')?.textContent ?? null,
+          ariaLabel: host.getAttribute('aria-label'),
+          legend: [...host.querySelectorAll('.u-legend .u-series th')].map(
+            (th) => th.textContent?.trim() ?? '',
+          ),
+          points: host.dataset.points ?? null,
+          canvas: { width: canvas.width, height: canvas.height },
+          yAxisInk: share(ink, 0, 0, left, bottom),
+          xAxisInk: share(ink, left, bottom, canvas.width, canvas.height),
+          lines,
+        };
+        return reading;
+      },
+      { id, colors },
+    );
   }
 
   it('starts cpu, wasm with threads (cross-origin isolated) and WebGPU', async () => {
@@ -186,35 +256,42 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
       expect(r.maxStallMs).toBeLessThan(1500);
       await page.screenshot({ path: join(ARTIFACTS, `spirals-${backend}.png`), fullPage: true });
 
-      // The chart has its loss (red) and test-accuracy (green) lines; the boundary shows all three class regions.
-      const pixels = await page.evaluate(() => {
-        const count = (id: string, rgb: [number, number, number]) => {
-          const c = document.getElementById(id) as HTMLCanvasElement;
-          const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(
-            0,
-            0,
-            c.width,
-            c.height,
-          ).data;
+      // The boundary shows all three class regions.
+      const regions = await page.evaluate(() => {
+        const c = document.getElementById('boundary') as HTMLCanvasElement;
+        const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+        const share = (rgb: number[]) => {
           let n = 0;
           for (let i = 0; i < d.length; i += 4) {
             if (Math.abs(d[i] - rgb[0]) + Math.abs(d[i + 1] - rgb[1]) + Math.abs(d[i + 2] - rgb[2]) < 30) n++;
           }
           return n / (c.width * c.height);
         };
-        return {
-          loss: count('chart', [0xc5, 0x22, 0x1f]),
-          testAcc: count('chart', [0x18, 0x80, 0x38]),
-          regions: [
-            count('boundary', [0xfd, 0xe2, 0xc8]),
-            count('boundary', [0xcf, 0xe3, 0xf7]),
-            count('boundary', [0xd6, 0xef, 0xd0]),
-          ],
-        };
+        return [share([0xfd, 0xe2, 0xc8]), share([0xcf, 0xe3, 0xf7]), share([0xd6, 0xef, 0xd0])];
       });
-      expect(pixels.loss).toBeGreaterThan(0.002);
-      expect(pixels.testAcc).toBeGreaterThan(0.002);
-      for (const share of pixels.regions) expect(share).toBeGreaterThan(0.1);
+      for (const share of regions) expect(share).toBeGreaterThan(0.1);
+
+      // The uPlot charts: titled, every epoch plotted, the lines drawn, and tick values and axis
+      // labels (grey ink) left of and below the plotting area.
+      const loss = await readChart(page, 'loss-chart', { line: [0xc5, 0x22, 0x1f] });
+      expect(loss.title).toBe('Training loss');
+      expect(loss.ariaLabel).toMatch(/x axis epoch, y axis cross-entropy loss/);
+      const accuracy = await readChart(page, 'accuracy-chart', {
+        line: [0x18, 0x80, 0x38],
+        dashed: [0x1a, 0x73, 0xe8],
+      });
+      expect(accuracy.title).toBe('Accuracy');
+      expect(accuracy.legend).toEqual(['train', 'test']);
+      expect(accuracy.ariaLabel).toMatch(/x axis epoch, y axis accuracy \(%\)/);
+      for (const chart of [loss, accuracy]) {
+        expect(chart.canvas.width).toBeGreaterThan(300);
+        expect(chart.canvas.height).toBeGreaterThan(150);
+        expect(chart.points).toBe(String(r.epochs));
+        expect(chart.lines.line).toBeGreaterThan(0.002);
+        expect(chart.yAxisInk).toBeGreaterThan(0.02);
+        expect(chart.xAxisInk).toBeGreaterThan(0.01);
+      }
+      expect(accuracy.lines.dashed).toBeGreaterThan(0.001);
 
       // Save through the button (a real download), then load the file through the file input.
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
@@ -265,6 +342,14 @@ describe.skipIf(!hasChromium)('playground in headless chromium', () => {
     expect(shares.dark).toBeGreaterThan(0.02);
     expect(shares.green).toBeGreaterThan(0.001);
     await page.screenshot({ path: join(ARTIFACTS, 'mnist-wasm.png'), fullPage: true });
+
+    // Reset discards the model and clears the charts and the digits.
+    await page.click('#reset');
+    const reset = await waitForStatus(page, ['ready', 'error'], 5_000);
+    expect(reset.history).toEqual([]);
+    expect(await page.getAttribute('#loss-chart', 'data-points')).toBe('0');
+    expect(await page.textContent('#stat-epoch')).toBe('–');
+    expect(await page.isDisabled('#save')).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -252,7 +252,8 @@ const TOP_KEYS = [
   'data',
 ];
 const OPTIMIZER_KEYS = ['name', 'lr', 'momentum', 'weightDecay'];
-const SCHEDULE_KEYS: Record<string, string[]> = {
+/** The keys each schedule type allows. */
+export const SCHEDULE_KEYS: Record<string, string[]> = {
   constant: ['type'],
   step: ['type', 'stepSize', 'gamma'],
   cosine: ['type', 'minLr'],
@@ -279,7 +280,12 @@ function checkNumber(where: string, v: unknown, test: (n: number) => boolean, wh
  * (`defaults`), throwing a {@link UsageError} naming the key and what is allowed.
  */
 export function validateConfig(cfg: unknown, defaults: RunConfig, source: string): PartialConfig {
-  const top = checkKeys(`config ${source}`, cfg, TOP_KEYS);
+  // "$schema" points editors at configs/schema.json; it is not part of the run.
+  const isObject = typeof cfg === 'object' && cfg !== null && !Array.isArray(cfg);
+  const { $schema, ...rest } = isObject ? (cfg as Record<string, unknown>) : {};
+  if ($schema !== undefined && typeof $schema !== 'string')
+    throw new UsageError(`config ${source}: $schema must be a string (the path or URL of a JSON Schema)`);
+  const top = checkKeys(`config ${source}`, isObject ? rest : cfg, TOP_KEYS);
   if (top.backend !== undefined && !(BACKENDS as readonly string[]).includes(top.backend as string)) {
     throw new UsageError(
       `config ${source}: unknown backend ${JSON.stringify(top.backend)}. Allowed: ${BACKENDS.join(', ')}`,

@@ -136,7 +136,11 @@ export function closest(word: string, candidates: readonly string[]): string | n
   return best;
 }
 
-/** Parses `argv` (without node and the script). */
+/**
+ * Parses `argv` (without node and the script). Not `node:util`'s `parseArgs`: its strict mode
+ * reports an unknown flag without the nearest one and reads `--lr -1` as two options, so using
+ * it would mean walking its tokens again for these messages; the tokenizing here is 20 lines.
+ */
 export function parseArgs(argv: string[]): CliArgs {
   const args: CliArgs = { evalOnly: false, eager: false, help: false };
   for (let i = 0; i < argv.length; i++) {

@@ -56,7 +56,9 @@ describe.each(backends)('checkpoints on %s', (backend) => {
     for (const [name, t] of weights.tensors) {
       const { shape, data } = saved[name].$tensor;
       expect(t.shape, name).toEqual(shape);
-      expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'), name).toBe(data);
+      expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'), name).toBe(
+        data,
+      );
     }
   });
 

@@ -14,14 +14,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { CHROMIUM, CHROMIUM_FLAGS, SWIFTSHADER_ICD } from '../../../tools/test-setup/chromium.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = resolve(process.argv[2] ?? join(ROOT, '../../docs/images/playground.png'));
 /** A short spirals run on wasm: the backend most browsers run fastest. */
 const QUERY = 'dataset=spirals&backend=wasm&epochs=30&lr=0.02&batch=64&autotrain=1';
-/** Debian's SwiftShader Vulkan driver, so chromium's WebGPU starts (and shows as available) without a GPU. */
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 if (!existsSync(CHROMIUM)) {
   console.error(`${CHROMIUM} is missing (apt-get install -y chromium)`);
@@ -36,21 +34,11 @@ const server = await preview({
 });
 const url = server.resolvedUrls?.local[0];
 const env = { ...process.env };
-if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) env.VK_ICD_FILENAMES = SWIFTSHADER;
-// The same flags as test/e2e.test.ts.
+if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   env,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_FLAGS,
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../../../tools/test-setup/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = `
@@ -71,18 +72,7 @@ const server = createServer((req, res) => {
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/`;
-const flags = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  `--user-data-dir=${profile}`,
-  url,
-];
-browser = execFile('/usr/bin/chromium', flags, (err) => {
+const flags = [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, url];
+browser = execFile(CHROMIUM, flags, (err) => {
   if (err && !err.killed) finish(`ERROR chromium exited: ${err.message.slice(0, 500)}`);
 });

@@ -69,7 +69,7 @@ export async function createNabla(backend: string, compiled = false): Promise<Im
   await activateBackend(backend);
   const b = core.getBackend();
   const info: Record<string, string | number | boolean> = {
-    fused: b.capabilities.fused.join(' ') || 'none',
+    fused: core.fusedKernels(b).join(' ') || 'none',
     ...(b.capabilities.info ?? {}),
   };
   return {

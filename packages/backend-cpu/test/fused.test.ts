@@ -55,15 +55,15 @@ function bnComposed({ be, buf }: F, x: Float32Array, n: number, c: number, l: nu
   const perCl = be.alloc(c * l, 'float32');
   const sum = be.alloc(c, 'float32');
   const channelSum = (src: ReturnType<F['buf']>) => {
-    be.reduce('sum', src, perCl, 1, n, c * l);
-    be.reduce('sum', perCl, sum, c, l, 1);
+    be.kernels.reduce({ op: 'sum', x: src, out: perCl, outer: 1, size: n, inner: c * l });
+    be.kernels.reduce({ op: 'sum', x: perCl, out: sum, outer: c, size: l, inner: 1 });
     return Array.from(be.readSync(sum), (v) => v / (n * l));
   };
   const xb = buf(x);
   const mean = channelSum(xb);
   const centred = be.alloc(x.length, 'float32');
   const meanBuf = buf(new Float32Array(mean));
-  be.pointwise({
+  be.kernels.pointwise({
     program: SUB,
     inputs: [
       { buffer: xb, offset: 0, strides: contiguousStrides([n, c, l]) },
@@ -74,7 +74,7 @@ function bnComposed({ be, buf }: F, x: Float32Array, n: number, c: number, l: nu
     shape: [n, c, l],
   });
   const sq = be.alloc(x.length, 'float32');
-  be.pointwise({
+  be.kernels.pointwise({
     program: SQUARE,
     inputs: [{ buffer: centred, offset: 0, strides: [1] }],
     scalars: [],
@@ -100,16 +100,16 @@ describe('cpu fused batch norm', () => {
       const out = be.alloc(n * c * l, 'float32');
       const mean = be.alloc(c, 'float32');
       const variance = be.alloc(c, 'float32');
-      be.batchNormTrain(
-        buf(x),
-        affine ? buf(g) : null,
-        affine ? buf(b) : null,
+      be.kernels.batchNormTrain({
+        x: buf(x),
+        gamma: affine ? buf(g) : null,
+        beta: affine ? buf(b) : null,
         out,
         mean,
         variance,
-        { n, c, l },
-        1e-5,
-      );
+        shape: { n, c, l },
+        eps: 1e-5,
+      });
       const ref = bnReference(x, n, c, l, 1e-5, affine ? g : undefined, affine ? b : undefined);
       expect(maxAbsDiff(be.readSync(mean), ref.mean)).toBeLessThan(1e-5);
       expect(maxAbsDiff(be.readSync(variance), ref.variance)).toBeLessThan(
@@ -132,7 +132,16 @@ describe('cpu fused batch norm', () => {
     const out = be.alloc(x.length, 'float32');
     const mean = be.alloc(c, 'float32');
     const variance = be.alloc(c, 'float32');
-    be.batchNormTrain(buf(x), null, null, out, mean, variance, { n, c, l }, 1e-5);
+    be.kernels.batchNormTrain({
+      x: buf(x),
+      gamma: null,
+      beta: null,
+      out,
+      mean,
+      variance,
+      shape: { n, c, l },
+      eps: 1e-5,
+    });
     const ref = bnReference(x, n, c, l, 1e-5);
     for (let ch = 0; ch < c; ch++) {
       expect(Math.abs(be.readSync(mean)[ch] - ref.mean[ch])).toBeLessThan(1e-3); // one float32 ulp at 1e4
@@ -162,20 +171,29 @@ describe('cpu fused batch norm', () => {
     const mean = be.alloc(c, 'float32');
     const variance = be.alloc(c, 'float32');
     const xb = buf(x);
-    be.batchNormTrain(xb, null, null, be.alloc(size, 'float32'), mean, variance, { n, c, l }, 1e-5);
-    const dx = be.alloc(size, 'float32');
-    be.batchNormBackward(
-      buf(dy),
-      xb,
+    be.kernels.batchNormTrain({
+      x: xb,
+      gamma: null,
+      beta: null,
+      out: be.alloc(size, 'float32'),
       mean,
       variance,
-      null,
+      shape: { n, c, l },
+      eps: 1e-5,
+    });
+    const dx = be.alloc(size, 'float32');
+    be.kernels.batchNormBackward({
+      dy: buf(dy),
+      x: xb,
+      mean,
+      variance,
+      gamma: null,
       dx,
-      be.alloc(c, 'float32'),
-      be.alloc(c, 'float32'),
-      { n, c, l },
-      1e-5,
-    );
+      dgamma: be.alloc(c, 'float32'),
+      dbeta: be.alloc(c, 'float32'),
+      shape: { n, c, l },
+      eps: 1e-5,
+    });
     // Float64 closed form with float64 statistics.
     const ref = bnReference(x, n, c, l, 1e-5);
     const want = new Float64Array(size);
@@ -216,31 +234,31 @@ describe('cpu fused batch norm', () => {
       const mean = be.alloc(c, 'float32');
       const variance = be.alloc(c, 'float32');
       const xb = buf(x);
-      be.batchNormTrain(
-        xb,
-        affine ? buf(g) : null,
-        null,
-        be.alloc(size, 'float32'),
+      be.kernels.batchNormTrain({
+        x: xb,
+        gamma: affine ? buf(g) : null,
+        beta: null,
+        out: be.alloc(size, 'float32'),
         mean,
         variance,
-        { n, c, l },
+        shape: { n, c, l },
         eps,
-      );
+      });
       const dx = be.alloc(size, 'float32');
       const dgamma = be.alloc(c, 'float32');
       const dbeta = be.alloc(c, 'float32');
-      be.batchNormBackward(
-        buf(dy),
-        xb,
+      be.kernels.batchNormBackward({
+        dy: buf(dy),
+        x: xb,
         mean,
         variance,
-        affine ? buf(g) : null,
+        gamma: affine ? buf(g) : null,
         dx,
         dgamma,
         dbeta,
-        { n, c, l },
+        shape: { n, c, l },
         eps,
-      );
+      });
       const loss = (xs: ArrayLike<number>, gs: ArrayLike<number>, bs: ArrayLike<number>) =>
         bnReference(xs, n, c, l, eps, gs, bs).out.reduce((acc, v, i) => acc + v * dy[i], 0);
       const ones = new Float64Array(c).fill(1);
@@ -281,13 +299,25 @@ describe('cpu fused linear', () => {
       const w = buf(randomArray(r, n * k, 'float32', 1));
       const bias = buf(randomArray(r, n, 'float32', 1));
       const fused = be.alloc(m * n, 'float32');
-      be.linear(x, w, hasBias ? bias : null, fused, m, n, k, relu);
+      be.kernels.linear({ x, w, bias: hasBias ? bias : null, out: fused, m, n, k, relu });
 
       const mm = be.alloc(m * n, 'float32');
-      be.matmul(x, w, mm, { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 });
+      be.kernels.matmul({
+        a: x,
+        b: w,
+        out: mm,
+        batch: 1,
+        m,
+        n,
+        k,
+        transA: false,
+        transB: true,
+        strideA: 0,
+        strideB: 0,
+      });
       const withBias = be.alloc(m * n, 'float32');
       const biasView = { buffer: hasBias ? bias : buf(new Float32Array(n)), offset: 0, strides: [0, 1] };
-      be.pointwise({
+      be.kernels.pointwise({
         program: ADD,
         inputs: [{ buffer: mm, offset: 0, strides: [n, 1] }, biasView],
         scalars: [],
@@ -295,7 +325,7 @@ describe('cpu fused linear', () => {
         shape: [m, n],
       });
       const composed = be.alloc(m * n, 'float32');
-      be.pointwise({
+      be.kernels.pointwise({
         program: relu ? RELU : COPY,
         inputs: [{ buffer: withBias, offset: 0, strides: [n, 1] }],
         scalars: [],
@@ -345,7 +375,16 @@ describe('cpu fused softmax cross-entropy', () => {
       const loss = be.alloc(rows, 'float32');
       const shift = be.alloc(rows, 'float32');
       const logSum = be.alloc(rows, 'float32');
-      be.softmaxCrossEntropy(buf(logits), buf(targets), loss, shift, logSum, rows, classes, ignore);
+      be.kernels.softmaxCrossEntropy({
+        logits: buf(logits),
+        targets: buf(targets),
+        loss,
+        shift,
+        logSum,
+        rows,
+        classes,
+        ignoreIndex: ignore,
+      });
       const ref = reference(logits, targets, rows, classes, ignore);
       expect(maxAbsDiff(be.readSync(loss), ref.loss)).toBeLessThan(1e-5);
       const sh = be.readSync(shift);
@@ -368,11 +407,29 @@ describe('cpu fused softmax cross-entropy', () => {
     const loss = be.alloc(2, 'float32');
     const shift = be.alloc(2, 'float32');
     const logSum = be.alloc(2, 'float32');
-    be.softmaxCrossEntropy(logits, targets, loss, shift, logSum, 2, 3, -100);
+    be.kernels.softmaxCrossEntropy({
+      logits,
+      targets,
+      loss,
+      shift,
+      logSum,
+      rows: 2,
+      classes: 3,
+      ignoreIndex: -100,
+    });
     expect(be.readSync(loss)[0]).toBeCloseTo(1e4, 0);
     expect(be.readSync(loss)[1]).toBeCloseTo(Math.LN2, 5);
     expect(be.readSync(logSum)[1]).toBeCloseTo(Math.LN2, 6);
-    be.softmaxCrossEntropy(logits, buf(new Int32Array([3, 0])), loss, shift, logSum, 2, 3, -100);
+    be.kernels.softmaxCrossEntropy({
+      logits,
+      targets: buf(new Int32Array([3, 0])),
+      loss,
+      shift,
+      logSum,
+      rows: 2,
+      classes: 3,
+      ignoreIndex: -100,
+    });
     expect(be.readSync(loss)[0]).toBeNaN();
   });
 });

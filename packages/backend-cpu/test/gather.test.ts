@@ -15,7 +15,7 @@ describe('cpu gather / scatterAdd', () => {
       const x = randomArray(r, outer * size * inner, dtype);
       const index = Int32Array.from({ length: outer * k * inner }, () => randInt(r, 0, size - 1));
       const out = be.alloc(outer * k * inner, dtype);
-      be.gather(buf(x), buf(index), out, outer, size, k, inner);
+      be.kernels.gather({ x: buf(x), index: buf(index), out, outer, size, k, inner });
       const want: number[] = [];
       for (let o = 0; o < outer; o++)
         for (let j = 0; j < k; j++)
@@ -25,8 +25,8 @@ describe('cpu gather / scatterAdd', () => {
 
       const src = randomArray(r, outer * k * inner, dtype);
       const acc = be.alloc(outer * size * inner, dtype);
-      be.fill(acc, 123); // must be zeroed first
-      be.scatterAdd(buf(src), buf(index), acc, outer, size, k, inner);
+      be.kernels.fill({ out: acc, value: 123 }); // must be zeroed first
+      be.kernels.scatterAdd({ src: buf(src), index: buf(index), out: acc, outer, size, k, inner });
       const sums = new Float64Array(outer * size * inner);
       for (let o = 0; o < outer; o++)
         for (let j = 0; j < k; j++)
@@ -42,10 +42,26 @@ describe('cpu gather / scatterAdd', () => {
   it('never reads outside the input on a bad index', () => {
     const { be, buf } = fixture();
     expect(() =>
-      be.gather(buf(new Float32Array(4)), buf(new Int32Array([0, 4])), be.alloc(2, 'float32'), 1, 4, 2, 1),
+      be.kernels.gather({
+        x: buf(new Float32Array(4)),
+        index: buf(new Int32Array([0, 4])),
+        out: be.alloc(2, 'float32'),
+        outer: 1,
+        size: 4,
+        k: 2,
+        inner: 1,
+      }),
     ).toThrow(/index 4 at position 1 is outside \[0, 4\)/);
     expect(() =>
-      be.gather(buf(new Float32Array(4)), buf(new Float32Array(2)), be.alloc(2, 'float32'), 1, 4, 2, 1),
+      be.kernels.gather({
+        x: buf(new Float32Array(4)),
+        index: buf(new Float32Array(2)),
+        out: be.alloc(2, 'float32'),
+        outer: 1,
+        size: 4,
+        k: 2,
+        inner: 1,
+      }),
     ).toThrow(/gather index must be int32/);
   });
 });

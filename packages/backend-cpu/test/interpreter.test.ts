@@ -32,7 +32,7 @@ function workload(): number[][] {
       outputs: [(E[fn] as (x: Expr) => Expr)(E.input(0))],
     });
     const out = be.alloc(prod(shape), 'float32');
-    be.pointwise({ program, inputs: [view(x)], scalars: [], outputs: [out], shape });
+    be.kernels.pointwise({ program, inputs: [view(x)], scalars: [], outputs: [out], shape });
     results.push(Array.from(be.readSync(out)));
   }
   const BINARY: readonly BinaryFn[] = BINARY_FNS;
@@ -49,7 +49,7 @@ function workload(): number[][] {
         outputs: [y, E.select(E.gt(E.input(0, dtype), E.scalar(0, dtype)), E.cast(y, 'float32'), 0)],
       });
       const outs = program.outputDtypes.map((d) => be.alloc(prod(shape), d));
-      be.pointwise({ program, inputs: [view(a), view(b)], scalars: [1.5], outputs: outs, shape });
+      be.kernels.pointwise({ program, inputs: [view(a), view(b)], scalars: [1.5], outputs: outs, shape });
       for (const o of outs) results.push(Array.from(be.readSync(o)));
     }
   }
@@ -57,7 +57,7 @@ function workload(): number[][] {
   const big = randomArray(r, 40 * 37, 'float32');
   const tOut = be.alloc(40 * 37, 'float32');
   const exp = pointwiseProgram('i-exp', { inputs: ['float32'], outputs: [E.exp(E.input(0))] });
-  be.pointwise({
+  be.kernels.pointwise({
     program: exp,
     inputs: [{ buffer: buf(big), offset: 0, strides: [1, 40] }],
     scalars: [],
@@ -69,22 +69,22 @@ function workload(): number[][] {
     for (const inner of [1, 3]) {
       const x = randomArray(r, 2 * 5 * inner, 'float32', 2);
       const out = be.alloc(2 * inner, op.startsWith('arg') ? 'int32' : 'float32');
-      be.reduce(op, buf(x), out, 2, 5, inner);
+      be.kernels.reduce({ op, x: buf(x), out, outer: 2, size: 5, inner });
       results.push(Array.from(be.readSync(out)));
     }
   }
   const [m, n, k] = [9, 7, 300];
   const out = be.alloc(m * n, 'float32');
-  be.linear(
-    buf(randomArray(r, m * k, 'float32', 1)),
-    buf(randomArray(r, n * k, 'float32', 1)),
-    buf(randomArray(r, n, 'float32', 1)),
+  be.kernels.linear({
+    x: buf(randomArray(r, m * k, 'float32', 1)),
+    w: buf(randomArray(r, n * k, 'float32', 1)),
+    bias: buf(randomArray(r, n, 'float32', 1)),
     out,
     m,
     n,
     k,
-    true,
-  );
+    relu: true,
+  });
   results.push(Array.from(be.readSync(out)));
   results.push([randInt(r, 0, 1000)]); // the generator stayed in step
   return results;

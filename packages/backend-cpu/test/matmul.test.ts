@@ -51,8 +51,8 @@ describe('cpu matmul', () => {
       const a = randomArray(r, Math.max(1, batch) * m * k, 'float32') as Float32Array;
       const b = randomArray(r, Math.max(1, batch) * k * n, 'float32') as Float32Array;
       const out = be.alloc(batch * m * n, 'float32');
-      be.fill(out, Number.NaN); // every element must be written
-      be.matmul(buf(a), buf(b), out, args);
+      be.kernels.fill({ out, value: Number.NaN }); // every element must be written
+      be.kernels.matmul({ a: buf(a), b: buf(b), out, ...args });
       const got = be.readSync(out);
       const want = reference(a, b, args);
       for (let i = 0; i < want.length; i++) {
@@ -82,7 +82,7 @@ describe('cpu matmul', () => {
       const a = randomArray(r, m * k, 'float32', 1) as Float32Array;
       const b = randomArray(r, k * n, 'float32', 1) as Float32Array;
       const out = be.alloc(m * n, 'float32');
-      be.matmul(buf(a), buf(b), out, args);
+      be.kernels.matmul({ a: buf(a), b: buf(b), out, ...args });
       const got = be.readSync(out);
       const want = reference(a, b, args);
       let worst = 0;
@@ -94,7 +94,10 @@ describe('cpu matmul', () => {
   it('reports undersized operands with the shapes involved', () => {
     const { be, buf } = fixture();
     expect(() =>
-      be.matmul(buf(new Float32Array(5)), buf(new Float32Array(6)), be.alloc(4, 'float32'), {
+      be.kernels.matmul({
+        a: buf(new Float32Array(5)),
+        b: buf(new Float32Array(6)),
+        out: be.alloc(4, 'float32'),
         batch: 1,
         m: 2,
         n: 2,

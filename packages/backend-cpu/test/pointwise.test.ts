@@ -63,7 +63,7 @@ function run(
     offset: v.offset,
     strides: v.strides,
   }));
-  be.pointwise({ program, inputs: views, scalars, outputs, shape });
+  be.kernels.pointwise({ program, inputs: views, scalars, outputs, shape });
   return outputs.map((o) => Array.from(be.readSync(o)));
 }
 
@@ -281,7 +281,7 @@ describe('cpu elementwise', () => {
     const prod2 = be.alloc(4, 'float32');
     const view = (buffer: typeof param): StridedView => ({ buffer, offset: 0, strides: [2, 1] });
     // The first output overwrites input 0; the second output must still see the old values.
-    be.pointwise({
+    be.kernels.pointwise({
       program: p,
       inputs: [view(param), view(grad)],
       scalars: [0.5],
@@ -301,7 +301,7 @@ describe('cpu elementwise', () => {
       outputs: [E.lt(E.input(0), E.input(1))],
     });
     const call = (program: PointwiseProgram, inputs: StridedView[], shape: number[]) =>
-      be.pointwise({ program, inputs, scalars: [], outputs: [out], shape });
+      be.kernels.pointwise({ program, inputs, scalars: [], outputs: [out], shape });
     expect(() => call(neg, [view(new Float32Array(5), 0, [3, 1])], [2, 3])).toThrow(
       /reaches elements 0\.\.5 of a buffer of 5/,
     );

@@ -36,7 +36,7 @@ describe('cpu reduce', () => {
       if (dtype === 'float32' && r() < 0.2 && x.length > 0) x[randInt(r, 0, x.length - 1)] = Number.NaN;
       const arg = op === 'argmax' || op === 'argmin';
       const out = be.alloc(outer * inner, arg ? 'int32' : dtype);
-      be.reduce(op, buf(x), out, outer, size, inner);
+      be.kernels.reduce({ op, x: buf(x), out, outer, size, inner });
       const expected = reference(op, x, outer, size, inner);
       const got = Array.from(be.readSync(out));
       for (let i = 0; i < expected.length; i++) {
@@ -55,30 +55,39 @@ describe('cpu reduce', () => {
     const x = new Float32Array(10001).fill(0.25);
     x[0] = 1e7;
     const out = be.alloc(1, 'float32');
-    be.reduce('sum', buf(x), out, 1, x.length, 1);
+    be.kernels.reduce({ op: 'sum', x: buf(x), out, outer: 1, size: x.length, inner: 1 });
     expect(be.readSync(out)[0]).toBe(1e7 + 2500);
     const cols = be.alloc(2, 'float32');
-    be.reduce(
-      'sum',
-      buf(new Float32Array([1e7, 1e7, ...new Float32Array(2000).fill(0.25)])),
-      cols,
-      1,
-      1001,
-      2,
-    );
+    be.kernels.reduce({
+      op: 'sum',
+      x: buf(new Float32Array([1e7, 1e7, ...new Float32Array(2000).fill(0.25)])),
+      out: cols,
+      outer: 1,
+      size: 1001,
+      inner: 2,
+    });
     expect(Array.from(be.readSync(cols))).toEqual([1e7 + 250, 1e7 + 250]);
   });
 
   it('rejects empty max and float argmax outputs', () => {
     const { be, buf } = fixture();
     const x = buf(new Float32Array(0));
-    expect(() => be.reduce('max', x, be.alloc(2, 'float32'), 2, 0, 1)).toThrow(/cannot reduce an empty axis/);
+    expect(() =>
+      be.kernels.reduce({ op: 'max', x, out: be.alloc(2, 'float32'), outer: 2, size: 0, inner: 1 }),
+    ).toThrow(/cannot reduce an empty axis/);
     const sum = be.alloc(2, 'float32');
-    be.fill(sum, 5);
-    be.reduce('sum', x, sum, 2, 0, 1);
+    be.kernels.fill({ out: sum, value: 5 });
+    be.kernels.reduce({ op: 'sum', x, out: sum, outer: 2, size: 0, inner: 1 });
     expect(Array.from(be.readSync(sum))).toEqual([0, 0]);
-    expect(() => be.reduce('argmax', buf(new Float32Array(4)), be.alloc(2, 'float32'), 2, 2, 1)).toThrow(
-      /must be int32, got float32/,
-    );
+    expect(() =>
+      be.kernels.reduce({
+        op: 'argmax',
+        x: buf(new Float32Array(4)),
+        out: be.alloc(2, 'float32'),
+        outer: 2,
+        size: 2,
+        inner: 1,
+      }),
+    ).toThrow(/must be int32, got float32/);
   });
 });

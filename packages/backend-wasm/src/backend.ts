@@ -4,17 +4,20 @@ import type {
   BackendBuffer,
   BackendCapabilities,
   BackendMemory,
-  BatchNormShape,
   DType,
+  KernelArgs,
+  KernelName,
+  Kernels,
+  LinearArgs,
   MatmulArgs,
   PointwiseArgs,
   PreparedKernel,
-  ReduceOp,
   TypedArray,
 } from '@nabla/core';
 import { E, pointwiseProgram } from '@nabla/core';
 import { own, WasmBuffer } from './buffer.js';
 import * as bn from './kernels/batchnorm.js';
+import * as fl from './kernels/fill.js';
 import * as idx from './kernels/indexing.js';
 import * as mm from './kernels/matmul.js';
 import * as pw from './kernels/pointwise.js';
@@ -45,11 +48,6 @@ export interface WasmBackendOptions {
   readonly threading?: Partial<Threading>;
 }
 
-/** The bits of a fill value in its buffer's dtype. */
-const fillBits = new DataView(new ArrayBuffer(4));
-
-const FUSED = ['batchNormTrain', 'batchNormBackward', 'linear', 'softmaxCrossEntropy'] as const;
-
 /** The wasm backend. Create it with {@link createWasmBackend}. */
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
@@ -60,13 +58,27 @@ export class WasmBackend implements Backend {
   private liveBytes = 0;
   private destroyed = false;
 
+  /** Every kernel, the optional fused ones included; each runs from `kernels/<family>.ts`. */
+  readonly kernels: Required<Kernels>;
+
   /** @internal use {@link createWasmBackend} */
   constructor(
     private readonly rt: Runtime,
     threadsReason: string,
   ) {
+    this.kernels = {
+      pointwise: (args) => pw.pointwise(rt, args),
+      fill: (args) => fl.fill(rt, args),
+      reduce: (args) => red.reduce(rt, args),
+      matmul: (args) => mm.matmul(rt, args),
+      gather: (args) => idx.gather(rt, args),
+      scatterAdd: (args) => idx.scatterAdd(rt, args),
+      batchNormTrain: (args) => bn.batchNormTrain(rt, args),
+      batchNormBackward: (args) => bn.batchNormBackward(rt, args),
+      linear: (args) => mm.linear(rt, args),
+      softmaxCrossEntropy: (args) => ce.softmaxCrossEntropy(rt, args),
+    };
     this.capabilities = {
-      fused: FUSED,
       readSync: true,
       fallbacks: [],
       info: {
@@ -134,118 +146,13 @@ export class WasmBackend implements Backend {
     };
   }
 
-  fill(out: BackendBuffer, value: number): void {
-    const b = own(out, 'fill output');
-    if (b.dtype === 'float32') fillBits.setFloat32(0, value, true);
-    else fillBits.setInt32(0, Number.isFinite(value) ? Math.trunc(value) : 0, true);
-    this.rt.call('fill32', b.ptr, b.size, fillBits.getInt32(0, true));
-  }
-
-  // ---- primitive kernels ----------------------------------------------------------------
-  pointwise(args: PointwiseArgs): void {
-    pw.pointwise(this.rt, args);
-  }
-
-  reduce(
-    op: ReduceOp,
-    x: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    inner: number,
-  ): void {
-    red.reduce(this.rt, op, x, out, outer, size, inner);
-  }
-
-  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void {
-    mm.matmul(this.rt, a, b, out, args);
-  }
-
-  gather(
-    x: BackendBuffer,
-    index: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    k: number,
-    inner: number,
-  ): void {
-    idx.gather(this.rt, x, index, out, outer, size, k, inner);
-  }
-
-  scatterAdd(
-    src: BackendBuffer,
-    index: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    k: number,
-    inner: number,
-  ): void {
-    idx.scatterAdd(this.rt, src, index, out, outer, size, k, inner);
-  }
-
-  // ---- fused kernels --------------------------------------------------------------------
-  batchNormTrain(
-    x: BackendBuffer,
-    gamma: BackendBuffer | null,
-    beta: BackendBuffer | null,
-    out: BackendBuffer,
-    mean: BackendBuffer,
-    variance: BackendBuffer,
-    shape: BatchNormShape,
-    eps: number,
-  ): void {
-    bn.batchNormTrain(this.rt, x, gamma, beta, out, mean, variance, shape, eps);
-  }
-
-  batchNormBackward(
-    dy: BackendBuffer,
-    x: BackendBuffer,
-    mean: BackendBuffer,
-    variance: BackendBuffer,
-    gamma: BackendBuffer | null,
-    dx: BackendBuffer,
-    dgamma: BackendBuffer,
-    dbeta: BackendBuffer,
-    shape: BatchNormShape,
-    eps: number,
-  ): void {
-    bn.batchNormBackward(this.rt, dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape, eps);
-  }
-
-  linear(
-    x: BackendBuffer,
-    w: BackendBuffer,
-    bias: BackendBuffer | null,
-    out: BackendBuffer,
-    m: number,
-    n: number,
-    k: number,
-    relu: boolean,
-  ): void {
-    mm.linear(this.rt, x, w, bias, out, m, n, k, relu);
-  }
-
-  softmaxCrossEntropy(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    loss: BackendBuffer,
-    shift: BackendBuffer,
-    logSum: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void {
-    ce.softmaxCrossEntropy(this.rt, logits, targets, loss, shift, logSum, rows, classes, ignoreIndex);
-  }
-
   // ---- compiled programs ----------------------------------------------------------------
   /** Pointwise programs get a planned descriptor of their own; matmuls a resolved gemm. */
-  prepare(method: string, args: readonly unknown[]): PreparedKernel | null {
+  prepare<K extends KernelName>(kernel: K, args: KernelArgs<K>): PreparedKernel | null {
     this.alive();
-    if (method === 'pointwise') return pw.preparePointwise(this.rt, args[0] as PointwiseArgs);
-    if (method === 'matmul' || method === 'linear') return mm.prepareGemm(this.rt, method, args);
+    if (kernel === 'pointwise') return pw.preparePointwise(this.rt, args as PointwiseArgs);
+    if (kernel === 'matmul') return mm.prepareGemm(this.rt, { kernel, args: args as MatmulArgs });
+    if (kernel === 'linear') return mm.prepareGemm(this.rt, { kernel, args: args as LinearArgs });
     return null;
   }
 
@@ -327,15 +234,40 @@ function warmup(b: WasmBackend): void {
   const x = b.alloc(n * n, 'float32');
   const y = b.alloc(n * n, 'float32');
   const z = b.alloc(n * n, 'float32');
-  b.fill(x, 0.5);
-  b.fill(y, 0.25);
+  const k = b.kernels;
+  k.fill({ out: x, value: 0.5 });
+  k.fill({ out: y, value: 0.25 });
   for (let i = 0; i < 4; i++) {
-    b.matmul(x, y, z, { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0 });
-    b.matmul(x, y, z, { batch: 1, m: n, n, k: n, transA: true, transB: true, strideA: 0, strideB: 0 });
+    k.matmul({
+      a: x,
+      b: y,
+      out: z,
+      batch: 1,
+      m: n,
+      n,
+      k: n,
+      transA: false,
+      transB: false,
+      strideA: 0,
+      strideB: 0,
+    });
+    k.matmul({
+      a: x,
+      b: y,
+      out: z,
+      batch: 1,
+      m: n,
+      n,
+      k: n,
+      transA: true,
+      transB: true,
+      strideA: 0,
+      strideB: 0,
+    });
   }
   // a broadcast add and a ReLU through pointwise programs (compiled, then interpreted blocks)
   const strides = [n, 1];
-  b.pointwise({
+  k.pointwise({
     program: WARMUP_ADD,
     inputs: [
       { buffer: x, offset: 0, strides },
@@ -345,13 +277,13 @@ function warmup(b: WasmBackend): void {
     outputs: [z],
     shape: [n, n],
   });
-  b.pointwise({
+  k.pointwise({
     program: WARMUP_RELU,
     inputs: [{ buffer: z, offset: 0, strides }],
     scalars: [],
     outputs: [z],
     shape: [n, n],
   });
-  b.reduce('sum', z, x, 1, n, n);
+  k.reduce({ op: 'sum', x: z, out: x, outer: 1, size: n, inner: n });
   for (const buf of [x, y, z]) b.disposeBuffer(buf);
 }

@@ -50,7 +50,16 @@ for (const threads of [1, 2]) {
           const mean = be.alloc(c, 'float32');
           const vr = be.alloc(c, 'float32');
           const shape = { n, c, l };
-          be.batchNormTrain(x, affine ? g : null, affine ? b : null, out, mean, vr, shape, 1e-5);
+          be.kernels.batchNormTrain({
+            x,
+            gamma: affine ? g : null,
+            beta: affine ? b : null,
+            out,
+            mean,
+            variance: vr,
+            shape,
+            eps: 1e-5,
+          });
           const ref = refStats(X, n, c, l);
           expectClose(be.readSync(mean), ref.mean, 1e-7, 0);
           expectClose(be.readSync(vr), ref.variance, 2e-4, 1e-9);
@@ -66,7 +75,18 @@ for (const threads of [1, 2]) {
           const dx = be.alloc(size, 'float32');
           const dg = be.alloc(c, 'float32');
           const db = be.alloc(c, 'float32');
-          be.batchNormBackward(dy, x, mean, vr, affine ? g : null, dx, dg, db, shape, 1e-5);
+          be.kernels.batchNormBackward({
+            dy,
+            x,
+            mean,
+            variance: vr,
+            gamma: affine ? g : null,
+            dx,
+            dgamma: dg,
+            dbeta: db,
+            shape,
+            eps: 1e-5,
+          });
           const M = n * l;
           const rdb = new Float64Array(c);
           const rdg = new Float64Array(c);
@@ -104,7 +124,16 @@ for (const threads of [1, 2]) {
         );
         const [lg, tg] = [upload(be, L), upload(be, T)];
         const [loss, shift, logSum] = [0, 1, 2].map(() => be.alloc(rows, 'float32'));
-        be.softmaxCrossEntropy(lg, tg, loss, shift, logSum, rows, classes, -100);
+        be.kernels.softmaxCrossEntropy({
+          logits: lg,
+          targets: tg,
+          loss,
+          shift,
+          logSum,
+          rows,
+          classes,
+          ignoreIndex: -100,
+        });
         const rl: number[] = [];
         const rlse: number[] = [];
         for (let i = 0; i < rows; i++) {

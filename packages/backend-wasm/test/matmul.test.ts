@@ -68,7 +68,7 @@ for (const threads of [1, 2]) {
             const a = upload(be, A);
             const b = upload(be, B);
             const out = be.alloc(batch * m * n, 'float32');
-            be.matmul(a, b, out, { batch, m, n, k, transA, transB, strideA: m * k, strideB: k * n });
+            be.kernels.matmul({ a, b, out, batch, m, n, k, transA, transB, strideA: m * k, strideB: k * n });
             expectClose(
               be.readSync(out),
               refMatmul(A, B, batch, m, n, k, transA, transB, m * k, k * n),
@@ -88,9 +88,24 @@ for (const threads of [1, 2]) {
       const a = upload(be, A);
       const b = upload(be, B);
       const out = be.alloc(batch * m * n, 'float32');
-      be.matmul(a, b, out, { batch, m, n, k, transA: false, transB: false, strideA: m * k, strideB: 0 });
+      be.kernels.matmul({
+        a,
+        b,
+        out,
+        batch,
+        m,
+        n,
+        k,
+        transA: false,
+        transB: false,
+        strideA: m * k,
+        strideB: 0,
+      });
       expectClose(be.readSync(out), refMatmul(A, B, batch, m, n, k, false, false, m * k, 0), 1e-4, 1e-4);
-      be.matmul(a, b, out, {
+      be.kernels.matmul({
+        a,
+        b,
+        out,
         batch: 1,
         m: 5,
         n: 3,
@@ -117,14 +132,14 @@ for (const threads of [1, 2]) {
           const w = upload(be, W);
           const bb = upload(be, bias);
           const out = be.alloc(m * n, 'float32');
-          be.linear(x, w, bb, out, m, n, k, relu);
+          be.kernels.linear({ x, w, bias: bb, out, m, n, k, relu });
           expectClose(
             be.readSync(out),
             refMatmul(X, W, 1, m, n, k, false, true, 0, 0, bias, relu),
             1e-4,
             1e-4,
           );
-          be.linear(x, w, null, out, m, n, k, relu);
+          be.kernels.linear({ x, w, bias: null, out, m, n, k, relu });
           expectClose(
             be.readSync(out),
             refMatmul(X, W, 1, m, n, k, false, true, 0, 0, undefined, relu),

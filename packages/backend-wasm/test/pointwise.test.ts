@@ -53,7 +53,7 @@ function runOn(
   const total = shape.reduce((a, b) => a * b, 1);
   const bufs = inputs.map((x) => upload(be, x.data));
   const outs = p.outputDtypes.map((d) => be.alloc(total, d));
-  be.pointwise({
+  be.kernels.pointwise({
     program: p,
     inputs: inputs.map((x, k) => view(bufs[k]!, [...x.strides], x.offset ?? 0)),
     scalars,
@@ -450,7 +450,7 @@ for (const [threads, jit] of [
           [n],
         );
         const bufs = data.map((d) => upload(be, d));
-        be.pointwise({
+        be.kernels.pointwise({
           program: p,
           inputs: bufs.map((b) => view(b, [1])),
           scalars: [0.01],
@@ -481,12 +481,18 @@ for (const [threads, jit] of [
       const x = upload(be, new Int32Array(4));
       const out = be.alloc(4, 'float32');
       expect(() =>
-        be.pointwise({ program: p, inputs: [view(x, [1])], scalars: [], outputs: [out], shape: [4] }),
+        be.kernels.pointwise({ program: p, inputs: [view(x, [1])], scalars: [], outputs: [out], shape: [4] }),
       ).toThrow(/input 0 is int32/);
       const small = be.alloc(2, 'float32');
       const y = upload(be, new Float32Array(4));
       expect(() =>
-        be.pointwise({ program: p, inputs: [view(y, [1])], scalars: [], outputs: [small], shape: [4] }),
+        be.kernels.pointwise({
+          program: p,
+          inputs: [view(y, [1])],
+          scalars: [],
+          outputs: [small],
+          shape: [4],
+        }),
       ).toThrow(/must hold 4 float32/);
       for (const b of [x, out, small, y]) be.disposeBuffer(b);
     });
@@ -539,10 +545,10 @@ describe('fill', () => {
   it('writes every element in the buffer dtype (int32 truncates)', async () => {
     const be = await createWasmBackend({ threads: 1, warmup: false });
     const out = be.alloc(13, 'float32');
-    be.fill(out, -2.5);
+    be.kernels.fill({ out, value: -2.5 });
     expect(Array.from(be.readSync(out))).toEqual(new Array(13).fill(-2.5));
     const ints = be.alloc(6, 'int32');
-    be.fill(ints, 3.9);
+    be.kernels.fill({ out: ints, value: 3.9 });
     expect(Array.from(be.readSync(ints))).toEqual(new Array(6).fill(3));
     be.destroy();
   });

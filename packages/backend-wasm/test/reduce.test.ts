@@ -55,7 +55,7 @@ for (const threads of [1, 2]) {
           for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
             if (size === 0 && op !== 'sum') continue;
             const out = be.alloc(outer * inner, op.startsWith('arg') ? 'int32' : dtype);
-            be.reduce(op, x, out, outer, size, inner);
+            be.kernels.reduce({ op, x, out, outer, size, inner });
             const ref = refReduce(op, X, outer, size, inner);
             try {
               expectClose(be.readSync(out), ref, 1e-5, 1e-5);
@@ -76,7 +76,7 @@ for (const threads of [1, 2]) {
       for (const v of X) ref += v;
       const x = upload(be, X);
       const out = be.alloc(1, 'float32');
-      be.reduce('sum', x, out, 1, n, 1);
+      be.kernels.reduce({ op: 'sum', x, out, outer: 1, size: n, inner: 1 });
       expect(Math.abs((be.readSync(out)[0] as number) - ref) / ref).toBeLessThan(2e-5);
       be.disposeBuffer(x);
       be.disposeBuffer(out);
@@ -86,9 +86,9 @@ for (const threads of [1, 2]) {
       const x = upload(be, Float32Array.from([1, Number.NaN, 3, 2, 0, 5, 1, 1]));
       const out = be.alloc(1, 'float32');
       const idx = be.alloc(1, 'int32');
-      be.reduce('max', x, out, 1, 8, 1);
+      be.kernels.reduce({ op: 'max', x, out, outer: 1, size: 8, inner: 1 });
       expect(be.readSync(out)[0]).toBeNaN();
-      be.reduce('argmax', x, idx, 1, 8, 1);
+      be.kernels.reduce({ op: 'argmax', x, out: idx, outer: 1, size: 8, inner: 1 });
       expect(be.readSync(idx)[0]).toBe(1);
       for (const b of [x, out, idx]) be.disposeBuffer(b);
     });
@@ -107,7 +107,7 @@ for (const threads of [1, 2]) {
         const idx = upload(be, I);
         const src = upload(be, S);
         const out = be.alloc(outer * k * inner, 'float32');
-        be.gather(x, idx, out, outer, size, k, inner);
+        be.kernels.gather({ x, index: idx, out, outer, size, k, inner });
         const refG: number[] = [];
         const refS = new Float64Array(outer * size * inner);
         for (let o = 0; o < outer; o++)
@@ -120,8 +120,8 @@ for (const threads of [1, 2]) {
             }
         expectClose(be.readSync(out), refG, 0, 0);
         const sc = be.alloc(outer * size * inner, 'float32');
-        be.fill(sc, 123); // must be zeroed by the kernel
-        be.scatterAdd(src, idx, sc, outer, size, k, inner);
+        be.kernels.fill({ out: sc, value: 123 }); // must be zeroed by the kernel
+        be.kernels.scatterAdd({ src, index: idx, out: sc, outer, size, k, inner });
         expectClose(be.readSync(sc), refS, 1e-6, 1e-6);
         for (const b of [x, idx, src, out, sc]) be.disposeBuffer(b);
       });

@@ -32,7 +32,7 @@ describe('relaxed SIMD build', () => {
         const a = be.alloc(m * k, 'float32'), b = be.alloc(n * k, 'float32'), c = be.alloc(m * n, 'float32');
         be.write(a, Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)));
         be.write(b, Float32Array.from({ length: n * k }, (_, i) => Math.cos(i)));
-        be.matmul(a, b, c, { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 });
+        be.kernels.matmul({ a, b, out: c, batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 });
         out[relaxedSimd] = { info: be.capabilities.info.relaxedSimd, c: Array.from(be.readSync(c)) };
         be.destroy();
       }
@@ -73,7 +73,7 @@ describe('relaxed SIMD build', () => {
         be.write(a, Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3));
         be.write(b, Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 40));
         const o = [be.alloc(n, 'float32'), be.alloc(n, 'int32')];
-        be.pointwise({ program: p, inputs: [a, b].map((buffer) => ({ buffer, offset: 0, strides: [1] })), scalars: [], outputs: o, shape: [n] });
+        be.kernels.pointwise({ program: p, inputs: [a, b].map((buffer) => ({ buffer, offset: 0, strides: [1] })), scalars: [], outputs: o, shape: [n] });
         out.push({ relaxed: be.capabilities.info.relaxedSimd, values: o.map((x) => Array.from(be.readSync(x))) });
         be.destroy();
       }

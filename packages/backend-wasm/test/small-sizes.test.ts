@@ -77,10 +77,10 @@ describe('the wasm small-size path', () => {
     const n = 256;
     const a = be.alloc(n * n, 'float32');
     const c = be.alloc(n * n, 'float32');
-    be.fill(a, 0.5);
+    be.kernels.fill({ out: a, value: 0.5 });
     const args = { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0 };
     const runs0 = be.poolStats.runs;
-    be.matmul(a, a, c, args); // 16.7 M multiply-adds: split across the two threads
+    be.kernels.matmul({ a, b: a, out: c, ...args }); // 16.7 M multiply-adds: split across the two threads
     expect(be.poolStats.runs).toBeGreaterThan(runs0);
     // the caller now sleeps 300 ms; a worker spinning all that time would add ~300 ms of CPU.
     // The bound leaves room for the process's own background threads (GC, JIT: up to ~25 ms
@@ -115,7 +115,7 @@ describe('the wasm small-size path', () => {
           ];
           be2.write(ba, a);
           be2.write(bb, b);
-          be2.matmul(ba, bb, bc, args);
+          be2.kernels.matmul({ a: ba, b: bb, out: bc, ...args });
           const r = be2.readSync(bc);
           for (const x of [ba, bb, bc]) be2.disposeBuffer(x);
           return r;

@@ -7,11 +7,10 @@ import type {
   BackendBuffer,
   BackendCapabilities,
   BackendMemory,
-  BatchNormShape,
   DType,
-  FusedKernel,
-  MatmulArgs,
-  PointwiseArgs,
+  KernelArgs,
+  KernelName,
+  Kernels,
   PreparedKernel,
   ReduceOp,
   TypedArray,
@@ -58,17 +57,13 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   readonly maxWorkgroupsPerDimension?: number;
 }
 
-const FUSED: readonly FusedKernel[] = [
-  'batchNormTrain',
-  'batchNormBackward',
-  'linear',
-  'softmaxCrossEntropy',
-];
-
 /** The {@link Backend} implementation; create it with {@link createWebGpuBackend}. */
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   readonly capabilities: BackendCapabilities;
+  /** Every kernel, the optional fused ones included. */
+  readonly kernels: Required<Kernels>;
+  private readonly table: Required<Kernels>;
   private readonly device: GPUDevice;
   private readonly runtime: Runtime;
   private readonly pool: BufferPool;
@@ -97,8 +92,9 @@ export class WebGpuBackend implements Backend {
       options.maxWorkgroupsPerDimension ?? Infinity,
     );
     this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    this.table = this.makeKernels();
+    this.kernels = this.table;
     this.capabilities = {
-      fused: FUSED,
       readSync: false,
       fallbacks: [],
       maxPointwiseBuffers: limits.maxStorageBuffersPerShaderStage,
@@ -203,62 +199,148 @@ export class WebGpuBackend implements Backend {
     };
   }
 
-  fill(out: BackendBuffer, value: number): void {
-    this.guard('fill');
-    const o = this.buf(out, 'fill');
-    const bits = new ArrayBuffer(4);
-    if (o.dtype === 'float32') new Float32Array(bits)[0] = value;
-    else new Int32Array(bits)[0] = value;
-    const word = new Uint32Array(bits)[0];
-    ix.fill(this.runtime, this.maxPerDim, [this.bind(out, 'fill', true)], o.dtype, o.size, word);
-  }
+  // ---- kernels --------------------------------------------------------------------
 
-  // ---- primitive kernels ------------------------------------------------------------
+  /** The kernel table: validates and binds buffers, then encodes from `kernels/<family>.ts`. */
+  private makeKernels(): Required<Kernels> {
+    return {
+      fill: ({ out, value }) => {
+        this.guard('fill');
+        const o = this.buf(out, 'fill');
+        const bits = new ArrayBuffer(4);
+        if (o.dtype === 'float32') new Float32Array(bits)[0] = value;
+        else new Int32Array(bits)[0] = value;
+        const word = new Uint32Array(bits)[0];
+        ix.fill(this.runtime, this.maxPerDim, [this.bind(out, 'fill', true)], o.dtype, o.size, word);
+      },
 
-  pointwise(args: PointwiseArgs): void {
-    const op = `pointwise ${args.program.name}`;
-    this.guard(op);
-    const limits = {
-      maxWorkgroupsPerDimension: this.maxPerDim,
-      maxStorageBuffersPerShaderStage: this.device.limits.maxStorageBuffersPerShaderStage,
+      pointwise: (args) => {
+        const op = `pointwise ${args.program.name}`;
+        this.guard(op);
+        const limits = {
+          maxWorkgroupsPerDimension: this.maxPerDim,
+          maxStorageBuffersPerShaderStage: this.device.limits.maxStorageBuffersPerShaderStage,
+        };
+        dispatchPointwise(this.runtime, limits, {
+          program: args.program,
+          inputs: args.inputs.map((v) => ({
+            buffer: this.buf(v.buffer, op),
+            offset: v.offset,
+            strides: v.strides,
+          })),
+          scalars: args.scalars,
+          outputs: args.outputs.map((o) => this.buf(o, op)),
+          shape: args.shape,
+        });
+      },
+
+      reduce: ({ op, x, out, outer, size, inner }) => {
+        this.guard(`reduce(${op})`);
+        const xb = this.buf(x, 'reduce');
+        const outputs = outer * inner;
+        if (outputs === 0) return;
+        if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
+        const chunks = red.reduceChunks(op, outputs, size);
+        if (chunks > 1) {
+          // Two stages through a pooled scratch buffer; releasing it right away is safe because
+          // later users of that buffer are ordered after this stream.
+          const partial = this.alloc(outer * chunks * inner, xb.dtype);
+          this.reduceStage(op, x, partial, outer, size, inner, chunks);
+          this.reduceStage(op, partial, out, outer, chunks, inner, 1);
+          this.disposeBuffer(partial);
+          return;
+        }
+        this.reduceStage(op, x, out, outer, size, inner, 1);
+      },
+
+      matmul: (args) => this.gemm('matmul', args.a, args.b, null, args.out, args, false),
+
+      gather: ({ x, index, out, outer, size, k, inner }) => {
+        this.guard('gather');
+        const xb = this.buf(x, 'gather');
+        const bindings = [this.bind(x, 'gather'), this.bind(index, 'gather'), this.bind(out, 'gather', true)];
+        ix.gatherOrScatterAdd(
+          this.runtime,
+          this.maxPerDim,
+          'gather',
+          bindings,
+          xb.dtype,
+          outer,
+          size,
+          k,
+          inner,
+        );
+      },
+
+      scatterAdd: ({ src, index, out, outer, size, k, inner }) => {
+        this.guard('scatterAdd');
+        const sb = this.buf(src, 'scatterAdd');
+        const bindings = [
+          this.bind(src, 'scatterAdd'),
+          this.bind(index, 'scatterAdd'),
+          this.bind(out, 'scatterAdd', true),
+        ];
+        ix.gatherOrScatterAdd(
+          this.runtime,
+          this.maxPerDim,
+          'scatterAdd',
+          bindings,
+          sb.dtype,
+          outer,
+          size,
+          k,
+          inner,
+        );
+      },
+
+      batchNormTrain: ({ x, gamma, beta, out, mean, variance, shape, eps }) => {
+        this.guard('batchNormTrain');
+        const bindings = [this.bind(x, 'batchNormTrain')];
+        if (gamma) bindings.push(this.bind(gamma, 'batchNormTrain'));
+        if (beta) bindings.push(this.bind(beta, 'batchNormTrain'));
+        bindings.push(this.bind(out, 'batchNormTrain', true));
+        bindings.push(this.bind(mean, 'batchNormTrain', true));
+        bindings.push(this.bind(variance, 'batchNormTrain', true));
+        const source = bn.batchNormTrainSource(gamma !== null, beta !== null);
+        bn.batchNorm(this.runtime, this.maxPerDim, 'batchNormTrain', source, bindings, shape, eps);
+      },
+
+      batchNormBackward: ({ dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape, eps }) => {
+        const op = 'batchNormBackward';
+        this.guard(op);
+        this.buf(mean, op); // validated, not read: the kernel recomputes the mean exactly from x
+        const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
+        if (gamma) bindings.push(this.bind(gamma, op));
+        bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
+        const source = bn.batchNormBackwardSource(gamma !== null);
+        bn.batchNorm(this.runtime, this.maxPerDim, op, source, bindings, shape, eps);
+      },
+
+      linear: ({ x, w, bias, out, m, n, k, relu }) => {
+        const args: mm.GemmShape = { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 };
+        this.gemm('linear', x, w, bias, out, args, relu);
+      },
+
+      softmaxCrossEntropy: ({ logits, targets, loss, shift, logSum, rows, classes, ignoreIndex }) => {
+        const op = 'softmaxCrossEntropy';
+        this.guard(op);
+        ce.softmaxCrossEntropy(
+          this.runtime,
+          this.maxPerDim,
+          [
+            this.bind(logits, op),
+            this.bind(targets, op),
+            this.bind(loss, op, true),
+            this.bind(shift, op, true),
+            this.bind(logSum, op, true),
+            { buffer: this.runtime.deviceErrors.bufferFor(op), write: true },
+          ],
+          rows,
+          classes,
+          ignoreIndex,
+        );
+      },
     };
-    dispatchPointwise(this.runtime, limits, {
-      program: args.program,
-      inputs: args.inputs.map((v) => ({
-        buffer: this.buf(v.buffer, op),
-        offset: v.offset,
-        strides: v.strides,
-      })),
-      scalars: args.scalars,
-      outputs: args.outputs.map((o) => this.buf(o, op)),
-      shape: args.shape,
-    });
-  }
-
-  reduce(
-    op: ReduceOp,
-    x: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    inner: number,
-  ): void {
-    this.guard(`reduce(${op})`);
-    const xb = this.buf(x, 'reduce');
-    const outputs = outer * inner;
-    if (outputs === 0) return;
-    if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
-    const chunks = red.reduceChunks(op, outputs, size);
-    if (chunks > 1) {
-      // Two stages through a pooled scratch buffer; releasing it right away is safe because
-      // later users of that buffer are ordered after this stream.
-      const partial = this.alloc(outer * chunks * inner, xb.dtype);
-      this.reduceStage(op, x, partial, outer, size, inner, chunks);
-      this.reduceStage(op, partial, out, outer, chunks, inner, 1);
-      this.disposeBuffer(partial);
-      return;
-    }
-    this.reduceStage(op, x, out, outer, size, inner, 1);
   }
 
   private reduceStage(
@@ -280,7 +362,7 @@ export class WebGpuBackend implements Backend {
     b: BackendBuffer,
     bias: BackendBuffer | null,
     out: BackendBuffer,
-    args: MatmulArgs,
+    args: mm.GemmShape,
     relu: boolean,
   ): void {
     this.guard(label);
@@ -291,142 +373,6 @@ export class WebGpuBackend implements Backend {
     if (bias) bindings.push(this.bind(bias, label));
     bindings.push(this.bind(out, label, true));
     mm.gemm(this.runtime, this.maxPerDim, label, bindings, ab.dtype, args, bias !== null, relu);
-  }
-
-  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void {
-    this.gemm('matmul', a, b, null, out, args, false);
-  }
-
-  gather(
-    x: BackendBuffer,
-    index: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    k: number,
-    inner: number,
-  ): void {
-    this.guard('gather');
-    const xb = this.buf(x, 'gather');
-    const bindings = [this.bind(x, 'gather'), this.bind(index, 'gather'), this.bind(out, 'gather', true)];
-    ix.gatherOrScatterAdd(this.runtime, this.maxPerDim, 'gather', bindings, xb.dtype, outer, size, k, inner);
-  }
-
-  scatterAdd(
-    src: BackendBuffer,
-    index: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    k: number,
-    inner: number,
-  ): void {
-    this.guard('scatterAdd');
-    const sb = this.buf(src, 'scatterAdd');
-    const bindings = [
-      this.bind(src, 'scatterAdd'),
-      this.bind(index, 'scatterAdd'),
-      this.bind(out, 'scatterAdd', true),
-    ];
-    ix.gatherOrScatterAdd(
-      this.runtime,
-      this.maxPerDim,
-      'scatterAdd',
-      bindings,
-      sb.dtype,
-      outer,
-      size,
-      k,
-      inner,
-    );
-  }
-
-  // ---- fused kernels ----------------------------------------------------------------
-
-  batchNormTrain(
-    x: BackendBuffer,
-    gamma: BackendBuffer | null,
-    beta: BackendBuffer | null,
-    out: BackendBuffer,
-    mean: BackendBuffer,
-    variance: BackendBuffer,
-    shape: BatchNormShape,
-    eps: number,
-  ): void {
-    this.guard('batchNormTrain');
-    const bindings = [this.bind(x, 'batchNormTrain')];
-    if (gamma) bindings.push(this.bind(gamma, 'batchNormTrain'));
-    if (beta) bindings.push(this.bind(beta, 'batchNormTrain'));
-    bindings.push(this.bind(out, 'batchNormTrain', true));
-    bindings.push(this.bind(mean, 'batchNormTrain', true));
-    bindings.push(this.bind(variance, 'batchNormTrain', true));
-    const source = bn.batchNormTrainSource(gamma !== null, beta !== null);
-    bn.batchNorm(this.runtime, this.maxPerDim, 'batchNormTrain', source, bindings, shape, eps);
-  }
-
-  batchNormBackward(
-    dy: BackendBuffer,
-    x: BackendBuffer,
-    mean: BackendBuffer,
-    variance: BackendBuffer,
-    gamma: BackendBuffer | null,
-    dx: BackendBuffer,
-    dgamma: BackendBuffer,
-    dbeta: BackendBuffer,
-    shape: BatchNormShape,
-    eps: number,
-  ): void {
-    const op = 'batchNormBackward';
-    this.guard(op);
-    this.buf(mean, op); // validated, not read: the kernel recomputes the mean exactly from x
-    const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
-    if (gamma) bindings.push(this.bind(gamma, op));
-    bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
-    const source = bn.batchNormBackwardSource(gamma !== null);
-    bn.batchNorm(this.runtime, this.maxPerDim, op, source, bindings, shape, eps);
-  }
-
-  linear(
-    x: BackendBuffer,
-    w: BackendBuffer,
-    bias: BackendBuffer | null,
-    out: BackendBuffer,
-    m: number,
-    n: number,
-    k: number,
-    relu: boolean,
-  ): void {
-    const args: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 };
-    this.gemm('linear', x, w, bias, out, args, relu);
-  }
-
-  softmaxCrossEntropy(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    loss: BackendBuffer,
-    shift: BackendBuffer,
-    logSum: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void {
-    const op = 'softmaxCrossEntropy';
-    this.guard(op);
-    ce.softmaxCrossEntropy(
-      this.runtime,
-      this.maxPerDim,
-      [
-        this.bind(logits, op),
-        this.bind(targets, op),
-        this.bind(loss, op, true),
-        this.bind(shift, op, true),
-        this.bind(logSum, op, true),
-        { buffer: this.runtime.deviceErrors.bufferFor(op), write: true },
-      ],
-      rows,
-      classes,
-      ignoreIndex,
-    );
   }
 
   // ---- lifecycle --------------------------------------------------------------------
@@ -443,13 +389,14 @@ export class WebGpuBackend implements Backend {
    * bind the same buffers (the pipelines are cached by source already; per-call shapes and
    * scalars travel in uniform slots, bound at a dynamic offset).
    */
-  prepare(method: string, args: readonly unknown[]): PreparedKernel | null {
+  prepare<K extends KernelName>(kernel: K, args: KernelArgs<K>): PreparedKernel | null {
     this.guard('prepare');
-    const kernel = (this as unknown as Record<string, (...a: readonly unknown[]) => void>)[method];
-    if (typeof kernel !== 'function') return null;
+    // this backend's own entry, not `this.kernels` (a call counter may have wrapped that)
+    const run = this.table[kernel] as ((a: KernelArgs<K>) => void) | undefined;
+    if (typeof run !== 'function') return null;
     const cache: BindGroupCache = [];
     return {
-      run: () => this.runtime.withBindGroups(cache, () => kernel.apply(this, args as unknown[])),
+      run: () => this.runtime.withBindGroups(cache, () => run(args)),
       release: () => {
         cache.length = 0;
       },

@@ -42,7 +42,7 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
       const out = b.alloc(n * c * l, 'float32');
       const mean = b.alloc(c, 'float32');
       const variance = b.alloc(c, 'float32');
-      b.batchNormTrain(x, gamma, beta, out, mean, variance, { n, c, l }, eps);
+      b.kernels.batchNormTrain({ x, gamma, beta, out, mean, variance, shape: { n, c, l }, eps });
       const st = channelStats(xs, n, c, l);
       const inv = st.variance.map((v) => 1 / Math.sqrt(v + eps));
       expectClose(await readAll(b, mean), st.mean, 1e-7, 1e-4, 'mean');
@@ -74,18 +74,18 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
       const dx = b.alloc(n * c * l, 'float32');
       const dgamma = b.alloc(c, 'float32');
       const dbeta = b.alloc(c, 'float32');
-      b.batchNormBackward(
-        upload(b, dys),
-        upload(b, xs),
-        upload(b, f32(means)),
-        upload(b, vars),
-        affine ? upload(b, gs) : null,
+      b.kernels.batchNormBackward({
+        dy: upload(b, dys),
+        x: upload(b, xs),
+        mean: upload(b, f32(means)),
+        variance: upload(b, vars),
+        gamma: affine ? upload(b, gs) : null,
         dx,
         dgamma,
         dbeta,
-        { n, c, l },
-        1e-5,
-      );
+        shape: { n, c, l },
+        eps: 1e-5,
+      });
       const sdy = new Array(c).fill(0);
       const sdyx = new Array(c).fill(0);
       xs.forEach((v, i) => {
@@ -115,7 +115,16 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
       const ws = f32(randomArray(n * k, 22));
       const bs = f32(randomArray(n, 23));
       const out = b.alloc(m * n, 'float32');
-      b.linear(upload(b, xs), upload(b, ws), bias ? upload(b, bs) : null, out, m, n, k, relu);
+      b.kernels.linear({
+        x: upload(b, xs),
+        w: upload(b, ws),
+        bias: bias ? upload(b, bs) : null,
+        out,
+        m,
+        n,
+        k,
+        relu,
+      });
       const expected: number[] = [];
       for (let i = 0; i < m; i++)
         for (let j = 0; j < n; j++) {
@@ -136,7 +145,16 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
       const logits = upload(b, ls);
       const targets = upload(b, ts, 'int32');
       const [loss, shift, logSum] = [0, 1, 2].map(() => b.alloc(rows, 'float32'));
-      b.softmaxCrossEntropy(logits, targets, loss, shift, logSum, rows, classes, -100);
+      b.kernels.softmaxCrossEntropy({
+        logits,
+        targets,
+        loss,
+        shift,
+        logSum,
+        rows,
+        classes,
+        ignoreIndex: -100,
+      });
       const refMax: number[] = [];
       const refLogSum: number[] = [];
       const refLoss: number[] = [];

@@ -95,7 +95,13 @@ export function pw(
   shape: number[],
   scalars: number[] = [],
 ): void {
-  b.pointwise({ program, inputs, scalars, outputs: Array.isArray(outputs) ? outputs : [outputs], shape });
+  b.kernels.pointwise({
+    program,
+    inputs,
+    scalars,
+    outputs: Array.isArray(outputs) ? outputs : [outputs],
+    shape,
+  });
 }
 
 /** A one-output program over float32 (or `dtype`) inputs. */

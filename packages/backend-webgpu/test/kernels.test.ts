@@ -286,7 +286,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
         const arg = op.startsWith('arg');
         const out = b.alloc(outer * inner, arg ? 'int32' : 'float32');
         const before = b.stats.dispatches;
-        b.reduce(op, x, out, outer, size, inner);
+        b.kernels.reduce({ op, x, out, outer, size, inner });
         expect(b.stats.dispatches - before, `${op} stages`).toBe(size >= 8192 && !arg ? 2 : 1);
         expectClose(await readAll(b, out), refReduce(op, xs, outer, size, inner), 1e-5, 1e-4, op);
       }
@@ -296,18 +296,18 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   it('reduce propagates NaN, sums an empty axis to 0 and reduces int32', async () => {
     const x = upload(b, [1, Number.NaN, 3, 4, 5, 6]);
     const out = b.alloc(2, 'float32');
-    b.reduce('max', x, out, 2, 3, 1);
+    b.kernels.reduce({ op: 'max', x, out, outer: 2, size: 3, inner: 1 });
     expectClose(await readAll(b, out), [Number.NaN, 6]);
     const am = b.alloc(2, 'int32');
-    b.reduce('argmax', x, am, 2, 3, 1);
+    b.kernels.reduce({ op: 'argmax', x, out: am, outer: 2, size: 3, inner: 1 });
     expect(await readAll(b, am)).toEqual([1, 2]);
     const empty = b.alloc(0, 'float32');
     const z = b.alloc(4, 'float32');
-    b.reduce('sum', empty, z, 2, 0, 2);
+    b.kernels.reduce({ op: 'sum', x: empty, out: z, outer: 2, size: 0, inner: 2 });
     expect(await readAll(b, z)).toEqual([0, 0, 0, 0]);
     const xi = upload(b, [3, -9, 4, 2], 'int32');
     const oi = b.alloc(2, 'int32');
-    b.reduce('min', xi, oi, 1, 2, 2);
+    b.kernels.reduce({ op: 'min', x: xi, out: oi, outer: 1, size: 2, inner: 2 });
     expect(await readAll(b, oi)).toEqual([3, -9]);
   });
 
@@ -357,7 +357,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
             ? { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0 }
             : { batch, m, n, k, transA, transB, strideA: 0, strideB: k * n };
           const out = b.alloc(batch * m * n, 'float32');
-          b.matmul(A, B, out, args);
+          b.kernels.matmul({ a: A, b: B, out, ...args });
           expectClose(
             await readAll(b, out),
             refMatmul(as, bs, args),
@@ -373,12 +373,27 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   it('matmul with k = 0 writes zeros; int32 matmul is exact', async () => {
     const A = b.alloc(0, 'float32');
     const out = b.alloc(6, 'float32');
-    b.fill(out, 5);
-    b.matmul(A, A, out, { batch: 1, m: 2, n: 3, k: 0, transA: false, transB: false, strideA: 0, strideB: 0 });
+    b.kernels.fill({ out, value: 5 });
+    b.kernels.matmul({
+      a: A,
+      b: A,
+      out,
+      batch: 1,
+      m: 2,
+      n: 3,
+      k: 0,
+      transA: false,
+      transB: false,
+      strideA: 0,
+      strideB: 0,
+    });
     expect(await readAll(b, out)).toEqual([0, 0, 0, 0, 0, 0]);
     const ia = upload(b, [1, 2, 3, 4], 'int32');
     const io = b.alloc(4, 'int32');
-    b.matmul(ia, ia, io, {
+    b.kernels.matmul({
+      a: ia,
+      b: ia,
+      out: io,
       batch: 1,
       m: 2,
       n: 2,
@@ -398,7 +413,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const x = upload(b, xs);
     const index = upload(b, idx, 'int32');
     const out = b.alloc(16, 'float32');
-    b.gather(x, index, out, 2, 3, 4, 2);
+    b.kernels.gather({ x, index, out, outer: 2, size: 3, k: 4, inner: 2 });
     const expected: number[] = [];
     for (let o = 0; o < 2; o++)
       for (let j = 0; j < 4; j++)
@@ -410,8 +425,8 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     );
     const srcVals = await readAll(b, src);
     const acc = b.alloc(12, 'float32');
-    b.fill(acc, 99); // scatterAdd must zero first
-    b.scatterAdd(src, index, acc, 2, 3, 4, 2);
+    b.kernels.fill({ out: acc, value: 99 }); // scatterAdd must zero first
+    b.kernels.scatterAdd({ src, index, out: acc, outer: 2, size: 3, k: 4, inner: 2 });
     const ref = new Array(12).fill(0);
     for (let o = 0; o < 2; o++)
       for (let j = 0; j < 4; j++)
@@ -422,10 +437,10 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
 
   it('fill writes float32 and int32 constants', async () => {
     const f = b.alloc(5, 'float32');
-    b.fill(f, -1.25);
+    b.kernels.fill({ out: f, value: -1.25 });
     expect(await readAll(b, f)).toEqual([-1.25, -1.25, -1.25, -1.25, -1.25]);
     const i = b.alloc(3, 'int32');
-    b.fill(i, -7);
+    b.kernels.fill({ out: i, value: -7 });
     expect(await readAll(b, i)).toEqual([-7, -7, -7]);
   });
 });

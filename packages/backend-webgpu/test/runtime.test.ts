@@ -1,5 +1,5 @@
 /** The command stream, buffer pool, memory accounting and error paths. */
-import { type Backend, E, pointwiseProgram } from '@nabla/core';
+import { type Backend, E, fusedKernels, pointwiseProgram } from '@nabla/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { grid } from '../src/kernels/wgsl.js';
 import { sizeClass } from '../src/pool.js';
@@ -32,11 +32,11 @@ describe.skipIf(!backend)('webgpu runtime', () => {
   const b = backend!;
   afterAll(() => b.destroy());
 
-  it('has no readSync and lists every fused kernel, no fallbacks', () => {
+  it('has no readSync, every fused kernel, no fallbacks', () => {
     expect((b as Backend).readSync).toBeUndefined();
     expect(b.capabilities.readSync).toBe(false);
     expect(b.capabilities.fallbacks).toEqual([]);
-    expect([...b.capabilities.fused].sort()).toEqual(
+    expect(fusedKernels(b).sort()).toEqual(
       ['batchNormBackward', 'batchNormTrain', 'linear', 'softmaxCrossEntropy'].sort(),
     );
   });
@@ -76,7 +76,7 @@ describe.skipIf(!backend)('webgpu runtime', () => {
     const pipelines = b.stats.pipelines;
     for (const n of [5, 77, 1000]) {
       const a = b.alloc(n, 'float32');
-      b.fill(a, 2);
+      b.kernels.fill({ out: a, value: 2 });
       const o = b.alloc(n, 'float32');
       pw(b, ADD, [view(a, [1]), view(a, [1])], o, [n]);
       expect((await readAll(b, o)).every((v) => v === 4)).toBe(true);
@@ -144,7 +144,7 @@ describe.skipIf(!backend)('webgpu runtime', () => {
     expect(() => b.write(f, Int32Array.from([1, 2]))).toThrow(/Int32Array into a float32/);
     expect(() => b.write(f, Float32Array.from([1, 2, 3]))).toThrow(/3 elements into a buffer of 2/);
     b.disposeBuffer(f);
-    expect(() => b.fill(f, 1)).toThrow(/disposed/);
+    expect(() => b.kernels.fill({ out: f, value: 1 })).toThrow(/disposed/);
   });
 });
 
@@ -158,7 +158,7 @@ describe.skipIf(!backend)('webgpu dispatch limits and device loss', () => {
     pw(small, NEG, [view(x, [1])], out, [n]);
     expect(await readAll(small, out)).toEqual(xs.map((v) => -v));
     const r = small.alloc(5, 'float32'); // 5 workgroup-per-output reductions in a 3 x 2 grid
-    small.reduce('sum', x, r, 5, 100, 1);
+    small.kernels.reduce({ op: 'sum', x, out: r, outer: 5, size: 100, inner: 1 });
     const sums = await readAll(small, r);
     expect(sums).toEqual([0, 1, 2, 3, 4].map((o) => 100 * o * 100 + 4950));
     small.destroy();
@@ -173,11 +173,13 @@ describe.skipIf(!backend)('webgpu dispatch limits and device loss', () => {
     }))!;
     const x = doomed.alloc(4, 'float32');
     const other = (await openBackend())!;
-    expect(() => other.fill(x, 1)).toThrow(/another WebGPU device/);
+    expect(() => other.kernels.fill({ out: x, value: 1 })).toThrow(/another WebGPU device/);
     other.destroy();
     (doomed as unknown as { device: GPUDevice }).device.destroy();
     await new Promise((r) => setTimeout(r, 50));
     expect(lost).toMatch(/destroyed/);
-    expect(() => doomed.fill(x, 1)).toThrow(/device was lost .*'fill'.*resetWebGpuBackend/);
+    expect(() => doomed.kernels.fill({ out: x, value: 1 })).toThrow(
+      /device was lost .*'fill'.*resetWebGpuBackend/,
+    );
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { manifest as cpu } from '@nabla/backend-cpu/manifest';
 import { manifest as wasm } from '@nabla/backend-wasm/manifest';
 import { manifest as webgpu } from '@nabla/backend-webgpu/manifest';
-import { type Backend, initBackend, listBackends, registerBackend } from '@nabla/core';
+import { type Backend, initBackend, type Kernels, listBackends, registerBackend } from '@nabla/core';
 
 /**
  * Backend names and the packages that register them, from each backend's manifest. (The
@@ -114,13 +114,15 @@ export async function registerPrimitivesOnlyCpu(): Promise<string> {
       name,
       () => {
         const base = createCpuBackend();
+        const { pointwise, fill, reduce, matmul, gather, scatterAdd } = base.kernels;
+        const kernels: Kernels = { pointwise, fill, reduce, matmul, gather, scatterAdd };
         const capabilities = {
           ...base.capabilities,
-          fused: [],
           info: { ...base.capabilities.info, note: 'cpu with fused kernels hidden' },
         };
         return Object.create(base, {
           name: { value: name },
+          kernels: { value: kernels, writable: true, configurable: true, enumerable: true },
           capabilities: { value: capabilities },
         }) as Backend;
       },

@@ -12,6 +12,9 @@
  * separate "broadcast" or "transpose" variants. Reductions, matmul and the fused kernels
  * take contiguous (row-major, offset 0) buffers: core makes inputs contiguous first.
  *
+ * Each kernel takes one argument object ({@link Kernels}); the same object is what
+ * {@link Backend.prepare} resolves and what a compiled program rebinds between replays.
+ *
  * See `docs/backends.md` for a walk-through of writing a backend.
  * @packageDocumentation
  */
@@ -45,7 +48,7 @@ export interface StridedView {
 }
 
 /**
- * Arguments of {@link Backend.pointwise}: evaluate `program` at every position of `shape`.
+ * Arguments of {@link Kernels.pointwise}: evaluate `program` at every position of `shape`.
  * Input k is read through `inputs[k]` (strided, stride 0 for broadcast dims); output j is
  * written contiguously (row-major, offset 0) into `outputs[j]`, which holds `prod(shape)`
  * elements of `program.outputDtypes[j]`.
@@ -101,8 +104,34 @@ export type BinaryOp =
 /** Axis reductions. `argmax`/`argmin` write int32 indices (first occurrence on ties). */
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
-/** Arguments of {@link Backend.matmul}: `out[b] = op(A[b]) · op(B[b])`, shapes `[m,k]·[k,n]`. */
+/** Arguments of {@link Kernels.fill}: every element of `out` becomes `value` (truncated for int32). */
+export interface FillArgs {
+  readonly out: BackendBuffer;
+  readonly value: number;
+}
+
+/**
+ * Arguments of {@link Kernels.reduce}: reduces a contiguous `[outer, size, inner]` input over its
+ * middle axis into `[outer, inner]`. `size` is at least 1 for max/min/argmax/argmin; for `sum` a
+ * size of 0 gives 0.
+ */
+export interface ReduceArgs {
+  readonly op: ReduceOp;
+  readonly x: BackendBuffer;
+  readonly out: BackendBuffer;
+  readonly outer: number;
+  readonly size: number;
+  readonly inner: number;
+}
+
+/**
+ * Arguments of {@link Kernels.matmul}: batched matrix product on contiguous matrices,
+ * `out[b] = op(A[b]) · op(B[b])`, shapes `[m,k]·[k,n]`.
+ */
 export interface MatmulArgs {
+  readonly a: BackendBuffer;
+  readonly b: BackendBuffer;
+  readonly out: BackendBuffer;
   /** Number of matrices in the batch (1 for a plain matmul). */
   readonly batch: number;
   readonly m: number;
@@ -119,8 +148,37 @@ export interface MatmulArgs {
 }
 
 /**
- * Arguments of the fused batch-norm kernels. Input is contiguous `(N, C, L)`; a 2D
- * `(N, C)` input is passed with `L = 1`. Statistics are taken per channel over N and L.
+ * Arguments of {@link Kernels.gather}: `out[o, j, i] = x[o, index[o, j, i], i]` for contiguous
+ * `x: [outer, size, inner]`, `index: [outer, k, inner]` (int32, already checked to lie in
+ * `[0, size)`), `out: [outer, k, inner]`.
+ */
+export interface GatherArgs {
+  readonly x: BackendBuffer;
+  readonly index: BackendBuffer;
+  readonly out: BackendBuffer;
+  readonly outer: number;
+  readonly size: number;
+  readonly k: number;
+  readonly inner: number;
+}
+
+/**
+ * Arguments of {@link Kernels.scatterAdd}, the adjoint of gather: zero
+ * `out: [outer, size, inner]`, then `out[o, index[o, j, i], i] += src[o, j, i]`.
+ */
+export interface ScatterAddArgs {
+  readonly src: BackendBuffer;
+  readonly index: BackendBuffer;
+  readonly out: BackendBuffer;
+  readonly outer: number;
+  readonly size: number;
+  readonly k: number;
+  readonly inner: number;
+}
+
+/**
+ * Shape of the batch-norm kernels' input: contiguous `(N, C, L)`; a 2D `(N, C)` input is passed
+ * with `L = 1`. Statistics are taken per channel over N and L.
  */
 export interface BatchNormShape {
   readonly n: number;
@@ -128,13 +186,136 @@ export interface BatchNormShape {
   readonly l: number;
 }
 
-/** Names of the optional fused kernels; listed in {@link BackendCapabilities.fused}. */
-export type FusedKernel = 'batchNormTrain' | 'batchNormBackward' | 'linear' | 'softmaxCrossEntropy';
+/**
+ * Arguments of {@link Kernels.batchNormTrain}, training-mode batch norm statistics and forward:
+ * per channel c, `mean[c]` and the biased `variance[c]` over N and L;
+ * `out = (x - mean) / sqrt(variance + eps) * gamma + beta`. `gamma`/`beta` are null when the
+ * layer is not affine. Must stay accurate when |mean| >> std (use shifted sums or Welford, not a
+ * float32 sum of squares). Core never calls it with an empty batch (N·L = 0).
+ */
+export interface BatchNormTrainArgs {
+  readonly x: BackendBuffer;
+  readonly gamma: BackendBuffer | null;
+  readonly beta: BackendBuffer | null;
+  readonly out: BackendBuffer;
+  readonly mean: BackendBuffer;
+  readonly variance: BackendBuffer;
+  readonly shape: BatchNormShape;
+  readonly eps: number;
+}
 
-/** What a backend can do, for users and for the conformance suite. */
+/**
+ * Arguments of {@link Kernels.batchNormBackward}, closed-form batch norm backward through the
+ * batch statistics. With `invStd = 1/sqrt(variance + eps)`, `xhat = (x-mean)*invStd` and
+ * `M = N*L`: `dbeta = Σ dy`, `dgamma = Σ dy*xhat`,
+ * `dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma)` (gamma = 1 when null). `dgamma`/`dbeta`
+ * are always written (callers may ignore them). Core never calls it with an empty batch.
+ */
+export interface BatchNormBackwardArgs {
+  readonly dy: BackendBuffer;
+  readonly x: BackendBuffer;
+  readonly mean: BackendBuffer;
+  readonly variance: BackendBuffer;
+  readonly gamma: BackendBuffer | null;
+  readonly dx: BackendBuffer;
+  readonly dgamma: BackendBuffer;
+  readonly dbeta: BackendBuffer;
+  readonly shape: BatchNormShape;
+  readonly eps: number;
+}
+
+/** Arguments of {@link Kernels.linear}: `out[m, n] = Σ_k x[m, k] * w[n, k] + bias[n]`, then `max(0, ·)` when `relu`. */
+export interface LinearArgs {
+  readonly x: BackendBuffer;
+  readonly w: BackendBuffer;
+  readonly bias: BackendBuffer | null;
+  readonly out: BackendBuffer;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly relu: boolean;
+}
+
+/**
+ * Arguments of {@link Kernels.softmaxCrossEntropy}: per-row softmax cross-entropy of
+ * `logits: [rows, classes]` against int32 `targets: [rows]`:
+ * `loss[r] = logSumExp(logits[r]) - logits[r, t]`, computed as `(shift[r] - logits[r, t]) +
+ * logSum[r]`, where `shift[r]` is the row maximum (0 when it is -Infinity) and
+ * `logSum[r] = log Σ_c exp(logits[r, c] - shift[r])`; both are saved for the backward (a
+ * pointwise program in core: `exp((logit - shift) - logSum)` keeps full precision where a
+ * rounded float32 log-sum-exp of large logits would not). Rows whose target equals
+ * `ignoreIndex` get loss 0. Core checks the targets before the call (each is in
+ * `[0, classes)` or `ignoreIndex`) and never calls it with zero rows.
+ */
+export interface SoftmaxCrossEntropyArgs {
+  readonly logits: BackendBuffer;
+  readonly targets: BackendBuffer;
+  readonly loss: BackendBuffer;
+  readonly shift: BackendBuffer;
+  readonly logSum: BackendBuffer;
+  readonly rows: number;
+  readonly classes: number;
+  readonly ignoreIndex: number;
+}
+
+/**
+ * A backend's kernels, by name: each takes one argument object and writes into output buffers
+ * core allocated. The primitives are required; the fused group is optional, and core composes
+ * an absent fused kernel from primitives (presence is the capability: there is no list to keep).
+ *
+ * A plain object of functions: call counters and `compile`'s capture wrap it while they run.
+ */
+export interface Kernels {
+  /**
+   * Evaluates a pointwise program (see {@link PointwiseArgs}): every elementwise op, cast and
+   * copy, and every gradient formula of one. The backend renders each program once (JS
+   * source, a wasm program, WGSL) and caches the result by program.
+   */
+  readonly pointwise: (args: PointwiseArgs) => void;
+  /** Fills a buffer with a constant; see {@link FillArgs}. */
+  readonly fill: (args: FillArgs) => void;
+  /** Axis reduction; see {@link ReduceArgs}. */
+  readonly reduce: (args: ReduceArgs) => void;
+  /** Batched matrix product; see {@link MatmulArgs}. */
+  readonly matmul: (args: MatmulArgs) => void;
+  /** Gather along the middle axis; see {@link GatherArgs}. */
+  readonly gather: (args: GatherArgs) => void;
+  /** Scatter-add along the middle axis; see {@link ScatterAddArgs}. */
+  readonly scatterAdd: (args: ScatterAddArgs) => void;
+  /** Optional fused batch norm forward; see {@link BatchNormTrainArgs}. */
+  readonly batchNormTrain?: (args: BatchNormTrainArgs) => void;
+  /** Optional fused batch norm backward; see {@link BatchNormBackwardArgs}. */
+  readonly batchNormBackward?: (args: BatchNormBackwardArgs) => void;
+  /** Optional fused linear layer; see {@link LinearArgs}. */
+  readonly linear?: (args: LinearArgs) => void;
+  /** Optional fused softmax cross-entropy forward; see {@link SoftmaxCrossEntropyArgs}. */
+  readonly softmaxCrossEntropy?: (args: SoftmaxCrossEntropyArgs) => void;
+}
+
+/** Name of a kernel in {@link Kernels}. */
+export type KernelName = keyof Kernels;
+
+/** The argument object of kernel `K`. */
+export type KernelArgs<K extends KernelName = KernelName> = Parameters<NonNullable<Kernels[K]>>[0];
+
+/** Names of the optional fused kernels, in a fixed order. */
+export const FUSED_KERNELS = [
+  'batchNormTrain',
+  'batchNormBackward',
+  'linear',
+  'softmaxCrossEntropy',
+] as const satisfies readonly KernelName[];
+
+/** Name of an optional fused kernel. */
+export type FusedKernel = (typeof FUSED_KERNELS)[number];
+
+/** The fused kernels `backend` implements (those present in its kernel table). */
+export function fusedKernels(backend: Backend): FusedKernel[] {
+  return FUSED_KERNELS.filter((k) => typeof backend.kernels[k] === 'function');
+}
+
+/** What a backend can do beyond its kernel table, for users and for the conformance suite. */
 export interface BackendCapabilities {
-  /** Fused kernels this backend implements natively. Core composes the others from primitives. */
-  readonly fused: readonly FusedKernel[];
   /** True when {@link Backend.readSync} exists (cpu, wasm), false for WebGPU. */
   readonly readSync: boolean;
   /**
@@ -172,8 +353,8 @@ export interface BackendMemory {
 }
 
 /**
- * A compute device. The primitive kernels are required; the `fused` group is optional and
- * each present kernel must be listed in `capabilities.fused`.
+ * A compute device: storage (buffers and host transfers), a table of {@link Kernels}, and life
+ * cycle. Which optional kernels it has is read from the table itself.
  */
 export interface Backend {
   /** Registry name, e.g. `'cpu'`. */
@@ -195,138 +376,25 @@ export interface Backend {
   disposeBuffer(buffer: BackendBuffer): void;
   /** Bytes and buffers held. */
   memory(): BackendMemory;
-  /** Fills `out` with a constant. */
-  fill(out: BackendBuffer, value: number): void;
 
-  // ---- primitive kernels -------------------------------------------------------------
-  /**
-   * Evaluates a pointwise program (see {@link PointwiseArgs}): every elementwise op, cast and
-   * copy, and every gradient formula of one. The backend renders each program once (JS
-   * source, a wasm program, WGSL) and caches the result by program.
-   */
-  pointwise(args: PointwiseArgs): void;
-  /**
-   * Reduces a contiguous `[outer, size, inner]` input over its middle axis into `[outer, inner]`.
-   * `size` is at least 1 for max/min/argmax/argmin; for `sum` a size of 0 gives 0.
-   */
-  reduce(
-    op: ReduceOp,
-    x: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    inner: number,
-  ): void;
-  /** Batched matrix product on contiguous matrices; see {@link MatmulArgs}. */
-  matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, args: MatmulArgs): void;
-  /**
-   * `out[o, j, i] = x[o, index[o, j, i], i]` for contiguous `x: [outer, size, inner]`,
-   * `index: [outer, k, inner]` (int32, already checked to lie in `[0, size)`), `out: [outer, k, inner]`.
-   */
-  gather(
-    x: BackendBuffer,
-    index: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    k: number,
-    inner: number,
-  ): void;
-  /**
-   * The adjoint of {@link gather}: zero `out: [outer, size, inner]`, then
-   * `out[o, index[o, j, i], i] += src[o, j, i]`.
-   */
-  scatterAdd(
-    src: BackendBuffer,
-    index: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    k: number,
-    inner: number,
-  ): void;
-
-  // ---- optional fused kernels ----------------------------------------------------------
-  /**
-   * Training-mode batch norm statistics and forward: per channel c, `mean[c]` and the biased
-   * `variance[c]` over N and L; `out = (x - mean) / sqrt(variance + eps) * gamma + beta`.
-   * `gamma`/`beta` are null when the layer is not affine. Must stay accurate when
-   * |mean| >> std (use shifted sums or Welford, not a float32 sum of squares). Core never
-   * calls it with an empty batch (N·L = 0).
-   */
-  batchNormTrain?(
-    x: BackendBuffer,
-    gamma: BackendBuffer | null,
-    beta: BackendBuffer | null,
-    out: BackendBuffer,
-    mean: BackendBuffer,
-    variance: BackendBuffer,
-    shape: BatchNormShape,
-    eps: number,
-  ): void;
-  /**
-   * Closed-form batch norm backward through the batch statistics. With
-   * `invStd = 1/sqrt(variance + eps)`, `xhat = (x-mean)*invStd` and `M = N*L`:
-   * `dbeta = Σ dy`, `dgamma = Σ dy*xhat`, `dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma)`
-   * (gamma = 1 when null). `dgamma`/`dbeta` are always written (callers may ignore them).
-   * Core never calls it with an empty batch.
-   */
-  batchNormBackward?(
-    dy: BackendBuffer,
-    x: BackendBuffer,
-    mean: BackendBuffer,
-    variance: BackendBuffer,
-    gamma: BackendBuffer | null,
-    dx: BackendBuffer,
-    dgamma: BackendBuffer,
-    dbeta: BackendBuffer,
-    shape: BatchNormShape,
-    eps: number,
-  ): void;
-  /** `out[m, n] = Σ_k x[m, k] * w[n, k] + bias[n]`, then `max(0, ·)` when `relu`. */
-  linear?(
-    x: BackendBuffer,
-    w: BackendBuffer,
-    bias: BackendBuffer | null,
-    out: BackendBuffer,
-    m: number,
-    n: number,
-    k: number,
-    relu: boolean,
-  ): void;
-  /**
-   * Per-row softmax cross-entropy of `logits: [rows, classes]` against int32 `targets: [rows]`:
-   * `loss[r] = logSumExp(logits[r]) - logits[r, t]`, computed as `(shift[r] - logits[r, t]) +
-   * logSum[r]`, where `shift[r]` is the row maximum (0 when it is -Infinity) and
-   * `logSum[r] = log Σ_c exp(logits[r, c] - shift[r])`; both are saved for the backward (a
-   * pointwise program in core: `exp((logit - shift) - logSum)` keeps full precision where a
-   * rounded float32 log-sum-exp of large logits would not). Rows whose target equals
-   * `ignoreIndex` get loss 0. Core checks the targets before the call (each is in
-   * `[0, classes)` or `ignoreIndex`) and never calls it with zero rows.
-   */
-  softmaxCrossEntropy?(
-    logits: BackendBuffer,
-    targets: BackendBuffer,
-    loss: BackendBuffer,
-    shift: BackendBuffer,
-    logSum: BackendBuffer,
-    rows: number,
-    classes: number,
-    ignoreIndex: number,
-  ): void;
+  // ---- kernels -------------------------------------------------------------------------
+  /** The kernels, by name (see {@link Kernels}). */
+  readonly kernels: Kernels;
 
   // ---- compiled programs ---------------------------------------------------------------
   /**
    * Resolves one kernel call for repeated replay by a compiled program (see `compile`): what
    * depends only on shapes, layouts and the program (validation, plans, descriptors, thread
-   * splits) is done here once. `run()` must then do exactly what `this[method](...args)` does
-   * with `args` as they are at that moment: a program rebinds its input and output buffers and
-   * rewrites per-call scalars inside `args` between runs (same sizes and dtypes); everything
-   * else in `args` stays as it was. Returns null for calls the backend does not prepare (the
-   * program then calls the method). `release()` frees what preparing took.
+   * splits) is done here once. `run()` must then do exactly what `kernels[kernel](args)` does
+   * with `args` as it is at that moment: a program keeps one argument object per call and
+   * rebinds its input and output buffers and rewrites per-call scalars inside it between runs
+   * (same sizes and dtypes); every other field stays as it was. Returns null for calls the
+   * backend does not prepare (the program then calls the kernel). `release()` frees what
+   * preparing took.
    */
-  prepare?(method: string, args: readonly unknown[]): PreparedKernel | null;
+  prepare?<K extends KernelName>(kernel: K, args: KernelArgs<K>): PreparedKernel | null;
 
+  // ---- life cycle ----------------------------------------------------------------------
   /** Waits until queued work is done (no-op for synchronous backends). */
   sync?(): Promise<void>;
   /** Releases everything (device, workers). The backend is unusable afterwards. */

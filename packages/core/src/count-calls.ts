@@ -1,24 +1,25 @@
 /**
- * Counting what a backend is asked to do: every method call, buffer allocations and frees, and
- * the device's own counters (WebGPU dispatches and queue submits) over a window of work.
+ * Counting what a backend is asked to do: every kernel and method call, buffer allocations and
+ * frees, and the device's own counters (WebGPU dispatches and queue submits) over a window of
+ * work.
  * Counted by wrapping the backend object, never estimated; used by the bench to report calls
  * per training step and by tests that assert an allocation-free step.
  * @packageDocumentation
  */
 import type { Backend } from './backend.js';
-import { backendMethodNames, isKernelMethod } from './backend-methods.js';
+import { backendMethodNames, wrapKernels } from './backend-methods.js';
 
 /** Counts over one window, from {@link BackendCallCounter.snapshot}. */
 export interface BackendCallCounts {
   /** Every call into the backend (kernels, allocations, frees, writes, reads). */
   readonly calls: number;
-  /** Calls that run a kernel (all calls but storage, I/O and life cycle: see `backend-methods.ts`). */
+  /** Calls that run a kernel: calls into `backend.kernels`. */
   readonly kernels: number;
   /** `alloc` calls: device buffers created. */
   readonly allocs: number;
   /** `disposeBuffer` calls: device buffers returned. */
   readonly frees: number;
-  /** Calls per backend method name. */
+  /** Calls per kernel or backend method name. */
   readonly byMethod: Readonly<Record<string, number>>;
   /**
    * The backend's own counters that changed in the window (the difference of each numeric field
@@ -34,7 +35,7 @@ export interface BackendCallCounter {
   snapshot(): BackendCallCounts;
   /** Starts a new window: zeroes the call counts and re-reads the device counters. */
   reset(): void;
-  /** Removes the wrappers: the backend's methods are its own again. Idempotent. */
+  /** Removes the wrappers: the backend's methods and kernel table are its own again. Idempotent. */
   stop(): void;
 }
 
@@ -50,10 +51,10 @@ function deviceStats(backend: Backend): Record<string, number> {
 }
 
 /**
- * Wraps every method of `backend` (in place, so tensors that already hold the backend are
- * counted too) with a counter, until `stop()`. Counted are the calls that enter the backend
- * from outside (core's calls, and a compiled program's replayed kernels, which it reports);
- * calls a backend makes to its own methods are not. Cost while
+ * Wraps every kernel and method of `backend` (in place, so tensors that already hold the
+ * backend are counted too) with a counter, until `stop()`. Counted are the calls that enter the
+ * backend from outside (core's calls, and a compiled program's replayed kernels, which it
+ * reports); calls a backend makes to its own kernels and methods are not. Cost while
  * on: one map update per call; none after `stop()`. Wrapping a backend that is already being
  * counted is an error. Asynchronous methods count when called (a promise they return is not
  * awaited by the counter).
@@ -74,6 +75,19 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
   // its own (a private helper, `read` calling `readSync`) runs inside one counted call
   let depth = 0;
   const saved: { name: string; own: PropertyDescriptor | undefined }[] = [];
+  const kernelNames = new Set<string>();
+  const unwrapKernels = wrapKernels(backend, (name, original) => {
+    kernelNames.add(name);
+    return (args) => {
+      if (depth === 0) counts.set(name, (counts.get(name) ?? 0) + 1);
+      depth++;
+      try {
+        original(args);
+      } finally {
+        depth--;
+      }
+    };
+  });
   for (const name of backendMethodNames(backend)) {
     if (name === 'memory') continue;
     const original = target[name] as AnyFn;
@@ -114,7 +128,7 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
       for (const [name, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) {
         byMethod[name] = n;
         calls += n;
-        if (isKernelMethod(name)) kernels += n;
+        if (kernelNames.has(name)) kernels += n;
       }
       const device: Record<string, number> = {};
       for (const [k, v] of Object.entries(deviceStats(backend))) device[k] = v - (device0[k] ?? 0);
@@ -138,6 +152,7 @@ export function countBackendCalls(backend: Backend): BackendCallCounter {
         if (own) Object.defineProperty(backend, name, own);
         else delete target[name];
       }
+      unwrapKernels();
       delete target[COUNTING];
     },
   };
@@ -151,7 +166,7 @@ const COUNTING = Symbol('nabla.countingBackendCalls');
 
 /**
  * Runs `run`, which calls into `backend` without passing through its (possibly wrapped)
- * methods, and reports those calls as `perMethod`: a compiled program replays through method
+ * kernel table, and reports those calls as `perMethod`: a compiled program replays through kernel
  * references resolved at capture, so it tells the counter what one replay calls. Just runs
  * `run` unless the backend is being counted. @internal
  */

@@ -7,6 +7,7 @@ import {
   linear,
   manualSeed,
   memory,
+  type PointwiseArgs,
   pointwiseInto,
   pointwise as pointwiseOp,
   pointwiseProgram,
@@ -134,13 +135,13 @@ describe('compile', () => {
 
   it("runs the calls a backend prepared with each call's buffers and scalars, and releases them", async () => {
     const prepared = { made: 0, runs: 0, released: 0 };
-    backend.prepare = (method, args) => {
-      if (method !== 'pointwise') return null;
+    backend.prepare = (kernel, args) => {
+      if (kernel !== 'pointwise') return null;
       prepared.made++;
       return {
         run: () => {
           prepared.runs++;
-          backend.pointwise(args[0] as Parameters<Backend['pointwise']>[0]);
+          backend.kernels.pointwise(args as PointwiseArgs);
         },
         release: () => {
           prepared.released++;
@@ -167,7 +168,7 @@ describe('compile', () => {
       expect(prepared.released).toBe(0);
       step.dispose();
       expect(prepared.released).toBe(prepared.made);
-      // `prepare: false` (to compare) calls the methods on every replay
+      // `prepare: false` (to compare) calls the kernels on every replay
       const made = prepared.made;
       const unprepared = compile(compiled.step, { prepare: false });
       const [x, y] = [randn([16, 8]), randn([16, 4])];

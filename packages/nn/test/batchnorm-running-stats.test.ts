@@ -4,40 +4,23 @@
  * (checked against torch 1.13 by hand: empty output, statistics unchanged, batch counted,
  * zero weight and bias gradients), on every backend.
  */
-import { type Backend, full, getBackend, randn, tensor, tidy, zeros } from '@nabla/core';
+import { type Backend, countBackendCalls, full, getBackend, randn, tensor, tidy, zeros } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, functional as F } from '../src/index.js';
 import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 
-/** Counts every call of a backend method while `fn` runs, by name. */
-function countCalls(backend: Backend, fn: () => void): Map<string, number> {
-  const counts = new Map<string, number>();
-  const obj = backend as unknown as Record<string, unknown>;
-  const methods = new Set<string>();
-  for (let p = Object.getPrototypeOf(backend); p && p !== Object.prototype; p = Object.getPrototypeOf(p))
-    for (const k of Object.getOwnPropertyNames(p))
-      if (k !== 'constructor' && typeof obj[k] === 'function') methods.add(k);
-  const originals = new Map<string, unknown>();
-  for (const k of methods) {
-    const f = obj[k] as (...a: unknown[]) => unknown;
-    originals.set(k, Object.getOwnPropertyDescriptor(obj, k));
-    obj[k] = (...a: unknown[]) => {
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-      return f.apply(backend, a);
-    };
-  }
+/** Counts the kernel calls made while `fn` runs, by kernel name. */
+function countKernels(backend: Backend, fn: () => void): Record<string, number> {
+  const counter = countBackendCalls(backend);
   try {
     fn();
+    const { byMethod } = counter.snapshot();
+    return Object.fromEntries(Object.entries(byMethod).filter(([k]) => k in backend.kernels));
   } finally {
-    for (const k of methods) {
-      const own = originals.get(k) as PropertyDescriptor | undefined;
-      if (own) Object.defineProperty(obj, k, own);
-      else delete obj[k];
-    }
+    counter.stop();
   }
-  return counts;
 }
 
 describe.each(names)('BatchNorm1d running statistics on %s', (backend) => {
@@ -47,20 +30,9 @@ describe.each(names)('BatchNorm1d running statistics on %s', (backend) => {
       const bn = new BatchNorm1d(16, { momentum });
       const x = randn([8, 16]);
       tidy(() => void bn.forward(x));
-      const counts = countCalls(getBackend(), () => tidy(() => void bn.forward(x)));
-      // Kernels only (backends also have private helpers such as webgpu's `guard`).
-      const KERNELS = [
-        'batchNormTrain',
-        'batchNormBackward',
-        'pointwise',
-        'fill',
-        'matmul',
-        'reduce',
-        'gather',
-      ];
-      const kernels = [...counts].filter(([k]) => KERNELS.includes(k));
+      const kernels = countKernels(getBackend(), () => tidy(() => void bn.forward(x)));
       // batchNormTrain, then num_batches_tracked += 1 and the running update (pointwise each).
-      expect(Object.fromEntries(kernels)).toEqual({ batchNormTrain: 1, pointwise: 2 });
+      expect(kernels).toEqual({ batchNormTrain: 1, pointwise: 2 });
       expect(await bn.numBatchesTracked!.item()).toBe(2);
       bn.dispose();
       x.dispose();

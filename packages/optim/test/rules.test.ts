@@ -33,17 +33,18 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, label: str
 
 /** Records the programs the backend's pointwise kernel runs while `fn` runs. */
 function recordPrograms(fn: () => void): PointwiseArgs[] {
-  const backend = getBackend() as Backend & { pointwise: (a: PointwiseArgs) => void };
-  const original = backend.pointwise;
+  const backend: Backend = getBackend();
+  const original = backend.kernels;
   const seen: PointwiseArgs[] = [];
-  backend.pointwise = (args: PointwiseArgs) => {
+  const pointwise = (args: PointwiseArgs) => {
     seen.push(args);
-    original.call(backend, args);
+    original.pointwise(args);
   };
+  Object.defineProperty(backend, 'kernels', { value: { ...original, pointwise } });
   try {
     fn();
   } finally {
-    backend.pointwise = original;
+    Object.defineProperty(backend, 'kernels', { value: original });
   }
   return seen;
 }

@@ -1,5 +1,5 @@
 /** Batch norm: training statistics and normalization, and the backward; channels split across threads. */
-import type { BackendBuffer, BatchNormShape } from '@nabla/core';
+import type { BackendBuffer, BatchNormBackwardArgs, BatchNormShape, BatchNormTrainArgs } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
@@ -19,17 +19,8 @@ function channelJobs(rt: Runtime, s: BatchNormShape): [number, number][] {
 }
 
 /** Training batch-norm forward: out, mean[c], biased variance[c]; channels split across threads. */
-export function batchNormTrain(
-  rt: Runtime,
-  x: BackendBuffer,
-  gamma: BackendBuffer | null,
-  beta: BackendBuffer | null,
-  out: BackendBuffer,
-  mean: BackendBuffer,
-  variance: BackendBuffer,
-  s: BatchNormShape,
-  eps: number,
-): void {
+export function batchNormTrain(rt: Runtime, args: BatchNormTrainArgs): void {
+  const { x, gamma, beta, out, mean, variance, shape: s, eps } = args;
   const per = rt.bnScratchPerChannel;
   const scratch = rt.scratch(s.c * per + 64);
   const [px, pg, pb] = [
@@ -60,19 +51,8 @@ export function batchNormTrain(
 }
 
 /** Batch-norm backward: dx, dgamma, dbeta through the batch statistics; channels split across threads. */
-export function batchNormBackward(
-  rt: Runtime,
-  dy: BackendBuffer,
-  x: BackendBuffer,
-  mean: BackendBuffer,
-  variance: BackendBuffer,
-  gamma: BackendBuffer | null,
-  dx: BackendBuffer,
-  dgamma: BackendBuffer,
-  dbeta: BackendBuffer,
-  s: BatchNormShape,
-  eps: number,
-): void {
+export function batchNormBackward(rt: Runtime, args: BatchNormBackwardArgs): void {
+  const { dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape: s, eps } = args;
   const per = rt.bnScratchPerChannel;
   const scratch = rt.scratch(s.c * per + 64);
   const [pdy, px] = [own(dy, 'batchNormBackward dy').ptr, own(x, 'batchNormBackward input').ptr];

@@ -1,19 +1,11 @@
 /** Gather along the middle axis of `[outer, size, inner]`, and its adjoint scatter-add. */
-import type { BackendBuffer } from '@nabla/core';
+import type { GatherArgs, ScatterAddArgs } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
 /** `out[o, j, i] = x[o, index[o, j, i], i]`. */
-export function gather(
-  rt: Runtime,
-  xB: BackendBuffer,
-  idxB: BackendBuffer,
-  outB: BackendBuffer,
-  outer: number,
-  size: number,
-  k: number,
-  inner: number,
-): void {
+export function gather(rt: Runtime, args: GatherArgs): void {
+  const { x: xB, index: idxB, out: outB, outer, size, k, inner } = args;
   const x = own(xB, 'gather input');
   const idx = own(idxB, 'gather index');
   const out = own(outB, 'gather output');
@@ -22,16 +14,8 @@ export function gather(
 }
 
 /** Zeroes `out: [outer, size, inner]`, then `out[o, index[o, j, i], i] += src[o, j, i]`. */
-export function scatterAdd(
-  rt: Runtime,
-  srcB: BackendBuffer,
-  idxB: BackendBuffer,
-  outB: BackendBuffer,
-  outer: number,
-  size: number,
-  k: number,
-  inner: number,
-): void {
+export function scatterAdd(rt: Runtime, args: ScatterAddArgs): void {
+  const { src: srcB, index: idxB, out: outB, outer, size, k, inner } = args;
   const src = own(srcB, 'scatterAdd source');
   const idx = own(idxB, 'scatterAdd index');
   const out = own(outB, 'scatterAdd output');

@@ -1,5 +1,5 @@
 /** Matrix products: batched matmul with transposes and the fused linear layer. */
-import type { BackendBuffer, MatmulArgs, PreparedKernel } from '@nabla/core';
+import type { LinearArgs, MatmulArgs, PreparedKernel } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
@@ -95,20 +95,14 @@ export function gemm(rt: Runtime, g: Gemm): void {
 }
 
 /** `out[b] = op(A[b]) · op(B[b])` (see MatmulArgs). */
-export function matmul(
-  rt: Runtime,
-  aB: BackendBuffer,
-  bB: BackendBuffer,
-  outB: BackendBuffer,
-  p: MatmulArgs,
-): void {
-  gemm(rt, matmulGemm(aB, bB, outB, p));
+export function matmul(rt: Runtime, p: MatmulArgs): void {
+  gemm(rt, matmulGemm(p));
 }
 
-function matmulGemm(aB: BackendBuffer, bB: BackendBuffer, outB: BackendBuffer, p: MatmulArgs): Gemm {
-  const a = own(aB, 'matmul input A');
-  const b = own(bB, 'matmul input B');
-  const out = own(outB, 'matmul output');
+function matmulGemm(p: MatmulArgs): Gemm {
+  const a = own(p.a, 'matmul input A');
+  const b = own(p.b, 'matmul input B');
+  const out = own(p.out, 'matmul output');
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') {
     throw new Error(
       `wasm backend: matmul supports float32 only, got A ${a.dtype}, B ${b.dtype}, out ${out.dtype}`,
@@ -131,24 +125,12 @@ function matmulGemm(aB: BackendBuffer, bB: BackendBuffer, outB: BackendBuffer, p
   };
 }
 
-/** `linear`'s arguments after the runtime: x, w, bias, out, m, n, k, relu (see core's `Backend.linear`). */
-type LinearArgs = [
-  xB: BackendBuffer,
-  wB: BackendBuffer,
-  biasB: BackendBuffer | null,
-  outB: BackendBuffer,
-  m: number,
-  n: number,
-  k: number,
-  relu: boolean,
-];
-
 /** `out = x · wᵀ + bias`, then ReLU when asked: the bias and ReLU ride on the last C store. */
-export function linear(rt: Runtime, ...args: LinearArgs): void {
-  gemm(rt, linearGemm(...args));
+export function linear(rt: Runtime, args: LinearArgs): void {
+  gemm(rt, linearGemm(args));
 }
 
-function linearGemm(...[xB, wB, biasB, outB, m, n, k, relu]: LinearArgs): Gemm {
+function linearGemm({ x: xB, w: wB, bias: biasB, out: outB, m, n, k, relu }: LinearArgs): Gemm {
   const x = own(xB, 'linear input');
   const w = own(wB, 'linear weight');
   const out = own(outB, 'linear output');
@@ -176,21 +158,30 @@ function linearGemm(...[xB, wB, biasB, outB, m, n, k, relu]: LinearArgs): Gemm {
  */
 export function prepareGemm(
   rt: Runtime,
-  method: 'matmul' | 'linear',
-  args: readonly unknown[],
+  call: { kernel: 'matmul'; args: MatmulArgs } | { kernel: 'linear'; args: LinearArgs },
 ): PreparedKernel {
-  const [a, b, bias, c] = method === 'matmul' ? [0, 1, -1, 2] : [0, 1, 2, 3];
-  const g =
-    method === 'matmul'
-      ? matmulGemm(...(args as Parameters<typeof matmulGemm>))
-      : linearGemm(...(args as Parameters<typeof linearGemm>));
-  const ptr = (i: number) => (args[i] as WasmBuffer).ptr;
+  const ptr = (b: unknown) => (b as WasmBuffer).ptr;
+  if (call.kernel === 'matmul') {
+    const args = call.args;
+    const g = matmulGemm(args);
+    return {
+      run: () => {
+        g.a = ptr(args.a);
+        g.b = ptr(args.b);
+        g.c = ptr(args.out);
+        gemm(rt, g);
+      },
+      release: () => {},
+    };
+  }
+  const args = call.args;
+  const g = linearGemm(args);
   return {
     run: () => {
-      g.a = ptr(a);
-      g.b = ptr(b);
-      g.c = ptr(c);
-      if (bias >= 0 && args[bias]) g.bias = ptr(bias);
+      g.a = ptr(args.x);
+      g.b = ptr(args.w);
+      g.c = ptr(args.out);
+      if (args.bias) g.bias = ptr(args.bias);
       gemm(rt, g);
     },
     release: () => {},

@@ -1,18 +1,10 @@
 /** Axis reductions over contiguous `[outer, size, inner]` buffers. */
-import type { BackendBuffer, ReduceOp } from '@nabla/core';
+import type { ReduceArgs } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
 /** Reduces the middle axis of `[outer, size, inner]` into `[outer, inner]`. */
-export function reduce(
-  rt: Runtime,
-  op: ReduceOp,
-  xB: BackendBuffer,
-  outB: BackendBuffer,
-  outer: number,
-  size: number,
-  inner: number,
-): void {
+export function reduce(rt: Runtime, { op, x: xB, out: outB, outer, size, inner }: ReduceArgs): void {
   const x = own(xB, `reduce ${op} input`);
   const out = own(outB, `reduce ${op} output`);
   const wantOut = op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype;

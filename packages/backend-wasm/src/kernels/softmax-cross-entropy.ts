@@ -1,5 +1,5 @@
 /** Per-row softmax cross-entropy forward, rows split across threads. */
-import type { BackendBuffer } from '@nabla/core';
+import type { SoftmaxCrossEntropyArgs } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 
@@ -19,17 +19,9 @@ function rowJobs(
 }
 
 /** Per-row softmax cross-entropy, saving each row's shift (its maximum) and log Σ exp(row - shift). */
-export function softmaxCrossEntropy(
-  rt: Runtime,
-  logitsB: BackendBuffer,
-  targetsB: BackendBuffer,
-  lossB: BackendBuffer,
-  shiftB: BackendBuffer,
-  logSumB: BackendBuffer,
-  rows: number,
-  classes: number,
-  ignoreIndex: number,
-): void {
+export function softmaxCrossEntropy(rt: Runtime, args: SoftmaxCrossEntropyArgs): void {
+  const { logits: logitsB, targets: targetsB, loss: lossB, shift: shiftB, logSum: logSumB } = args;
+  const { rows, classes, ignoreIndex } = args;
   const logits = own(logitsB, 'softmaxCrossEntropy logits').ptr;
   const targets = own(targetsB, 'softmaxCrossEntropy targets');
   if (targets.dtype !== 'int32')

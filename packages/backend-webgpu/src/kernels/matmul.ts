@@ -7,6 +7,10 @@
  */
 
 import type { DType, MatmulArgs } from '@nabla/core';
+
+/** The shape fields of a gemm: a matmul's arguments without its buffers (linear builds one too). */
+export type GemmShape = Omit<MatmulArgs, 'a' | 'b' | 'out'>;
+
 import type { Binding, Runtime } from '../runtime.js';
 import { PARAMS_HEADER, storage, wgslType } from './wgsl.js';
 
@@ -143,7 +147,7 @@ export function gemm(
   label: string,
   bindings: Binding[],
   dtype: DType,
-  args: MatmulArgs,
+  args: GemmShape,
   bias: boolean,
   relu: boolean,
 ): void {

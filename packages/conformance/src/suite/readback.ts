@@ -13,7 +13,7 @@ export function readbackSuite(name: string): void {
       expect(b.name).toBe(name);
       const caps = b.capabilities;
       console.log(
-        `[conformance] backend '${name}': fused=[${caps.fused.join(', ')}] readSync=${caps.readSync} fallbacks=${JSON.stringify(caps.fallbacks)} info=${JSON.stringify(caps.info ?? {})}`,
+        `[conformance] backend '${name}': fused=[${nb.fusedKernels(b).join(', ')}] readSync=${caps.readSync} fallbacks=${JSON.stringify(caps.fallbacks)} info=${JSON.stringify(caps.info ?? {})}`,
       );
       expect(Array.isArray(caps.fallbacks)).toBe(true);
       for (const f of caps.fallbacks) {
@@ -22,18 +22,10 @@ export function readbackSuite(name: string): void {
         expect(f.reason.length).toBeGreaterThan(0);
       }
       expect(caps.readSync).toBe(typeof b.readSync === 'function');
-      const methods: Record<string, string[]> = {
-        batchNormTrain: ['batchNormTrain'],
-        batchNormBackward: ['batchNormBackward'],
-        linear: ['linear'],
-        softmaxCrossEntropy: ['softmaxCrossEntropy'],
-      };
-      for (const k of caps.fused)
-        for (const m of methods[k])
-          expect(
-            typeof (b as unknown as Record<string, unknown>)[m],
-            `${k} listed in capabilities.fused`,
-          ).toBe('function');
+      // every entry of the kernel table is a function (an absent optional kernel is a missing key)
+      for (const [k, fn] of Object.entries(b.kernels)) expect(typeof fn, `kernels.${k}`).toBe('function');
+      for (const k of ['pointwise', 'fill', 'reduce', 'matmul', 'gather', 'scatterAdd'] as const)
+        expect(typeof b.kernels[k], `required kernel ${k}`).toBe('function');
     });
 
     it('creation functions', async () => {

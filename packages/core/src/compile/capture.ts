@@ -1,19 +1,19 @@
 /**
- * Recording one call of a function at the backend interface. While a capture runs, every
- * method of the backend is wrapped: kernel calls run as usual and are appended to a list
- * together with the buffers they touch, allocations and frees are noted with their position,
- * and host reads are refused. `plan.ts` turns the recording into a replayable program.
+ * Recording one call of a function at the backend interface. While a capture runs, the
+ * backend's kernel table and storage methods are wrapped: kernel calls run as usual and are
+ * appended to a list with their argument objects (which hold the buffers they touch),
+ * allocations and frees are noted with their position, and host reads are refused. `plan.ts` turns the recording into a replayable program.
  */
-import type { Backend, BackendBuffer, TypedArray } from '../backend.js';
-import { backendMethodNames, isKernelMethod } from '../backend-methods.js';
+import type { Backend, BackendBuffer, KernelArgs, KernelName, TypedArray } from '../backend.js';
+import { wrapKernels } from '../backend-methods.js';
 import type { Tensor } from '../tensor.js';
 import { type CaptureSink, setActiveCapture } from './hooks.js';
 
-/** One recorded kernel call: the backend method, its arguments as passed, and per-call extras. */
+/** One recorded kernel call: the kernel, its argument object as passed, and per-call extras. */
 export interface RecordedCall {
   readonly kind: 'call';
-  readonly method: string;
-  readonly args: unknown[];
+  readonly kernel: KernelName;
+  readonly args: KernelArgs;
   /** Scalars to re-read on replay (the args object's `scalars` array), when the caller marked them. */
   readonly scalarThunks: readonly ((() => number) | null)[] | null;
 }
@@ -74,8 +74,10 @@ export class Recording implements CaptureSink {
   readonly allocatedAt = new Map<BackendBuffer, number>();
   /** Buffers freed during the capture, with the index of the next step at that moment. */
   readonly freedAt = new Map<BackendBuffer, number>();
-  /** The original (unwrapped) kernel methods, by name. */
-  readonly methods = new Map<string, (...args: unknown[]) => unknown>();
+  /** The original (unwrapped) kernels, by name. */
+  readonly kernels = new Map<KernelName, (args: KernelArgs) => void>();
+  /** The original (unwrapped) `write`. */
+  write: Backend['write'] | null = null;
   private pendingScalars: readonly ((() => number) | null)[] | null = null;
   private pendingDraw: (() => TypedArray) | null = null;
   private readonly restore: (() => void)[] = [];
@@ -86,7 +88,7 @@ export class Recording implements CaptureSink {
 
   constructor(readonly backend: Backend) {}
 
-  /** Wraps the backend's methods and makes this the active capture. */
+  /** Wraps the backend's kernels and storage methods and makes this the active capture. */
   start(): void {
     const b = this.backend as unknown as Record<string, unknown>;
     const own = (name: string, replacement: unknown) => {
@@ -98,23 +100,23 @@ export class Recording implements CaptureSink {
         else delete b[name];
       });
     };
-    for (const name of backendMethodNames(this.backend).filter(isKernelMethod)) {
-      const original = (b[name] as (...args: unknown[]) => unknown).bind(this.backend);
-      this.methods.set(name, original);
-      own(name, (...args: unknown[]) => {
-        if (this.depth > 0) return original(...args);
-        const scalarThunks = this.pendingScalars;
-        this.pendingScalars = null;
-        this.depth++;
-        try {
-          const result = original(...args);
-          this.steps.push({ kind: 'call', method: name, args, scalarThunks });
-          return result;
-        } finally {
-          this.depth--;
-        }
-      });
-    }
+    this.restore.push(
+      wrapKernels(this.backend, (name, original) => {
+        this.kernels.set(name, original);
+        return (args) => {
+          if (this.depth > 0) return original(args);
+          const scalarThunks = this.pendingScalars;
+          this.pendingScalars = null;
+          this.depth++;
+          try {
+            original(args);
+            this.steps.push({ kind: 'call', kernel: name, args: args as KernelArgs, scalarThunks });
+          } finally {
+            this.depth--;
+          }
+        };
+      }),
+    );
     const alloc = (b.alloc as Backend['alloc']).bind(this.backend);
     // Storage calls run at depth > 0 too: what they call inside the backend is not a step.
     own('alloc', (size: number, dtype: BackendBuffer['dtype']) => {
@@ -138,7 +140,7 @@ export class Recording implements CaptureSink {
       }
     });
     const write = (b.write as Backend['write']).bind(this.backend);
-    this.methods.set('write', write as (...args: unknown[]) => unknown);
+    this.write = write;
     own('write', (buffer: BackendBuffer, data: TypedArray) => {
       if (this.depth > 0) return write(buffer, data);
       const draw = this.pendingDraw;

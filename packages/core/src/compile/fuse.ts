@@ -55,7 +55,7 @@ function isIdentity(view: StridedView, shape: readonly number[]): boolean {
 }
 
 function pointwiseArgs(step: RecordedStep): PointwiseArgs | null {
-  return step.kind === 'call' && step.method === 'pointwise' ? (step.args[0] as PointwiseArgs) : null;
+  return step.kind === 'call' && step.kernel === 'pointwise' ? (step.args as PointwiseArgs) : null;
 }
 
 /** Buffers a step touches (for the "nothing in between touches the producer's inputs" rule). */
@@ -165,7 +165,7 @@ export function fusePointwise(
       cs.scalarThunks || ps.scalarThunks
         ? [...thunksOf(cs, ca.scalars.length), ...thunksOf(ps, pa.scalars.length)]
         : null;
-    out[c] = { kind: 'call', method: 'pointwise', args: [args], scalarThunks };
+    out[c] = { kind: 'call', kernel: 'pointwise', args, scalarThunks };
     out[p] = null;
     // The fused kernel now reads the producer's inputs at step c.
     for (const v of pa.inputs) note(v.buffer, c);

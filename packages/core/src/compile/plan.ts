@@ -8,13 +8,16 @@
  * - temporaries: buffers the call allocated and freed; they get a static plan: buffers owned
  *   by the program, reused by liveness, so a replay allocates nothing.
  */
-import type { Backend, BackendBuffer, DType, PreparedKernel } from '../backend.js';
+import type { Backend, BackendBuffer, DType, KernelArgs, PreparedKernel } from '../backend.js';
 import { Storage, storageOf } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import type { RecordedStep, Recording } from './capture.js';
 import { fusePointwise } from './fuse.js';
 
-/** Where a rebound buffer must be written into the program's argument objects. */
+/**
+ * Where a rebound buffer must be written: a field of a call's argument object (or an element
+ * of an array inside it, such as a pointwise call's `outputs`).
+ */
 type Location = [container: Record<string | number, unknown>, key: string | number];
 
 /** A buffer bound per call: an input or a fresh output. */
@@ -170,8 +173,8 @@ export function planProgram(
           return step.run;
         case 'write': {
           called('write');
-          const target = rebind({ b: step.buffer });
-          const write = rec.methods.get('write')!;
+          const target = rebind({ b: step.buffer }) as { b: BackendBuffer };
+          const write = rec.write!;
           const { data, draw } = step;
           return draw ? () => write(target.b, draw()) : () => write(target.b, data);
         }
@@ -190,20 +193,17 @@ export function planProgram(
         }
         case 'call': {
           kernelCalls++;
-          called(step.method);
-          const args = rebind(step.args as unknown as Record<number, unknown>) as unknown as unknown[];
+          called(step.kernel);
+          // one argument object per call, owned by the program: slots rebind its buffer fields
+          // and per-call scalars are rewritten in place before each run (the backend reads them then)
+          const args = rebind(step.args as unknown as Record<string, unknown>) as unknown as KernelArgs;
           const thunks = step.scalarThunks;
-          if (thunks) {
-            // per-call scalars are rewritten in place before each run (the backend reads them then)
-            const holder = args[0] as { scalars: number[] };
-            holder.scalars = [...holder.scalars];
-          }
-          const ready = options.prepare ? (backend.prepare?.(step.method, args) ?? null) : null;
+          const ready = options.prepare ? (backend.prepare?.(step.kernel, args) ?? null) : null;
           if (ready) prepared.push(ready);
-          const kernel = rec.methods.get(step.method)!;
-          const run = ready ? () => ready.run() : () => kernel(...args);
+          const kernel = rec.kernels.get(step.kernel)!;
+          const run = ready ? () => ready.run() : () => kernel(args);
           if (!thunks) return run;
-          const values = (args[0] as { scalars: number[] }).scalars;
+          const values = (args as unknown as { scalars: number[] }).scalars;
           return () => {
             for (let i = 0; i < thunks.length; i++) {
               const read = thunks[i];

@@ -137,7 +137,7 @@ function filled(op: string, shape: readonly number[], value: number, options: Cr
   const backend = backendOf(options);
   checkAllocation(op, shape, dtype, backend);
   const t = Tensor.empty([...shape], dtype, backend);
-  backend.fill(t.storageFor('full').buffer, value);
+  backend.kernels.fill({ out: t.storageFor('full').buffer, value });
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
 }

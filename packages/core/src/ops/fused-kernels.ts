@@ -21,9 +21,9 @@ export function composedOnly<T>(fn: () => T): T {
   }
 }
 
-/** @internal True when `backend` has `kernel` and `composedOnly` is not in force. */
+/** @internal True when `backend`'s kernel table has `kernel` and `composedOnly` is not in force. */
 export function hasFused(backend: Backend, kernel: FusedKernel): boolean {
-  return forceComposed === 0 && backend.capabilities.fused.includes(kernel);
+  return forceComposed === 0 && backend.kernels[kernel] !== undefined;
 }
 
 /**

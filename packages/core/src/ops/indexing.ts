@@ -50,15 +50,15 @@ function gatherKernel(x: Tensor, index: Tensor, dim: number, outShape: Shape, op
   const outer = sizeOf(outShape.slice(0, dim));
   const inner = sizeOf(outShape.slice(dim + 1));
   if (out.size > 0) {
-    backend.gather(
-      xs.storageFor(op).buffer,
-      is.storageFor(op).buffer,
-      out.storageFor(op).buffer,
+    backend.kernels.gather({
+      x: xs.storageFor(op).buffer,
+      index: is.storageFor(op).buffer,
+      out: out.storageFor(op).buffer,
       outer,
-      x.shape[dim],
-      outShape[dim],
+      size: x.shape[dim],
+      k: outShape[dim],
       inner,
-    );
+    });
   }
   if (xs !== x) xs.dispose();
   if (is !== index) is.dispose();
@@ -74,15 +74,15 @@ export function scatterAddKernel(src: Tensor, index: Tensor, dim: number, shape:
   const outer = sizeOf(shape.slice(0, dim));
   const inner = sizeOf(shape.slice(dim + 1));
   if (out.size > 0) {
-    backend.scatterAdd(
-      ss.storageFor(op).buffer,
-      is.storageFor(op).buffer,
-      out.storageFor(op).buffer,
+    backend.kernels.scatterAdd({
+      src: ss.storageFor(op).buffer,
+      index: is.storageFor(op).buffer,
+      out: out.storageFor(op).buffer,
       outer,
-      shape[dim],
-      index.shape[dim],
+      size: shape[dim],
+      k: index.shape[dim],
       inner,
-    );
+    });
   }
   if (ss !== src) ss.dispose();
   if (is !== index) is.dispose();

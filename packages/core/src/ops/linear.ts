@@ -52,7 +52,7 @@ export function linear(
     const y = Tensor.empty(outShape, 'float32', backend);
     if (y.size > 0) {
       withDenseBuffers(op, [x, weight, bias, y], ([xb, wb, bb, yb]) =>
-        backend.linear!(xb!, wb!, bb, yb!, rows, outF, inF, relu),
+        backend.kernels.linear!({ x: xb!, w: wb!, bias: bb, out: yb!, m: rows, n: outF, k: inF, relu }),
       );
     }
     out = y;

@@ -87,7 +87,16 @@ export function softmaxCrossEntropy(
     [loss, shift, logSum] = [0, 1, 2].map(() => Tensor.empty([rows], 'float32', backend));
     if (rows > 0) {
       withDenseBuffers(op, [logits, targets, loss, shift, logSum], ([lb, tb, ob, sb, ls]) =>
-        backend.softmaxCrossEntropy!(lb!, tb!, ob!, sb!, ls!, rows, classes, ignoreIndex),
+        backend.kernels.softmaxCrossEntropy!({
+          logits: lb!,
+          targets: tb!,
+          loss: ob!,
+          shift: sb!,
+          logSum: ls!,
+          rows,
+          classes,
+          ignoreIndex,
+        }),
       );
     }
   } else {

@@ -1,5 +1,4 @@
 /** Matrix products: 1D, 2D and batched with broadcasting, with zero-copy transposed operands. */
-import type { MatmulArgs } from '../backend.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -64,11 +63,14 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   const out = Tensor.empty([...batchShape, m, n], 'float32', backend);
   if (out.size > 0) {
-    if (k === 0) backend.fill(out.storageFor('matmul').buffer, 0);
+    if (k === 0) backend.kernels.fill({ out: out.storageFor('matmul').buffer, value: 0 });
     else {
       const oa = operand(a, batchShape);
       const ob = operand(b, batchShape);
-      const args: MatmulArgs = {
+      backend.kernels.matmul({
+        a: oa.tensor.storageFor('matmul').buffer,
+        b: ob.tensor.storageFor('matmul').buffer,
+        out: out.storageFor('matmul').buffer,
         batch: sizeOf(batchShape),
         m,
         n,
@@ -77,13 +79,7 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
         transB: ob.trans,
         strideA: oa.batchStride,
         strideB: ob.batchStride,
-      };
-      backend.matmul(
-        oa.tensor.storageFor('matmul').buffer,
-        ob.tensor.storageFor('matmul').buffer,
-        out.storageFor('matmul').buffer,
-        args,
-      );
+      });
       if (oa.temporary) oa.tensor.dispose();
       if (ob.temporary) ob.tensor.dispose();
     }

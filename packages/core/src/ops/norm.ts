@@ -62,7 +62,16 @@ export function batchNormTrain(
     const outMean = Tensor.empty([c], 'float32', backend);
     const outVar = Tensor.empty([c], 'float32', backend);
     withDenseBuffers(op, [x, weight, bias, out, outMean, outVar], ([xb, wb, bb, ob, mb, vb]) =>
-      backend.batchNormTrain!(xb!, wb, bb, ob!, mb!, vb!, { n, c, l }, eps),
+      backend.kernels.batchNormTrain!({
+        x: xb!,
+        gamma: wb,
+        beta: bb,
+        out: ob!,
+        mean: mb!,
+        variance: vb!,
+        shape: { n, c, l },
+        eps,
+      }),
     );
     [output, meanT, variance] = [out, outMean, outVar];
   } else {
@@ -133,7 +142,18 @@ export function batchNormBackward(
       op,
       [dy, x, meanT, variance, weight, dx, dgamma, dbeta],
       ([dyb, xb, mb, vb, wb, dxb, dgb, dbb]) =>
-        backend.batchNormBackward!(dyb!, xb!, mb!, vb!, wb, dxb!, dgb!, dbb!, { n, c, l }, eps),
+        backend.kernels.batchNormBackward!({
+          dy: dyb!,
+          x: xb!,
+          mean: mb!,
+          variance: vb!,
+          gamma: wb,
+          dx: dxb!,
+          dgamma: dgb!,
+          dbeta: dbb!,
+          shape: { n, c, l },
+          eps,
+        }),
     );
     return { dx, dgamma, dbeta };
   }

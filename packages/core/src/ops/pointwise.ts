@@ -26,7 +26,6 @@ function checkOperands(
       throw new Error(`${name}: input ${k} must be ${program.inputs[k]}, got ${t.dtype}`);
   });
   const backend = sameBackend(name, ...inputs);
-  if (!backend.pointwise) throw new Error(`${name}: backend '${backend.name}' has no pointwise kernel`);
   return backend;
 }
 
@@ -102,7 +101,7 @@ function run(
   name: string,
 ): void {
   if (outputs[0].size === 0) return;
-  backend.pointwise({
+  backend.kernels.pointwise({
     program,
     inputs: inputs.map((t) => t.viewFor(name, broadcastStrides(t.shape, t.strides, shape))),
     scalars: resolveScalars(scalars),

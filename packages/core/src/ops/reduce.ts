@@ -49,7 +49,14 @@ export function reduceKernel(
     inner = 1;
   }
   try {
-    backend.reduce(op, input.storageFor(name).buffer, out.storageFor(name).buffer, outer, size, inner);
+    backend.kernels.reduce({
+      op,
+      x: input.storageFor(name).buffer,
+      out: out.storageFor(name).buffer,
+      outer,
+      size,
+      inner,
+    });
   } finally {
     if (input !== x) input.dispose();
   }

@@ -235,9 +235,8 @@ export function assign(target: Tensor, source: Tensor): void {
     copy.dispose();
     return;
   }
-  if (!backend.pointwise) throw new Error(`assign: backend '${backend.name}' has no pointwise kernel`);
   const view = source.viewFor('assign', broadcastStrides(source.shape, source.strides, target.shape));
-  backend.pointwise({
+  backend.kernels.pointwise({
     program: COPY[target.dtype],
     inputs: [view],
     scalars: [],

@@ -31,6 +31,40 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
   return true;
 }
 
+/**
+ * Strides that show data laid out as `(shape, strides)` under `newShape` without moving it, or
+ * null when none exist (PyTorch's rule for `view`; `reshape` then copies). Dims are taken in
+ * chunks that are contiguous in memory (each dim's stride is the next one's stride times its
+ * size, size-1 dims aside); each chunk of the old shape must be exactly a run of new dims.
+ */
+export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  const size = sizeOf(shape);
+  if (size === 0 || shape.length === 0) return contiguousStrides(newShape);
+  const out = new Array<number>(newShape.length);
+  let viewDim = newShape.length - 1;
+  let chunkStride = strides[strides.length - 1];
+  let chunkSize = 1;
+  let viewSize = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    chunkSize *= shape[d];
+    // a chunk ends at dim 0 or where the dim before it does not continue it in memory
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== chunkSize * chunkStride)) {
+      while (viewDim >= 0 && (viewSize < chunkSize || newShape[viewDim] === 1)) {
+        out[viewDim] = viewSize * chunkStride;
+        viewSize *= newShape[viewDim];
+        viewDim--;
+      }
+      if (viewSize !== chunkSize) return null;
+      if (d > 0) {
+        chunkStride = strides[d - 1];
+        chunkSize = 1;
+        viewSize = 1;
+      }
+    }
+  }
+  return viewDim === -1 ? out : null;
+}
+
 /** `[2, 3]` printed as PyTorch prints sizes. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;

@@ -63,7 +63,7 @@ describe('shape mismatches name both shapes and the op', () => {
     throwsIn(() => nb.zeros([2, 3]).reshape([-1, -1]), 'reshape: only one dimension can be inferred (-1)');
     throwsIn(
       () => nb.zeros([2, 3]).t().view([6]),
-      'view: size and stride are not compatible with the input (shape [3, 2] is not contiguous)',
+      'view: size and stride are not compatible with the input (shape [3, 2], strides [1, 3]: at least one dimension spans across two contiguous subspaces); use .reshape(...) instead',
     );
     throwsIn(
       () => nb.zeros([2, 3]).permute([0]),

@@ -1,6 +1,7 @@
 /**
  * Shape ops. Most are views (new shape/strides over the same storage, no copy):
- * reshape of contiguous data, transpose, permute, expand, squeeze, unsqueeze, slice.
+ * reshape where the strides allow it (as in PyTorch), transpose, permute, expand, squeeze,
+ * unsqueeze, slice.
  */
 
 import type { DType } from '../backend.js';
@@ -16,6 +17,7 @@ import {
   normalizeAxis,
   type Shape,
   sizeOf,
+  viewStrides,
 } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { record } from './graph.js';
@@ -63,20 +65,30 @@ function resolveShape(shape: readonly number[], size: number, op: string, input:
 }
 
 /** Same data, new shape (`-1` infers one dimension). Copies only when the layout requires it. */
+/**
+ * `x` under a new shape: a view when its strides allow one (as PyTorch's reshape: transposed,
+ * expanded or sliced data often does), else a row-major copy.
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = resolveShape(shape, x.size, 'reshape', x.shape);
-  const source = isContiguous(x.shape, x.strides) ? x : contiguousCopy(x, 'reshape');
-  const out = viewOf(source, target, contiguousStrides(target), source.offset, 'reshape');
-  if (source !== x) source.dispose();
+  const strides = viewStrides(x.shape, x.strides, target);
+  let out: Tensor;
+  if (strides) out = viewOf(x, target, strides, x.offset, 'reshape');
+  else {
+    const copy = contiguousCopy(x, 'reshape');
+    out = viewOf(copy, target, contiguousStrides(target), copy.offset, 'reshape');
+    copy.dispose();
+  }
   const inputShape = x.shape;
   return record(out, 'reshape', [x], [], (g) => [reshape(g, inputShape)]);
 }
 
 /** Like {@link reshape} but never copies: throws when the strides do not allow a view. */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
-  if (!isContiguous(x.shape, x.strides)) {
+  const target = resolveShape(shape, x.size, 'view', x.shape);
+  if (!viewStrides(x.shape, x.strides, target)) {
     throw new Error(
-      `view: size and stride are not compatible with the input (shape ${formatShape(x.shape)} is not contiguous); use .reshape(...) instead`,
+      `view: size and stride are not compatible with the input (shape ${formatShape(x.shape)}, strides ${formatShape(x.strides)}: at least one dimension spans across two contiguous subspaces); use .reshape(...) instead`,
     );
   }
   return reshape(x, shape);

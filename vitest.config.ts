@@ -21,6 +21,7 @@ const packages: Record<string, string> = {
   '@nabla/nn': 'packages/nn/src/index.ts',
   '@nabla/optim': 'packages/optim/src/index.ts',
   '@nabla/interop': 'packages/interop/src/index.ts',
+  '@nabla/test-kit': 'packages/test-kit/src/index.ts',
   nabla: 'packages/nabla/src/index.ts',
   'nabla/backends': 'packages/nabla/src/backends.ts',
 };

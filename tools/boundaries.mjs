@@ -4,7 +4,9 @@
 //   depends on it;
 // - core imports no other @nabla package, and a backend imports only @nabla/core: the layering
 //   core ← backends, nn, optim ← interop ← nabla;
-// - a relative import stays inside its own package's src/.
+// - a relative import stays inside its own package's src/;
+// - @nabla/test-kit (private, never published) is for tests: a published package's src/ does not
+//   import it and only lists it under devDependencies (the private conformance suite may use it).
 // `checkBoundaries(root)` returns the violations; run as a script it prints them and fails.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -12,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 /** Packages allowed to depend on nothing of ours, or only on core. */
 const ONLY = { '@nabla/core': [], '@nabla/backend-': ['@nabla/core'] };
+
+/** The tests' helpers: only test code, and private packages, may import it. */
+const TEST_KIT = '@nabla/test-kit';
 
 const SPECIFIER =
   /(?:^|[^\w.])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[^\w.])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[^\w.])import\s+['"]([^'"]+)['"]/g;
@@ -51,6 +56,8 @@ export function checkBoundaries(root) {
     const src = join(packagesDir, dir, 'src');
     if (!existsSync(src)) continue;
     const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }));
+    if (!manifest.private && declared.has(TEST_KIT))
+      problems.push(`packages/${dir}/package.json: ${TEST_KIT} is for tests; list it under devDependencies`);
     const only = Object.entries(ONLY).find(([prefix]) =>
       prefix.endsWith('-') ? manifest.name.startsWith(prefix) : manifest.name === prefix,
     )?.[1];
@@ -69,6 +76,10 @@ export function checkBoundaries(root) {
         const sub = spec.slice(pkg.length);
         const target = byName.get(pkg);
         if (pkg === manifest.name && !sub) continue; // a package may load its own entry (a lazy manifest does)
+        if (pkg === TEST_KIT && !manifest.private) {
+          problems.push(`${where}: ${TEST_KIT} is for tests; a published package's src/ must not import it`);
+          continue;
+        }
         if (!target) {
           problems.push(`${where}: '${spec}' is not a package of this repository`);
           continue;

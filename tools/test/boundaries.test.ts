@@ -60,6 +60,35 @@ describe('import boundaries', () => {
     ]);
   });
 
+  it('keep @nabla/test-kit out of a published package (its src/ and its dependencies), not its tests', () => {
+    const root = tree({
+      'packages/core/package.json': manifest('@nabla/core'),
+      'packages/test-kit/package.json': JSON.stringify({
+        name: '@nabla/test-kit',
+        private: true,
+        dependencies: { '@nabla/core': '0.1.0' },
+        exports: { '.': './src/index.ts' },
+      }),
+      'packages/test-kit/src/index.ts': "export { tensor } from '@nabla/core';\n",
+      'packages/nn/package.json': manifest('@nabla/nn', ['@nabla/core', '@nabla/test-kit']),
+      'packages/nn/src/index.ts': "import { rng } from '@nabla/test-kit';\nexport const r = rng(1);\n",
+      'packages/nn/test/a.test.ts': "import { rng } from '@nabla/test-kit';\n",
+      'packages/optim/package.json': manifest('@nabla/optim', ['@nabla/core']),
+      'packages/optim/src/index.ts': "export { tensor } from '@nabla/core';\n",
+      'packages/optim/test/a.test.ts': "import { rng } from '@nabla/test-kit';\n",
+      'packages/conformance/package.json': JSON.stringify({
+        name: '@nabla/conformance',
+        private: true,
+        dependencies: { '@nabla/test-kit': '0.1.0' },
+      }),
+      'packages/conformance/src/index.ts': "export { rng } from '@nabla/test-kit';\n",
+    });
+    expect(checkBoundaries(root)).toEqual([
+      'packages/nn/package.json: @nabla/test-kit is for tests; list it under devDependencies',
+      "packages/nn/src/index.ts: @nabla/test-kit is for tests; a published package's src/ must not import it",
+    ]);
+  });
+
   it('finds static, dynamic, side-effect and re-export specifiers, not comments or messages', () => {
     const text = [
       "import a from 'a';",

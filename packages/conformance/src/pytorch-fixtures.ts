@@ -1,25 +1,17 @@
 /**
- * Helpers for tests that compare against PyTorch fixtures (`tools/fixtures/generate.py`):
- * fixture loading, tensors from fixture entries, and a tolerance check that records the
- * largest difference per fixture family. Shared by the nn and optim tests.
+ * Helpers for tests that compare against PyTorch fixtures (`tools/fixtures/generate.py`): the
+ * backends to run on, and a tolerance check that records the largest difference per fixture
+ * family (fixture loading and tensors from entries are the test kit's, re-exported here).
+ * Shared by the nn and optim tests.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import '@nabla/backend-cpu';
-import { setBackend, type Tensor, tensor } from '@nabla/core';
+import { setBackend, type Tensor } from '@nabla/core';
+import type { Fx } from '@nabla/test-kit';
 import { expect } from 'vitest';
 import { backendsUnderTest } from './backends.js';
 
-/** A tensor as stored by tools/fixtures/generate.py. */
-export interface Fx {
-  shape: number[];
-  data: number[];
-}
-
-/** A reader of `<dir>/fixtures/<name>.json`, for a test directory `dir`. */
-export function fixtureReader(dir: string): <T = any>(name: string) => T {
-  return (name) => JSON.parse(readFileSync(join(dir, 'fixtures', `${name}.json`), 'utf8'));
-}
+// Fixture entries as tensors are the test kit's; re-exported for the suites that import them here.
+export { type Fx, fixtureReader, fromFx, intFromFx } from '@nabla/test-kit';
 
 /** The backends every test runs on (cpu always). */
 export async function backends(): Promise<string[]> {
@@ -32,16 +24,6 @@ let current = '';
 export async function useBackend(name: string): Promise<void> {
   await setBackend(name);
   current = name;
-}
-
-/** A float32 tensor from a fixture entry. */
-export function fromFx(f: Fx, options: { requiresGrad?: boolean } = {}): Tensor {
-  return tensor(new Float32Array(f.data), { shape: f.shape, requiresGrad: options.requiresGrad ?? false });
-}
-
-/** An int32 tensor from a fixture entry. */
-export function intFromFx(f: Fx): Tensor {
-  return tensor(new Int32Array(f.data), { shape: f.shape, dtype: 'int32' });
 }
 
 export const RTOL = 1e-5;

@@ -309,17 +309,8 @@ export function softmaxCrossEntropy(logits: Ref, targets: readonly number[], ign
   return build([rows], ([r]) => (targets[r] === ignoreIndex ? 0 : lse.data[r] - at(logits, [r, targets[r]])));
 }
 
-/** A seeded generator (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator (mulberry32, the test kit's). */
+export { rng } from '@nabla/test-kit';
 
 /** Float32-representable values uniform in `[lo, hi)`, so float32 inputs equal the reference's. */
 export function randomRef(r: () => number, shape: readonly number[], lo = -2, hi = 2): Ref {

@@ -1,6 +1,7 @@
 import { E, pointwiseProgram } from '@nabla/core';
+import { randInt, randomArray, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { contiguousStrides, fixture, randInt, randomArray, rng } from './helpers.js';
+import { contiguousStrides, fixture } from './helpers.js';
 
 const x0 = E.input(0);
 const SUB = pointwiseProgram('t-sub', { inputs: ['float32', 'float32'], outputs: [E.sub(x0, E.input(1))] });

@@ -1,6 +1,7 @@
 import type { DType } from '@nabla/core';
+import { randInt, randomArray, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { fixture, randInt, randomArray, rng } from './helpers.js';
+import { fixture } from './helpers.js';
 
 describe('cpu gather / scatterAdd', () => {
   it('gathers along the middle axis and scatter-adds back (the adjoint), for both dtypes', () => {

@@ -1,31 +1,10 @@
-/** Test helpers: a seeded generator, random shapes and a float64 strided reader. */
+/** The cpu kernel tests' helpers: random views, a float64 strided reader, a backend fixture (the generator is the test kit's). */
 import type { DType, StridedView } from '@nabla/core';
+import { type Rng, randInt, randomArray, upload } from '@nabla/test-kit';
 import { type CpuBackend, createCpuBackend } from '../src/backend.js';
 
 /** Row-major strides of a shape (core's). */
 export { contiguousStrides } from '@nabla/core';
-
-/** Mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randInt(r: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(r() * (hi - lo + 1));
-}
-
-export function randomArray(r: () => number, n: number, dtype: DType, scale = 4): Float32Array | Int32Array {
-  return dtype === 'float32'
-    ? Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * scale)
-    : Int32Array.from({ length: n }, () => randInt(r, -scale, scale));
-}
 
 export function prod(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -64,11 +43,7 @@ export interface Fixture {
 
 export function fixture(): Fixture {
   const be = createCpuBackend();
-  const buf = (data: Float32Array | Int32Array) => {
-    const b = be.alloc(data.length, data instanceof Float32Array ? 'float32' : 'int32');
-    be.write(b, data);
-    return b;
-  };
+  const buf = (data: Float32Array | Int32Array) => upload(be, data);
   return { be, buf, view: (data, offset, strides) => ({ buffer: buf(data), offset, strides }) };
 }
 
@@ -78,7 +53,7 @@ export function fixture(): Fixture {
  * strides), and the view starts at a random offset inside a larger array.
  */
 export function randomView(
-  r: () => number,
+  r: Rng,
   shape: readonly number[],
   dtype: DType,
   scale = 4,

@@ -7,7 +7,6 @@ import {
   listBackends,
   manualSeed,
   memory,
-  noGrad,
   randint,
   randn,
   setBackend,
@@ -17,23 +16,9 @@ import {
   tidy,
   zeros,
 } from '@nabla/core';
+import { adamUpdate } from '@nabla/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../src/index.js';
-
-/** PyTorch's Adam rule (betas 0.9, 0.999; eps 1e-8) in plain tensor ops; the optimizer itself is @nabla/optim's. */
-function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, step: number, lr: number): void {
-  noGrad(() =>
-    tidy(() => {
-      m.assign(m.mul(0.9).add(g.mul(0.1)));
-      v.assign(v.mul(0.999).add(g.square().mul(0.001)));
-      const denom = v
-        .sqrt()
-        .div(Math.sqrt(1 - 0.999 ** step))
-        .add(1e-8);
-      p.assign(p.sub(m.div(denom).mul(lr / (1 - 0.9 ** step))));
-    }),
-  );
-}
 
 function maxDiff(a: Tensor, b: Tensor): number {
   const x = a.dataSync();

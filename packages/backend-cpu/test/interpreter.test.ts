@@ -9,9 +9,10 @@ import {
   UNARY_FNS,
   type UnaryFn,
 } from '@nabla/core';
+import { randInt, randomArray, rng } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kernelStats, setCodegen } from '../src/kernels/codegen.js';
-import { fixture, prod, randInt, randomArray, randomView, rng } from './helpers.js';
+import { fixture, prod, randomView } from './helpers.js';
 
 /** Runs a fixed, seeded workload through every kernel family and returns all outputs. */
 function workload(): number[][] {

@@ -1,38 +1,6 @@
+import { randInt, randomArray, refMatmul, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { fixture, randInt, randomArray, rng } from './helpers.js';
-
-/** Triple-loop float64 reference of one batched, transposed matmul. */
-function reference(
-  a: Float32Array,
-  b: Float32Array,
-  args: {
-    batch: number;
-    m: number;
-    n: number;
-    k: number;
-    transA: boolean;
-    transB: boolean;
-    strideA: number;
-    strideB: number;
-  },
-): Float64Array {
-  const { batch, m, n, k, transA, transB, strideA, strideB } = args;
-  const out = new Float64Array(batch * m * n);
-  for (let z = 0; z < batch; z++) {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) {
-          const av = a[z * strideA + (transA ? p * m + i : i * k + p)];
-          const bv = b[z * strideB + (transB ? j * k + p : p * n + j)];
-          s += av * bv;
-        }
-        out[(z * m + i) * n + j] = s;
-      }
-    }
-  }
-  return out;
-}
+import { fixture } from './helpers.js';
 
 describe('cpu matmul', () => {
   it('matches the reference for all transpose forms, edge tiles, batch and broadcast strides', () => {
@@ -54,7 +22,7 @@ describe('cpu matmul', () => {
       be.kernels.fill({ out, value: Number.NaN }); // every element must be written
       be.kernels.matmul({ a: buf(a), b: buf(b), out, ...args });
       const got = be.readSync(out);
-      const want = reference(a, b, args);
+      const want = refMatmul(a, b, args);
       for (let i = 0; i < want.length; i++) {
         expect(Math.abs(got[i] - want[i]), `${JSON.stringify(args)} at ${i}`).toBeLessThan(
           1e-4 * (1 + Math.abs(want[i])),
@@ -84,7 +52,7 @@ describe('cpu matmul', () => {
       const out = be.alloc(m * n, 'float32');
       be.kernels.matmul({ a: buf(a), b: buf(b), out, ...args });
       const got = be.readSync(out);
-      const want = reference(a, b, args);
+      const want = refMatmul(a, b, args);
       let worst = 0;
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
       expect(worst, `[${m},${k}]·[${k},${n}] ${transA} ${transB}`).toBeLessThan(1e-4);

@@ -9,10 +9,11 @@ import {
   type StridedView,
   type UnaryFn,
 } from '@nabla/core';
+import { randInt, randomArray, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { CpuBackend } from '../src/backend.js';
 import { collapse } from '../src/kernels/pointwise.js';
-import { at, fixture, indices, prod, randInt, randomArray, randomView, rng } from './helpers.js';
+import { at, fixture, indices, prod, randomView } from './helpers.js';
 
 // Float64 references, written independently of the renderer.
 const UNARY_REF: Partial<Record<UnaryFn, (a: number) => number>> = {

@@ -1,6 +1,7 @@
 import type { DType, ReduceOp } from '@nabla/core';
+import { randInt, randomArray, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { fixture, randInt, randomArray, rng } from './helpers.js';
+import { fixture } from './helpers.js';
 
 /** Straightforward float64 reference over [outer, size, inner]. */
 function reference(op: ReduceOp, x: ArrayLike<number>, outer: number, size: number, inner: number): number[] {

@@ -1,4 +1,5 @@
 import { fusedKernels } from '@nabla/core';
+import { matmulArgs } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../src/backend.js';
 
@@ -54,21 +55,9 @@ describe('cpu storage', () => {
     expect(() => be.readSync(foreign)).toThrow(/not a cpu buffer/);
     const i = be.alloc(4, 'int32');
     const f = be.alloc(4, 'float32');
-    expect(() =>
-      be.kernels.matmul({
-        a: i,
-        b: f,
-        out: f,
-        batch: 1,
-        m: 2,
-        n: 2,
-        k: 2,
-        transA: false,
-        transB: false,
-        strideA: 0,
-        strideB: 0,
-      }),
-    ).toThrow(/matmul A .* must be float32, got int32/);
+    expect(() => be.kernels.matmul(matmulArgs(i, f, f, { m: 2, n: 2, k: 2 }))).toThrow(
+      /matmul A .* must be float32, got int32/,
+    );
     expect(() => be.kernels.reduce({ op: 'sum', x: f, out: f, outer: 1, size: 5, inner: 1 })).toThrow(
       /holds 4 elements, the kernel needs 5/,
     );

@@ -1,57 +1,13 @@
-import type { BackendBuffer, DType, StridedView } from '@nabla/core';
-import { expect } from 'vitest';
-import type { WasmBackend } from '../src/backend.js';
+/** The wasm kernel tests' own helpers (the generator, uploads and closeness are the test kit's). */
+import { type BackendBuffer, registerBackend, type StridedView, setBackend } from '@nabla/core';
+import { afterAll, beforeAll } from 'vitest';
+import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../src/backend.js';
 
 /** Row-major strides of a shape (core's). */
 export { contiguousStrides as contiguous } from '@nabla/core';
 
-/** Deterministic uniform numbers in [lo, hi) (a 32-bit LCG; tests need no quality). */
-export function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (lo = -1, hi = 1) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((hi - lo) * s) / 2 ** 32;
-  };
-}
-
-export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r(lo, hi);
-  return out;
-}
-
-export function upload(b: WasmBackend, data: Float32Array | Int32Array): BackendBuffer {
-  const dtype: DType = data instanceof Float32Array ? 'float32' : 'int32';
-  const buf = b.alloc(data.length, dtype);
-  b.write(buf, data);
-  return buf;
-}
-
 export function view(buffer: BackendBuffer, strides: number[], offset = 0): StridedView {
   return { buffer, offset, strides };
-}
-
-/** Elementwise closeness with |a-b| <= atol + rtol*|b|; NaN must match NaN. */
-export function expectClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rtol = 1e-5,
-  atol = 1e-6,
-): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    if (Number.isNaN(e)) {
-      if (!Number.isNaN(a)) throw new Error(`index ${i}: expected NaN, got ${a}`);
-      continue;
-    }
-    if (a === e) continue; // also equal infinities
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
-      throw new Error(`index ${i}: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)})`);
-    }
-  }
 }
 
 /** Visits every multi-index of `shape` in row-major order. */
@@ -76,4 +32,21 @@ export function stridedGet(
   let p = v.offset;
   for (let d = 0; d < idx.length; d++) p += (idx[d] as number) * (v.strides[d] as number);
   return data[p] as number;
+}
+
+/**
+ * Registers 'wasm' as a fresh instance with `options` and makes it current before the file's
+ * tests (so the file holds the instance it checks), and destroys it after them.
+ */
+export function registerWasm(options: WasmBackendOptions): { readonly be: WasmBackend } {
+  const holder = {} as { be: WasmBackend };
+  beforeAll(async () => {
+    registerBackend('wasm', async () => {
+      holder.be = await createWasmBackend(options);
+      return holder.be;
+    });
+    await setBackend('wasm');
+  });
+  afterAll(() => holder.be.destroy());
+  return holder;
 }

@@ -1,8 +1,8 @@
+import { expectClose, randomF32, refMatmul as reference, upload } from '@nabla/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
-import { expectClose, randomF32, upload } from './helpers.js';
 
-/** float64 reference of out[b] = op(A[b]) · op(B[b]) (+ bias, ReLU). */
+/** The kit's float64 matmul reference, rounded to float32 as before. */
 function refMatmul(
   a: Float32Array,
   b: Float32Array,
@@ -17,23 +17,8 @@ function refMatmul(
   bias?: Float32Array,
   relu = false,
 ): Float32Array {
-  const out = new Float32Array(batch * m * n);
-  for (let t = 0; t < batch; t++) {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) {
-          const av = a[t * strideA + (transA ? p * m + i : i * k + p)] as number;
-          const bv = b[t * strideB + (transB ? j * k + p : p * n + j)] as number;
-          s += av * bv;
-        }
-        if (bias) s += bias[j] as number;
-        if (relu && s < 0) s = 0;
-        out[t * m * n + i * n + j] = s;
-      }
-    }
-  }
-  return out;
+  const args = { batch, m, n, k, transA, transB, strideA, strideB };
+  return Float32Array.from(reference(a, b, args, { bias, relu }));
 }
 
 for (const threads of [1, 2]) {

@@ -10,12 +10,13 @@ import {
   UNARY_FNS,
   type UnaryFn,
 } from '@nabla/core';
+import { randomF32, rng, upload } from '@nabla/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
 import { pointwiseJitErrors } from '../src/kernels/pointwise.js';
 import { PARALLEL_MIN_ELEMENTS } from '../src/kernels/strided.js';
 import type { Runtime } from '../src/runtime.js';
-import { forEachIndex, randomF32, rng, stridedGet, upload, view } from './helpers.js';
+import { forEachIndex, stridedGet, view } from './helpers.js';
 
 /** A strided input: its buffer's data and the view onto the output shape. */
 interface In {

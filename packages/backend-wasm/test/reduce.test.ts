@@ -1,7 +1,7 @@
 import type { ReduceOp } from '@nabla/core';
+import { expectClose, randomF32, rng, upload } from '@nabla/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
-import { expectClose, randomF32, rng, upload } from './helpers.js';
 
 function refReduce(op: ReduceOp, x: ArrayLike<number>, outer: number, size: number, inner: number): number[] {
   const out: number[] = [];

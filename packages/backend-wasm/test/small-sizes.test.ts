@@ -6,20 +6,13 @@
 import * as nb from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
 import { Adam } from '@nabla/optim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWasmBackend, type WasmBackend } from '../src/backend.js';
+import { describe, expect, it } from 'vitest';
+import { createWasmBackend } from '../src/backend.js';
 import { DEFAULT_THREADING, resolveThreading } from '../src/threading.js';
+import { registerWasm } from './helpers.js';
 
 describe('the wasm small-size path', () => {
-  let be: WasmBackend;
-  beforeAll(async () => {
-    nb.registerBackend('wasm', async () => {
-      be = await createWasmBackend({ threads: 2 });
-      return be;
-    });
-    await nb.setBackend('wasm');
-  });
-  afterAll(() => be.destroy());
+  const wasm = registerWasm({ threads: 2 });
 
   it('a W5 training step reuses freed blocks (free-list hits, no misses, no growth) on one thread', async () => {
     nb.manualSeed(3);
@@ -49,24 +42,24 @@ describe('the wasm small-size path', () => {
       return v;
     };
     for (let i = 0; i < 3; i++) await step(); // optimizer state and free lists fill up
-    const a0 = { ...be.allocatorStats };
-    const p0 = be.poolStats.runs;
-    const counter = nb.countBackendCalls(be);
+    const a0 = { ...wasm.be.allocatorStats };
+    const p0 = wasm.be.poolStats.runs;
+    const counter = nb.countBackendCalls(wasm.be);
     const losses: number[] = [];
     for (let i = 0; i < 5; i++) losses.push(await step());
     const calls = counter.snapshot();
     counter.stop();
-    const reused = be.allocatorStats.reused - a0.reused;
-    const fresh = be.allocatorStats.fresh - a0.fresh;
+    const reused = wasm.be.allocatorStats.reused - a0.reused;
+    const fresh = wasm.be.allocatorStats.fresh - a0.fresh;
     // every buffer a step allocates is a hit on its size class's free list or the top of the heap
     expect(calls.allocs).toBeGreaterThan(0);
     expect(reused + fresh).toBe(calls.allocs);
     expect(reused).toBeGreaterThan(0);
-    expect(be.allocatorStats.grows - a0.grows).toBe(0);
+    expect(wasm.be.allocatorStats.grows - a0.grows).toBe(0);
     // misses (bump allocations) only where a freed block sat at the top and was folded back
     expect(fresh / calls.allocs).toBeLessThan(0.5);
     // W5's kernels are all below the thresholds: nothing was handed to a worker
-    expect(be.poolStats.runs - p0).toBe(0);
+    expect(wasm.be.poolStats.runs - p0).toBe(0);
     expect(losses.every(Number.isFinite)).toBe(true);
     for (const t of [x, y, ...model.parameters(), ...model.buffers()]) t.dispose();
     for (const s of opt.state.values())
@@ -75,13 +68,13 @@ describe('the wasm small-size path', () => {
 
   it('an idle worker sleeps: after a parallel kernel the process uses about one core, not two', () => {
     const n = 256;
-    const a = be.alloc(n * n, 'float32');
-    const c = be.alloc(n * n, 'float32');
-    be.kernels.fill({ out: a, value: 0.5 });
+    const a = wasm.be.alloc(n * n, 'float32');
+    const c = wasm.be.alloc(n * n, 'float32');
+    wasm.be.kernels.fill({ out: a, value: 0.5 });
     const args = { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0 };
-    const runs0 = be.poolStats.runs;
-    be.kernels.matmul({ a, b: a, out: c, ...args }); // 16.7 M multiply-adds: split across the two threads
-    expect(be.poolStats.runs).toBeGreaterThan(runs0);
+    const runs0 = wasm.be.poolStats.runs;
+    wasm.be.kernels.matmul({ a, b: a, out: c, ...args }); // 16.7 M multiply-adds: split across the two threads
+    expect(wasm.be.poolStats.runs).toBeGreaterThan(runs0);
     // the caller now sleeps 300 ms; a worker spinning all that time would add ~300 ms of CPU.
     // The bound leaves room for the process's own background threads (GC, JIT: up to ~25 ms
     // were seen in a loaded CI run) while a spin would still exceed it fivefold.
@@ -89,8 +82,8 @@ describe('the wasm small-size path', () => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     const cpu = process.cpuUsage(cpu0);
     expect((cpu.user + cpu.system) / 1000).toBeLessThan(60);
-    be.disposeBuffer(a);
-    be.disposeBuffer(c);
+    wasm.be.disposeBuffer(a);
+    wasm.be.disposeBuffer(c);
   });
 
   it('work stealing: shares no worker has started run on the caller, with the same results', async () => {

@@ -1,18 +1,9 @@
 import * as nb from '@nabla/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWasmBackend, type WasmBackend } from '../src/backend.js';
+import { describe, expect, it } from 'vitest';
+import { registerWasm } from './helpers.js';
 
 describe('a training loop on wasm', () => {
-  let be: WasmBackend;
-  beforeAll(async () => {
-    // (re)register so this file holds the instance (2 threads) it checks
-    nb.registerBackend('wasm', async () => {
-      be = await createWasmBackend({ threads: 2 });
-      return be;
-    });
-    await nb.setBackend('wasm');
-  });
-  afterAll(() => be.destroy());
+  const wasm = registerWasm({ threads: 2 });
 
   it('2,000 steps of linear → batch norm → ReLU → linear → cross-entropy keep memory flat and learn', () => {
     nb.manualSeed(7);
@@ -47,13 +38,13 @@ describe('a training loop on wasm', () => {
     const first = lossAt(0);
     for (let s = 1; s < 20; s++) lossAt(s);
     const mem = nb.memory();
-    const heap = be.heapBytes;
+    const heap = wasm.be.heapBytes;
     let last = first;
     for (let s = 20; s < 2000; s++) last = lossAt(s);
     expect(nb.memory().tensors).toBe(mem.tensors);
     expect(nb.memory().bytes).toBe(mem.bytes);
-    expect(be.memory()).toEqual(mem.backends.wasm);
-    expect(be.heapBytes).toBe(heap); // the allocator reuses blocks: linear memory does not creep
+    expect(wasm.be.memory()).toEqual(mem.backends.wasm);
+    expect(wasm.be.heapBytes).toBe(heap); // the allocator reuses blocks: linear memory does not creep
     expect(last).toBeLessThan(first * 0.2);
   });
 });

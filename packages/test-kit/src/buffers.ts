@@ -40,3 +40,22 @@ export function matmulArgs(
 ): MatmulArgs {
   return { batch: 1, transA: false, transB: false, strideA: 0, strideB: 0, ...dims, a, b, out };
 }
+
+/**
+ * Runs the fused softmax cross-entropy forward kernel on `rows` rows of `classes` logits,
+ * into three new float32 buffers (the caller disposes them).
+ */
+export function softmaxCrossEntropyForward(
+  backend: Pick<Backend, 'alloc' | 'kernels'>,
+  logits: BackendBuffer,
+  targets: BackendBuffer,
+  rows: number,
+  classes: number,
+  ignoreIndex = -100,
+): { loss: BackendBuffer; shift: BackendBuffer; logSum: BackendBuffer } {
+  const [loss, shift, logSum] = [0, 1, 2].map(() => backend.alloc(rows, 'float32'));
+  const kernel = backend.kernels.softmaxCrossEntropy;
+  if (!kernel) throw new Error('this backend has no fused softmaxCrossEntropy kernel');
+  kernel({ logits, targets, loss, shift, logSum, rows, classes, ignoreIndex });
+  return { loss, shift, logSum };
+}

@@ -2,9 +2,9 @@
  * `@nabla/test-kit`: helpers shared by the packages' tests (private, never published; only test
  * code imports it). It depends on `@nabla/core` alone, so every package's tests can use it.
  */
-export { matmulArgs, readBack, upload, view } from './buffers.js';
+export { matmulArgs, readBack, softmaxCrossEntropyForward, upload, view } from './buffers.js';
 export { expectClose } from './close.js';
 export { type Fx, fixtureReader, fromFx, intFromFx, stateFromFx } from './fixtures.js';
 export { type Rng, randInt, randomArray, randomF32, randomNumbers, rng } from './random.js';
-export { refMatmul } from './reference.js';
+export { refMatmul, refSoftmaxCrossEntropy } from './reference.js';
 export { adamUpdate } from './training.js';

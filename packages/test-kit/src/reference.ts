@@ -30,3 +30,28 @@ export function refMatmul(
   }
   return out;
 }
+
+/**
+ * Per-row softmax cross-entropy in float64: the row maximum (the kernel's `shift`),
+ * `log Σ exp(x - max)` (its `logSum`), their sum (log-sum-exp), and the loss
+ * `lse - x[target]` (0 for a row whose target is `ignoreIndex`).
+ */
+export function refSoftmaxCrossEntropy(
+  logits: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  rows: number,
+  classes: number,
+  ignoreIndex = -100,
+): { max: number[]; logSum: number[]; lse: number[]; loss: number[] } {
+  const out = { max: [] as number[], logSum: [] as number[], lse: [] as number[], loss: [] as number[] };
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from({ length: classes }, (_, c) => logits[r * classes + c]);
+    const mx = Math.max(...row);
+    const z = Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
+    out.max.push(mx);
+    out.logSum.push(z);
+    out.lse.push(mx + z);
+    out.loss.push(targets[r] === ignoreIndex ? 0 : mx + z - row[targets[r]]);
+  }
+  return out;
+}

@@ -1,6 +1,15 @@
 /** Fused kernels (batch norm, linear, the softmax cross-entropy forward) against float64 references. */
+
+import {
+  expectClose,
+  randomNumbers,
+  readBack,
+  refSoftmaxCrossEntropy,
+  softmaxCrossEntropyForward,
+  upload,
+} from '@nabla/test-kit';
 import { afterAll, describe, it } from 'vitest';
-import { expectClose, f32, openBackend, randomArray, readAll, upload } from './helpers.js';
+import { f32, openBackend } from './helpers.js';
 
 const backend = await openBackend();
 
@@ -33,9 +42,9 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
     it(`batchNormTrain (${n}, ${c}, ${l}) ${affine ? 'affine' : 'plain'} stays accurate at a 1e4 offset`, async () => {
       const eps = 1e-5;
       // std ~0.03 at mean 1e4: a float32 mean is off by up to 5e-4 here, so xhat must not use it.
-      const xs = f32(randomArray(n * c * l, n + c, -0.05, 0.05).map((v) => 1e4 + v));
-      const gs = f32(randomArray(c, 3, 0.5, 1.5));
-      const bs = f32(randomArray(c, 4));
+      const xs = f32(randomNumbers(n * c * l, n + c, -0.05, 0.05).map((v) => 1e4 + v));
+      const gs = f32(randomNumbers(c, 3, 0.5, 1.5));
+      const bs = f32(randomNumbers(c, 4));
       const x = upload(b, xs);
       const gamma = affine ? upload(b, gs) : null;
       const beta = affine ? upload(b, bs) : null;
@@ -45,14 +54,14 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
       b.kernels.batchNormTrain({ x, gamma, beta, out, mean, variance, shape: { n, c, l }, eps });
       const st = channelStats(xs, n, c, l);
       const inv = st.variance.map((v) => 1 / Math.sqrt(v + eps));
-      expectClose(await readAll(b, mean), st.mean, 1e-7, 1e-4, 'mean');
-      expectClose(await readAll(b, variance), st.variance, 2e-4, 1e-9, 'variance');
+      expectClose(await readBack(b, mean), st.mean, 1e-7, 1e-4, 'mean');
+      expectClose(await readBack(b, variance), st.variance, 2e-4, 1e-9, 'variance');
       const expected = xs.map((v, i) => {
         const ch = Math.floor(i / l) % c;
         const y = (v - st.mean[ch]) * inv[ch];
         return affine ? y * gs[ch] + bs[ch] : y;
       });
-      expectClose(await readAll(b, out), expected, 1e-4, 1e-5, 'out');
+      expectClose(await readBack(b, out), expected, 1e-4, 1e-5, 'out');
     });
   }
 
@@ -64,9 +73,9 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
       const [n, c, l] = [5, 3, 2];
       const m = n * l;
       const spread = offset ? 0.05 : 2;
-      const xs = f32(randomArray(n * c * l, 11, -spread, spread).map((v) => offset + v));
-      const dys = f32(randomArray(n * c * l, 12));
-      const gs = f32(randomArray(c, 13, 0.5, 2));
+      const xs = f32(randomNumbers(n * c * l, 11, -spread, spread).map((v) => offset + v));
+      const dys = f32(randomNumbers(n * c * l, 12));
+      const gs = f32(randomNumbers(c, 13, 0.5, 2));
       const st = channelStats(xs, n, c, l);
       const vars = f32(st.variance);
       const inv = Array.from(vars, (v) => 1 / Math.sqrt(v + 1e-5));
@@ -98,9 +107,9 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
         const g = affine ? gs[ch] : 1;
         return ((g * inv[ch]) / m) * (m * dys[i] - sdy[ch] - (v - means[ch]) * inv[ch] * sdyx[ch]);
       });
-      expectClose(await readAll(b, dbeta), sdy, 1e-5, 1e-5, 'dbeta');
-      expectClose(await readAll(b, dgamma), sdyx, 1e-5, 1e-5, 'dgamma');
-      expectClose(await readAll(b, dx), expectedDx, 1e-4, 1e-5, 'dx');
+      expectClose(await readBack(b, dbeta), sdy, 1e-5, 1e-5, 'dbeta');
+      expectClose(await readBack(b, dgamma), sdyx, 1e-5, 1e-5, 'dgamma');
+      expectClose(await readBack(b, dx), expectedDx, 1e-4, 1e-5, 'dx');
     });
   }
 
@@ -111,9 +120,9 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
   ] as const) {
     it(`linear ${bias ? '+bias' : ''}${relu ? '+relu' : ''} on [7, 9]·[11, 9]ᵀ`, async () => {
       const [m, n, k] = [7, 11, 9];
-      const xs = f32(randomArray(m * k, 21));
-      const ws = f32(randomArray(n * k, 22));
-      const bs = f32(randomArray(n, 23));
+      const xs = f32(randomNumbers(m * k, 21));
+      const ws = f32(randomNumbers(n * k, 22));
+      const bs = f32(randomNumbers(n, 23));
       const out = b.alloc(m * n, 'float32');
       b.kernels.linear({
         x: upload(b, xs),
@@ -132,43 +141,23 @@ describe.skipIf(!backend)('webgpu fused kernels', () => {
           for (let p = 0; p < k; p++) s += xs[i * k + p] * ws[j * k + p];
           expected.push(relu ? Math.max(0, s) : s);
         }
-      expectClose(await readAll(b, out), expected, 1e-5, 1e-5);
+      expectClose(await readBack(b, out), expected, 1e-5, 1e-5);
     });
   }
 
   it('softmaxCrossEntropy forward with ignoreIndex, long and short rows', async () => {
     for (const classes of [5, 200]) {
       const rows = 4;
-      const ls = f32(randomArray(rows * classes, classes, -5, 5));
+      const ls = f32(randomNumbers(rows * classes, classes, -5, 5));
       ls[1] = 40; // a large logit must not overflow
       const ts = [1, -100, classes - 1, 0];
       const logits = upload(b, ls);
       const targets = upload(b, ts, 'int32');
-      const [loss, shift, logSum] = [0, 1, 2].map(() => b.alloc(rows, 'float32'));
-      b.kernels.softmaxCrossEntropy({
-        logits,
-        targets,
-        loss,
-        shift,
-        logSum,
-        rows,
-        classes,
-        ignoreIndex: -100,
-      });
-      const refMax: number[] = [];
-      const refLogSum: number[] = [];
-      const refLoss: number[] = [];
-      for (let r = 0; r < rows; r++) {
-        const row = ls.slice(r * classes, (r + 1) * classes);
-        const mx = Math.max(...row);
-        const z = Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
-        refMax.push(mx);
-        refLogSum.push(z);
-        refLoss.push(ts[r] === -100 ? 0 : mx + z - row[ts[r]]);
-      }
-      expectClose(await readAll(b, loss), refLoss, 1e-5, 1e-5, `loss C=${classes}`);
-      expectClose(await readAll(b, shift), refMax, 0, 0, `shift C=${classes}`);
-      expectClose(await readAll(b, logSum), refLogSum, 1e-5, 1e-6, `logSum C=${classes}`);
+      const { loss, shift, logSum } = softmaxCrossEntropyForward(b, logits, targets, rows, classes);
+      const ref = refSoftmaxCrossEntropy(ls, ts, rows, classes);
+      expectClose(await readBack(b, loss), ref.loss, 1e-5, 1e-5, `loss C=${classes}`);
+      expectClose(await readBack(b, shift), ref.max, 0, 0, `shift C=${classes}`);
+      expectClose(await readBack(b, logSum), ref.logSum, 1e-5, 1e-6, `logSum C=${classes}`);
     }
   });
 });

@@ -1,4 +1,7 @@
-/** Shared setup of the WebGPU kernel tests: a device (or a loud skip), uploads and float64 checks. */
+/**
+ * The WebGPU kernel tests' own helpers: a device (or a loud skip) and pointwise programs; uploads,
+ * closeness and the generator are the test kit's.
+ */
 import { existsSync } from 'node:fs';
 import {
   type BackendBuffer,
@@ -9,7 +12,6 @@ import {
   pointwiseProgram,
   type StridedView,
 } from '@nabla/core';
-import { expect } from 'vitest';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from '../src/backend.js';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -27,60 +29,6 @@ export async function openBackend(options: WebGpuBackendOptions = {}): Promise<W
     );
     return null;
   }
-}
-
-/** Uploads numbers as a new buffer. */
-export function upload(b: WebGpuBackend, data: readonly number[], dtype: DType = 'float32'): BackendBuffer {
-  const buf = b.alloc(data.length, dtype);
-  b.write(buf, dtype === 'float32' ? Float32Array.from(data) : Int32Array.from(data));
-  return buf;
-}
-
-/** A contiguous view with row-major strides for `shape` (or the given strides). */
-export function view(buffer: BackendBuffer, strides: number[], offset = 0): StridedView {
-  return { buffer, strides, offset };
-}
-
-/** Reads a buffer as plain numbers. */
-export async function readAll(b: WebGpuBackend, buf: BackendBuffer): Promise<number[]> {
-  return Array.from(await b.read(buf));
-}
-
-/** Elementwise closeness with relative and absolute tolerance; NaN matches NaN, ±Infinity must match exactly. */
-export function expectClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rtol = 1e-5,
-  atol = 1e-6,
-  what = '',
-): void {
-  expect(actual.length, `${what} length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e)) {
-      expect(a, `${what}[${i}] should be NaN`).toBeNaN();
-    } else if (!Number.isFinite(e)) {
-      expect(a, `${what}[${i}]`).toBe(e);
-    } else if (Math.abs(a - e) > atol + rtol * Math.abs(e)) {
-      throw new Error(`${what}[${i}]: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
-    }
-  }
-}
-
-/** Deterministic pseudo-random numbers in [lo, hi). */
-export function seeded(seed: number): (lo?: number, hi?: number) => number {
-  let s = seed >>> 0;
-  return (lo = -1, hi = 1) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
-  };
-}
-
-/** `n` seeded numbers in [lo, hi). */
-export function randomArray(n: number, seed: number, lo = -1, hi = 1): number[] {
-  const r = seeded(seed);
-  return Array.from({ length: n }, () => r(lo, hi));
 }
 
 /** Rounds through float32, as uploading does. */

@@ -9,7 +9,6 @@ import {
   listBackends,
   manualSeed,
   memory,
-  noGrad,
   randint,
   randn,
   setBackend,
@@ -21,23 +20,9 @@ import {
 import { describe, expect, it } from 'vitest';
 // Side-effect import: registers 'webgpu' with core.
 import '../src/index.js';
+import { adamUpdate, expectClose } from '@nabla/test-kit';
 import { resetWebGpuBackend, type WebGpuBackend } from '../src/index.js';
-import { expectClose, openBackend } from './helpers.js';
-
-/** PyTorch's Adam rule (betas 0.9, 0.999; eps 1e-8) in plain tensor ops; the optimizer itself is @nabla/optim's. */
-function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, step: number, lr: number): void {
-  noGrad(() =>
-    tidy(() => {
-      m.assign(m.mul(0.9).add(g.mul(0.1)));
-      v.assign(v.mul(0.999).add(g.square().mul(0.001)));
-      const denom = v
-        .sqrt()
-        .div(Math.sqrt(1 - 0.999 ** step))
-        .add(1e-8);
-      p.assign(p.sub(m.div(denom).mul(lr / (1 - 0.9 ** step))));
-    }),
-  );
-}
+import { openBackend } from './helpers.js';
 
 // Probe once (this also prints the loud skip reason when there is no adapter).
 const probe = await openBackend();

@@ -8,19 +8,18 @@ import {
   pointwiseProgram,
   type ReduceOp,
 } from '@nabla/core';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   expectClose,
-  f32,
-  openBackend,
-  prog,
-  pw,
-  randomArray,
-  readAll,
-  seeded,
+  matmulArgs,
+  randomNumbers,
+  readBack,
+  refMatmul,
+  rng,
   upload,
   view,
-} from './helpers.js';
+} from '@nabla/test-kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { f32, openBackend, prog, pw } from './helpers.js';
 
 const backend = await openBackend();
 
@@ -51,7 +50,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
 
   it('unary float32 ops on a transposed view match float64', async () => {
     // x is stored [3, 4]; the op reads its transpose [4, 3] through strides.
-    const xs = f32(randomArray(12, 1, -4, 4));
+    const xs = f32(randomNumbers(12, 1, -4, 4));
     xs[0] = 0;
     xs[5] = -30; // sigmoid/tanh far tails
     xs[7] = 30;
@@ -62,7 +61,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       pw(b, prog(op, 1, f), [view(x, [1, 4])], out, [4, 3]);
       const expected: number[] = [];
       for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expected.push(ref(xs[j * 4 + i]));
-      expectClose(await readAll(b, out), f32(expected), 1e-5, 1e-6, op);
+      expectClose(await readBack(b, out), f32(expected), 1e-5, 1e-6, op);
       b.disposeBuffer(out);
     }
   });
@@ -80,7 +79,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     for (const [op, f, ref] of cases) {
       const out = b.alloc(5, 'int32');
       pw(b, prog(`${op}-i`, 1, f, 'int32'), [view(x, [1])], out, [5]);
-      expect(await readAll(b, out), op).toEqual(xs.map((v) => ref(v) | 0));
+      expect(await readBack(b, out), op).toEqual(xs.map((v) => ref(v) | 0));
     }
     const asFloat = b.alloc(5, 'float32');
     pw(
@@ -90,7 +89,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       asFloat,
       [5],
     );
-    expect(await readAll(b, asFloat)).toEqual(f32(xs));
+    expect(await readBack(b, asFloat)).toEqual(f32(xs));
     const fl = upload(b, [-2.7, -0.5, 0.5, 3.9, Number.NaN, 3e9, -3e9, Number.POSITIVE_INFINITY]);
     const asInt = b.alloc(8, 'int32');
     pw(
@@ -101,7 +100,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       [8],
     );
     // Truncation toward zero, wrapping modulo 2^32 like Int32Array; NaN and inf give 0.
-    expect(await readAll(b, asInt)).toEqual(Array.from(Int32Array.from([-2, 0, 0, 3, 0, 3e9, -3e9, 0])));
+    expect(await readBack(b, asInt)).toEqual(Array.from(Int32Array.from([-2, 0, 0, 3, 0, 3e9, -3e9, 0])));
     const root = b.alloc(3, 'float32'); // float-only math on int32 input: cast first
     pw(
       b,
@@ -110,7 +109,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       root,
       [3],
     );
-    expectClose(await readAll(b, root), [0, Math.sqrt(7), Number.NaN]);
+    expectClose(await readBack(b, root), [0, Math.sqrt(7), Number.NaN]);
   });
 
   const binaryRef: Record<BinaryFn, (a: number, b: number) => number> = {
@@ -140,7 +139,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       pw(b, prog(op, 2, E[op]), [view(a, [3, 1, 0]), view(bb, [0, 0, 1])], out, [2, 3, 4]);
       const expected: number[] = [];
       for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) expected.push(binaryRef[op](as[i], bs[j]));
-      expectClose(await readAll(b, out), cmp ? expected : f32(expected), 1e-5, 1e-6, op);
+      expectClose(await readBack(b, out), cmp ? expected : f32(expected), 1e-5, 1e-6, op);
       b.disposeBuffer(out);
     }
   });
@@ -150,21 +149,21 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const s = upload(b, [0, 0.5]);
     const out = b.alloc(4, 'float32');
     pw(b, prog('mul', 2, E.mul), [view(a, [1], 2), view(s, [0], 1)], out, [4]);
-    expect(await readAll(b, out)).toEqual([15, 20, 25, 30]);
+    expect(await readBack(b, out)).toEqual([15, 20, 25, 30]);
     const axpb = pointwiseProgram('t-axpb', {
       inputs: ['float32'],
       scalars: ['float32', 'int32'],
       outputs: [E.add(E.mul(E.input(0), E.scalar(0)), E.cast(E.scalar(1, 'int32'), 'float32'))],
     });
     pw(b, axpb, [view(a, [1])], out, [4], [0.25, -3]);
-    expect(await readAll(b, out)).toEqual([-0.5, 2, 4.5, 7]);
+    expect(await readBack(b, out)).toEqual([-0.5, 2, 4.5, 7]);
     const ia = upload(b, [7, -7, 9, 5], 'int32');
     const ib = upload(b, [2, 2, 0, -3], 'int32');
     const iout = b.alloc(4, 'int32');
     pw(b, prog('div-i', 2, E.div, 'int32'), [view(ia, [1]), view(ib, [1])], iout, [4]);
-    expect(await readAll(b, iout)).toEqual([3, -3, 0, -1]);
+    expect(await readBack(b, iout)).toEqual([3, -3, 0, -1]);
     pw(b, prog('add-i', 2, E.add, 'int32'), [view(ia, [1]), view(ib, [1])], iout, [4]);
-    expect(await readAll(b, iout)).toEqual([9, -5, 9, 2]);
+    expect(await readBack(b, iout)).toEqual([9, -5, 9, 2]);
   });
 
   it('select broadcasts cond, a and b; rank-6 strided views work', async () => {
@@ -178,11 +177,11 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       outputs: [E.select(E.input(0, 'int32'), E.input(1), E.input(2))],
     });
     pw(b, select, [view(cond, [0, 1]), view(a, [3, 1]), view(bb, [1, 0])], out, [2, 3]);
-    expect(await readAll(b, out)).toEqual([1, -1, 3, 4, -2, 6]);
+    expect(await readBack(b, out)).toEqual([1, -1, 3, 4, -2, 6]);
     // A permuted rank-6 view (shape 2x1x2x2x1x2 with reversed strides) cannot collapse.
     const shape = [2, 3, 2, 2, 3, 2];
     const n = shape.reduce((p, q) => p * q, 1);
-    const xs = f32(randomArray(n, 9));
+    const xs = f32(randomNumbers(n, 9));
     const x = upload(b, xs);
     const st = contiguousStrides([...shape].reverse()).reverse();
     const o6 = b.alloc(n, 'float32');
@@ -197,11 +196,11 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       }
       expected.push(-xs[idx.reduce((acc, v, d) => acc + v * st[d], 0)]);
     }
-    expect(await readAll(b, o6)).toEqual(expected);
+    expect(await readBack(b, o6)).toEqual(expected);
   });
 
   it('random strided, permuted, broadcast and offset views agree with a reference walk', async () => {
-    const rnd = seeded(2024);
+    const rnd = rng(2024);
     const int = (lo: number, hi: number) => lo + Math.floor(rnd(0, 1) * (hi - lo + 1));
     for (let trial = 0; trial < 30; trial++) {
       const rank = int(0, 5);
@@ -220,7 +219,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
         // A step of 2 walks every other element, like a column or a strided slice.
         const step = int(1, 2);
         const offset = int(0, 3);
-        const data = f32(randomArray(offset + acc * step, trial * 7 + offset));
+        const data = f32(randomNumbers(offset + acc * step, trial * 7 + offset));
         return { data, strides: strides.map((st) => st * step), offset };
       };
       const va = makeView();
@@ -248,7 +247,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
         }
         expected.push(va.data[ia] - vb.data[ib]);
       }
-      expectClose(await readAll(b, out), f32(expected), 1e-6, 1e-7, `trial ${trial} shape [${shape}]`);
+      expectClose(await readBack(b, out), f32(expected), 1e-6, 1e-7, `trial ${trial} shape [${shape}]`);
       for (const buf of [A, B, out]) b.disposeBuffer(buf);
     }
   });
@@ -280,7 +279,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     [2, 9000, 2], // few outputs, long axis: two-stage chunked reduction
   ] as const) {
     it(`reduce sum/max/min/argmax/argmin over [${outer}, ${size}, ${inner}]`, async () => {
-      const xs = f32(randomArray(outer * size * inner, size).map((v) => Math.round(v * 8) / 2)); // ties likely
+      const xs = f32(randomNumbers(outer * size * inner, size).map((v) => Math.round(v * 8) / 2)); // ties likely
       const x = upload(b, xs);
       for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as ReduceOp[]) {
         const arg = op.startsWith('arg');
@@ -288,7 +287,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
         const before = b.stats.dispatches;
         b.kernels.reduce({ op, x, out, outer, size, inner });
         expect(b.stats.dispatches - before, `${op} stages`).toBe(size >= 8192 && !arg ? 2 : 1);
-        expectClose(await readAll(b, out), refReduce(op, xs, outer, size, inner), 1e-5, 1e-4, op);
+        expectClose(await readBack(b, out), refReduce(op, xs, outer, size, inner), 1e-5, 1e-4, op);
       }
     });
   }
@@ -297,48 +296,19 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const x = upload(b, [1, Number.NaN, 3, 4, 5, 6]);
     const out = b.alloc(2, 'float32');
     b.kernels.reduce({ op: 'max', x, out, outer: 2, size: 3, inner: 1 });
-    expectClose(await readAll(b, out), [Number.NaN, 6]);
+    expectClose(await readBack(b, out), [Number.NaN, 6]);
     const am = b.alloc(2, 'int32');
     b.kernels.reduce({ op: 'argmax', x, out: am, outer: 2, size: 3, inner: 1 });
-    expect(await readAll(b, am)).toEqual([1, 2]);
+    expect(await readBack(b, am)).toEqual([1, 2]);
     const empty = b.alloc(0, 'float32');
     const z = b.alloc(4, 'float32');
     b.kernels.reduce({ op: 'sum', x: empty, out: z, outer: 2, size: 0, inner: 2 });
-    expect(await readAll(b, z)).toEqual([0, 0, 0, 0]);
+    expect(await readBack(b, z)).toEqual([0, 0, 0, 0]);
     const xi = upload(b, [3, -9, 4, 2], 'int32');
     const oi = b.alloc(2, 'int32');
     b.kernels.reduce({ op: 'min', x: xi, out: oi, outer: 1, size: 2, inner: 2 });
-    expect(await readAll(b, oi)).toEqual([3, -9]);
+    expect(await readBack(b, oi)).toEqual([3, -9]);
   });
-
-  function refMatmul(
-    as: number[],
-    bs: number[],
-    a: {
-      batch: number;
-      m: number;
-      n: number;
-      k: number;
-      transA: boolean;
-      transB: boolean;
-      strideA: number;
-      strideB: number;
-    },
-  ): number[] {
-    const out: number[] = [];
-    for (let q = 0; q < a.batch; q++)
-      for (let i = 0; i < a.m; i++)
-        for (let j = 0; j < a.n; j++) {
-          let s = 0;
-          for (let p = 0; p < a.k; p++) {
-            const av = as[q * a.strideA + (a.transA ? p * a.m + i : i * a.k + p)];
-            const bv = bs[q * a.strideB + (a.transB ? j * a.k + p : p * a.n + j)];
-            s += av * bv;
-          }
-          out.push(s);
-        }
-    return out;
-  }
 
   for (const [m, n, k] of [
     [5, 3, 7],
@@ -346,8 +316,8 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
   ] as const) {
     it(`matmul ${m}x${k}·${k}x${n}, all transpose forms, batched with a broadcast operand`, async () => {
       const batch = 2;
-      const as = f32(randomArray(batch * m * k, m));
-      const bs = f32(randomArray(batch * k * n, n));
+      const as = f32(randomNumbers(batch * m * k, m));
+      const bs = f32(randomNumbers(batch * k * n, n));
       const A = upload(b, as);
       const B = upload(b, bs);
       for (const transA of [false, true])
@@ -359,7 +329,7 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
           const out = b.alloc(batch * m * n, 'float32');
           b.kernels.matmul({ a: A, b: B, out, ...args });
           expectClose(
-            await readAll(b, out),
+            await readBack(b, out),
             refMatmul(as, bs, args),
             1e-5,
             1e-5,
@@ -374,36 +344,12 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     const A = b.alloc(0, 'float32');
     const out = b.alloc(6, 'float32');
     b.kernels.fill({ out, value: 5 });
-    b.kernels.matmul({
-      a: A,
-      b: A,
-      out,
-      batch: 1,
-      m: 2,
-      n: 3,
-      k: 0,
-      transA: false,
-      transB: false,
-      strideA: 0,
-      strideB: 0,
-    });
-    expect(await readAll(b, out)).toEqual([0, 0, 0, 0, 0, 0]);
+    b.kernels.matmul(matmulArgs(A, A, out, { m: 2, n: 3, k: 0 }));
+    expect(await readBack(b, out)).toEqual([0, 0, 0, 0, 0, 0]);
     const ia = upload(b, [1, 2, 3, 4], 'int32');
     const io = b.alloc(4, 'int32');
-    b.kernels.matmul({
-      a: ia,
-      b: ia,
-      out: io,
-      batch: 1,
-      m: 2,
-      n: 2,
-      k: 2,
-      transA: false,
-      transB: false,
-      strideA: 0,
-      strideB: 0,
-    });
-    expect(await readAll(b, io)).toEqual([7, 10, 15, 22]);
+    b.kernels.matmul(matmulArgs(ia, ia, io, { m: 2, n: 2, k: 2 }));
+    expect(await readBack(b, io)).toEqual([7, 10, 15, 22]);
   });
 
   it('gather and scatterAdd (repeated indices accumulate)', async () => {
@@ -418,12 +364,12 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     for (let o = 0; o < 2; o++)
       for (let j = 0; j < 4; j++)
         for (let i = 0; i < 2; i++) expected.push(xs[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i]);
-    expect(await readAll(b, out)).toEqual(expected);
+    expect(await readBack(b, out)).toEqual(expected);
     const src = upload(
       b,
-      randomArray(16, 4).map((v) => Math.round(v * 10)),
+      randomNumbers(16, 4).map((v) => Math.round(v * 10)),
     );
-    const srcVals = await readAll(b, src);
+    const srcVals = await readBack(b, src);
     const acc = b.alloc(12, 'float32');
     b.kernels.fill({ out: acc, value: 99 }); // scatterAdd must zero first
     b.kernels.scatterAdd({ src, index, out: acc, outer: 2, size: 3, k: 4, inner: 2 });
@@ -432,15 +378,15 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
       for (let j = 0; j < 4; j++)
         for (let i = 0; i < 2; i++)
           ref[(o * 3 + idx[(o * 4 + j) * 2 + i]) * 2 + i] += srcVals[(o * 4 + j) * 2 + i];
-    expect(await readAll(b, acc)).toEqual(ref);
+    expect(await readBack(b, acc)).toEqual(ref);
   });
 
   it('fill writes float32 and int32 constants', async () => {
     const f = b.alloc(5, 'float32');
     b.kernels.fill({ out: f, value: -1.25 });
-    expect(await readAll(b, f)).toEqual([-1.25, -1.25, -1.25, -1.25, -1.25]);
+    expect(await readBack(b, f)).toEqual([-1.25, -1.25, -1.25, -1.25, -1.25]);
     const i = b.alloc(3, 'int32');
     b.kernels.fill({ out: i, value: -7 });
-    expect(await readAll(b, i)).toEqual([-7, -7, -7]);
+    expect(await readBack(b, i)).toEqual([-7, -7, -7]);
   });
 });

@@ -1,9 +1,10 @@
 /** The command stream, buffer pool, memory accounting and error paths. */
 import { type Backend, E, fusedKernels, pointwiseProgram } from '@nabla/core';
+import { readBack, upload, view } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { grid } from '../src/kernels/wgsl.js';
 import { sizeClass } from '../src/pool.js';
-import { openBackend, prog, pw, readAll, upload, view } from './helpers.js';
+import { openBackend, prog, pw } from './helpers.js';
 
 const ADD = prog('add', 2, E.add);
 const NEG = prog('neg', 1, E.neg);
@@ -71,7 +72,7 @@ describe.skipIf(!backend)('webgpu runtime', () => {
       cur = next;
     }
     expect(b.stats.submits).toBe(start.submits); // nothing submitted before the read
-    expect(await readAll(b, cur)).toEqual([1, 2, 3].map((v) => v * 2 ** 20));
+    expect(await readBack(b, cur)).toEqual([1, 2, 3].map((v) => v * 2 ** 20));
     expect(b.stats.submits).toBe(start.submits + 1);
     const pipelines = b.stats.pipelines;
     for (const n of [5, 77, 1000]) {
@@ -79,7 +80,7 @@ describe.skipIf(!backend)('webgpu runtime', () => {
       b.kernels.fill({ out: a, value: 2 });
       const o = b.alloc(n, 'float32');
       pw(b, ADD, [view(a, [1]), view(a, [1])], o, [n]);
-      expect((await readAll(b, o)).every((v) => v === 4)).toBe(true);
+      expect((await readBack(b, o)).every((v) => v === 4)).toBe(true);
     }
     expect(b.stats.pipelines - pipelines).toBeLessThanOrEqual(1); // at most the float32 fill, compiled once
   });
@@ -91,8 +92,8 @@ describe.skipIf(!backend)('webgpu runtime', () => {
     b.disposeBuffer(a);
     const c = b.alloc(4, 'float32'); // gets a's GPU buffer back from the pool
     b.write(c, Float32Array.from([9, 9, 9, 9]));
-    expect(await readAll(b, out)).toEqual([-1, -2, -3, -4]);
-    expect(await readAll(b, c)).toEqual([9, 9, 9, 9]);
+    expect(await readBack(b, out)).toEqual([-1, -2, -3, -4]);
+    expect(await readBack(b, c)).toEqual([9, 9, 9, 9]);
   });
 
   it('an output that aliases an input is bound once, read_write, and read before it is written', async () => {
@@ -106,8 +107,8 @@ describe.skipIf(!backend)('webgpu runtime', () => {
     });
     // a <- a + 0.5 m and sq <- a * a (the old a) in one pass, in place on a.
     pw(b, step, [view(a, [2, 1]), view(m, [2, 1])], [a, sq], [2, 2], [0.5]);
-    expect(await readAll(b, a)).toEqual([6, 12, 18, 24]);
-    expect(await readAll(b, sq)).toEqual([1, 4, 9, 16]);
+    expect(await readBack(b, a)).toEqual([6, 12, 18, 24]);
+    expect(await readBack(b, sq)).toEqual([1, 4, 9, 16]);
     // A reversed read of the buffer being written would race: refused, not copied silently.
     expect(() => pw(b, ADD, [view(a, [-1], 3), view(a, [1])], a, [4])).toThrow(/identity view/);
   });
@@ -156,10 +157,10 @@ describe.skipIf(!backend)('webgpu dispatch limits and device loss', () => {
     const x = upload(small, xs);
     const out = small.alloc(n, 'float32');
     pw(small, NEG, [view(x, [1])], out, [n]);
-    expect(await readAll(small, out)).toEqual(xs.map((v) => -v));
+    expect(await readBack(small, out)).toEqual(xs.map((v) => -v));
     const r = small.alloc(5, 'float32'); // 5 workgroup-per-output reductions in a 3 x 2 grid
     small.kernels.reduce({ op: 'sum', x, out: r, outer: 5, size: 100, inner: 1 });
-    const sums = await readAll(small, r);
+    const sums = await readBack(small, r);
     expect(sums).toEqual([0, 1, 2, 3, 4].map((o) => 100 * o * 100 + 4950));
     small.destroy();
   });

@@ -1,5 +1,7 @@
 /** Activation modules and functions against PyTorch 1.13, extremes included, and finite differences. */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
+import { type Fx, fromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   functional as F,
@@ -13,7 +15,7 @@ import {
   Tanh,
 } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
-import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface Case {
   name: string;

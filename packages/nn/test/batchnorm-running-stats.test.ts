@@ -4,10 +4,10 @@
  * (checked against torch 1.13 by hand: empty output, statistics unchanged, batch counted,
  * zero weight and bias gradients), on every backend.
  */
+import { backends, useBackend } from '@nabla/conformance';
 import { type Backend, countBackendCalls, full, getBackend, randn, tensor, tidy, zeros } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, functional as F } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 

@@ -1,8 +1,10 @@
 /** BatchNorm1d's state dict, resets, errors and repr against PyTorch 1.13. */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { memory, tensor, tidy } from '@nabla/core';
+import { type Fx, fromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchNorm1d, Linear, ReLU, Sequential } from '../src/index.js';
-import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 const fx = fixture('batchnorm1d_state');
 const names = await backends();

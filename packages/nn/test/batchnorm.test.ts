@@ -1,8 +1,10 @@
 /** BatchNorm1d against PyTorch 1.13, every mode, 2D and 3D, training steps then eval. */
-import { composedOnly, tensor } from '@nabla/core';
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { composedOnly } from '@nabla/core';
+import { type Fx, fromFx, stateFromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchNorm1d } from '../src/index.js';
-import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface Step {
   training: boolean;
@@ -81,14 +83,7 @@ describe.each(paths)('BatchNorm1d on %s (%s path)', (backend, path) => {
     const bn = new BatchNorm1d(numFeatures, options);
     expect(Object.keys(bn.stateDict())).toEqual(c.finalStateDictKeys);
     // Non-default affine parameters from the fixture; the buffers start at PyTorch's defaults.
-    const initial = Object.fromEntries(
-      Object.entries(c.initialState).map(([k, v]) => [
-        k,
-        k === 'num_batches_tracked'
-          ? tensor(new Int32Array(v.data), { shape: [], dtype: 'int32' })
-          : fromFx(v),
-      ]),
-    );
+    const initial = stateFromFx(c.initialState);
     bn.loadStateDict(initial);
     for (const t of Object.values(initial)) t.dispose();
     const buffers = [bn.runningMean, bn.runningVar, bn.numBatchesTracked];

@@ -1,8 +1,10 @@
 /** clipGradNorm (2, 1, 3 and Infinity norms) and clipGradValue against PyTorch 1.13. */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { memory, type Tensor, tensor } from '@nabla/core';
+import { type Fx, fromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clipGradNorm, clipGradValue } from '../src/index.js';
-import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface NormCase {
   name: string;

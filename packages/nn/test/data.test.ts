@@ -1,8 +1,8 @@
 /** TensorDataset and DataLoader: batching, shuffling by seed, dropLast, and ownership of batches. */
+import { backends, useBackend } from '@nabla/conformance';
 import { memory, tensor } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { DataLoader, TensorDataset } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 

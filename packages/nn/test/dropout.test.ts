@@ -1,8 +1,9 @@
 /** Dropout's semantics against PyTorch 1.13 (scaling, gradient, eval, bounds), not its RNG. */
+import { backends, useBackend } from '@nabla/conformance';
 import { manualSeed, ones } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { Dropout } from '../src/index.js';
-import { backends, fixture, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 const fx = fixture('dropout');
 const names = await backends();

@@ -1,9 +1,11 @@
 /** LayerNorm against PyTorch 1.13 (forward, input/weight/bias gradients), errors, keys, reprs. */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
+import { type Fx, fromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { functional as F, LayerNorm } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
-import { backends, expectClose, type Fx, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface Case {
   name: string;

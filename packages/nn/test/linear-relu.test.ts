@@ -1,8 +1,10 @@
 /** Linear and ReLU forward and backward against PyTorch 1.13. */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { manualSeed, tensor } from '@nabla/core';
+import { fromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Linear, ReLU } from '../src/index.js';
-import { backends, expectClose, fixture, fromFx, reportDifferences, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 const fx = fixture('linear_relu');
 const names = await backends();

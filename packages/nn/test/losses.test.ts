@@ -1,16 +1,10 @@
 /** CrossEntropyLoss and MSELoss forward and backward against PyTorch 1.13. */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { tensor } from '@nabla/core';
+import { fromFx, intFromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CrossEntropyLoss, MSELoss } from '../src/index.js';
-import {
-  backends,
-  expectClose,
-  fixture,
-  fromFx,
-  intFromFx,
-  reportDifferences,
-  useBackend,
-} from './helpers.js';
+import { fixture } from './helpers.js';
 
 const fx = fixture('losses');
 const names = await backends();

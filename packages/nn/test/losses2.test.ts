@@ -2,7 +2,9 @@
  * BCEWithLogitsLoss, BCELoss, L1Loss, SmoothL1Loss, HuberLoss, NLLLoss and CrossEntropyLoss
  * on (N, C, d1, ...) against PyTorch 1.13; errors; finite differences of the new programs.
  */
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
+import { type Fx, fromFx, intFromFx } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   BCELoss,
@@ -16,16 +18,7 @@ import {
   SmoothL1Loss,
 } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
-import {
-  backends,
-  expectClose,
-  type Fx,
-  fixture,
-  fromFx,
-  intFromFx,
-  reportDifferences,
-  useBackend,
-} from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface Case {
   name: string;

@@ -1,4 +1,5 @@
 /** Module mechanics: naming, recursion, sharing, ownership under tidy, init, Flatten. */
+import { backends, useBackend } from '@nabla/conformance';
 import { memory, ones, randn, tensor, tidy, zeros } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,6 @@ import {
   ReLU,
   Sequential,
 } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 

@@ -4,6 +4,7 @@
  * AdamW, SGD with momentum, BatchNorm1d with `momentum: null`, Dropout in train mode and a
  * learning rate changed between steps; and a replay allocates nothing.
  */
+import { backends, useBackend } from '@nabla/conformance';
 import {
   compile,
   countBackendCalls,
@@ -13,12 +14,11 @@ import {
   randint,
   randn,
   type Tensor,
-  tidy,
 } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, ReLU, Sequential } from '@nabla/nn';
+import { trainingStep } from '@nabla/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam, AdamW, type Optimizer, SGD } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 
@@ -38,14 +38,7 @@ function setup(seed: number, make: Make) {
   );
   const opt = make(model.parameters());
   const lossFn = new CrossEntropyLoss();
-  const step = (x: Tensor, y: Tensor): Tensor =>
-    tidy(() => {
-      opt.zeroGrad();
-      const loss = lossFn.forward(model.forward(x), y);
-      loss.backward();
-      opt.step();
-      return loss;
-    });
+  const step = (x: Tensor, y: Tensor): Tensor => trainingStep(model, lossFn, opt, x, y);
   return { model, opt, step };
 }
 

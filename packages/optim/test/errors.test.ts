@@ -1,8 +1,9 @@
 /** Optimizer argument checks with PyTorch's words, zeroGrad, lr and state dicts. */
+import { backends, useBackend } from '@nabla/conformance';
 import { ones, tensor, tidy } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { Adam, SGD } from '../src/index.js';
-import { backends, fixture, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 const e = fixture('errors').errors as Record<string, string>;
 const names = await backends();

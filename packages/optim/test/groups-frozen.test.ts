@@ -4,20 +4,13 @@
  * no gradient and does not move, the others follow their group's rate, and BatchNorm's running
  * statistics still update.
  */
-import { tensor, tidy } from '@nabla/core';
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { tidy } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { type Fx, fromFx, intFromFx, stateFromFx, trainingStep } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SGD } from '../src/index.js';
-import {
-  backends,
-  expectClose,
-  type Fx,
-  fixture,
-  fromFx,
-  intFromFx,
-  reportDifferences,
-  useBackend,
-} from './helpers.js';
+import { fixture } from './helpers.js';
 
 const fx = fixture<{
   initialState: Record<string, Fx>;
@@ -35,14 +28,7 @@ describe.each(names)('parameter groups and freezing on %s', (backend) => {
     const bn = new BatchNorm1d(8);
     const l3 = new Linear(8, 3);
     const model = new Sequential(l0, bn, new ReLU(), l3);
-    const init = Object.fromEntries(
-      Object.entries(fx.initialState).map(([k, v]) => [
-        k,
-        k.endsWith('num_batches_tracked')
-          ? tensor(new Int32Array(v.data), { shape: [], dtype: 'int32' })
-          : fromFx(v),
-      ]),
-    );
+    const init = stateFromFx(fx.initialState);
     model.loadStateDict(init);
     l0.weight.requiresGrad = false;
     const opt = new SGD([{ params: [bn.weight!, bn.bias!], lr: 0.3 }, { params: [l3.weight, l3.bias!] }], {
@@ -52,13 +38,10 @@ describe.each(names)('parameter groups and freezing on %s', (backend) => {
     expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.3, 0.1]);
     const lossFn = new CrossEntropyLoss();
     for (const [i, s] of fx.steps.entries()) {
-      const loss = tidy(() => {
-        opt.zeroGrad();
-        const l = lossFn.forward(model.forward(fromFx(fx.inputs[i])), intFromFx(fx.targets[i]));
-        l.backward();
-        opt.step();
-        return l;
-      });
+      // The outer scope also frees this step's inputs.
+      const loss = tidy(() =>
+        trainingStep(model, lossFn, opt, fromFx(fx.inputs[i]), intFromFx(fx.targets[i])),
+      );
       expect(l0.weight.grad === null).toBe(s.frozenGradIsNone);
       await expectClose('groups', `step ${i}: loss`, loss, s.loss);
       loss.dispose();

@@ -1,19 +1,5 @@
-/** The shared PyTorch-fixture helpers, reading this package's `test/fixtures/`. */
-import { dirname } from 'node:path';
+/** This package's PyTorch fixtures: `fixture(name)` reads `test/fixtures/<name>.json`. */
 import { fileURLToPath } from 'node:url';
-import { fixtureReader } from '@nabla/conformance';
+import { fixtureReader } from '@nabla/test-kit';
 
-export {
-  ATOL,
-  backends,
-  expectClose,
-  type Fx,
-  fromFx,
-  intFromFx,
-  RTOL,
-  reportDifferences,
-  useBackend,
-} from '@nabla/conformance';
-
-/** Reads `test/fixtures/<name>.json`. */
-export const fixture = fixtureReader(dirname(fileURLToPath(import.meta.url)));
+export const fixture = fixtureReader(fileURLToPath(new URL('.', import.meta.url)));

@@ -1,9 +1,9 @@
 /** A long training loop holds flat memory: nothing leaks per step. */
+import { backends, useBackend } from '@nabla/conformance';
 import { memory, randint, randn, tidy } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
 import { describe, expect, it } from 'vitest';
 import { Adam, SGD } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 

@@ -2,20 +2,13 @@
  * Five training steps of a 6→8 (no bias)→BN→ReLU→3 MLP with SGD, Adam and AdamW: the loss and every
  * parameter and buffer after every step against PyTorch 1.13.
  */
-import { composedOnly, tensor, tidy } from '@nabla/core';
+import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { composedOnly, tidy } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { type Fx, fromFx, intFromFx, stateFromFx, trainingStep } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam, AdamW, type Optimizer, SGD } from '../src/index.js';
-import {
-  backends,
-  expectClose,
-  type Fx,
-  fixture,
-  fromFx,
-  intFromFx,
-  reportDifferences,
-  useBackend,
-} from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface Run {
   name: string;
@@ -57,17 +50,6 @@ const names = await backends();
 
 afterAll(() => reportDifferences('optimizers (MLP, 5 steps)'));
 
-function state(values: Record<string, Fx>) {
-  return Object.fromEntries(
-    Object.entries(values).map(([k, v]) => [
-      k,
-      k.endsWith('num_batches_tracked')
-        ? tensor(new Int32Array(v.data), { shape: [], dtype: 'int32' })
-        : fromFx(v),
-    ]),
-  );
-}
-
 // Each backend twice: with its fused kernels (linear, batch norm, softmax cross-entropy, the
 // optimizer steps) where it has them, and with core's compositions of primitives.
 // The composed path replays the runs that use the most options (it is slow on software WebGPU).
@@ -94,7 +76,7 @@ describe.each(paths)('optimizers on %s (%s path)', (backend, path) => {
       new ReLU(),
       new Linear(8, 3),
     );
-    const init = state(run.initialState);
+    const init = stateFromFx(run.initialState);
     model.loadStateDict(init);
     for (const t of Object.values(init)) t.dispose();
     const opt = make(model.parameters(), run.defaults);
@@ -102,14 +84,9 @@ describe.each(paths)('optimizers on %s (%s path)', (backend, path) => {
     const family = `${name.split(':')[0]} [${path}]`;
     for (const [i, s] of run.steps.entries()) {
       if (run.lrChange && i === run.lrChange[0]) opt.lr = run.lrChange[1];
+      // The outer scope also frees this step's inputs.
       const loss = via(() =>
-        tidy(() => {
-          opt.zeroGrad();
-          const l = lossFn.forward(model.forward(fromFx(run.inputs[i])), intFromFx(run.targets[i]));
-          l.backward();
-          opt.step();
-          return l;
-        }),
+        tidy(() => trainingStep(model, lossFn, opt, fromFx(run.inputs[i]), intFromFx(run.targets[i]))),
       );
       await expectClose(family, `${name}, step ${i}: loss`, loss, s.loss);
       loss.dispose();

@@ -11,11 +11,12 @@
  * running statistics within 10× PyTorch float32's distance to float64, every gradient within
  * 2× of it.
  */
+import { backends, useBackend } from '@nabla/conformance';
 import { tensor, tidy } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam } from '../src/index.js';
-import { backends, fixture, useBackend } from './helpers.js';
+import { fixture } from './helpers.js';
 
 interface WeightSpec {
   seed: number | null;

@@ -4,10 +4,10 @@
  * parameter per step, and programs whose keys never change from step to step (every number is
  * a per-call scalar, even as the learning rate changes).
  */
+import { backends, useBackend } from '@nabla/conformance';
 import { type Backend, getBackend, type PointwiseArgs, type Tensor, tensor, tidy } from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { Adam, AdamW, SGD } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 

@@ -3,11 +3,12 @@
  * in place, to another and keep training there; the moved values are exact, the old memory is
  * freed, and a failed move changes nothing.
  */
-import { initBackend, manualSeed, memory, randint, randn, setBackend, type Tensor, tidy } from '@nabla/core';
+import { backends, useBackend } from '@nabla/conformance';
+import { initBackend, manualSeed, memory, randint, randn, setBackend, type Tensor } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { trainingStep } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import { Adam } from '../src/index.js';
-import { backends, useBackend } from './helpers.js';
 
 const names = await backends();
 const pairs = names.flatMap((from) => names.filter((to) => to !== from).map((to) => [from, to] as const));
@@ -24,14 +25,7 @@ describe.each(pairs)('model.to and opt.to: %s → %s', (from, to) => {
     const model = new Sequential(new Linear(6, 8), new BatchNorm1d(8), new ReLU(), new Linear(8, 3));
     const opt = new Adam(model.parameters(), { lr: 0.01 });
     const lossFn = new CrossEntropyLoss();
-    const step = (x: Tensor, y: Tensor) =>
-      tidy(() => {
-        opt.zeroGrad();
-        const loss = lossFn.forward(model.forward(x), y);
-        loss.backward();
-        opt.step();
-        return loss;
-      });
+    const step = (x: Tensor, y: Tensor) => trainingStep(model, lossFn, opt, x, y);
     const x = randn([10, 6]);
     const y = randint(0, 3, [10]);
     for (let i = 0; i < 2; i++) step(x, y).dispose();

@@ -7,4 +7,4 @@ export { expectClose } from './close.js';
 export { type Fx, fixtureReader, fromFx, intFromFx, stateFromFx } from './fixtures.js';
 export { type Rng, randInt, randomArray, randomF32, randomNumbers, rng } from './random.js';
 export { refMatmul, refSoftmaxCrossEntropy } from './reference.js';
-export { adamUpdate } from './training.js';
+export { adamUpdate, trainingStep } from './training.js';

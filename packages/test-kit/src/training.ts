@@ -17,3 +17,24 @@ export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, step: num
     }),
   );
 }
+
+/**
+ * One optimizer step inside a memory scope: zero the gradients, `lossFn(model(x), y)`, back-
+ * propagate, step; returns the loss (kept). Typed structurally, so nn and optim need not be
+ * dependencies of the kit.
+ */
+export function trainingStep(
+  model: { forward(x: Tensor): Tensor },
+  lossFn: { forward(output: Tensor, target: Tensor): Tensor },
+  opt: { zeroGrad(): void; step(): void },
+  x: Tensor,
+  y: Tensor,
+): Tensor {
+  return tidy(() => {
+    opt.zeroGrad();
+    const loss = lossFn.forward(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    return loss;
+  });
+}

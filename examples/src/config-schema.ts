@@ -75,6 +75,7 @@ export function configSchema(examples: Record<string, ExampleDef>): Schema {
     // Each example's own model and data keys, where the file names its example.
     allOf: Object.entries(examples).map(([name, ex]) => ({
       if: { properties: { example: { const: name } }, required: ['example'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
       then: { properties: { model: section(ex.defaults.model), data: section(ex.defaults.data) } },
     })),
   };

@@ -238,32 +238,22 @@ function warmup(b: WasmBackend): void {
   k.fill({ out: x, value: 0.5 });
   k.fill({ out: y, value: 0.25 });
   for (let i = 0; i < 4; i++) {
-    k.matmul({
-      a: x,
-      b: y,
-      out: z,
-      batch: 1,
-      m: n,
-      n,
-      k: n,
-      transA: false,
-      transB: false,
-      strideA: 0,
-      strideB: 0,
-    });
-    k.matmul({
-      a: x,
-      b: y,
-      out: z,
-      batch: 1,
-      m: n,
-      n,
-      k: n,
-      transA: true,
-      transB: true,
-      strideA: 0,
-      strideB: 0,
-    });
+    // both the plain and the transposed packing paths
+    for (const trans of [false, true]) {
+      k.matmul({
+        a: x,
+        b: y,
+        out: z,
+        batch: 1,
+        m: n,
+        n,
+        k: n,
+        transA: trans,
+        transB: trans,
+        strideA: 0,
+        strideB: 0,
+      });
+    }
   }
   // a broadcast add and a ReLU through pointwise programs (compiled, then interpreted blocks)
   const strides = [n, 1];

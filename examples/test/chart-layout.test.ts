@@ -1,14 +1,11 @@
 /** Chart layout: the legend sits where it covers no data; one-epoch charts show their point. */
 import { describe, expect, it } from 'vitest';
 import { type ChartSpec, chartSvg } from '../src/plot/chart.js';
+import { legendBox } from './chart-svg.js';
 
 /** The legend box and every drawn data point (path vertices and circles) of an SVG chart. */
 function parse(svg: string) {
-  const box = svg.match(
-    /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity/,
-  );
-  expect(box).not.toBeNull();
-  const [x, y, w, h] = box!.slice(1).map(Number);
+  const { x, y, w, h } = legendBox(svg);
   const points: [number, number][] = [];
   for (const m of svg.matchAll(/d="([^"]+)"/g))
     for (const p of m[1].matchAll(/[ML]([\d.]+),([\d.]+)/g)) points.push([Number(p[1]), Number(p[2])]);

@@ -7,6 +7,10 @@ export interface DecodedPng {
   height: number;
   /** RGBA, row-major, top row first. */
   rgba: Uint8Array;
+  /** The chunk types in file order. */
+  chunks: string[];
+  /** Each scanline's filter type. */
+  filters: number[];
 }
 
 export function decodePng(png: Buffer): DecodedPng {
@@ -16,12 +20,14 @@ export function decodePng(png: Buffer): DecodedPng {
   let height = 0;
   let channels = 0;
   const idat: Buffer[] = [];
+  const chunks: string[] = [];
   for (let at = 8; at < png.length; ) {
     const length = png.readUInt32BE(at);
     const type = png.toString('ascii', at + 4, at + 8);
     const data = png.subarray(at + 8, at + 8 + length);
     if (png.readUInt32BE(at + 8 + length) !== crc32(png.subarray(at + 4, at + 8 + length)))
       throw new Error(`bad CRC in ${type}`);
+    chunks.push(type);
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
@@ -36,8 +42,10 @@ export function decodePng(png: Buffer): DecodedPng {
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
   const rows = new Uint8Array(stride * height);
+  const filters: number[] = [];
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];
+    filters.push(filter);
     const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
     for (let i = 0; i < stride; i++) {
       const left = i >= channels ? rows[y * stride + i - channels] : 0;
@@ -60,5 +68,5 @@ export function decodePng(png: Buffer): DecodedPng {
     for (let c = 0; c < channels; c++) rgba[p * 4 + c] = rows[p * channels + c];
     if (channels === 3) rgba[p * 4 + 3] = 255;
   }
-  return { width, height, rgba };
+  return { width, height, rgba, chunks, filters };
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { boundaryPng } from '../src/plot/boundary.js';
 import { type ChartSpec, chartPng, chartSvg } from '../src/plot/chart.js';
 import { hexToRgb, PALETTE } from '../src/plot/colors.js';
+import { legendBox } from './chart-svg.js';
 import { type DecodedPng, decodePng } from './png-decode.js';
 
 const SCALE = 2; // svgToPng's default: 2 pixels per SVG unit
@@ -29,15 +30,6 @@ function count(
     for (let x = Math.ceil(box.x * SCALE); x < Math.floor((box.x + box.w) * SCALE); x++)
       if (test(pixel(png, x, y), x / SCALE, y / SCALE)) n++;
   return n;
-}
-
-function legendBox(svg: string) {
-  const m = svg.match(
-    /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity/,
-  );
-  expect(m).not.toBeNull();
-  const [x, y, w, h] = m!.slice(1).map(Number);
-  return { x, y, w, h };
 }
 
 const rising = Array.from({ length: 20 }, (_, i) => 0.5 + i * 0.025);

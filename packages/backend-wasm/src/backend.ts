@@ -173,11 +173,11 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Thread-pool counters (diagnostics): kernels split across the pool, worker shares the
-   * caller ran itself (no worker had started them), times the caller blocked.
+   * Thread-pool counters (diagnostics): kernels split across the pool, the shares they posted,
+   * shares the caller ran past its own (no worker had started them), times the caller blocked.
    */
-  get poolStats(): Readonly<{ runs: number; stolen: number; callerWaits: number }> {
-    return this.rt.pool?.stats ?? { runs: 0, stolen: 0, callerWaits: 0 };
+  get poolStats(): Readonly<{ runs: number; shares: number; stolen: number; callerWaits: number }> {
+    return this.rt.pool?.stats ?? { runs: 0, shares: 0, stolen: 0, callerWaits: 0 };
   }
 
   /** Bytes of linear memory in use by buffers, free lists and scratch (for diagnostics). */

@@ -4,7 +4,14 @@
  * their wake words in the control block (see worker-source.ts). `run` returns when every
  * share is done, so kernels stay synchronous.
  */
-import { CLAIM_OFFSET, MAX_ARGS, nodeWorkerSource, SLOT_BYTES, webWorkerSource } from './worker-source.js';
+import {
+  CLAIM_OFFSET,
+  MAX_ARGS,
+  nodeWorkerSource,
+  SHARES_PER_THREAD,
+  SLOT_BYTES,
+  webWorkerSource,
+} from './worker-source.js';
 
 interface AnyWorker {
   terminate(): unknown;
@@ -68,10 +75,11 @@ export class ThreadPool {
   /** The calling thread may block in Atomics.wait (Node, workers); a browser main thread may not. */
   private readonly canWait: boolean;
   /**
-   * Diagnostics: `runs` kernels split across the pool, `stolen` worker shares the caller ran
-   * itself because no worker had started them, `callerWaits` times the caller blocked.
+   * Diagnostics: `runs` kernels split across the pool, `shares` their shares (argument lists),
+   * `stolen` shares past its own the caller ran because no worker had started them,
+   * `callerWaits` times the caller blocked.
    */
-  readonly stats = { runs: 0, stolen: 0, callerWaits: 0 };
+  readonly stats = { runs: 0, shares: 0, stolen: 0, callerWaits: 0 };
 
   private constructor(
     private readonly workers: AnyWorker[],
@@ -80,12 +88,13 @@ export class ThreadPool {
     private readonly fns: ((...args: number[]) => void)[],
     private readonly spinMs: number,
   ) {
-    this.i32 = new Int32Array(memory.buffer, 0, (ctrl >>> 2) + 64 * (SLOT_BYTES / 4));
-    this.f64 = new Float64Array(memory.buffer, 0, (ctrl >>> 3) + 64 * (SLOT_BYTES / 8));
+    const slots = (workers.length + 1) * SHARES_PER_THREAD;
+    this.i32 = new Int32Array(memory.buffer, 0, (ctrl >>> 2) + slots * (SLOT_BYTES / 4));
+    this.f64 = new Float64Array(memory.buffer, 0, (ctrl >>> 3) + slots * (SLOT_BYTES / 8));
     this.done = ctrl >>> 2;
     this.canWait = isNode;
     // no job posted yet: a claim word of 0 would hand a worker a job that does not exist
-    for (let w = 1; w <= workers.length; w++) Atomics.store(this.i32, this.claim(w), 2);
+    for (let w = 1; w < slots; w++) Atomics.store(this.i32, this.claim(w), 2);
   }
 
   /** Index (in 32-bit words) of slot w's claim word. */
@@ -98,8 +107,18 @@ export class ThreadPool {
     return this.workers.length + 1;
   }
 
+  /** Most shares one {@link run} may post: {@link SHARES_PER_THREAD} per thread. */
+  get maxShares(): number {
+    return this.size * SHARES_PER_THREAD;
+  }
+
+  /** Bytes of the zeroed control block a pool of `threads` needs. */
+  static controlBytes(threads: number): number {
+    return threads * SHARES_PER_THREAD * SLOT_BYTES;
+  }
+
   /**
-   * Starts `threads - 1` workers. `ctrl` is a zeroed block of `threads * SLOT_BYTES` bytes in
+   * Starts `threads - 1` workers. `ctrl` is a zeroed block of {@link ThreadPool.controlBytes} in
    * the shared memory; `names` lists the module's exports, indexed by the ids `run` takes.
    * An idle thread spins `spinMicros` on its wake word (or the done counter), then blocks in
    * `Atomics.wait`: a worker never burns a core while the caller runs small kernels alone.
@@ -120,6 +139,7 @@ export class ThreadPool {
       memory,
       ctrl,
       slot,
+      threads,
       names: [...names],
       spinMs: spinMicros / 1000,
     });
@@ -165,15 +185,21 @@ export class ThreadPool {
   }
 
   /**
-   * Runs export `fn` once per entry of `jobs` (its argument list), the first on this thread
-   * and the rest on workers 1..jobs.length-1, and returns when all are done. A share no worker
-   * has started when this thread finishes its own is run here (work stealing), so a worker
-   * that is asleep or descheduled costs at most its wake-up notice, never a wait for it.
+   * Runs export `fn` once per entry of `jobs` (its argument list) and returns when all are
+   * done. The first runs on this thread, the next `size - 1` on the workers (one each); any
+   * beyond those belong to no thread and are taken by whoever is free: a worker after its own
+   * share, in order, and this thread after its own, from the last. A share no worker has
+   * started when this thread is free is run here too (work stealing), so a worker that is
+   * asleep or descheduled costs at most its wake-up notice, never a wait for it, and a slower
+   * thread ends up with fewer shares.
    */
   run(fn: number, jobs: readonly (readonly number[])[]): void {
     if (this.destroyed) throw new Error('wasm backend: the thread pool was destroyed');
     const n = jobs.length;
-    if (n > this.size) throw new Error(`wasm backend: ${n} jobs for a pool of ${this.size} threads`);
+    if (n > this.maxShares)
+      throw new Error(
+        `wasm backend: ${n} jobs for a pool of ${this.size} threads (at most ${this.maxShares})`,
+      );
     const i32 = this.i32;
     const f64 = this.f64;
     for (const args of jobs) {
@@ -181,7 +207,9 @@ export class ThreadPool {
         throw new Error(`wasm backend: ${args.length} kernel arguments (max ${MAX_ARGS})`);
     }
     this.stats.runs++;
+    this.stats.shares += n;
     Atomics.store(i32, this.done, 0);
+    Atomics.store(i32, this.done + 1, n);
     for (let w = 1; w < n; w++) {
       const args = jobs[w] as readonly number[];
       const base = (this.ctrl + w * SLOT_BYTES) >>> 2;
@@ -191,6 +219,7 @@ export class ThreadPool {
       const ab = (this.ctrl + w * SLOT_BYTES + 16) >>> 3;
       for (let i = 0; i < args.length; i++) f64[ab + i] = args[i] as number;
       Atomics.store(i32, this.claim(w), 0); // publishes the job (the writes above happen before)
+      if (w >= this.size) continue; // no thread of its own: claimed by whoever is free
       Atomics.add(i32, base, 1);
       Atomics.notify(i32, base, 1);
     }

@@ -7,7 +7,7 @@ import { Allocator } from './allocator.js';
 import { type CompiledKernels, MAX_PAGES } from './module.js';
 import { ThreadPool } from './pool.js';
 import { DEFAULT_THREADING, type Threading } from './threading.js';
-import { SLOT_BYTES } from './worker-source.js';
+import { SHARES_PER_THREAD } from './worker-source.js';
 
 type Fn = (...args: number[]) => void;
 
@@ -77,10 +77,13 @@ export class Runtime {
 
   /** Starts `threads - 1` workers on this runtime's shared memory and per-thread scratch. */
   async startThreads(threads: number): Promise<void> {
-    for (let t = 0; t < threads; t++) this.gemmScratch.push(this.allocator.alloc(this.sgemmScratchBytes));
+    // one sgemm scratch block per share a split product may post (shares move between threads)
+    const shares = threads <= 1 ? 1 : threads * SHARES_PER_THREAD;
+    for (let t = 0; t < shares; t++) this.gemmScratch.push(this.allocator.alloc(this.sgemmScratchBytes));
     if (threads <= 1) return;
-    const ctrl = this.allocator.alloc(threads * SLOT_BYTES + 64);
-    this.i32.fill(0, ctrl >>> 2, (ctrl + threads * SLOT_BYTES) >>> 2);
+    const bytes = ThreadPool.controlBytes(threads);
+    const ctrl = this.allocator.alloc(bytes + 64);
+    this.i32.fill(0, ctrl >>> 2, (ctrl + bytes) >>> 2);
     const names = [...this.ids.keys()];
     this.pool = await ThreadPool.create(
       threads,
@@ -96,6 +99,11 @@ export class Runtime {
   /** Threads kernels may be split across (1 without a pool). */
   get threads(): number {
     return this.pool ? this.pool.size : 1;
+  }
+
+  /** Most shares one {@link parallel} call may post (1 without a pool). */
+  get maxShares(): number {
+    return this.pool ? this.pool.maxShares : 1;
   }
 
   /** Calls an export on this thread. */

@@ -126,6 +126,49 @@ describe('the wasm small-size path', () => {
     }
   });
 
+  it('a large product goes out in several shares per thread, taken by whichever thread is free', async () => {
+    const split = await createWasmBackend({ threads: 2 });
+    const alone = await createWasmBackend({ threads: 1 });
+    try {
+      const [m, n, k] = [256, 96, 200]; // 4.9 M multiply-adds: above the split threshold
+      const a = Float32Array.from({ length: m * k }, (_, j) => Math.sin(j));
+      const b = Float32Array.from({ length: k * n }, (_, j) => Math.cos(j * 0.5));
+      const before = { ...split.poolStats };
+      const outs = [split, alone].map((be2) => {
+        const [ba, bb, bc] = [
+          be2.alloc(m * k, 'float32'),
+          be2.alloc(k * n, 'float32'),
+          be2.alloc(m * n, 'float32'),
+        ];
+        be2.write(ba, a);
+        be2.write(bb, b);
+        be2.kernels.matmul({
+          a: ba,
+          b: bb,
+          out: bc,
+          batch: 1,
+          m,
+          n,
+          k,
+          transA: false,
+          transB: false,
+          strideA: 0,
+          strideB: 0,
+        });
+        const r = be2.readSync(bc);
+        for (const x of [ba, bb, bc]) be2.disposeBuffer(x);
+        return r;
+      });
+      expect(Array.from(outs[0] as Float32Array)).toEqual(Array.from(outs[1] as Float32Array));
+      // C's 256 rows went out in 8 shares of 32 (B's packing, one block here, ran unsplit)
+      expect(split.poolStats.runs - before.runs).toBe(1);
+      expect(split.poolStats.shares - before.shares).toBe(8);
+    } finally {
+      split.destroy();
+      alone.destroy();
+    }
+  });
+
   it('threading options are validated and default to the measured thresholds', () => {
     expect(resolveThreading()).toEqual(DEFAULT_THREADING);
     expect(resolveThreading({ spinMicros: 0 }).spinMicros).toBe(0);

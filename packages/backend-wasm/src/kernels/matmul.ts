@@ -19,6 +19,12 @@ interface Gemm {
   relu: boolean;
 }
 
+/**
+ * Rows of C below which a share is not split further than one per thread: every share reads
+ * all of the packed B, so thin shares trade balance for memory traffic.
+ */
+const MIN_SHARE_ROWS = 16;
+
 /** Runs a (batched) sgemm, splitting rows of C, or whole matrices, across threads. */
 export function gemm(rt: Runtime, g: Gemm): void {
   const { m, n, k, batch } = g;
@@ -68,8 +74,11 @@ export function gemm(rt: Runtime, g: Gemm): void {
     return;
   }
   // large products: the threads first pack op(B) once, together (blocks split between them),
-  // then split rows of C (multiples of 4, the micro-tile height) and read the shared packing
-  const per = Math.max(4, Math.ceil(m / T / 4) * 4);
+  // then split rows of C (multiples of 4, the micro-tile height) and read the shared packing.
+  // Rows go out in several shares per thread, taken by whichever thread is free, so a thread
+  // that woke late or runs slower (a worker trails the caller by 10-15% here) does less.
+  const shares = Math.max(T, Math.min(rt.maxShares, Math.floor(m / MIN_SHARE_ROWS)));
+  const per = Math.max(4, Math.ceil(m / shares / 4) * 4);
   const { kc: KC, nc: NC } = rt.gemmBlocking;
   const nBlocks = Math.ceil(n / NC) * Math.ceil(k / KC);
   const packed = rt.packScratch(k * Math.ceil(n / 8) * 8 * 4);

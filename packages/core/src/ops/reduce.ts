@@ -1,10 +1,20 @@
 /** Axis reductions (sum, mean, max, min, argmax, argmin, var, std) and their gradients. */
 import type { ReduceOp } from '../backend.js';
+import { E } from '../expr/expr.js';
+import { pointwiseProgram } from '../expr/program.js';
 import { tidy } from '../scope.js';
 import { formatShape, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { record, requireFloat } from './graph.js';
+import { pointwiseInto } from './pointwise.js';
 import { dense, expand, permute, reshape } from './views.js';
+
+/** `x · s`: a mean scales the sum it owns in place (no second buffer). */
+const SCALE = pointwiseProgram('scale', {
+  inputs: ['float32'],
+  scalars: ['float32'],
+  outputs: [E.mul(E.input(0), E.scalar(0))],
+});
 
 /** Shape after reducing `axes` (kept as 1 with `keepDim`). */
 function reducedShape(shape: Shape, axes: readonly number[], keepDim: boolean): number[] {
@@ -94,9 +104,8 @@ export function mean(x: Tensor, axis?: number | readonly number[], keepDim = fal
   requireFloat('mean', x);
   const axes = normalizeAxes(axis, x.rank, 'mean');
   const count = sizeOf(axes.map((a) => x.shape[a]));
-  const total = reduceKernel('sum', x, axes, keepDim, 'mean');
-  const out = total.mul(1 / count);
-  total.dispose();
+  const out = reduceKernel('sum', x, axes, keepDim, 'mean');
+  pointwiseInto(SCALE, [out], [1 / count], [out], 'mean');
   const shape = x.shape;
   return record(out, 'mean', [x], [], (g) => [unreduce(g.mul(1 / count), shape, axes, keepDim)]);
 }

@@ -4,6 +4,7 @@ import {
   countBackendCalls,
   E,
   getBackend,
+  hostEffect,
   linear,
   manualSeed,
   memory,
@@ -346,6 +347,83 @@ describe('compile: fusion', () => {
     }
     expect(unfused.stats.kernelCalls - fused.stats.kernelCalls).toBe(2);
     expect(fused.stats.temporaryBuffers).toBeLessThan(unfused.stats.temporaryBuffers);
+  });
+
+  it('merges independent calls of one program over one shape into one kernel (sibling fusion)', async () => {
+    // an in-place scaling of three tensors, as an optimizer updates each parameter: the [4, 4]
+    // ones merge across the [3] one between them; a host effect between two calls changes what
+    // the second one's scalar reads, and each must still read it where it was
+    const state = { k: 0.5 };
+    const f = (a: Tensor, b: Tensor, c: Tensor) =>
+      tidy(() => {
+        pointwiseInto(scale, [a], [() => state.k], [a]);
+        pointwiseInto(scale, [c], [() => state.k], [c]);
+        hostEffect(() => {
+          state.k += 1;
+        });
+        pointwiseInto(scale, [b], [() => state.k], [b]);
+      });
+    const run = async (g: typeof f) => {
+      state.k = 0.5;
+      const [a, b] = [0, 1].map(() =>
+        tensor(
+          Array.from({ length: 16 }, (_, i) => i - 7),
+          { shape: [4, 4] },
+        ),
+      );
+      const c = tensor([1, 2, 3]);
+      for (let i = 0; i < 3; i++) g(a, b, c);
+      const out = [a, b, c].map((t) => Array.from(t.dataSync()));
+      for (const t of [a, b, c]) t.dispose();
+      return out;
+    };
+    const expected = await run(f);
+    const merged = compile(f);
+    expect(await run(merged)).toEqual(expected);
+    expect(merged.stats.kernelCalls).toBe(2); // [4, 4] twice merged, [3] alone
+    const separate = compile(f, { fuse: false });
+    expect(await run(separate)).toEqual(expected);
+    expect(separate.stats.kernelCalls).toBe(3);
+    for (const g of [merged, separate]) g.dispose();
+  });
+
+  it('does not merge calls that depend on each other or would exceed the buffer limit', async () => {
+    const backend = getBackend() as { capabilities: Backend['capabilities'] };
+    const caps = backend.capabilities;
+    // b reads what the first call wrote: not independent
+    const dependent = (a: Tensor, b: Tensor) =>
+      tidy(() => {
+        pointwiseInto(scale, [a], [2], [a]);
+        pointwiseInto(addp, [b, a], [], [b]);
+        pointwiseInto(addp, [a, b], [], [a]);
+      });
+    const a = randn([4, 4]);
+    const b = randn([4, 4]);
+    const g = compile(dependent);
+    g(a, b);
+    expect(g.stats.kernelCalls).toBe(3);
+    g.dispose();
+    // two independent in-place scalings bind 2 buffers together: merged under 2, not under 1
+    const two = (x: Tensor, y: Tensor) =>
+      tidy(() => {
+        pointwiseInto(scale, [x], [2], [x]);
+        pointwiseInto(scale, [y], [2], [y]);
+      });
+    const counts: number[] = [];
+    for (const limit of [2, 1]) {
+      backend.capabilities = { ...caps, maxPointwiseBuffers: limit };
+      try {
+        const h = compile(two);
+        h(a, b);
+        counts.push(h.stats.kernelCalls);
+        h.dispose();
+      } finally {
+        backend.capabilities = caps;
+      }
+    }
+    expect(counts).toEqual([1, 2]);
+    a.dispose();
+    b.dispose();
   });
 
   it("keeps a fused kernel within the device's buffer limit", async () => {

@@ -13,6 +13,7 @@ import { Storage, storageOf } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import type { RecordedStep, Recording } from './capture.js';
 import { fusePointwise } from './fuse.js';
+import { mergeSiblings } from './siblings.js';
 
 /**
  * Where a rebound buffer must be written: a field of a call's argument object (or an element
@@ -78,8 +79,9 @@ export function planProgram(
 ): PlannedProgram {
   const isTemporary = (b: BackendBuffer) =>
     rec.allocatedAt.has(b) && rec.freedAt.has(b) && !inputs.includes(b) && !outputs.includes(b);
+  const maxBuffers = rec.backend.capabilities.maxPointwiseBuffers;
   const recorded = options.fuse
-    ? fusePointwise(rec.steps, isTemporary, rec.backend.capabilities.maxPointwiseBuffers)
+    ? mergeSiblings(fusePointwise(rec.steps, isTemporary, maxBuffers), maxBuffers)
     : rec.steps;
   const firstUse = new Map<BackendBuffer, number>();
   const lastUse = new Map<BackendBuffer, number>();

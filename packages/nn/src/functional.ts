@@ -114,6 +114,27 @@ const COUNTED_ROWS = core.pointwiseProgram('countedRows', {
   outputs: [core.E.select(core.E.ne(core.E.input(0, 'int32'), core.E.scalar(0, 'int32')), 1, 0)],
 });
 
+const DIVIDE = core.pointwiseProgram('divide', {
+  inputs: ['float32', 'float32'],
+  outputs: [core.E.div(core.E.input(0), core.E.input(1))],
+});
+
+/**
+ * `Σ perRow / count` (count a scalar tensor), dividing the sum it owns in place; the gradient
+ * of every row is `g / count`. One buffer where a sum and a division would make two.
+ */
+function meanOver(perRow: Tensor, count: Tensor): Tensor {
+  const total = core.noGrad(() => perRow.sum());
+  core.pointwiseInto(DIVIDE, [total, count], [], [total], 'cross_entropy');
+  if (!perRow.requiresGrad || !core.isGradEnabled()) return total;
+  const shape = perRow.shape;
+  const edge = perRow.gradFn ? { node: perRow.gradFn } : { leaf: perRow };
+  total.setGradFn(
+    new core.GradNode('cross_entropy mean', [edge], [count.alias()], (g, [c]) => [g.div(c).expand(shape)]),
+  );
+  return total;
+}
+
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
   reduction?: Reduction;
@@ -162,7 +183,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     }
     if (reduction === 'none') return perRow;
     if (reduction === 'sum') return perRow.sum();
-    return perRow.sum().div(valid.sum());
+    return meanOver(perRow, valid.sum());
   });
 }
 

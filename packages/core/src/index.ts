@@ -73,7 +73,7 @@ export {
   zeros,
   zerosLike,
 } from './ops/index.js';
-export { pointwise, pointwiseInto } from './ops/pointwise.js';
+export { type PointwiseCall, pointwise, pointwiseInto, pointwiseIntoEach } from './ops/pointwise.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export {
   type BackendFactory,

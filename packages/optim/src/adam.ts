@@ -1,7 +1,14 @@
 /** `Adam` and `AdamW`: PyTorch's rules, sharing one implementation. */
-import { guardValue, hostEffect, noGrad, type Tensor } from '@nabla/core';
+import {
+  guardValue,
+  hostEffect,
+  noGrad,
+  type PointwiseCall,
+  pointwiseIntoEach,
+  type Tensor,
+} from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
-import { adamUpdate } from './rules/adam.js';
+import { adamCall } from './rules/adam.js';
 import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link Adam} and {@link AdamW}. */
@@ -38,6 +45,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   step(): void {
     noGrad(() => {
+      const calls: PointwiseCall[] = [];
       for (const g of this.paramGroups) {
         for (const [p, grad] of this.withGrads(g)) {
           // The first step creates zeroed moments: a compiled step captures that call and the
@@ -55,7 +63,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
             s.step = (s.step as number) + 1;
           });
           const decoupled = this.decoupled;
-          adamUpdate(
+          const call = adamCall(
             p,
             grad,
             s.expAvg as Tensor,
@@ -84,8 +92,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
             },
             () => s.step as number,
           );
+          calls.push(call);
         }
       }
+      pointwiseIntoEach(calls, this.decoupled ? 'adamW' : 'adam');
     });
   }
 }

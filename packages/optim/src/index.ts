@@ -1,6 +1,7 @@
 /**
  * `@nabla/optim`: SGD, Adam and AdamW with PyTorch's update rules, running as in-place
- * updates: each rule is one pointwise program (`src/rules/`) run in place, one kernel per parameter.
+ * updates: each rule is one pointwise program (`src/rules/`) run in place, the parameters of one
+ * shape side by side in one kernel.
  * @packageDocumentation
  */
 export { Adam, type AdamOptions, AdamW } from './adam.js';

@@ -1,7 +1,7 @@
 /** `SGD`: stochastic gradient descent with momentum, PyTorch's rule. */
-import { guardValue, noGrad, type Tensor } from '@nabla/core';
+import { guardValue, noGrad, type PointwiseCall, pointwiseIntoEach, type Tensor } from '@nabla/core';
 import { Optimizer, type ParamsInput } from './optimizer.js';
-import { sgdUpdate } from './rules/sgd.js';
+import { sgdCall } from './rules/sgd.js';
 import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link SGD}. */
@@ -20,7 +20,7 @@ export interface SGDOptions {
 /**
  * PyTorch's SGD: `g = grad + wd·p`; with momentum, `buf = g` on the first step and
  * `buf = momentum·buf + (1 - dampening)·g` after, then `g = nesterov ? g + momentum·buf : buf`;
- * finally `p -= lr·g`, in place: one kernel per parameter (see `rules/sgd.ts`).
+ * finally `p -= lr·g`, in place: one kernel per parameter shape (see `rules/sgd.ts`).
  */
 export class SGD extends Optimizer<SGDOptions> {
   protected readonly stateSchema: StateSchema = { momentumBuffer: 'tensor' };
@@ -40,6 +40,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   step(): void {
     noGrad(() => {
+      const calls: PointwiseCall[] = [];
       for (const g of this.paramGroups) {
         for (const [p, grad] of this.withGrads(g)) {
           let firstStep = false;
@@ -54,9 +55,10 @@ export class SGD extends Optimizer<SGDOptions> {
             });
             buf = s.momentumBuffer as Tensor;
           }
-          sgdUpdate(p, grad, buf, g, firstStep);
+          calls.push(sgdCall(p, grad, buf, g, firstStep));
         }
       }
+      pointwiseIntoEach(calls, 'sgd');
     });
   }
 }

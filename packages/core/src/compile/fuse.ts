@@ -6,39 +6,10 @@
  * activation, masks, scaling, a loss's elementwise tail).
  */
 import type { BackendBuffer, PointwiseArgs, StridedView } from '../backend.js';
-import { E, type Expr } from '../expr/expr.js';
-import { type Instr, type PointwiseProgram, pointwiseProgram } from '../expr/program.js';
+import { E } from '../expr/expr.js';
+import { pointwiseProgram } from '../expr/program.js';
+import { programExprs } from '../expr/rebuild.js';
 import type { RecordedCall, RecordedStep } from './capture.js';
-
-/** The output expressions of a program, rebuilt as trees over inputs and scalars offset by the given amounts. */
-export function programExprs(
-  program: PointwiseProgram,
-  inputBase = 0,
-  scalarBase = 0,
-  inputs?: (k: number) => Expr,
-): Expr[] {
-  const built: Expr[] = [];
-  const node = (ins: Instr): Expr => {
-    switch (ins.op) {
-      case 'input':
-        return inputs ? inputs(ins.index) : E.input(inputBase + ins.index, ins.dtype);
-      case 'scalar':
-        return E.scalar(scalarBase + ins.index, ins.dtype);
-      case 'const':
-        return E.const(ins.value, ins.dtype);
-      case 'unary':
-        return { kind: 'unary', fn: ins.fn, x: built[ins.x], dtype: ins.dtype };
-      case 'binary':
-        return { kind: 'binary', fn: ins.fn, a: built[ins.a], b: built[ins.b], dtype: ins.dtype };
-      case 'select':
-        return { kind: 'select', cond: built[ins.cond], a: built[ins.a], b: built[ins.b], dtype: ins.dtype };
-      case 'cast':
-        return { kind: 'cast', x: built[ins.x], dtype: ins.dtype };
-    }
-  };
-  for (const ins of program.instructions) built.push(node(ins));
-  return program.outputs.map((i) => built[i]);
-}
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);

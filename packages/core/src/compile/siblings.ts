@@ -8,31 +8,9 @@
  * counting the next parameter's step, may change what later scalars read).
  */
 import type { BackendBuffer, PointwiseArgs } from '../backend.js';
-import { type PointwiseProgram, pointwiseProgram } from '../expr/program.js';
+import type { PointwiseProgram } from '../expr/program.js';
+import { replicateProgram } from '../expr/rebuild.js';
 import type { RecordedCall, RecordedStep } from './capture.js';
-import { programExprs } from './fuse.js';
-
-const replicas = new WeakMap<PointwiseProgram, Map<number, PointwiseProgram>>();
-
-/** `program` `copies` times side by side: copy c's inputs, scalars and outputs follow copy c-1's. */
-function replicated(program: PointwiseProgram, copies: number): PointwiseProgram {
-  let byCount = replicas.get(program);
-  if (!byCount) {
-    byCount = new Map();
-    replicas.set(program, byCount);
-  }
-  const known = byCount.get(copies);
-  if (known) return known;
-  const [inputs, scalars] = [program.inputs.length, program.scalars.length];
-  const copy = Array.from({ length: copies }, (_, c) => c);
-  const made = pointwiseProgram(`${program.name}×${copies}`, {
-    inputs: copy.flatMap(() => program.inputs),
-    scalars: copy.flatMap(() => program.scalars),
-    outputs: copy.flatMap((c) => programExprs(program, c * inputs, c * scalars)),
-  });
-  byCount.set(copies, made);
-  return made;
-}
 
 function pointwiseArgs(step: RecordedStep | null): PointwiseArgs | null {
   return step?.kind === 'call' && step.kernel === 'pointwise' ? (step.args as PointwiseArgs) : null;
@@ -121,7 +99,7 @@ export function mergeSiblings(
             kind: 'call',
             kernel: 'pointwise',
             args: {
-              program: replicated(ga.base, ga.copies + gb.copies),
+              program: replicateProgram(ga.base, ga.copies + gb.copies),
               inputs: [...a.inputs, ...b.inputs],
               scalars: [...a.scalars, ...b.scalars],
               outputs: [...a.outputs, ...b.outputs],

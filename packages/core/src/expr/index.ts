@@ -13,3 +13,4 @@ export {
   walkExpr,
 } from './expr.js';
 export { type Instr, type PointwiseProgram, pointwiseProgram } from './program.js';
+export { replicateProgram } from './rebuild.js';

@@ -6,6 +6,7 @@
 import type { Backend } from '../backend.js';
 import { resolveScalars, type ScalarArg } from '../compile/hooks.js';
 import type { PointwiseProgram } from '../expr/program.js';
+import { replicateProgram } from '../expr/rebuild.js';
 import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sameBackend } from './graph.js';
@@ -67,6 +68,94 @@ export function pointwiseInto(
   outputs: readonly Tensor[],
   name: string = program.name,
 ): void {
+  const { backend, shape } = checkInto(program, inputs, scalars, outputs, name);
+  run(backend, program, inputs, scalars, outputs, shape, name);
+  for (const storage of new Set(outputs.map((o) => o.storageFor(name)))) storage.markModified();
+}
+
+/** One in-place call of {@link pointwiseIntoEach}: the arguments of {@link pointwiseInto}. */
+export interface PointwiseCall {
+  readonly program: PointwiseProgram;
+  readonly inputs: readonly Tensor[];
+  readonly scalars: readonly ScalarArg[];
+  readonly outputs: readonly Tensor[];
+}
+
+/**
+ * Runs independent in-place calls (an optimizer's update of each parameter) as few kernels as
+ * it can: calls of one program over one shape run side by side in one kernel (the program
+ * repeated, see {@link replicateProgram}), within the backend's buffer limit. The results are
+ * those of {@link pointwiseInto} on each call in order, and each call is checked as it would
+ * check it, before any kernel runs. Calls are independent when none writes memory another
+ * reads or writes; when some are not, every call runs on its own, in order.
+ */
+export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string): void {
+  const storagesOf = (ts: readonly Tensor[]) =>
+    new Set(ts.map((t) => t.storageFor(name ?? 'pointwiseIntoEach')));
+  const checked = calls.map((call) => {
+    const { backend, shape } = checkInto(
+      call.program,
+      call.inputs,
+      call.scalars,
+      call.outputs,
+      name ?? call.program.name,
+    );
+    return {
+      call,
+      backend,
+      shape,
+      written: storagesOf(call.outputs),
+      touched: storagesOf([...call.inputs, ...call.outputs]),
+    };
+  });
+  const independent = checked.every((c, i) =>
+    [...c.written].every((s) => checked.every((d, j) => j === i || !d.touched.has(s))),
+  );
+  // calls that may share a kernel: one program, one shape, one backend (each alone if not independent)
+  const groups = new Map<string, typeof checked>();
+  checked.forEach((c, i) => {
+    const key = independent ? `${c.backend.name}|${c.call.program.key}|${c.shape.join(',')}` : String(i);
+    const group = groups.get(key) ?? [];
+    groups.set(key, group);
+    group.push(c);
+  });
+  for (const group of groups.values()) {
+    const { backend, shape } = group[0];
+    const limit = backend.capabilities.maxPointwiseBuffers ?? Number.POSITIVE_INFINITY;
+    let start = 0;
+    while (start < group.length) {
+      // as many calls as the backend can bind in one kernel (at least one)
+      let end = start + 1;
+      let bound = group[start].touched.size;
+      while (end < group.length && bound + group[end].touched.size <= limit)
+        bound += group[end++].touched.size;
+      const part = group.slice(start, end).map((c) => c.call);
+      const program = replicateProgram(part[0].program, part.length);
+      const outputs = part.flatMap((c) => c.outputs);
+      const label = name ?? part[0].program.name;
+      run(
+        backend,
+        program,
+        part.flatMap((c) => c.inputs),
+        part.flatMap((c) => c.scalars),
+        outputs,
+        shape,
+        label,
+      );
+      for (const storage of new Set(outputs.map((o) => o.storageFor(label)))) storage.markModified();
+      start = end;
+    }
+  }
+}
+
+/** The checks of {@link pointwiseInto}; returns the backend and the shape the call runs over. */
+function checkInto(
+  program: PointwiseProgram,
+  inputs: readonly Tensor[],
+  scalars: readonly ScalarArg[],
+  outputs: readonly Tensor[],
+  name: string,
+): { backend: Backend; shape: number[] } {
   const backend = checkOperands(name, program, inputs, scalars);
   if (outputs.length !== program.outputDtypes.length)
     throw new Error(`${name}: expected ${program.outputDtypes.length} outputs, got ${outputs.length}`);
@@ -87,8 +176,7 @@ export function pointwiseInto(
         throw new Error(`${name}: output ${j} overlaps an input that is not read whole and in order`);
     }
   });
-  run(backend, program, inputs, scalars, outputs, shape, name);
-  for (const storage of new Set(outputs.map((o) => o.storageFor(name)))) storage.markModified();
+  return { backend, shape };
 }
 
 function run(

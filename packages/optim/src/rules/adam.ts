@@ -1,6 +1,7 @@
 /**
  * PyTorch's Adam and AdamW updates as one pointwise program per parameter, updating the
- * parameter and its moments in place in one kernel. Structure flags pick the program
+ * parameter and its moments in place (the optimizer runs the calls of all its parameters
+ * together: one kernel per shape, see `pointwiseIntoEach`). Structure flags pick the program
  * (decoupled decay, L2 decay, AMSGrad); every number, the step-dependent bias corrections
  * included, is a per-call scalar, so a program's key never changes from step to step.
  */
@@ -8,8 +9,8 @@ import {
   E,
   type Expr,
   guardValue,
+  type PointwiseCall,
   type PointwiseProgram,
-  pointwiseInto,
   pointwiseProgram,
   type Tensor,
 } from '@nabla/core';
@@ -64,10 +65,10 @@ function adamProgram(decoupled: boolean, l2: boolean, amsgrad: boolean): Pointwi
 }
 
 /**
- * One in-place Adam/AdamW update of `param`, `m`, `v` (and `vMax` with amsgrad) at the
- * 1-based `step`. Hyper-parameters are validated by the optimizer.
+ * The in-place Adam/AdamW update of `param`, `m`, `v` (and `vMax` with amsgrad) at the
+ * 1-based `step`, as a call to run. Hyper-parameters are validated by the optimizer.
  */
-export function adamUpdate(
+export function adamCall(
   param: Tensor,
   grad: Tensor,
   m: Tensor,
@@ -75,7 +76,7 @@ export function adamUpdate(
   vMax: Tensor | null,
   h: AdamHyper,
   step: () => number,
-): void {
+): PointwiseCall {
   checkGradShape(h.decoupled ? 'adamW' : 'adam', param, grad);
   if (h.amsgrad && !vMax) throw new Error('adam: amsgrad needs a vMax buffer');
   const l2 = !h.decoupled && h.weightDecay !== 0;
@@ -106,5 +107,5 @@ export function adamUpdate(
   };
   const scalars = [compute, ...Array.from({ length: 8 }, (_, i) => () => row[i + 1])];
   const state = h.amsgrad ? [m, v, vMax!] : [m, v];
-  pointwiseInto(program, [param, grad, ...state], scalars, [param, ...state], h.decoupled ? 'adamW' : 'adam');
+  return { program, inputs: [param, grad, ...state], scalars, outputs: [param, ...state] };
 }

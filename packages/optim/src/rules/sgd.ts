@@ -1,14 +1,15 @@
 /**
  * PyTorch's SGD update as one pointwise program per parameter, updating the parameter (and
- * its momentum buffer) in place in one kernel. Structure flags pick the program; every
+ * its momentum buffer) in place (the optimizer runs the calls of all its parameters together:
+ * one kernel per shape, see `pointwiseIntoEach`). Structure flags pick the program; every
  * number is a per-call scalar, so a program's key never changes from step to step.
  */
 import {
   E,
   type Expr,
   guardValue,
+  type PointwiseCall,
   type PointwiseProgram,
-  pointwiseInto,
   pointwiseProgram,
   type Tensor,
 } from '@nabla/core';
@@ -78,16 +79,17 @@ function sgdProgram(s: SgdStructure): PointwiseProgram {
 }
 
 /**
- * One in-place SGD update of `param` and `buffer` (null when momentum is 0). `firstStep`
- * says the buffer has not been written yet. Hyper-parameters are validated by the optimizer.
+ * The in-place SGD update of `param` and `buffer` (null when momentum is 0), as a call to run.
+ * `firstStep` says the buffer has not been written yet. Hyper-parameters are validated by the
+ * optimizer.
  */
-export function sgdUpdate(
+export function sgdCall(
   param: Tensor,
   grad: Tensor,
   buffer: Tensor | null,
   h: SgdHyper,
   firstStep: boolean,
-): void {
+): PointwiseCall {
   checkGradShape('sgd', param, grad);
   const momentum = h.momentum !== 0;
   if (momentum && !buffer) throw new Error(`sgd: momentum ${h.momentum} needs a momentum buffer`);
@@ -104,5 +106,5 @@ export function sgdUpdate(
   const outputs = momentum ? [param, buffer!] : [param];
   // The numbers are read from the live hyper-parameters on every call (and every replay).
   const scalars = [() => h.lr, () => h.weightDecay, () => h.momentum, () => 1 - h.dampening];
-  pointwiseInto(program, inputs, scalars, outputs, 'sgd');
+  return { program, inputs, scalars, outputs };
 }

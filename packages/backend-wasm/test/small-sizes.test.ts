@@ -3,13 +3,31 @@
  * takes its buffers from the allocator's free lists in steady state, runs every kernel on the
  * calling thread (below the thresholds), and idle workers sleep instead of spinning.
  */
+
+import type { MatmulArgs } from '@nabla/core';
 import * as nb from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
 import { Adam } from '@nabla/optim';
 import { describe, expect, it } from 'vitest';
-import { createWasmBackend } from '../src/backend.js';
+import { createWasmBackend, type WasmBackend } from '../src/backend.js';
 import { DEFAULT_THREADING, resolveThreading } from '../src/threading.js';
 import { registerWasm } from './helpers.js';
+
+/** `A·B` on one backend through its matmul kernel, read back as numbers. */
+function matmulOn(
+  be: WasmBackend,
+  a: Float32Array,
+  b: Float32Array,
+  args: Omit<MatmulArgs, 'a' | 'b' | 'out'>,
+): number[] {
+  const [ba, bb, bc] = [a.length, b.length, args.m * args.n].map((size) => be.alloc(size, 'float32'));
+  be.write(ba, a);
+  be.write(bb, b);
+  be.kernels.matmul({ a: ba, b: bb, out: bc, ...args });
+  const out = Array.from(be.readSync(bc));
+  for (const x of [ba, bb, bc]) be.disposeBuffer(x);
+  return out;
+}
 
 describe('the wasm small-size path', () => {
   const wasm = registerWasm({ threads: 2 });
@@ -100,20 +118,7 @@ describe('the wasm small-size path', () => {
         const args = { batch: 1, m, n, k, transA: i % 2 === 1, transB: i % 3 === 1, strideA: 0, strideB: 0 };
         const a = Float32Array.from({ length: m * k }, (_, j) => Math.sin(j + i));
         const b = Float32Array.from({ length: k * n }, (_, j) => Math.cos(j * 0.5 + i));
-        const outs = [split, alone].map((be2) => {
-          const [ba, bb, bc] = [
-            be2.alloc(m * k, 'float32'),
-            be2.alloc(k * n, 'float32'),
-            be2.alloc(m * n, 'float32'),
-          ];
-          be2.write(ba, a);
-          be2.write(bb, b);
-          be2.kernels.matmul({ a: ba, b: bb, out: bc, ...args });
-          const r = be2.readSync(bc);
-          for (const x of [ba, bb, bc]) be2.disposeBuffer(x);
-          return r;
-        });
-        expect(Array.from(outs[0] as Float32Array)).toEqual(Array.from(outs[1] as Float32Array));
+        expect(matmulOn(split, a, b, args)).toEqual(matmulOn(alone, a, b, args));
       }
       const s = split.poolStats;
       expect(s.runs).toBeGreaterThanOrEqual(60);
@@ -133,33 +138,9 @@ describe('the wasm small-size path', () => {
       const [m, n, k] = [256, 96, 200]; // 4.9 M multiply-adds: above the split threshold
       const a = Float32Array.from({ length: m * k }, (_, j) => Math.sin(j));
       const b = Float32Array.from({ length: k * n }, (_, j) => Math.cos(j * 0.5));
+      const args = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
       const before = { ...split.poolStats };
-      const outs = [split, alone].map((be2) => {
-        const [ba, bb, bc] = [
-          be2.alloc(m * k, 'float32'),
-          be2.alloc(k * n, 'float32'),
-          be2.alloc(m * n, 'float32'),
-        ];
-        be2.write(ba, a);
-        be2.write(bb, b);
-        be2.kernels.matmul({
-          a: ba,
-          b: bb,
-          out: bc,
-          batch: 1,
-          m,
-          n,
-          k,
-          transA: false,
-          transB: false,
-          strideA: 0,
-          strideB: 0,
-        });
-        const r = be2.readSync(bc);
-        for (const x of [ba, bb, bc]) be2.disposeBuffer(x);
-        return r;
-      });
-      expect(Array.from(outs[0] as Float32Array)).toEqual(Array.from(outs[1] as Float32Array));
+      expect(matmulOn(split, a, b, args)).toEqual(matmulOn(alone, a, b, args));
       // C's 256 rows went out in 8 shares of 32 (B's packing, one block here, ran unsplit)
       expect(split.poolStats.runs - before.runs).toBe(1);
       expect(split.poolStats.shares - before.shares).toBe(8);

@@ -7,6 +7,17 @@ import { createWasmBackend } from '../src/backend.js';
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const coreDist = fileURLToPath(new URL('../../core/dist/index.js', import.meta.url));
 
+/**
+ * Runs module code in a child Node with --experimental-wasm-relaxed-simd (the relaxed build needs
+ * the flag), with `createWasmBackend` imported from the built bundle; the code prints one JSON
+ * value, returned parsed.
+ */
+function runWithRelaxedSimd(code: string): unknown {
+  const module = `const { createWasmBackend } = await import(${JSON.stringify(dist)});\n${code}`;
+  const args = ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', module];
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }));
+}
+
 describe('relaxed SIMD build', () => {
   it('is chosen only where the engine validates it; forcing it elsewhere names the reason', async () => {
     const be = await createWasmBackend({ threads: 1, warmup: false });
@@ -24,7 +35,6 @@ describe('relaxed SIMD build', () => {
     'computes the same matmul with f32x4.relaxed_madd (child Node with the flag)',
     () => {
       const code = `
-      const { createWasmBackend } = await import(${JSON.stringify(dist)});
       const out = {};
       for (const relaxedSimd of [true, false]) {
         const be = await createWasmBackend({ threads: 2, relaxedSimd });
@@ -37,15 +47,7 @@ describe('relaxed SIMD build', () => {
         be.destroy();
       }
       console.log(JSON.stringify(out));`;
-      const res = JSON.parse(
-        execFileSync(
-          process.execPath,
-          ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', code],
-          {
-            encoding: 'utf8',
-          },
-        ),
-      );
+      const res = runWithRelaxedSimd(code) as Record<'true' | 'false', { info: boolean; c: number[] }>;
       expect(res.true.info).toBe(true);
       expect(res.false.info).toBe(false);
       const [r, s] = [res.true.c as number[], res.false.c as number[]];
@@ -59,7 +61,6 @@ describe('relaxed SIMD build', () => {
     'computes the same pointwise programs, compiled and interpreted (child Node with the flag)',
     () => {
       const code = `
-      const { createWasmBackend } = await import(${JSON.stringify(dist)});
       const { E, pointwiseProgram } = await import(${JSON.stringify(coreDist)});
       const p = pointwiseProgram('relaxed_check', { inputs: ['float32', 'float32'], outputs: [
         E.add(E.mul(E.tanh(E.input(0)), E.input(1)), E.exp(E.neg(E.abs(E.input(1))))),
@@ -78,15 +79,7 @@ describe('relaxed SIMD build', () => {
         be.destroy();
       }
       console.log(JSON.stringify(out));`;
-      const res = JSON.parse(
-        execFileSync(
-          process.execPath,
-          ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', code],
-          {
-            encoding: 'utf8',
-          },
-        ),
-      ) as { relaxed: boolean; values: number[][] }[];
+      const res = runWithRelaxedSimd(code) as { relaxed: boolean; values: number[][] }[];
       expect(res.map((r) => r.relaxed)).toEqual([true, true, false, false]);
       // no relaxed instruction in these programs: every build and path gives the same bits
       for (const r of res.slice(1)) expect(r.values).toEqual(res[0]!.values);

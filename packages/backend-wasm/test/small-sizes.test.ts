@@ -8,6 +8,7 @@ import type { MatmulArgs } from '@nabla/core';
 import * as nb from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
 import { Adam } from '@nabla/optim';
+import { trainingStep } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
 import { DEFAULT_THREADING, resolveThreading } from '../src/threading.js';
@@ -48,13 +49,7 @@ describe('the wasm small-size path', () => {
     const x = nb.randn([32, 32]);
     const y = nb.randint(0, 2, [32]);
     const step = async () => {
-      const loss = nb.tidy(() => {
-        opt.zeroGrad();
-        const l = lossFn.forward(model.forward(x), y);
-        l.backward();
-        opt.step();
-        return l;
-      });
+      const loss = trainingStep(model, lossFn, opt, x, y);
       const v = await loss.item();
       loss.dispose();
       return v;

@@ -14,6 +14,7 @@
 import { backends, useBackend } from '@nabla/conformance';
 import { tensor, tidy } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
+import { trainingStep } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Adam } from '../src/index.js';
 import { fixture } from './helpers.js';
@@ -264,13 +265,7 @@ describe.each(names)('precision against PyTorch float32/float64 on %s', (backend
     const lossErrors: number[] = [];
     for (let step = 0; step < steps; step++) {
       const { x, y } = batch(step);
-      const loss = tidy(() => {
-        opt.zeroGrad();
-        const l = lossFn.forward(model.forward(x), y);
-        l.backward();
-        opt.step();
-        return l;
-      });
+      const loss = trainingStep(model, lossFn, opt, x, y);
       const value = await loss.item();
       for (const t of [loss, x, y]) t.dispose();
       const ref = fx.loss64[step];

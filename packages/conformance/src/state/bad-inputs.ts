@@ -21,6 +21,17 @@ export function badInputSuite(name: string): void {
       disposables.push(t);
       return t;
     };
+    /** The 2×3 leaf logits (taking gradients) of the cross-entropy cases, owned by the suite. */
+    const crossEntropyLogits = () =>
+      own(
+        nb.tensor(
+          [
+            [1, 2, 3],
+            [0.5, -1, 2],
+          ],
+          { requiresGrad: true },
+        ),
+      );
     beforeAll(async () => {
       await registerCpuAlias(OTHER);
       await nb.setBackend(name);
@@ -192,15 +203,7 @@ export function badInputSuite(name: string): void {
     });
 
     it('cross-entropy: (N, 1) targets name the target rank; probability targets follow PyTorch', async () => {
-      const logits = own(
-        nb.tensor(
-          [
-            [1, 2, 3],
-            [0.5, -1, 2],
-          ],
-          { requiresGrad: true },
-        ),
-      );
+      const logits = crossEntropyLogits();
       const column = own(nb.tensor([[0], [1]], { dtype: 'int32' }));
       await expectNoChange(
         [logits],
@@ -225,15 +228,7 @@ export function badInputSuite(name: string): void {
     });
 
     it('cross-entropy: an out-of-range class target is an error on every backend', async () => {
-      const logits = own(
-        nb.tensor(
-          [
-            [1, 2, 3],
-            [0.5, -1, 2],
-          ],
-          { requiresGrad: true },
-        ),
-      );
+      const logits = crossEntropyLogits();
       const targets = own(nb.tensor([0, 5], { dtype: 'int32' }));
       const message = 'softmaxCrossEntropy: index 5 at position 1 is out of bounds for dimension of size 3';
       if (nb.getBackend().readSync) {

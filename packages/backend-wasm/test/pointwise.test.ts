@@ -25,6 +25,11 @@ interface In {
   readonly offset?: number;
 }
 
+/** Contiguous 1-D inputs: each array read element by element. */
+function contiguous(...data: (Float32Array | Int32Array)[]): In[] {
+  return data.map((d) => ({ data: d, strides: [1] }));
+}
+
 /** Core's reference evaluator at every element (row-major). */
 function reference(p: PointwiseProgram, inputs: readonly In[], scalars: readonly number[], shape: number[]) {
   const total = shape.reduce((a, b) => a * b, 1);
@@ -159,7 +164,7 @@ for (const [threads, jit] of [
           const range = fn === 'exp' ? 87 : fn === 'erf' || fn === 'tanh' ? 5 : 20;
           const x = f32Data(n, n + 1, fn === 'log' || fn === 'log1p' ? -1.5 : -range, range);
           const p = program(`un_${fn}`, ['float32'], [unaryBuilders[fn](E.input(0))]);
-          check(be, p, [{ data: x, strides: [1] }], [], [n], UNARY_ULPS[fn] ?? 0);
+          check(be, p, contiguous(x), [], [n], UNARY_ULPS[fn] ?? 0);
         }
       });
 
@@ -179,17 +184,7 @@ for (const [threads, jit] of [
             ['float32', 'float32'],
             [binaryBuilders[fn](E.input(0), E.input(1))],
           );
-          check(
-            be,
-            p,
-            [
-              { data: a, strides: [1] },
-              { data: b, strides: [1] },
-            ],
-            [],
-            [m],
-            fn === 'pow' ? 1 : 0,
-          );
+          check(be, p, contiguous(a, b), [], [m], fn === 'pow' ? 1 : 0);
         }
       });
     }
@@ -207,7 +202,7 @@ for (const [threads, jit] of [
         check(
           be,
           program(`ui_${fn}`, ['int32'], [unaryBuilders[fn](E.input(0, 'int32'))]),
-          [{ data: a, strides: [1] }],
+          contiguous(a),
           [],
           [m],
         );
@@ -218,16 +213,7 @@ for (const [threads, jit] of [
           ['int32', 'int32'],
           [binaryBuilders[fn](E.input(0, 'int32'), E.input(1, 'int32'))],
         );
-        check(
-          be,
-          p,
-          [
-            { data: a, strides: [1] },
-            { data: b, strides: [1] },
-          ],
-          [],
-          [m],
-        );
+        check(be, p, contiguous(a, b), [], [m]);
       }
     });
 
@@ -242,17 +228,11 @@ for (const [threads, jit] of [
       const ints = i32Data(n, 10);
       ints[20] = 16777217; // rounds to float32
       ints[21] = 2147483647;
-      check(
-        be,
-        program('cast_fi', ['float32'], [E.cast(E.input(0), 'int32')]),
-        [{ data: x, strides: [1] }],
-        [],
-        [n],
-      );
+      check(be, program('cast_fi', ['float32'], [E.cast(E.input(0), 'int32')]), contiguous(x), [], [n]);
       check(
         be,
         program('cast_if', ['int32'], [E.cast(E.input(0, 'int32'), 'float32')]),
-        [{ data: ints, strides: [1] }],
+        contiguous(ints),
         [],
         [n],
       );
@@ -262,23 +242,13 @@ for (const [threads, jit] of [
         [E.select(E.input(0, 'int32'), E.input(1), E.input(2))],
       );
       const cond = i32Data(n, 11).map((v) => (v % 3 === 0 ? 0 : v));
-      check(
-        be,
-        sel,
-        [
-          { data: cond, strides: [1] },
-          { data: x, strides: [1] },
-          { data: randomF32(n, 12), strides: [1] },
-        ],
-        [],
-        [n],
-      );
+      check(be, sel, contiguous(cond, x, randomF32(n, 12)), [], [n]);
       const seli = program(
         'select_i',
         ['float32'],
         [E.select(E.gt(E.input(0), 0), E.cast(E.input(0), 'int32'), E.const(-5, 'int32'))],
       );
-      check(be, seli, [{ data: x, strides: [1] }], [], [n]);
+      check(be, seli, contiguous(x), [], [n]);
     });
 
     it('constants and per-call scalars of both dtypes; a new scalar needs no new program', () => {
@@ -304,16 +274,7 @@ for (const [threads, jit] of [
         [-1e-3, -7],
         [Number.NaN, 2 ** 31 + 5],
       ]) {
-        check(
-          be,
-          p,
-          [
-            { data: x, strides: [1] },
-            { data: i, strides: [1] },
-          ],
-          s,
-          [n],
-        );
+        check(be, p, contiguous(x, i), s, [n]);
       }
     });
 
@@ -418,17 +379,7 @@ for (const [threads, jit] of [
           E.max(E.input(0), E.neg(E.input(1))),
         ],
       );
-      check(
-        be,
-        p,
-        [
-          { data: x, strides: [1] },
-          { data: y, strides: [1] },
-          { data: y, strides: [1] },
-        ],
-        [],
-        [n],
-      );
+      check(be, p, contiguous(x, y, y), [], [n]);
     });
 
     it('in place: outputs overwrite identity-view inputs (an Adam-like update), also at threading sizes', () => {
@@ -444,12 +395,7 @@ for (const [threads, jit] of [
       );
       for (const n of [1000, PARALLEL_MIN_ELEMENTS + 3001]) {
         const data = [0, 1, 2, 3].map((k) => randomF32(n, 30 + k, k === 3 ? 0 : -1, 1));
-        const want = reference(
-          p,
-          data.map((d) => ({ data: d, strides: [1] })),
-          [0.01],
-          [n],
-        );
+        const want = reference(p, contiguous(...data), [0.01], [n]);
         const bufs = data.map((d) => upload(be, d));
         be.kernels.pointwise({
           program: p,
@@ -473,7 +419,7 @@ for (const [threads, jit] of [
       const p = program('chain', ['float32'], [e]);
       const live = () => ({ buffers: be.memory().buffers, bytes: be.memory().bytes });
       const before = live();
-      check(be, p, [{ data: randomF32(999, 40, -1, 1), strides: [1] }], [], [999], 64);
+      check(be, p, contiguous(randomF32(999, 40, -1, 1)), [], [999], 64);
       expect(live()).toEqual(before); // live buffers (the heap's reserved size may grow)
     });
 

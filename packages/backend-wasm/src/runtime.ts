@@ -11,6 +11,24 @@ import { SHARES_PER_THREAD } from './worker-source.js';
 
 type Fn = (...args: number[]) => void;
 
+/** A block of the module's memory that grows (at least doubling) when asked for more; never shrinks. */
+class GrowingBlock {
+  private ptr = 0;
+  private bytes = 0;
+
+  constructor(private readonly allocator: Allocator) {}
+
+  /** The block's address, after growing it to hold at least `bytes`. */
+  atLeast(bytes: number): number {
+    if (bytes > this.bytes) {
+      if (this.ptr) this.allocator.free(this.ptr, this.bytes);
+      this.bytes = Math.max(bytes, this.bytes * 2);
+      this.ptr = this.allocator.alloc(this.bytes);
+    }
+    return this.ptr;
+  }
+}
+
 export class Runtime {
   readonly memory: WebAssembly.Memory;
   readonly allocator: Allocator;
@@ -23,10 +41,8 @@ export class Runtime {
   threading: Threading = DEFAULT_THREADING;
   /** Per-thread sgemm scratch (packed panels), one block per thread. */
   readonly gemmScratch: number[] = [];
-  private scratchPtr = 0;
-  private scratchBytes = 0;
-  private packPtr = 0;
-  private packBytes = 0;
+  private readonly scratchBlock: GrowingBlock;
+  private readonly packBlock: GrowingBlock;
   /** sgemm's block sizes (depth KC, columns NC), read from the module. */
   readonly gemmBlocking: { readonly kc: number; readonly nc: number };
   readonly sgemmScratchBytes: number;
@@ -61,6 +77,8 @@ export class Runtime {
     this.gemmBlocking = { kc: g('KC'), nc: g('NC') };
     const base = (ex.heapBase as () => number)();
     this.allocator = new Allocator(memory, base, MAX_PAGES, () => this.refreshViews());
+    this.scratchBlock = new GrowingBlock(this.allocator);
+    this.packBlock = new GrowingBlock(this.allocator);
     this.refreshViews();
   }
 
@@ -126,22 +144,12 @@ export class Runtime {
 
   /** A scratch block of at least `bytes` for this thread's fused kernels (grown, never shrunk). */
   scratch(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratchPtr) this.allocator.free(this.scratchPtr, this.scratchBytes);
-      this.scratchBytes = Math.max(bytes, this.scratchBytes * 2);
-      this.scratchPtr = this.allocator.alloc(this.scratchBytes);
-    }
-    return this.scratchPtr;
+    return this.scratchBlock.atLeast(bytes);
   }
 
   /** The shared packed-B block of threaded matmuls (grown, never shrunk; not a tensor). */
   packScratch(bytes: number): number {
-    if (bytes > this.packBytes) {
-      if (this.packPtr) this.allocator.free(this.packPtr, this.packBytes);
-      this.packBytes = Math.max(bytes, this.packBytes * 2);
-      this.packPtr = this.allocator.alloc(this.packBytes);
-    }
-    return this.packPtr;
+    return this.packBlock.atLeast(bytes);
   }
 
   private refreshViews(): void {

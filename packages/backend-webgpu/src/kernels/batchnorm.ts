@@ -12,12 +12,12 @@
 import type { BatchNormShape } from '@nabla/core';
 import type { Binding, Runtime } from '../runtime.js';
 import { workgroupReducers } from './reduce-wg.js';
-import { flatEntry, grid, PARAMS_HEADER, storage } from './wgsl.js';
+import { flatEntry, grid, PARAMS_HEADER, sourceCache, storage } from './wgsl.js';
 
 /** Invocations per channel workgroup. */
 export const BN_WG = 128;
 
-const cache = new Map<string, string>();
+const cached = sourceCache();
 
 /** Shared prologue: channel index `ch`, element count `count`, and `at(j)` for the j-th element of the channel. */
 const CHANNEL_PROLOGUE = `
@@ -40,26 +40,36 @@ const AT = `fn at(ch: u32, j: u32) -> u32 {
   return ((j / L) * C + ch) * L + j % L;
 }`;
 
-/** Forward shader; gamma and beta bindings exist only when present. */
-export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): string {
-  const key = `bn|${hasGamma}|${hasBeta}`;
-  let src = cache.get(key);
-  if (src) return src;
-  const binds = [storage(1, 'x', 'f32', false)];
-  if (hasGamma) binds.push(storage(binds.length + 1, 'gamma', 'f32', false));
-  if (hasBeta) binds.push(storage(binds.length + 1, 'beta', 'f32', false));
-  binds.push(storage(binds.length + 1, 'out', 'f32', true));
-  binds.push(storage(binds.length + 1, 'meanOut', 'f32', true));
-  binds.push(storage(binds.length + 1, 'varOut', 'f32', true));
-  const scale = hasGamma ? 'invStd * gamma[ch]' : 'invStd';
-  const shift = hasBeta ? ' + beta[ch]' : '';
-  src = `${PARAMS_HEADER}
+/**
+ * A per-channel shader: f32 storage bindings numbered from 1 (the read-only `inputs`, then the
+ * written `outputs`), the channel prologue and shifted mean (so `body` sees `ch`, `count`,
+ * `at`, `x0` and `ms`), then `body`, which must read `x`.
+ */
+function channelShader(inputs: readonly string[], outputs: readonly string[], body: string): string {
+  const binds = [
+    ...inputs.map((name, i) => storage(i + 1, name, 'f32', false)),
+    ...outputs.map((name, i) => storage(inputs.length + i + 1, name, 'f32', true)),
+  ];
+  return `${PARAMS_HEADER}
 ${binds.join('\n')}
 ${workgroupReducers(BN_WG)}
 ${AT}
 ${flatEntry(BN_WG)}
 ${CHANNEL_PROLOGUE}
-${SHIFTED_MEAN}
+${SHIFTED_MEAN}${body}
+}
+`;
+}
+
+/** Forward shader; gamma and beta bindings exist only when present. */
+export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): string {
+  return cached(`bn|${hasGamma}|${hasBeta}`, () => {
+    const scale = hasGamma ? 'invStd * gamma[ch]' : 'invStd';
+    const shift = hasBeta ? ' + beta[ch]' : '';
+    return channelShader(
+      ['x', ...(hasGamma ? ['gamma'] : []), ...(hasBeta ? ['beta'] : [])],
+      ['out', 'meanOut', 'varOut'],
+      `
   var q = 0.0;
   for (var j = lid; j < count; j += ${BN_WG}u) { let d = (x[at(ch, j)] - x0) - ms; q += d * d; }
   let biasedVar = wgSum(lid, q) / f32(count);
@@ -72,11 +82,9 @@ ${SHIFTED_MEAN}
   if (lid == 0u) {
     meanOut[ch] = x0 + ms;
     varOut[ch] = biasedVar;
-  }
-}
-`;
-  cache.set(key, src);
-  return src;
+  }`,
+    );
+  });
 }
 
 /**
@@ -85,25 +93,11 @@ ${SHIFTED_MEAN}
  * `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`.
  */
 export function batchNormBackwardSource(hasGamma: boolean): string {
-  const key = `bnb|${hasGamma}`;
-  let src = cache.get(key);
-  if (src) return src;
-  const binds = [
-    storage(1, 'dy', 'f32', false),
-    storage(2, 'x', 'f32', false),
-    storage(3, 'varIn', 'f32', false),
-  ];
-  if (hasGamma) binds.push(storage(4, 'gamma', 'f32', false));
-  binds.push(storage(binds.length + 1, 'dx', 'f32', true));
-  binds.push(storage(binds.length + 1, 'dgamma', 'f32', true));
-  binds.push(storage(binds.length + 1, 'dbeta', 'f32', true));
-  src = `${PARAMS_HEADER}
-${binds.join('\n')}
-${workgroupReducers(BN_WG)}
-${AT}
-${flatEntry(BN_WG)}
-${CHANNEL_PROLOGUE}
-${SHIFTED_MEAN}
+  return cached(`bnb|${hasGamma}`, () =>
+    channelShader(
+      ['dy', 'x', 'varIn', ...(hasGamma ? ['gamma'] : [])],
+      ['dx', 'dgamma', 'dbeta'],
+      `
   let invStd = 1.0 / sqrt(varIn[ch] + pf(3u));
   var sdy = 0.0;
   var sdyx = 0.0;
@@ -125,11 +119,9 @@ ${SHIFTED_MEAN}
   if (lid == 0u) {
     dgamma[ch] = sumDyXhat;
     dbeta[ch] = sumDy;
-  }
-}
-`;
-  cache.set(key, src);
-  return src;
+  }`,
+    ),
+  );
 }
 
 /**

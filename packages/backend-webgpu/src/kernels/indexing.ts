@@ -6,17 +6,15 @@
  */
 import type { DType } from '@nabla/core';
 import type { Binding, Runtime } from '../runtime.js';
-import { flatEntry, grid, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
+import { flatEntry, grid, PARAMS_HEADER, sourceCache, storage, WG, wgslType } from './wgsl.js';
 
-const cache = new Map<string, string>();
+const cached = sourceCache();
 
 /** Shader source of `gather` for the data dtype. */
 export function gatherSource(dtype: DType): string {
-  const key = `gather|${dtype}`;
-  let src = cache.get(key);
-  if (!src) {
+  return cached(`gather|${dtype}`, () => {
     const t = wgslType(dtype);
-    src = `${PARAMS_HEADER}
+    return `${PARAMS_HEADER}
 ${storage(1, 'x', t, false)}
 ${storage(2, 'index', 'i32', false)}
 ${storage(3, 'out', t, true)}
@@ -31,19 +29,15 @@ ${flatEntry(WG)}
   out[gid] = x[(o * size + idx) * inner + i];
 }
 `;
-    cache.set(key, src);
-  }
-  return src;
+  });
 }
 
 /** Shader source of `scatterAdd` for the data dtype. */
 export function scatterAddSource(dtype: DType): string {
-  const key = `scatter|${dtype}`;
-  let src = cache.get(key);
-  if (!src) {
+  return cached(`scatter|${dtype}`, () => {
     const t = wgslType(dtype);
     const zero = t === 'f32' ? '0.0' : '0i';
-    src = `${PARAMS_HEADER}
+    return `${PARAMS_HEADER}
 ${storage(1, 'src', t, false)}
 ${storage(2, 'index', 'i32', false)}
 ${storage(3, 'out', t, true)}
@@ -62,27 +56,21 @@ ${flatEntry(WG)}
   }
 }
 `;
-    cache.set(key, src);
-  }
-  return src;
+  });
 }
 
 /** Shader source of `fill`: parameters total, value bits. */
 export function fillSource(dtype: DType): string {
-  const key = `fill|${dtype}`;
-  let src = cache.get(key);
-  if (!src) {
+  return cached(`fill|${dtype}`, () => {
     const t = wgslType(dtype);
-    src = `${PARAMS_HEADER}
+    return `${PARAMS_HEADER}
 ${storage(1, 'out', t, true)}
 ${flatEntry(WG)}
   if (gid >= pu(0u)) { return; }
   out[gid] = ${t === 'f32' ? 'pf(1u)' : 'pi(1u)'};
 }
 `;
-    cache.set(key, src);
-  }
-  return src;
+  });
 }
 
 /** Encodes a one-thread-per-element kernel over `total` elements with unsigned parameters. */

@@ -12,7 +12,7 @@ import type { DType, MatmulArgs } from '@nabla/core';
 export type GemmShape = Omit<MatmulArgs, 'a' | 'b' | 'out'>;
 
 import type { Binding, Runtime } from '../runtime.js';
-import { PARAMS_HEADER, storage, wgslType } from './wgsl.js';
+import { PARAMS_HEADER, sourceCache, storage, wgslType } from './wgsl.js';
 
 /** A tile configuration. The workgroup is `(TN/RN) x (TM/RM)` invocations. */
 export interface Tile {
@@ -44,14 +44,15 @@ export interface MatmulVariant {
   readonly tile: Tile;
 }
 
-const cache = new Map<string, string>();
+const cached = sourceCache();
 
 /** Shader source of a matmul variant. Parameters: M, N, K, strideA, strideB, batchBase. */
 export function matmulSource(v: MatmulVariant): string {
+  return cached(JSON.stringify(v), () => buildMatmulSource(v));
+}
+
+function buildMatmulSource(v: MatmulVariant): string {
   const { tm, tn, tk, rm, rn } = v.tile;
-  const key = JSON.stringify(v);
-  const hit = cache.get(key);
-  if (hit) return hit;
   const t = wgslType(v.dtype);
   const wx = tn / rn;
   const wy = tm / rm;
@@ -79,7 +80,7 @@ export function matmulSource(v: MatmulVariant): string {
   const binds = [storage(1, 'a', t, false), storage(2, 'b', t, false)];
   if (v.bias) binds.push(storage(3, 'bias', t, false));
   binds.push(storage(binds.length + 1, 'out', t, true));
-  const src = `${PARAMS_HEADER}
+  return `${PARAMS_HEADER}
 ${binds.join('\n')}
 var<workgroup> As: array<${t}, ${tk * tm}>;
 var<workgroup> Bs: array<${t}, ${tk * tn}>;
@@ -133,8 +134,6 @@ ${reluLine}
   }
 }
 `;
-  cache.set(key, src);
-  return src;
 }
 
 /**

@@ -28,6 +28,22 @@ fn f32Nan() -> f32 { let bits = 0x7fc00000u; return bitcast<f32>(bits); }
 fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 `;
 
+/**
+ * A memo of generated shader sources: `cached(key, build)` runs `build` the first time it sees
+ * `key` and returns the stored source after that. Each kernel file keeps its own.
+ */
+export function sourceCache(): (key: string, build: () => string) => string {
+  const sources = new Map<string, string>();
+  return (key, build) => {
+    let src = sources.get(key);
+    if (src === undefined) {
+      src = build();
+      sources.set(key, src);
+    }
+    return src;
+  };
+}
+
 /** A storage binding declaration; `binding` counts from 1 (0 is the parameter block). */
 export function storage(binding: number, name: string, type: string, write: boolean): string {
   return `@group(0) @binding(${binding}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<${type}>;`;

@@ -3,7 +3,7 @@
  * with Nabla's own outputs, across the opsets where the mapping changes.
  */
 import '@nabla/backend-cpu';
-import { manualSeed, randn, setBackend, tidy } from '@nabla/core';
+import { manualSeed, randn, setBackend } from '@nabla/core';
 import {
   GELU,
   LayerNorm,
@@ -20,7 +20,7 @@ import {
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../src/index.js';
-import { maxAbsDiff } from './mlp.js';
+import { differenceFromOrt } from './ort.js';
 
 beforeAll(async () => {
   await setBackend('cpu');
@@ -30,18 +30,9 @@ beforeAll(async () => {
 async function runBoth(model: Module, inputShape: number[], opset: number): Promise<number> {
   const bytes = await exportOnnx(model, { inputShape, opset });
   const x = randn(inputShape).mul(2);
-  const session = await ort.InferenceSession.create(bytes);
   try {
-    const feeds = { input: new ort.Tensor('float32', (await x.data()) as Float32Array, inputShape) };
-    const result = (await session.run(feeds)).output;
-    model.eval();
-    const y = tidy(() => model.forward(x));
-    expect(result.dims).toEqual(y.shape);
-    const diff = maxAbsDiff(result.data as Float32Array, await y.data());
-    y.dispose();
-    return diff;
+    return await differenceFromOrt(model, bytes, x);
   } finally {
-    await session.release();
     x.dispose();
   }
 }

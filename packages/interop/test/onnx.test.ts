@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx, fuseBatchNorm, load } from '../src/index.js';
 import { ProtoWriter } from '../src/onnx/protobuf.js';
-import { fixtureBytes, makeMlp, maxAbsDiff } from './mlp.js';
+import { fixtureBytes, makeMlp } from './mlp.js';
+import { differenceFromOrt } from './ort.js';
 
 let worst = 0;
 
@@ -24,22 +25,12 @@ afterAll(() => {
 
 /** Runs `bytes` in ONNX Runtime on `x` and returns the largest difference from Nabla's `model.forward(x)` in eval. */
 async function compare(model: Module, bytes: Uint8Array, x: Tensor): Promise<number> {
-  const session = await ort.InferenceSession.create(bytes);
-  try {
+  const diff = await differenceFromOrt(model, bytes, x, (session) => {
     expect(session.inputNames).toEqual(['input']);
     expect(session.outputNames).toEqual(['output']);
-    const feeds = { input: new ort.Tensor('float32', (await x.data()) as Float32Array, [...x.shape]) };
-    const result = (await session.run(feeds)).output;
-    model.eval();
-    const y = tidy(() => model.forward(x));
-    expect(result.dims).toEqual(y.shape);
-    const diff = maxAbsDiff(result.data as Float32Array, await y.data());
-    y.dispose();
-    worst = Math.max(worst, diff);
-    return diff;
-  } finally {
-    await session.release();
-  }
+  });
+  worst = Math.max(worst, diff);
+  return diff;
 }
 
 describe('protobuf writer', () => {

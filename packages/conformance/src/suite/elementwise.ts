@@ -50,54 +50,34 @@ interface BinarySpec {
   compare?: boolean;
 }
 
+/**
+ * A binary op that is exact on float32 and int32 alike (checked on both), its operands drawn from
+ * `[-range, range]`.
+ */
+function exactBinary(
+  name: 'add' | 'sub' | 'mul' | 'maximum' | 'minimum',
+  ref: (a: number, b: number) => number,
+  range: number,
+): BinarySpec {
+  return {
+    name,
+    run: (a, b) => a[name](b),
+    ref,
+    a: [-range, range],
+    b: [-range, range],
+    tol: EXACT,
+    int: true,
+  };
+}
+
 const BINARY: readonly BinarySpec[] = [
-  {
-    name: 'add',
-    run: (a, b) => a.add(b),
-    ref: (a, b) => a + b,
-    a: [-5, 5],
-    b: [-5, 5],
-    tol: EXACT,
-    int: true,
-  },
-  {
-    name: 'sub',
-    run: (a, b) => a.sub(b),
-    ref: (a, b) => a - b,
-    a: [-5, 5],
-    b: [-5, 5],
-    tol: EXACT,
-    int: true,
-  },
-  {
-    name: 'mul',
-    run: (a, b) => a.mul(b),
-    ref: (a, b) => a * b,
-    a: [-5, 5],
-    b: [-5, 5],
-    tol: EXACT,
-    int: true,
-  },
+  exactBinary('add', (a, b) => a + b, 5),
+  exactBinary('sub', (a, b) => a - b, 5),
+  exactBinary('mul', (a, b) => a * b, 5),
   { name: 'div', run: (a, b) => a.div(b), ref: (a, b) => a / b, a: [-5, 5], b: [0.5, 4], tol: EXACT },
   { name: 'pow', run: (a, b) => a.pow(b), ref: (a, b) => a ** b, a: [0.2, 3], b: [-2, 2], tol: LOOSE },
-  {
-    name: 'maximum',
-    run: (a, b) => a.maximum(b),
-    ref: Math.max,
-    a: [-3, 3],
-    b: [-3, 3],
-    tol: EXACT,
-    int: true,
-  },
-  {
-    name: 'minimum',
-    run: (a, b) => a.minimum(b),
-    ref: Math.min,
-    a: [-3, 3],
-    b: [-3, 3],
-    tol: EXACT,
-    int: true,
-  },
+  exactBinary('maximum', Math.max, 3),
+  exactBinary('minimum', Math.min, 3),
   ...(
     [
       ['eq', (a: number, b: number) => a === b],

@@ -2,7 +2,7 @@
 import * as nb from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import * as R from '../ref.js';
-import { check, EXACT, LOOSE, toTensor } from './util.js';
+import { check, EXACT, LOOSE, type Tol, toTensor } from './util.js';
 
 const { NaN: nan, POSITIVE_INFINITY: inf } = Number;
 
@@ -11,45 +11,19 @@ export function specialSuite(): void {
   describe('special values', () => {
     it('NaN propagates through unary, arithmetic, maximum/minimum and reductions', async () => {
       const x = R.ref([4], [nan, 1, -inf, inf]);
-      await check(() => toTensor(x).exp(), R.map(x, Math.exp), LOOSE, 'exp');
-      await check(
-        () => toTensor(x).neg(),
-        R.map(x, (v) => -v),
-        EXACT,
-        'neg',
-      );
-      await check(() => toTensor(x).abs(), R.map(x, Math.abs), EXACT, 'abs');
-      await check(() => toTensor(x).tanh(), R.map(x, Math.tanh), LOOSE, 'tanh');
-      await check(
-        () => toTensor(x).sigmoid(),
-        R.map(x, (v) => 1 / (1 + Math.exp(-v))),
-        LOOSE,
-        'sigmoid',
-      );
-      await check(
-        () => toTensor(x).relu(),
-        R.map(x, (v) => (Number.isNaN(v) ? v : Math.max(v, 0))),
-        EXACT,
-        'relu',
-      );
-      await check(
-        () => toTensor(x).add(1),
-        R.map(x, (v) => v + 1),
-        EXACT,
-        'add',
-      );
-      await check(
-        () => toTensor(x).maximum(0),
-        R.map(x, (v) => Math.max(v, 0)),
-        EXACT,
-        'maximum',
-      );
-      await check(
-        () => toTensor(x).minimum(0),
-        R.map(x, (v) => Math.min(v, 0)),
-        EXACT,
-        'minimum',
-      );
+      const elementwise: [string, (t: nb.Tensor) => nb.Tensor, (v: number) => number, Tol][] = [
+        ['exp', (t) => t.exp(), Math.exp, LOOSE],
+        ['neg', (t) => t.neg(), (v) => -v, EXACT],
+        ['abs', (t) => t.abs(), Math.abs, EXACT],
+        ['tanh', (t) => t.tanh(), Math.tanh, LOOSE],
+        ['sigmoid', (t) => t.sigmoid(), (v) => 1 / (1 + Math.exp(-v)), LOOSE],
+        ['relu', (t) => t.relu(), (v) => (Number.isNaN(v) ? v : Math.max(v, 0)), EXACT],
+        ['add', (t) => t.add(1), (v) => v + 1, EXACT],
+        ['maximum', (t) => t.maximum(0), (v) => Math.max(v, 0), EXACT],
+        ['minimum', (t) => t.minimum(0), (v) => Math.min(v, 0), EXACT],
+      ];
+      for (const [what, op, ref, tol] of elementwise)
+        await check(() => op(toTensor(x)), R.map(x, ref), tol, what);
       await check(() => toTensor(x).sum(), R.ref([], [nan]), EXACT, 'sum');
       await check(() => toTensor(x).max(), R.ref([], [nan]), EXACT, 'max');
       await check(() => toTensor(x).min(), R.ref([], [nan]), EXACT, 'min');

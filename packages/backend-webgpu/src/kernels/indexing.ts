@@ -10,18 +10,27 @@ import { flatEntry, grid, PARAMS_HEADER, sourceCache, storage, WG, wgslType } fr
 
 const cached = sourceCache();
 
-/** Shader source of `gather` for the data dtype. */
-export function gatherSource(dtype: DType): string {
-  return cached(`gather|${dtype}`, () => {
-    const t = wgslType(dtype);
-    return `${PARAMS_HEADER}
-${storage(1, 'x', t, false)}
+/**
+ * The start of the gather and scatterAdd shaders: the data input `input` and `out` of WGSL type
+ * `t` with the int32 `index` between them, the entry point, and the parameters `size`, `k` and
+ * `inner` (the total, parameter 0, each kernel reads itself).
+ */
+function indexingHead(t: string, input: string): string {
+  return `${PARAMS_HEADER}
+${storage(1, input, t, false)}
 ${storage(2, 'index', 'i32', false)}
 ${storage(3, 'out', t, true)}
 ${flatEntry(WG)}
   let size = pu(1u);
   let k = pu(2u);
-  let inner = pu(3u);
+  let inner = pu(3u);`;
+}
+
+/** Shader source of `gather` for the data dtype. */
+export function gatherSource(dtype: DType): string {
+  return cached(`gather|${dtype}`, () => {
+    const t = wgslType(dtype);
+    return `${indexingHead(t, 'x')}
   if (gid >= pu(0u) * k * inner) { return; }
   let o = gid / (k * inner);
   let i = gid % inner;
@@ -37,14 +46,7 @@ export function scatterAddSource(dtype: DType): string {
   return cached(`scatter|${dtype}`, () => {
     const t = wgslType(dtype);
     const zero = t === 'f32' ? '0.0' : '0i';
-    return `${PARAMS_HEADER}
-${storage(1, 'src', t, false)}
-${storage(2, 'index', 'i32', false)}
-${storage(3, 'out', t, true)}
-${flatEntry(WG)}
-  let size = pu(1u);
-  let k = pu(2u);
-  let inner = pu(3u);
+    return `${indexingHead(t, 'src')}
   if (gid >= pu(0u) * inner) { return; }
   let o = gid / inner;
   let i = gid % inner;

@@ -41,50 +41,36 @@ function requireIndex(op: string, index: Tensor): void {
   }
 }
 
-/** @internal gather kernel on `[outer, size, inner]` views; no autograd. */
-function gatherKernel(x: Tensor, index: Tensor, dim: number, outShape: Shape, op: string): Tensor {
-  const backend = sameBackend(op, x, index);
-  const xs = dense(x);
+/**
+ * @internal gather (`data` is x) or its adjoint scatterAdd (`data` is src, added into zeros) on
+ * `[outer, size, inner]` views; no autograd. `out` has `outShape` (index's shape for gather);
+ * `size` is the length along `dim` of the larger side: x for gather, out for scatterAdd.
+ */
+function indexKernel(
+  kernel: 'gather' | 'scatterAdd',
+  data: Tensor,
+  index: Tensor,
+  dim: number,
+  outShape: Shape,
+  op: string,
+): Tensor {
+  const backend = sameBackend(op, data, index);
+  const ds = dense(data);
   const is = dense(index);
-  const out = Tensor.empty(outShape, x.dtype, backend);
-  const outer = sizeOf(outShape.slice(0, dim));
-  const inner = sizeOf(outShape.slice(dim + 1));
+  const out = Tensor.empty(outShape, data.dtype, backend);
   if (out.size > 0) {
-    backend.kernels.gather({
-      x: xs.storageFor(op).buffer,
+    const dataBuffer = ds.storageFor(op).buffer;
+    const args = {
       index: is.storageFor(op).buffer,
       out: out.storageFor(op).buffer,
-      outer,
-      size: x.shape[dim],
-      k: outShape[dim],
-      inner,
-    });
-  }
-  if (xs !== x) xs.dispose();
-  if (is !== index) is.dispose();
-  return out;
-}
-
-/** @internal adjoint of gather: scatters `src` (index's shape) into zeros of `shape`, adding. */
-export function scatterAddKernel(src: Tensor, index: Tensor, dim: number, shape: Shape, op: string): Tensor {
-  const backend = sameBackend(op, src, index);
-  const ss = dense(src);
-  const is = dense(index);
-  const out = Tensor.empty(shape, src.dtype, backend);
-  const outer = sizeOf(shape.slice(0, dim));
-  const inner = sizeOf(shape.slice(dim + 1));
-  if (out.size > 0) {
-    backend.kernels.scatterAdd({
-      src: ss.storageFor(op).buffer,
-      index: is.storageFor(op).buffer,
-      out: out.storageFor(op).buffer,
-      outer,
-      size: shape[dim],
+      outer: sizeOf(outShape.slice(0, dim)),
       k: index.shape[dim],
-      inner,
-    });
+      inner: sizeOf(outShape.slice(dim + 1)),
+    };
+    if (kernel === 'gather') backend.kernels.gather({ ...args, x: dataBuffer, size: data.shape[dim] });
+    else backend.kernels.scatterAdd({ ...args, src: dataBuffer, size: outShape[dim] });
   }
-  if (ss !== src) ss.dispose();
+  if (ds !== data) ds.dispose();
   if (is !== index) is.dispose();
   return out;
 }
@@ -102,10 +88,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     );
   }
   checkIndexRange(index, x.shape[d], 'gather');
-  const out = gatherKernel(x, index, d, index.shape, 'gather');
+  const out = indexKernel('gather', x, index, d, index.shape, 'gather');
   const shape = x.shape;
   return record(out, 'gather', [x, null], [index], (g, [idx]) => [
-    scatterAddKernel(g, idx, d, shape, 'gather'),
+    indexKernel('scatterAdd', g, idx, d, shape, 'gather'),
   ]);
 }
 
@@ -133,7 +119,7 @@ export function placeAlong(x: Tensor, dim: number, start: number, total: number)
       result = full(shape, 0, { dtype: x.dtype, backend });
     } else {
       const fullIndex = dense(pickT.expand(shape));
-      const gathered = gatherKernel(x, fullIndex, dim, shape, 'slice');
+      const gathered = indexKernel('gather', x, fullIndex, dim, shape, 'slice');
       result = where(insideT, gathered, 0);
       fullIndex.dispose();
       gathered.dispose();

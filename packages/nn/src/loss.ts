@@ -10,17 +10,29 @@ import {
 import { Module } from './module.js';
 
 /**
+ * Base of the loss modules, like PyTorch's `_Loss`: holds the `reduction` ('mean' unless told)
+ * that `forward` applies.
+ */
+export abstract class Loss extends Module {
+  /** How the per-element losses are combined: 'mean', 'sum' or 'none'. */
+  readonly reduction: Reduction;
+
+  constructor(options: { reduction?: Reduction } = {}) {
+    super();
+    this.reduction = options.reduction ?? 'mean';
+  }
+}
+
+/**
  * Cross-entropy of logits `[N, C]` against int32 class indices `[N]`, with PyTorch's
  * `reduction` ('mean' by default), `labelSmoothing` (0) and `ignoreIndex` (-100).
  */
-export class CrossEntropyLoss extends Module {
-  readonly reduction: Reduction;
+export class CrossEntropyLoss extends Loss {
   readonly labelSmoothing: number;
   readonly ignoreIndex: number;
 
   constructor(options: CrossEntropyOptions = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
+    super(options);
     this.labelSmoothing = options.labelSmoothing ?? 0;
     this.ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
   }
@@ -35,14 +47,7 @@ export class CrossEntropyLoss extends Module {
 }
 
 /** Mean squared error between input and a target of the same shape. */
-export class MSELoss extends Module {
-  readonly reduction: Reduction;
-
-  constructor(options: { reduction?: Reduction } = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
-  }
-
+export class MSELoss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, this.reduction);
   }

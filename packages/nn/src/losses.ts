@@ -1,6 +1,7 @@
 /** Loss modules for binary classification, robust regression and log-likelihoods. */
 import type { Tensor } from '@nabla/core';
 import type { Reduction } from './functional.js';
+import { Loss } from './loss.js';
 import {
   binaryCrossEntropy,
   binaryCrossEntropyWithLogits,
@@ -9,7 +10,6 @@ import {
   nllLoss,
   smoothL1Loss,
 } from './losses-functional.js';
-import { Module } from './module.js';
 
 /** Options of {@link BCEWithLogitsLoss}. */
 export interface BCEWithLogitsLossOptions {
@@ -24,14 +24,12 @@ export interface BCEWithLogitsLossOptions {
  * Sigmoid + binary cross-entropy in one stable step, PyTorch's `nn.BCEWithLogitsLoss`:
  * finite and exact for logits of any size. Targets are probabilities in [0, 1], same shape as the logits.
  */
-export class BCEWithLogitsLoss extends Module {
-  readonly reduction: Reduction;
+export class BCEWithLogitsLoss extends Loss {
   readonly weight: Tensor | null;
   readonly posWeight: Tensor | null;
 
   constructor(options: BCEWithLogitsLossOptions = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
+    super(options);
     this.weight = options.weight ?? null;
     this.posWeight = options.posWeight ?? null;
   }
@@ -56,13 +54,11 @@ export interface BCELossOptions {
  * Binary cross-entropy of probabilities, PyTorch's `nn.BCELoss` (logs clamped at -100).
  * Prefer {@link BCEWithLogitsLoss} on logits.
  */
-export class BCELoss extends Module {
-  readonly reduction: Reduction;
+export class BCELoss extends Loss {
   readonly weight: Tensor | null;
 
   constructor(options: BCELossOptions = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
+    super(options);
     this.weight = options.weight ?? null;
   }
 
@@ -72,27 +68,18 @@ export class BCELoss extends Module {
 }
 
 /** Mean absolute error, PyTorch's `nn.L1Loss`. */
-export class L1Loss extends Module {
-  readonly reduction: Reduction;
-
-  constructor(options: { reduction?: Reduction } = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
-  }
-
+export class L1Loss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
     return l1Loss(input, target, this.reduction);
   }
 }
 
 /** Quadratic below `beta`, linear above, PyTorch's `nn.SmoothL1Loss` (default beta 1). */
-export class SmoothL1Loss extends Module {
-  readonly reduction: Reduction;
+export class SmoothL1Loss extends Loss {
   readonly beta: number;
 
   constructor(options: { reduction?: Reduction; beta?: number } = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
+    super(options);
     this.beta = options.beta ?? 1;
   }
 
@@ -102,13 +89,11 @@ export class SmoothL1Loss extends Module {
 }
 
 /** Quadratic below `delta`, `delta`-sloped linear above, PyTorch's `nn.HuberLoss` (default delta 1). */
-export class HuberLoss extends Module {
-  readonly reduction: Reduction;
+export class HuberLoss extends Loss {
   readonly delta: number;
 
   constructor(options: { reduction?: Reduction; delta?: number } = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
+    super(options);
     this.delta = options.delta ?? 1;
   }
 
@@ -118,15 +103,13 @@ export class HuberLoss extends Module {
 }
 
 /** Negative log-likelihood of log-probabilities against class indices, PyTorch's `nn.NLLLoss`. */
-export class NLLLoss extends Module {
-  readonly reduction: Reduction;
+export class NLLLoss extends Loss {
   readonly ignoreIndex: number;
   /** Per-class weight `[C]` or null. Owned by the caller. */
   readonly weight: Tensor | null;
 
   constructor(options: { reduction?: Reduction; ignoreIndex?: number; weight?: Tensor | null } = {}) {
-    super();
-    this.reduction = options.reduction ?? 'mean';
+    super(options);
     this.ignoreIndex = options.ignoreIndex ?? -100;
     this.weight = options.weight ?? null;
   }

@@ -87,44 +87,40 @@ export interface SoftmaxOptions {
   dim: number;
 }
 
-function checkDim(name: string, options: SoftmaxOptions | undefined): number {
-  if (!options || !Number.isInteger(options.dim))
-    throw new Error(`${name}: pass { dim } (PyTorch's implicit dim choice is deprecated)`);
-  return options.dim;
+/** Base of {@link Softmax} and {@link LogSoftmax}: the required `dim` they normalise along. */
+abstract class AlongDim extends Module {
+  readonly dim: number;
+
+  constructor(name: string, options: SoftmaxOptions | undefined) {
+    super();
+    if (!options || !Number.isInteger(options.dim))
+      throw new Error(`${name}: pass { dim } (PyTorch's implicit dim choice is deprecated)`);
+    this.dim = options.dim;
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
 }
 
 /** `exp(x) / Σ exp(x)` along `dim`, stable for logits of any size. */
-export class Softmax extends Module {
-  readonly dim: number;
-
+export class Softmax extends AlongDim {
   constructor(options: SoftmaxOptions) {
-    super();
-    this.dim = checkDim('Softmax', options);
+    super('Softmax', options);
   }
 
   forward(x: Tensor): Tensor {
     return softmax(x, this.dim);
   }
-
-  protected override extraRepr(): string {
-    return `dim=${this.dim}`;
-  }
 }
 
 /** `log(softmax(x))` along `dim`, computed as `x - logSumExp(x)`. */
-export class LogSoftmax extends Module {
-  readonly dim: number;
-
+export class LogSoftmax extends AlongDim {
   constructor(options: SoftmaxOptions) {
-    super();
-    this.dim = checkDim('LogSoftmax', options);
+    super('LogSoftmax', options);
   }
 
   forward(x: Tensor): Tensor {
     return logSoftmax(x, this.dim);
-  }
-
-  protected override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }

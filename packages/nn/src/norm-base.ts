@@ -5,6 +5,15 @@
 import { full, noGrad, type Tensor, tidy, zeros } from '@nabla/core';
 import { Module } from './module.js';
 
+/** Sets every element of each tensor to its value, in place and outside autograd (shape, dtype and backend kept). */
+function fillInPlace(fills: readonly [Tensor, number][]): void {
+  noGrad(() =>
+    tidy(() => {
+      for (const [t, value] of fills) t.assign(full(t.shape, value, { dtype: t.dtype, backend: t.backend }));
+    }),
+  );
+}
+
 /** Options shared by the batch-norm layers. Defaults are PyTorch's. */
 export interface BatchNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
@@ -80,27 +89,21 @@ export abstract class NormBase extends Module {
   /** Running mean to 0, running variance to 1, counter to 0 (in place). */
   resetRunningStats(): void {
     if (!this.trackRunningStats) return;
-    noGrad(() =>
-      tidy(() => {
-        const backend = this.runningMean!.backend;
-        this.runningMean!.assign(full([this.numFeatures], 0, { backend }));
-        this.runningVar!.assign(full([this.numFeatures], 1, { backend }));
-        this.numBatchesTracked!.assign(full([], 0, { dtype: 'int32', backend }));
-      }),
-    );
+    fillInPlace([
+      [this.runningMean!, 0],
+      [this.runningVar!, 1],
+      [this.numBatchesTracked!, 0],
+    ]);
   }
 
   /** Resets the running statistics, then weight to 1 and bias to 0 (in place). */
   resetParameters(): void {
     this.resetRunningStats();
     if (!this.affine) return;
-    noGrad(() =>
-      tidy(() => {
-        const backend = this.weight!.backend;
-        this.weight!.assign(full([this.numFeatures], 1, { backend }));
-        this.bias!.assign(full([this.numFeatures], 0, { backend }));
-      }),
-    );
+    fillInPlace([
+      [this.weight!, 1],
+      [this.bias!, 0],
+    ]);
   }
 
   protected override extraRepr(): string {

@@ -1,8 +1,8 @@
 /** Activation modules and functions against PyTorch 1.13, extremes included, and finite differences. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
 import { type Fx, fromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   functional as F,
   GELU,
@@ -15,7 +15,7 @@ import {
   Tanh,
 } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, named } from './helpers.js';
 
 interface Case {
   name: string;
@@ -29,8 +29,7 @@ interface Case {
 }
 
 const fx = fixture<{ pointwise: Case[]; softmax: Case[]; repr: Record<string, string> }>('activations');
-const names = await backends();
-afterAll(() => reportDifferences('activations'));
+const names = await backendsReporting('activations');
 
 function moduleFor(c: Case): Module {
   switch (c.fn) {
@@ -54,7 +53,7 @@ function moduleFor(c: Case): Module {
 }
 
 describe.each(names)('activations on %s', (backend) => {
-  it.each([...fx.pointwise, ...fx.softmax].map((c): [string, Case] => [c.name, c]))('%s', async (_n, c) => {
+  it.each(named([...fx.pointwise, ...fx.softmax]))('%s', async (_n, c) => {
     await useBackend(backend);
     const x = fromFx(c.input, { requiresGrad: true });
     const y = moduleFor(c).forward(x);

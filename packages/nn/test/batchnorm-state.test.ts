@@ -1,13 +1,13 @@
 /** BatchNorm1d's state dict, resets, errors and repr against PyTorch 1.13. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { memory, tensor, tidy } from '@nabla/core';
 import { type Fx, fromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, Linear, ReLU, Sequential } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture } from './helpers.js';
 
 const fx = fixture('batchnorm1d_state');
-const names = await backends();
+const names = await backendsReporting('BatchNorm1d state');
 
 /** PyTorch prints shapes as `torch.Size([1, 4])`; Nabla's words say `[1, 4]`. */
 const pyMessage = (m: string): string => m.replace(/torch\.Size\((\[[^\]]*\])\)/g, '$1');
@@ -22,8 +22,6 @@ function stateFromFx(values: Record<string, Fx>) {
     ]),
   );
 }
-
-afterAll(() => reportDifferences('BatchNorm1d state'));
 
 describe.each(names)('BatchNorm1d state on %s', (backend) => {
   it('state-dict keys for every affine/trackRunningStats combination', async () => {

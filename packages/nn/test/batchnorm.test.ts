@@ -1,19 +1,13 @@
 /** BatchNorm1d against PyTorch 1.13, every mode, 2D and 3D, training steps then eval. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { composedOnly } from '@nabla/core';
 import { type Fx, fromFx, stateFromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchNorm1d } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, type NormPass, named } from './helpers.js';
 
-interface Step {
+interface Step extends NormPass {
   training: boolean;
-  input: Fx;
-  gradOutput: Fx;
-  output: Fx;
-  inputGrad: Fx;
-  weightGrad: Fx | null;
-  biasGrad: Fx | null;
   runningMean: Fx | null;
   runningVar: Fx | null;
   numBatchesTracked: number | null;
@@ -37,7 +31,7 @@ const cases: Case[] = [
   ...fixture<{ cases: Case[] }>('batchnorm1d_2d').cases,
   ...fixture<{ cases: Case[] }>('batchnorm1d_3d').cases,
 ];
-const names = await backends();
+const names = await backendsReporting('BatchNorm1d');
 
 /**
  * With two values per channel, the training-mode input gradient is a cancellation:
@@ -66,8 +60,6 @@ function cancellationAtol(c: Case, s: Step): number {
   return 16 * 2 ** -24 * worst;
 }
 
-afterAll(() => reportDifferences('BatchNorm1d'));
-
 // Each backend twice: its fused batch-norm kernels (when it has them), and core's composition
 // of primitives; both must match PyTorch.
 const paths = names.flatMap((b) => [
@@ -77,7 +69,7 @@ const paths = names.flatMap((b) => [
 
 describe.each(paths)('BatchNorm1d on %s (%s path)', (backend, path) => {
   const run = <T>(fn: () => T): T => (path === 'composed' ? composedOnly(fn) : fn());
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  it.each(named(cases))('%s', async (_name, c) => {
     await useBackend(backend);
     const { numFeatures, ...options } = c.options;
     const bn = new BatchNorm1d(numFeatures, options);

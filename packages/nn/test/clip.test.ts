@@ -1,10 +1,10 @@
 /** clipGradNorm (2, 1, 3 and Infinity norms) and clipGradValue against PyTorch 1.13. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { memory, type Tensor, tensor } from '@nabla/core';
 import { type Fx, fromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clipGradNorm, clipGradValue } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, named } from './helpers.js';
 
 interface NormCase {
   name: string;
@@ -15,8 +15,7 @@ interface NormCase {
   clipped: Fx[];
 }
 const fx = fixture<{ norm: NormCase[]; value: { clipValue: number; grads: Fx[]; clipped: Fx[] } }>('clip');
-const names = await backends();
-afterAll(() => reportDifferences('clip'));
+const names = await backendsReporting('clip');
 
 function paramsWithGrads(grads: Fx[]): Tensor[] {
   return grads.map((g) => {
@@ -27,7 +26,7 @@ function paramsWithGrads(grads: Fx[]): Tensor[] {
 }
 
 describe.each(names)('gradient clipping on %s', (backend) => {
-  it.each(fx.norm.map((c): [string, NormCase] => [c.name, c]))('clipGradNorm %s', async (_n, c) => {
+  it.each(named(fx.norm))('clipGradNorm %s', async (_n, c) => {
     await useBackend(backend);
     const params = paramsWithGrads(c.grads);
     const normType = c.normType === 'inf' ? Number.POSITIVE_INFINITY : c.normType;

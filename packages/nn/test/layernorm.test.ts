@@ -1,25 +1,19 @@
 /** LayerNorm against PyTorch 1.13 (forward, input/weight/bias gradients), errors, keys, reprs. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
 import { type Fx, fromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { functional as F, LayerNorm } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, type NormPass, named } from './helpers.js';
 
-interface Case {
+interface Case extends NormPass {
   name: string;
   normalizedShape: number[];
   eps: number;
   elementwiseAffine: boolean;
   weight: Fx | null;
   bias: Fx | null;
-  input: Fx;
-  gradOutput: Fx;
-  output: Fx;
-  inputGrad: Fx;
-  weightGrad: Fx | null;
-  biasGrad: Fx | null;
 }
 const fx = fixture<{
   cases: Case[];
@@ -28,11 +22,10 @@ const fx = fixture<{
   stateDictKeysNoAffine: string[];
   repr: Record<string, string>;
 }>('layernorm');
-const names = await backends();
-afterAll(() => reportDifferences('layernorm'));
+const names = await backendsReporting('layernorm');
 
 describe.each(names)('LayerNorm on %s', (backend) => {
-  it.each(fx.cases.map((c): [string, Case] => [c.name, c]))('%s', async (_n, c) => {
+  it.each(named(fx.cases))('%s', async (_n, c) => {
     await useBackend(backend);
     const ln = new LayerNorm(c.normalizedShape, { eps: c.eps, elementwiseAffine: c.elementwiseAffine });
     if (c.weight) ln.loadStateDict({ weight: fromFx(c.weight), bias: fromFx(c.bias!) });

@@ -1,20 +1,16 @@
 /** Linear and ReLU forward and backward against PyTorch 1.13. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { manualSeed, tensor } from '@nabla/core';
 import { fromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Linear, ReLU } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, named } from './helpers.js';
 
 const fx = fixture('linear_relu');
-const names = await backends();
-
-afterAll(() => reportDifferences('Linear/ReLU'));
+const names = await backendsReporting('Linear/ReLU');
 
 describe.each(names)('Linear and ReLU on %s', (backend) => {
-  it.each(
-    (fx.linear as any[]).map((c): [string, any] => [c.name, c]),
-  )('Linear %s: forward and backward', async (_n, c: any) => {
+  it.each(named(fx.linear as any[]))('Linear %s: forward and backward', async (_n, c: any) => {
     await useBackend(backend);
     const lin = new Linear(c.inFeatures, c.outFeatures, { bias: c.bias });
     const sd: Record<string, any> = { weight: fromFx(c.weight) };

@@ -1,20 +1,16 @@
 /** CrossEntropyLoss and MSELoss forward and backward against PyTorch 1.13. */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { tensor } from '@nabla/core';
 import { fromFx, intFromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CrossEntropyLoss, MSELoss } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, named } from './helpers.js';
 
 const fx = fixture('losses');
-const names = await backends();
-
-afterAll(() => reportDifferences('losses'));
+const names = await backendsReporting('losses');
 
 describe.each(names)('losses on %s', (backend) => {
-  it.each(
-    (fx.crossEntropy as any[]).map((c): [string, any] => [c.name, c]),
-  )('CrossEntropyLoss %s', async (_n, c: any) => {
+  it.each(named(fx.crossEntropy as any[]))('CrossEntropyLoss %s', async (_n, c: any) => {
     await useBackend(backend);
     const lossFn = new CrossEntropyLoss({
       reduction: c.reduction,
@@ -53,7 +49,7 @@ describe.each(names)('losses on %s', (backend) => {
     ).toThrow('0D or 1D target tensor expected, multi-target not supported');
   });
 
-  it.each((fx.mse as any[]).map((c): [string, any] => [c.name, c]))('MSELoss %s', async (_n, c: any) => {
+  it.each(named(fx.mse as any[]))('MSELoss %s', async (_n, c: any) => {
     await useBackend(backend);
     const input = fromFx(c.input, { requiresGrad: true });
     const loss = new MSELoss({ reduction: c.reduction }).forward(input, fromFx(c.target));

@@ -2,10 +2,10 @@
  * BCEWithLogitsLoss, BCELoss, L1Loss, SmoothL1Loss, HuberLoss, NLLLoss and CrossEntropyLoss
  * on (N, C, d1, ...) against PyTorch 1.13; errors; finite differences of the new programs.
  */
-import { backends, expectClose, reportDifferences, useBackend } from '@nabla/conformance';
+import { expectClose, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
 import { type Fx, fromFx, intFromFx } from '@nabla/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BCELoss,
   BCEWithLogitsLoss,
@@ -18,7 +18,7 @@ import {
   SmoothL1Loss,
 } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
-import { fixture } from './helpers.js';
+import { backendsReporting, fixture, named } from './helpers.js';
 
 interface Case {
   name: string;
@@ -44,10 +44,7 @@ const fx = fixture<{
   crossEntropySpatial: Case[];
   errors: Record<string, string>;
 }>('losses2');
-const names = await backends();
-afterAll(() => reportDifferences('losses2'));
-
-const cases = (list: Case[]) => list.map((c): [string, Case] => [c.name, c]);
+const names = await backendsReporting('losses2');
 
 async function check(family: string, c: Case, make: () => Module, intTarget = false, tol = {}) {
   const x = fromFx(c.input, { requiresGrad: true });
@@ -61,7 +58,7 @@ async function check(family: string, c: Case, make: () => Module, intTarget = fa
 }
 
 describe.each(names)('losses (issue 17) on %s', (backend) => {
-  it.each(cases(fx.bceWithLogits))('BCEWithLogitsLoss %s', async (_n, c) => {
+  it.each(named(fx.bceWithLogits))('BCEWithLogitsLoss %s', async (_n, c) => {
     await useBackend(backend);
     await check('BCEWithLogitsLoss', c, () => {
       return new BCEWithLogitsLoss({
@@ -72,7 +69,7 @@ describe.each(names)('losses (issue 17) on %s', (backend) => {
     });
   });
 
-  it.each(cases(fx.bce))('BCELoss %s', async (_n, c) => {
+  it.each(named(fx.bce))('BCELoss %s', async (_n, c) => {
     await useBackend(backend);
     await check(
       'BCELoss',
@@ -81,7 +78,7 @@ describe.each(names)('losses (issue 17) on %s', (backend) => {
     );
   });
 
-  it.each(cases(fx.regression))('%s', async (_n, c) => {
+  it.each(named(fx.regression))('%s', async (_n, c) => {
     await useBackend(backend);
     await check(c.fn!, c, () => {
       if (c.fn === 'l1') return new L1Loss({ reduction: c.reduction });
@@ -90,7 +87,7 @@ describe.each(names)('losses (issue 17) on %s', (backend) => {
     });
   });
 
-  it.each(cases(fx.nll))('NLLLoss %s', async (_n, c) => {
+  it.each(named(fx.nll))('NLLLoss %s', async (_n, c) => {
     await useBackend(backend);
     await check(
       'NLLLoss',
@@ -105,7 +102,7 @@ describe.each(names)('losses (issue 17) on %s', (backend) => {
     );
   });
 
-  it.each(cases(fx.crossEntropySpatial))('CrossEntropyLoss (N, C, d...) %s', async (_n, c) => {
+  it.each(named(fx.crossEntropySpatial))('CrossEntropyLoss (N, C, d...) %s', async (_n, c) => {
     await useBackend(backend);
     await check(
       'CrossEntropyLoss spatial',

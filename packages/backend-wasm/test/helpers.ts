@@ -1,6 +1,6 @@
 /** The wasm kernel tests' own helpers (the generator, uploads and closeness are the test kit's). */
 import { type BackendBuffer, registerBackend, type StridedView, setBackend } from '@nabla/core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../src/backend.js';
 
 /** Row-major strides of a shape (core's). */
@@ -49,4 +49,25 @@ export function registerWasm(options: WasmBackendOptions): { readonly be: WasmBa
   });
   afterAll(() => holder.be.destroy());
   return holder;
+}
+
+/**
+ * Declares the tests of `body` twice, on 1 and on 2 threads, titled `title (N thread[s])`: each
+ * group on its own backend instance, created before its tests and destroyed after them. `be()`
+ * returns the group's instance (inside a test).
+ */
+export function describeThreadCounts(
+  title: string,
+  body: (be: () => WasmBackend, threads: number) => void,
+): void {
+  for (const threads of [1, 2]) {
+    describe(`${title} (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      let backend: WasmBackend;
+      beforeAll(async () => {
+        backend = await createWasmBackend({ threads });
+      });
+      afterAll(() => backend.destroy());
+      body(() => backend, threads);
+    });
+  }
 }

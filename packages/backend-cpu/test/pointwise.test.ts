@@ -9,7 +9,7 @@ import {
   type StridedView,
   type UnaryFn,
 } from '@nabla/core';
-import { randInt, randomArray, rng } from '@nabla/test-kit';
+import { randInt, randomArray, refBinary, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { CpuBackend } from '../src/backend.js';
 import { collapse } from '../src/kernels/pointwise.js';
@@ -30,21 +30,6 @@ const UNARY_REF: Partial<Record<UnaryFn, (a: number) => number>> = {
   floor: (a) => Math.floor(a),
 };
 const INT_UNARY = new Set<UnaryFn>(['neg', 'abs', 'sign']);
-const BINARY_REF: Record<BinaryFn, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: (a, b) => a ** b,
-  max: (a, b) => Math.max(a, b),
-  min: (a, b) => Math.min(a, b),
-  eq: (a, b) => +(a === b),
-  ne: (a, b) => +(a !== b),
-  lt: (a, b) => +(a < b),
-  le: (a, b) => +(a <= b),
-  gt: (a, b) => +(a > b),
-  ge: (a, b) => +(a >= b),
-};
 const COMPARE = new Set<BinaryFn>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 
 type View = { data: Float32Array | Int32Array; offset: number; strides: number[] };
@@ -158,7 +143,7 @@ describe('cpu elementwise', () => {
     const r = rng(2);
     const { be, buf } = fixture();
     for (let trial = 0; trial < 60; trial++) {
-      for (const fn of Object.keys(BINARY_REF) as BinaryFn[]) {
+      for (const fn of Object.keys(refBinary) as BinaryFn[]) {
         const shape = randomShape(r);
         const dtype: DType = fn !== 'pow' && r() < 0.3 ? 'int32' : 'float32';
         const outType: DType = COMPARE.has(fn) ? 'int32' : dtype;
@@ -176,7 +161,7 @@ describe('cpu elementwise', () => {
         expect(got).toEqual(reference(program, [a, b], shape)[0]);
         const expected = [...indices(shape)].map((idx) =>
           store(
-            BINARY_REF[fn](at(a.data, a.offset, a.strides, idx), at(b.data, b.offset, b.strides, idx)),
+            refBinary[fn](at(a.data, a.offset, a.strides, idx), at(b.data, b.offset, b.strides, idx)),
             dtype === 'int32' && fn === 'div' ? 'float32' : outType,
           ),
         );

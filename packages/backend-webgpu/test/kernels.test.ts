@@ -13,6 +13,7 @@ import {
   matmulArgs,
   randomNumbers,
   readBack,
+  refBinary,
   refMatmul,
   rng,
   upload,
@@ -112,33 +113,17 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     expectClose(await readBack(b, root), [0, Math.sqrt(7), Number.NaN]);
   });
 
-  const binaryRef: Record<BinaryFn, (a: number, b: number) => number> = {
-    add: (x, y) => x + y,
-    sub: (x, y) => x - y,
-    mul: (x, y) => x * y,
-    div: (x, y) => x / y,
-    pow: Math.pow,
-    max: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.max(x, y)),
-    min: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : Math.min(x, y)),
-    eq: (x, y) => +(x === y),
-    ne: (x, y) => +(x !== y),
-    lt: (x, y) => +(x < y),
-    le: (x, y) => +(x <= y),
-    gt: (x, y) => +(x > y),
-    ge: (x, y) => +(x >= y),
-  };
-
   it('binary ops broadcast [2,3,1] against [1,4] (stride 0) and match float64', async () => {
     const as = [-2, 0, 1.5, 3, Number.NaN, 2];
     const bs = [2, 3, 0, -1];
     const a = upload(b, as); // [2,3,1]
     const bb = upload(b, bs); // [4]
-    for (const op of Object.keys(binaryRef) as BinaryFn[]) {
+    for (const op of Object.keys(refBinary) as BinaryFn[]) {
       const cmp = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op);
       const out = b.alloc(24, cmp ? 'int32' : 'float32');
       pw(b, prog(op, 2, E[op]), [view(a, [3, 1, 0]), view(bb, [0, 0, 1])], out, [2, 3, 4]);
       const expected: number[] = [];
-      for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) expected.push(binaryRef[op](as[i], bs[j]));
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) expected.push(refBinary[op](as[i], bs[j]));
       expectClose(await readBack(b, out), cmp ? expected : f32(expected), 1e-5, 1e-6, op);
       b.disposeBuffer(out);
     }

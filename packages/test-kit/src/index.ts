@@ -6,5 +6,5 @@ export { matmulArgs, readBack, softmaxCrossEntropyForward, upload, view } from '
 export { expectClose } from './close.js';
 export { type Fx, fixtureReader, fromFx, intFromFx, stateFromFx } from './fixtures.js';
 export { type Rng, randInt, randomArray, randomF32, randomNumbers, rng } from './random.js';
-export { refMatmul, refSoftmaxCrossEntropy } from './reference.js';
+export { refBinary, refMatmul, refSoftmaxCrossEntropy } from './reference.js';
 export { adamUpdate, trainingStep } from './training.js';

@@ -1,5 +1,25 @@
 /** Float64 reference loops that several backends' kernel tests check against. */
-import type { MatmulArgs } from '@nabla/core';
+import type { BinaryFn, MatmulArgs } from '@nabla/core';
+
+/**
+ * Float64 references of core's binary fns, written independently of the backends' renderers:
+ * max and min propagate NaN (as `Math.max` does), comparisons give 1 or 0.
+ */
+export const refBinary: Readonly<Record<BinaryFn, (a: number, b: number) => number>> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => a ** b,
+  max: (a, b) => Math.max(a, b),
+  min: (a, b) => Math.min(a, b),
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
+};
 
 /**
  * `out[z] = op(A[z]) · op(B[z])` in float64, plus `bias[j]` and a ReLU when given: the

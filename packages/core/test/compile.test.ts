@@ -69,6 +69,16 @@ function makeModel(seed: number) {
   return { w, b, state, step };
 }
 
+/** A compiled step of `makeModel(seed)` and a batch it has captured on and replayed once. */
+function warmCompiledStep(seed: number) {
+  const step = compile(makeModel(seed).step);
+  const x = randn([16, 8]);
+  const y = randn([16, 4]);
+  step(x, y).dispose(); // the capture
+  step(x, y).dispose(); // the first replay
+  return { step, x, y };
+}
+
 describe('compile', () => {
   it('replays a training step bit-identically to eager, re-reading the learning rate', async () => {
     const eager = makeModel(1);
@@ -96,12 +106,7 @@ describe('compile', () => {
   });
 
   it('allocates nothing on a replay whose last result was disposed, and keeps memory flat', () => {
-    const m = makeModel(2);
-    const step = compile(m.step);
-    const x = randn([16, 8]);
-    const y = randn([16, 4]);
-    step(x, y).dispose();
-    step(x, y).dispose();
+    const { step, x, y } = warmCompiledStep(2);
     const before = memory();
     const allocs = countAllocs(() => {
       for (let i = 0; i < 20; i++) step(x, y).dispose();
@@ -184,12 +189,7 @@ describe('compile', () => {
   });
 
   it('reports its replayed kernels to a backend call counter', () => {
-    const m = makeModel(4);
-    const step = compile(m.step);
-    const x = randn([16, 8]);
-    const y = randn([16, 4]);
-    step(x, y).dispose();
-    step(x, y).dispose();
+    const { step, x, y } = warmCompiledStep(4);
     const counter = countBackendCalls(getBackend());
     try {
       step(x, y).dispose();

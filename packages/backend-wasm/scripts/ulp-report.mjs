@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { float32Sweep } from '@nabla/test-kit/float-sweep';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -97,34 +98,10 @@ export function ulpError(got, ref) {
   return Math.abs(got - ref) / ulp32(ref);
 }
 
-/** Sweep inputs: every `stride`-th float32 bit pattern, and the special values. */
-export function sweep(stride) {
-  const specials = [
-    0,
-    -0,
-    Infinity,
-    -Infinity,
-    NaN,
-    88.72283,
-    88.7228394,
-    89,
-    -87.33654,
-    -103.97,
-    -104,
-    -110,
-  ];
-  const n = Math.floor(2 ** 32 / stride);
-  const bits = new Uint32Array((n + specials.length + 3) & ~3);
-  for (let i = 0; i < n; i++) bits[i] = i * stride;
-  const x = new Float32Array(bits.buffer);
-  x.set(specials, n);
-  return x;
-}
-
 /** Largest error per function and version: {name: {scalar, vector, at}} (`at` the worst input). */
 export function measure(stride = 257) {
   const apply = loadProbe();
-  const x = sweep(stride);
+  const x = float32Sweep(stride, 4); // the probe's vector version reads 4 lanes at a time
   const report = {};
   for (const [i, [name, ref]] of FUNCTIONS.entries()) {
     const row = {};

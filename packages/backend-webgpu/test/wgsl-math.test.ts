@@ -4,6 +4,7 @@
  * ulps of the float64 result. Prints the measured maxima (the package README records them).
  * `NABLA_ULP_STRIDE` makes the sweep denser (default: every 4099th pattern, ~1M inputs).
  */
+import { float32Sweep } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { flatEntry, grid, PARAMS_HEADER, storage, WG } from '../src/kernels/wgsl.js';
 import { WGSL_MATH } from '../src/kernels/wgsl-math.js';
@@ -47,35 +48,12 @@ const functions: [string, (x: number) => number, number][] = [
   ['nb_sigmoid', (x) => 1 / (1 + Math.exp(-x)), 3],
 ];
 
-function sweep(stride: number): Float32Array {
-  const specials = [
-    0,
-    -0,
-    Infinity,
-    -Infinity,
-    NaN,
-    88.72283,
-    88.7228394,
-    89,
-    -87.33654,
-    -103.97,
-    -104,
-    -110,
-  ];
-  const n = Math.floor(2 ** 32 / stride);
-  const bits = new Uint32Array(n + specials.length);
-  for (let i = 0; i < n; i++) bits[i] = i * stride;
-  const x = new Float32Array(bits.buffer);
-  x.set(specials, n);
-  return x;
-}
-
 describe.skipIf(!backend)('WGSL transcendental functions (wgsl-math.ts) against float64', () => {
   const b = backend! as any;
   afterAll(() => b.destroy());
   const measured: string[] = [];
   afterAll(() => console.log(`[wgsl-math] max ulp: ${measured.join(', ')}`));
-  const x = sweep(Number(process.env.NABLA_ULP_STRIDE ?? 4099));
+  const x = float32Sweep(Number(process.env.NABLA_ULP_STRIDE ?? 4099));
 
   it.each(functions)('%s within its bound over the float32 range', async (name, ref, bound) => {
     const source = `${PARAMS_HEADER}

@@ -5,6 +5,7 @@
 export { matmulArgs, readBack, softmaxCrossEntropyForward, upload, view } from './buffers.js';
 export { expectClose } from './close.js';
 export { type Fx, fixtureReader, fromFx, intFromFx, stateFromFx } from './fixtures.js';
+export { float32Sweep } from './float-sweep.mjs';
 export { type Rng, randInt, randomArray, randomF32, randomNumbers, rng } from './random.js';
 export { refBinary, refMatmul, refSoftmaxCrossEntropy } from './reference.js';
 export { adamUpdate, trainingStep } from './training.js';

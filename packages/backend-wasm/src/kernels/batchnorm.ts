@@ -18,28 +18,24 @@ function channelJobs(rt: Runtime, s: BatchNormShape): [number, number][] {
   return out;
 }
 
-/** Training batch-norm forward: out, mean[c], biased variance[c]; channels split across threads. */
-export function batchNormTrain(rt: Runtime, args: BatchNormTrainArgs): void {
-  const { x, gamma, beta, out, mean, variance, shape: s, eps } = args;
+/** A batch-norm kernel argument: a pointer to an (N, C, L) array, or to a [C] one (0 when absent). */
+type ChannelArg = readonly [ptr: number, shape: 'ncl' | 'c'];
+
+/**
+ * Runs batch-norm export `kernel` over channel slices, across the pool: each job gets `args`
+ * offset to its first channel c0, then n, its channel count, c, l, eps and its scratch slice.
+ */
+function parallelOverChannels(
+  rt: Runtime,
+  kernel: string,
+  s: BatchNormShape,
+  eps: number,
+  args: readonly ChannelArg[],
+): void {
   const per = rt.bnScratchPerChannel;
   const scratch = rt.scratch(s.c * per + 64);
-  const [px, pg, pb] = [
-    own(x, 'batchNorm input').ptr,
-    ptrOr0(gamma, 'batchNorm weight'),
-    ptrOr0(beta, 'batchNorm bias'),
-  ];
-  const [po, pm, pi] = [
-    own(out, 'batchNorm output').ptr,
-    own(mean, 'batchNorm mean').ptr,
-    own(variance, 'batchNorm variance').ptr,
-  ];
   const jobs = channelJobs(rt, s).map(([c0, cc]) => [
-    px + c0 * s.l * 4,
-    pg && pg + c0 * 4,
-    pb && pb + c0 * 4,
-    po + c0 * s.l * 4,
-    pm + c0 * 4,
-    pi + c0 * 4,
+    ...args.map(([ptr, shape]) => ptr && ptr + c0 * (shape === 'ncl' ? s.l : 1) * 4),
     s.n,
     cc,
     s.c,
@@ -47,40 +43,33 @@ export function batchNormTrain(rt: Runtime, args: BatchNormTrainArgs): void {
     eps,
     scratch + c0 * per,
   ]);
-  rt.parallel('bn_train', jobs);
+  rt.parallel(kernel, jobs);
+}
+
+/** Training batch-norm forward: out, mean[c], biased variance[c]; channels split across threads. */
+export function batchNormTrain(rt: Runtime, args: BatchNormTrainArgs): void {
+  const { x, gamma, beta, out, mean, variance, shape: s, eps } = args;
+  parallelOverChannels(rt, 'bn_train', s, eps, [
+    [own(x, 'batchNorm input').ptr, 'ncl'],
+    [ptrOr0(gamma, 'batchNorm weight'), 'c'],
+    [ptrOr0(beta, 'batchNorm bias'), 'c'],
+    [own(out, 'batchNorm output').ptr, 'ncl'],
+    [own(mean, 'batchNorm mean').ptr, 'c'],
+    [own(variance, 'batchNorm variance').ptr, 'c'],
+  ]);
 }
 
 /** Batch-norm backward: dx, dgamma, dbeta through the batch statistics; channels split across threads. */
 export function batchNormBackward(rt: Runtime, args: BatchNormBackwardArgs): void {
   const { dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape: s, eps } = args;
-  const per = rt.bnScratchPerChannel;
-  const scratch = rt.scratch(s.c * per + 64);
-  const [pdy, px] = [own(dy, 'batchNormBackward dy').ptr, own(x, 'batchNormBackward input').ptr];
-  const [pm, pi, pg] = [
-    own(mean, 'batchNormBackward mean').ptr,
-    own(variance, 'batchNormBackward variance').ptr,
-    ptrOr0(gamma, 'batchNormBackward weight'),
-  ];
-  const [pdx, pdg, pdb] = [
-    own(dx, 'batchNormBackward dx').ptr,
-    own(dgamma, 'batchNormBackward dgamma').ptr,
-    own(dbeta, 'batchNormBackward dbeta').ptr,
-  ];
-  const jobs = channelJobs(rt, s).map(([c0, cc]) => [
-    pdy + c0 * s.l * 4,
-    px + c0 * s.l * 4,
-    pm + c0 * 4,
-    pi + c0 * 4,
-    pg && pg + c0 * 4,
-    pdx + c0 * s.l * 4,
-    pdg + c0 * 4,
-    pdb + c0 * 4,
-    s.n,
-    cc,
-    s.c,
-    s.l,
-    eps,
-    scratch + c0 * per,
+  parallelOverChannels(rt, 'bn_backward', s, eps, [
+    [own(dy, 'batchNormBackward dy').ptr, 'ncl'],
+    [own(x, 'batchNormBackward input').ptr, 'ncl'],
+    [own(mean, 'batchNormBackward mean').ptr, 'c'],
+    [own(variance, 'batchNormBackward variance').ptr, 'c'],
+    [ptrOr0(gamma, 'batchNormBackward weight'), 'c'],
+    [own(dx, 'batchNormBackward dx').ptr, 'ncl'],
+    [own(dgamma, 'batchNormBackward dgamma').ptr, 'c'],
+    [own(dbeta, 'batchNormBackward dbeta').ptr, 'c'],
   ]);
-  rt.parallel('bn_backward', jobs);
 }

@@ -148,14 +148,12 @@ export interface MatmulArgs {
 }
 
 /**
- * Arguments of {@link Kernels.gather}: `out[o, j, i] = x[o, index[o, j, i], i]` for contiguous
- * `x: [outer, size, inner]`, `index: [outer, k, inner]` (int32, already checked to lie in
- * `[0, size)`), `out: [outer, k, inner]`.
+ * The layout gather and scatter-add share: a contiguous `[outer, size, inner]` array indexed
+ * along its middle axis by an int32 `index: [outer, k, inner]` (already checked to lie in
+ * `[0, size)`).
  */
-export interface GatherArgs {
-  readonly x: BackendBuffer;
+export interface AxisIndexLayout {
   readonly index: BackendBuffer;
-  readonly out: BackendBuffer;
   readonly outer: number;
   readonly size: number;
   readonly k: number;
@@ -163,17 +161,21 @@ export interface GatherArgs {
 }
 
 /**
+ * Arguments of {@link Kernels.gather}: `out[o, j, i] = x[o, index[o, j, i], i]` for
+ * `x: [outer, size, inner]`, `out: [outer, k, inner]`.
+ */
+export interface GatherArgs extends AxisIndexLayout {
+  readonly x: BackendBuffer;
+  readonly out: BackendBuffer;
+}
+
+/**
  * Arguments of {@link Kernels.scatterAdd}, the adjoint of gather: zero
  * `out: [outer, size, inner]`, then `out[o, index[o, j, i], i] += src[o, j, i]`.
  */
-export interface ScatterAddArgs {
+export interface ScatterAddArgs extends AxisIndexLayout {
   readonly src: BackendBuffer;
-  readonly index: BackendBuffer;
   readonly out: BackendBuffer;
-  readonly outer: number;
-  readonly size: number;
-  readonly k: number;
-  readonly inner: number;
 }
 
 /**

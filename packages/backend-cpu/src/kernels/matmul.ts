@@ -16,6 +16,7 @@
  * The optional epilogue (bias per column, then ReLU) is applied when the last K block is
  * stored, which is what the fused `linear` kernel uses.
  */
+import type { MatmulArgs } from '@nabla/core';
 import { compile, kernelCache, noteKernel } from './codegen.js';
 
 /** Rows of C per micro-tile. */
@@ -358,17 +359,8 @@ export function gemm(
   }
 }
 
-/** Arguments of a batched matmul, as in the backend interface. */
-export interface BatchedMatmul {
-  readonly batch: number;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly strideA: number;
-  readonly strideB: number;
-}
+/** Arguments of a batched matmul: the backend interface's, without the buffers. */
+export type BatchedMatmul = Omit<MatmulArgs, 'a' | 'b' | 'out'>;
 
 /** `out[b] = op(A[b]) · op(B[b])` for each batch entry; stride 0 broadcasts an operand. */
 export function matmul(a: Float32Array, b: Float32Array, out: Float32Array, args: BatchedMatmul): void {

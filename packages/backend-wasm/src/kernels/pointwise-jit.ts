@@ -12,7 +12,7 @@
  * module's function table, which the interpreter calls through `call_indirect`. Workers hold
  * their own instances of the module (and tables), so threaded calls interpret.
  */
-import type { Instr, PointwiseProgram } from '@nabla/core';
+import { type Instr, instrOperands, type PointwiseProgram } from '@nabla/core';
 import type { Runtime } from '../runtime.js';
 
 const V128 = 0x7b;
@@ -104,15 +104,6 @@ export function opName(ins: Instr, code: readonly Instr[]): string {
   }
 }
 
-const operandsOf = (ins: Instr): number[] =>
-  ins.op === 'unary' || ins.op === 'cast'
-    ? [ins.x]
-    : ins.op === 'binary'
-      ? [ins.a, ins.b]
-      : ins.op === 'select'
-        ? [ins.cond, ins.a, ins.b]
-        : [];
-
 /**
  * Emits, compiles and installs the function for `program`; returns its function-table index.
  * `uniform[i]`: instruction i is computed once per call (its register holds it splatted).
@@ -186,7 +177,7 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
   code.forEach((ins, i) => {
     if (ins.op === 'input' || uniform[i]) return;
     const op = opName(ins, code);
-    const args = operandsOf(ins);
+    const args = instrOperands(ins);
     if (op === 'select') {
       get(valLocal(args[1] as number));
       get(valLocal(args[2] as number));

@@ -16,13 +16,14 @@
  * threaded case, where workers (one instance each of the fixed module) cannot share a
  * function compiled on this thread.
  */
-import type {
-  BackendBuffer,
-  DType,
-  Instr,
-  PointwiseArgs,
-  PointwiseProgram,
-  PreparedKernel,
+import {
+  type BackendBuffer,
+  type DType,
+  type Instr,
+  instrOperands,
+  type PointwiseArgs,
+  type PointwiseProgram,
+  type PreparedKernel,
 } from '@nabla/core';
 import { own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
@@ -114,15 +115,6 @@ function opcodeName(ins: Instr, code: readonly Instr[]): string {
   return name === 'select' || name === 'copy' ? `${name}_any` : name;
 }
 
-const operands = (ins: Instr): number[] =>
-  ins.op === 'unary' || ins.op === 'cast'
-    ? [ins.x]
-    : ins.op === 'binary'
-      ? [ins.a, ins.b]
-      : ins.op === 'select'
-        ? [ins.cond, ins.a, ins.b]
-        : [];
-
 /**
  * Bytecode for `program`. Instructions that depend only on constants and scalars run once per
  * call (setup code); the others once per block. Registers by liveness: a register is reused
@@ -135,11 +127,11 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
   const lastUse = new Array<number>(n).fill(-1);
   const uniform = new Array<boolean>(n).fill(false);
   code.forEach((ins, i) => {
-    for (const x of operands(ins)) lastUse[x] = i;
+    for (const x of instrOperands(ins)) lastUse[x] = i;
     uniform[i] =
       ins.op === 'const' ||
       ins.op === 'scalar' ||
-      (ins.op !== 'input' && operands(ins).every((x) => uniform[x]));
+      (ins.op !== 'input' && instrOperands(ins).every((x) => uniform[x]));
   });
   const pinned = new Set<number>(program.outputs);
   const slot = new Array<number>(n).fill(0);
@@ -156,12 +148,12 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     const name = opcodeName(ins, code);
     const op = st.opcodes.get(name);
     if (op === undefined) throw new Error(`wasm backend: pointwise ${program.name}: no kernel for '${name}'`);
-    const [a = i, b = i, c = i] = operands(ins);
+    const [a = i, b = i, c = i] = instrOperands(ins);
     if (uniform[i]) {
       setup.push(op, i, a, b, c);
       return;
     }
-    for (const x of new Set(operands(ins)))
+    for (const x of new Set(instrOperands(ins)))
       if (lastUse[x] === i && !pinned.has(x)) free.push(slot[x] as number);
     slot[i] = free.length > 0 ? (free.pop() as number) : nSlots++;
     perBlock.push(op, i, a, b, c);

@@ -12,5 +12,5 @@ export {
   type UnaryFn,
   walkExpr,
 } from './expr.js';
-export { type Instr, type PointwiseProgram, pointwiseProgram } from './program.js';
+export { type Instr, instrOperands, type PointwiseProgram, pointwiseProgram } from './program.js';
 export { replicateProgram } from './rebuild.js';

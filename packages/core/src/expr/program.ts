@@ -29,6 +29,21 @@ export type Instr =
     }
   | { readonly op: 'cast'; readonly x: number; readonly dtype: DType };
 
+/** The instructions `ins` reads (indices of earlier instructions), in operand order. */
+export function instrOperands(ins: Instr): number[] {
+  switch (ins.op) {
+    case 'unary':
+    case 'cast':
+      return [ins.x];
+    case 'binary':
+      return [ins.a, ins.b];
+    case 'select':
+      return [ins.cond, ins.a, ins.b];
+    default:
+      return [];
+  }
+}
+
 /** A compiled pointwise kernel description; make one with {@link pointwiseProgram}. */
 export interface PointwiseProgram {
   /** Human-readable name for errors, profiles and generated code (`'adamStep'`, `'relu'`). */

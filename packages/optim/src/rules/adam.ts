@@ -5,16 +5,9 @@
  * (decoupled decay, L2 decay, AMSGrad); every number, the step-dependent bias corrections
  * included, is a per-call scalar, so a program's key never changes from step to step.
  */
-import {
-  E,
-  type Expr,
-  guardValue,
-  type PointwiseCall,
-  type PointwiseProgram,
-  pointwiseProgram,
-  type Tensor,
-} from '@nabla/core';
+import { E, type Expr, guardValue, type PointwiseCall, pointwiseProgram, type Tensor } from '@nabla/core';
 import { checkGradShape } from './grad-shape.js';
+import { programsBy } from './programs-by.js';
 
 /** The numbers of one Adam update. */
 export interface AdamHyper {
@@ -33,36 +26,32 @@ export interface AdamHyper {
 const S = Array.from({ length: 9 }, (_, i) => E.scalar(i));
 const [BETA1, ONE_MINUS_BETA1, BETA2, ONE_MINUS_BETA2, WD, DECAY, BC2_SQRT, NEG_STEP_SIZE, EPS] = S;
 
-const programs = new Map<string, PointwiseProgram>();
-
 /**
  * `p' = decoupled ? p·(1 - lr·wd) : p`; `g = grad (+ wd·p with L2)`; `m = β1·m + (1-β1)·g`;
  * `v = β2·v + (1-β2)·g·g`; `v̂ = amsgrad ? max(vMax, v) : v`;
  * `p = p' + (-lr/(1-β1ᵗ)) · m / (sqrt(v̂)/sqrt(1-β2ᵗ) + eps)`.
  * Inputs: param, grad, m, v (and vMax); outputs: param, m, v (and vMax).
  */
-function adamProgram(decoupled: boolean, l2: boolean, amsgrad: boolean): PointwiseProgram {
-  const key = `${+decoupled}${+l2}${+amsgrad}`;
-  const known = programs.get(key);
-  if (known) return known;
-  let p: Expr = E.input(0);
-  let g: Expr = E.input(1);
-  if (decoupled) p = E.mul(p, DECAY);
-  else if (l2) g = E.add(g, E.mul(WD, p));
-  const m = E.add(E.mul(E.input(2), BETA1), E.mul(ONE_MINUS_BETA1, g));
-  const v = E.add(E.mul(E.input(3), BETA2), E.mul(E.mul(ONE_MINUS_BETA2, g), g));
-  const second = amsgrad ? E.max(E.input(4), v) : v;
-  const denom = E.add(E.div(E.sqrt(second), BC2_SQRT), EPS);
-  const outputs = [E.add(p, E.mul(NEG_STEP_SIZE, E.div(m, denom))), m, v];
-  if (amsgrad) outputs.push(second);
-  const program = pointwiseProgram(`${decoupled ? 'adamW' : 'adam'}${amsgrad ? 'Amsgrad' : ''}`, {
-    inputs: Array(amsgrad ? 5 : 4).fill('float32'),
-    scalars: Array(9).fill('float32'),
-    outputs,
-  });
-  programs.set(key, program);
-  return program;
-}
+const adamProgram = programsBy(
+  (decoupled: boolean, l2: boolean, amsgrad: boolean) => `${+decoupled}${+l2}${+amsgrad}`,
+  (decoupled, l2, amsgrad) => {
+    let p: Expr = E.input(0);
+    let g: Expr = E.input(1);
+    if (decoupled) p = E.mul(p, DECAY);
+    else if (l2) g = E.add(g, E.mul(WD, p));
+    const m = E.add(E.mul(E.input(2), BETA1), E.mul(ONE_MINUS_BETA1, g));
+    const v = E.add(E.mul(E.input(3), BETA2), E.mul(E.mul(ONE_MINUS_BETA2, g), g));
+    const second = amsgrad ? E.max(E.input(4), v) : v;
+    const denom = E.add(E.div(E.sqrt(second), BC2_SQRT), EPS);
+    const outputs = [E.add(p, E.mul(NEG_STEP_SIZE, E.div(m, denom))), m, v];
+    if (amsgrad) outputs.push(second);
+    return pointwiseProgram(`${decoupled ? 'adamW' : 'adam'}${amsgrad ? 'Amsgrad' : ''}`, {
+      inputs: Array(amsgrad ? 5 : 4).fill('float32'),
+      scalars: Array(9).fill('float32'),
+      outputs,
+    });
+  },
+);
 
 /**
  * The in-place Adam/AdamW update of `param`, `m`, `v` (and `vMax` with amsgrad) at the

@@ -4,16 +4,9 @@
  * one kernel per shape, see `pointwiseIntoEach`). Structure flags pick the program; every
  * number is a per-call scalar, so a program's key never changes from step to step.
  */
-import {
-  E,
-  type Expr,
-  guardValue,
-  type PointwiseCall,
-  type PointwiseProgram,
-  pointwiseProgram,
-  type Tensor,
-} from '@nabla/core';
+import { E, type Expr, guardValue, type PointwiseCall, pointwiseProgram, type Tensor } from '@nabla/core';
 import { checkGradShape } from './grad-shape.js';
+import { programsBy } from './programs-by.js';
 
 /** The numbers of one SGD update. */
 export interface SgdHyper {
@@ -41,42 +34,34 @@ const WD = E.scalar(1);
 const MOMENTUM = E.scalar(2);
 const KEEP = E.scalar(3);
 
-const programs = new Map<string, PointwiseProgram>();
-
 /**
  * `g = grad + wd·p`; with momentum, `buf = firstStep ? g : momentum·buf + (1 - dampening)·g`
  * and `g = nesterov ? g + momentum·buf : buf`; then `p = p - lr·g`. Inputs: param, grad (and
  * the buffer after the first step); outputs: param (and the buffer).
  */
-function sgdProgram(s: SgdStructure): PointwiseProgram {
-  const key = `${+s.momentum}${+s.firstStep}${+s.nesterov}${+s.weightDecay}`;
-  const known = programs.get(key);
-  if (known) return known;
-  const p = E.input(0);
-  let g: Expr = E.input(1);
-  if (s.weightDecay) g = E.add(g, E.mul(WD, p));
-  const outputs: Expr[] = [];
-  const inputs: ('float32' | 'int32')[] = ['float32', 'float32'];
-  let buf: Expr | null = null;
-  if (s.momentum) {
-    if (s.firstStep) buf = g;
-    else {
-      inputs.push('float32');
-      buf = E.add(E.mul(MOMENTUM, E.input(2)), E.mul(KEEP, g));
+const sgdProgram = programsBy(
+  (s: SgdStructure) => `${+s.momentum}${+s.firstStep}${+s.nesterov}${+s.weightDecay}`,
+  (s) => {
+    const p = E.input(0);
+    let g: Expr = E.input(1);
+    if (s.weightDecay) g = E.add(g, E.mul(WD, p));
+    const outputs: Expr[] = [];
+    const inputs: ('float32' | 'int32')[] = ['float32', 'float32'];
+    let buf: Expr | null = null;
+    if (s.momentum) {
+      if (s.firstStep) buf = g;
+      else {
+        inputs.push('float32');
+        buf = E.add(E.mul(MOMENTUM, E.input(2)), E.mul(KEEP, g));
+      }
+      g = s.nesterov ? E.add(g, E.mul(MOMENTUM, buf)) : buf;
     }
-    g = s.nesterov ? E.add(g, E.mul(MOMENTUM, buf)) : buf;
-  }
-  outputs.push(E.sub(p, E.mul(LR, g)));
-  if (buf) outputs.push(buf);
-  const name = `sgd${s.momentum ? (s.nesterov ? 'Nesterov' : 'Momentum') : ''}${s.firstStep ? 'First' : ''}`;
-  const program = pointwiseProgram(name, {
-    inputs,
-    scalars: ['float32', 'float32', 'float32', 'float32'],
-    outputs,
-  });
-  programs.set(key, program);
-  return program;
-}
+    outputs.push(E.sub(p, E.mul(LR, g)));
+    if (buf) outputs.push(buf);
+    const name = `sgd${s.momentum ? (s.nesterov ? 'Nesterov' : 'Momentum') : ''}${s.firstStep ? 'First' : ''}`;
+    return pointwiseProgram(name, { inputs, scalars: ['float32', 'float32', 'float32', 'float32'], outputs });
+  },
+);
 
 /**
  * The in-place SGD update of `param` and `buffer` (null when momentum is 0), as a call to run.

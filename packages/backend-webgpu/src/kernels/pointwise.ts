@@ -16,7 +16,7 @@
  * - Every transcendental function goes through {@link MATH}, the one table that maps the
  *   expression language's float functions to WGSL.
  */
-import type { DType, Instr, PointwiseProgram, UnaryFn } from '@nabla/core';
+import type { DType, Instr, PointwiseArgs, PointwiseProgram, StridedView, UnaryFn } from '@nabla/core';
 import type { Binding, Runtime } from '../runtime.js';
 import { PARAM_WORDS } from '../runtime.js';
 import { flatEntry, grid, PARAMS_HEADER, WG, wgslType } from './wgsl.js';
@@ -94,6 +94,8 @@ function unaryF32(fn: UnaryFn, x: string, use: (h: Helper) => void): string {
   return NAN_SAFE.has(fn) ? e : `select(${e}, ${x}, isNan(${x}))`;
 }
 
+/** Binary functions that are one WGSL operator on float32 and int32 alike. */
+const ARITHMETIC: Partial<Record<string, string>> = { add: '+', sub: '-', mul: '*' };
 const COMPARE: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
 
 /** A WGSL literal of a constant already converted to its dtype. */
@@ -141,6 +143,9 @@ function instrExpr(
           ? `select(0i, 1i, ${a} != ${b} || ${nan})`
           : `select(0i, 1i, ${a} ${cmp} ${b} && !(${nan}))`;
       }
+      // + - * are WGSL's operators on either dtype
+      const op = ARITHMETIC[ins.fn];
+      if (op !== undefined) return `${a} ${op} ${b}`;
       if (ins.dtype === 'float32') {
         switch (ins.fn) {
           case 'pow':
@@ -150,31 +155,14 @@ function instrExpr(
             return `select(select(${b}, ${a}, ${a} > ${b}), f32Nan(), isNan(${a}) || isNan(${b}))`;
           case 'min':
             return `select(select(${b}, ${a}, ${a} < ${b}), f32Nan(), isNan(${a}) || isNan(${b}))`;
-          case 'add':
-            return `${a} + ${b}`;
-          case 'sub':
-            return `${a} - ${b}`;
-          case 'mul':
-            return `${a} * ${b}`;
           case 'div':
             return `${a} / ${b}`;
         }
-      } else {
-        switch (ins.fn) {
-          case 'add':
-            return `${a} + ${b}`;
-          case 'sub':
-            return `${a} - ${b}`;
-          case 'mul':
-            return `${a} * ${b}`;
-          // Truncating division; x / 0 is 0 (WGSL would return x).
-          case 'div':
-            return `select(${a} / ${b}, 0i, ${b} == 0i)`;
-          case 'max':
-            return `max(${a}, ${b})`;
-          case 'min':
-            return `min(${a}, ${b})`;
-        }
+      } else if (ins.fn === 'div') {
+        // Truncating division; x / 0 is 0 (WGSL would return x).
+        return `select(${a} / ${b}, 0i, ${b} == 0i)`;
+      } else if (ins.fn === 'max' || ins.fn === 'min') {
+        return `${ins.fn}(${a}, ${b})`;
       }
       throw new Error(`WebGPU backend: ${ins.fn} has no ${ins.dtype} meaning`);
     }
@@ -333,16 +321,9 @@ export interface GpuOperand {
 }
 
 /** Arguments of {@link dispatchPointwise}: core's `PointwiseArgs` with buffers resolved. */
-export interface PointwiseDispatch {
-  readonly program: PointwiseProgram;
-  readonly inputs: readonly {
-    readonly buffer: GpuOperand;
-    readonly offset: number;
-    readonly strides: readonly number[];
-  }[];
-  readonly scalars: readonly number[];
+export interface PointwiseDispatch extends Omit<PointwiseArgs, 'inputs' | 'outputs'> {
+  readonly inputs: readonly (Omit<StridedView, 'buffer'> & { readonly buffer: GpuOperand })[];
   readonly outputs: readonly GpuOperand[];
-  readonly shape: readonly number[];
 }
 
 /** True when a collapsed view reads element i at i: offset 0 and row-major strides. */

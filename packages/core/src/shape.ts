@@ -66,6 +66,11 @@ export function viewStrides(shape: Shape, strides: readonly number[], newShape: 
 }
 
 /** `[2, 3]` printed as PyTorch prints sizes. */
+/** True when two shapes have the same dims. */
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }

@@ -9,10 +9,9 @@ import type { BackendBuffer, PointwiseArgs, StridedView } from '../backend.js';
 import { E } from '../expr/expr.js';
 import { pointwiseProgram } from '../expr/program.js';
 import { programExprs } from '../expr/rebuild.js';
+import { sameShape } from '../shape.js';
+import { touches } from './buffers.js';
 import type { RecordedCall, RecordedStep } from './capture.js';
-
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** True when the view reads its buffer whole and in order over `shape`. */
 function isIdentity(view: StridedView, shape: readonly number[]): boolean {
@@ -25,25 +24,9 @@ function isIdentity(view: StridedView, shape: readonly number[]): boolean {
   return true;
 }
 
-function pointwiseArgs(step: RecordedStep): PointwiseArgs | null {
-  return step.kind === 'call' && step.kernel === 'pointwise' ? (step.args as PointwiseArgs) : null;
-}
-
-/** Buffers a step touches (for the "nothing in between touches the producer's inputs" rule). */
-function touches(
-  step: RecordedStep,
-  buffers: ReadonlySet<BackendBuffer>,
-  found: (b: BackendBuffer) => boolean,
-): boolean {
-  const seen = (v: unknown): boolean => {
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return false;
-    if (buffers.has(v as BackendBuffer)) return found(v as BackendBuffer);
-    if (Array.isArray(v)) return v.some(seen);
-    if (Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(seen);
-    return false;
-  };
-  if (step.kind === 'call') return seen(step.args);
-  return step.kind === 'write' || step.kind === 'check' ? seen([step.buffer]) : false;
+/** The arguments of a recorded pointwise call; null for any other step. */
+export function pointwiseArgs(step: RecordedStep | null): PointwiseArgs | null {
+  return step?.kind === 'call' && step.kernel === 'pointwise' ? (step.args as PointwiseArgs) : null;
 }
 
 /**
@@ -95,7 +78,7 @@ export function fusePointwise(
     let blocked = false;
     for (let i = p + 1; i < c && !blocked; i++) {
       const s = out[i];
-      if (s && touches(s, producerInputs, () => true)) blocked = true;
+      if (s && touches(s, producerInputs)) blocked = true;
     }
     // A consumer output written in place may only be read in order by the producer.
     for (const o of ca.outputs) {

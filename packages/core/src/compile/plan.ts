@@ -11,6 +11,7 @@
 import type { Backend, BackendBuffer, DType, KernelArgs, PreparedKernel } from '../backend.js';
 import { Storage, storageOf } from '../storage.js';
 import { Tensor } from '../tensor.js';
+import { eachBuffer, isBackendBuffer, isContainer } from './buffers.js';
 import type { RecordedStep, Recording } from './capture.js';
 import { fusePointwise } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
@@ -42,22 +43,6 @@ export interface PlannedProgram {
   readonly kernelCalls: number;
   /** Backend calls per replay, by method (what a call counter is told a replay made). */
   readonly callsByMethod: ReadonlyMap<string, number>;
-}
-
-export function isBackendBuffer(v: unknown): v is BackendBuffer {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
-  if (Object.getPrototypeOf(v) === Object.prototype) return false;
-  const b = v as { size?: unknown; dtype?: unknown };
-  return typeof b.size === 'number' && typeof b.dtype === 'string';
-}
-
-const isContainer = (v: unknown): v is Record<string | number, unknown> =>
-  Array.isArray(v) || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype);
-
-/** Calls `visit` for every buffer inside `value` (arrays and plain objects are searched). */
-function eachBuffer(value: unknown, visit: (b: BackendBuffer) => void): void {
-  if (isBackendBuffer(value)) visit(value);
-  else if (isContainer(value)) for (const key of Object.keys(value)) eachBuffer(value[key], visit);
 }
 
 function buffersOf(step: RecordedStep): BackendBuffer[] {

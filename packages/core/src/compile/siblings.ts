@@ -10,31 +10,10 @@
 import type { BackendBuffer, PointwiseArgs } from '../backend.js';
 import type { PointwiseProgram } from '../expr/program.js';
 import { replicateProgram } from '../expr/rebuild.js';
+import { sameShape } from '../shape.js';
+import { eachBuffer, touches } from './buffers.js';
 import type { RecordedCall, RecordedStep } from './capture.js';
-
-function pointwiseArgs(step: RecordedStep | null): PointwiseArgs | null {
-  return step?.kind === 'call' && step.kernel === 'pointwise' ? (step.args as PointwiseArgs) : null;
-}
-
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
-function buffersIn(value: unknown, into: Set<BackendBuffer>): Set<BackendBuffer> {
-  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return into;
-  if (Array.isArray(value)) for (const v of value) buffersIn(v, into);
-  else if (Object.getPrototypeOf(value) === Object.prototype)
-    for (const v of Object.values(value)) buffersIn(v, into);
-  else into.add(value as BackendBuffer);
-  return into;
-}
-
-/** True when `step` reads or writes one of `buffers` (host effects touch no buffer). */
-function touches(step: RecordedStep, buffers: ReadonlySet<BackendBuffer>): boolean {
-  if (step.kind === 'effect') return false;
-  const used = step.kind === 'call' ? buffersIn(step.args, new Set()) : new Set<BackendBuffer>([step.buffer]);
-  for (const b of used) if (buffers.has(b)) return true;
-  return false;
-}
+import { pointwiseArgs } from './fuse.js';
 
 /** Neither call writes what the other reads or writes. */
 function independent(a: PointwiseArgs, b: PointwiseArgs): boolean {
@@ -82,13 +61,15 @@ export function mergeSiblings(
     const a = pointwiseArgs(out[i]);
     if (!a) continue;
     const ga = groupOf(i, a);
-    const mine = buffersIn(a, new Set());
+    const mine = new Set<BackendBuffer>();
+    eachBuffer(a, (x) => mine.add(x));
     for (let j = i + 1; j < out.length; j++) {
       const step = out[j];
       if (!step) continue;
       const b = pointwiseArgs(step);
       if (b && groupOf(j, b).base === ga.base && sameShape(a.shape, b.shape)) {
-        const bound = buffersIn(b, new Set(mine));
+        const bound = new Set(mine);
+        eachBuffer(b, (x) => bound.add(x));
         if (independent(a, b) && bound.size <= maxBuffers) {
           const gb = groupOf(j, b);
           const thunksOf = (s: RecordedCall, n: number) => s.scalarThunks ?? new Array(n).fill(null);

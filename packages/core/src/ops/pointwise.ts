@@ -7,7 +7,7 @@ import type { Backend } from '../backend.js';
 import { resolveScalars, type ScalarArg } from '../compile/hooks.js';
 import type { PointwiseProgram } from '../expr/program.js';
 import { replicateProgram } from '../expr/rebuild.js';
-import { broadcastShapes, broadcastStrides, formatShape } from '../shape.js';
+import { broadcastShapes, broadcastStrides, formatShape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sameBackend } from './graph.js';
 
@@ -29,9 +29,6 @@ function checkOperands(
   const backend = sameBackend(name, ...inputs);
   return backend;
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 function broadcastAll(name: string, tensors: readonly Tensor[]): number[] {
   let shape: number[] = [];
@@ -108,9 +105,10 @@ export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string
       touched: storagesOf([...call.inputs, ...call.outputs]),
     };
   });
-  const independent = checked.every((c, i) =>
-    [...c.written].every((s) => checked.every((d, j) => j === i || !d.touched.has(s))),
-  );
+  // independent: memory a call writes is touched by no other call
+  const callsTouching = new Map<object, number>();
+  for (const c of checked) for (const s of c.touched) callsTouching.set(s, (callsTouching.get(s) ?? 0) + 1);
+  const independent = checked.every((c) => [...c.written].every((s) => callsTouching.get(s) === 1));
   // calls that may share a kernel: one program, one shape, one backend (each alone if not independent)
   const groups = new Map<string, typeof checked>();
   checked.forEach((c, i) => {

@@ -19,6 +19,13 @@ export class Storage {
    */
   version = 0;
 
+  /**
+   * The smallest and largest value of an int32 storage whose every element came from the host
+   * (`tensor(...)`), or null when unknown. Index checks read it instead of reading the device
+   * back; any in-place write forgets it.
+   */
+  knownRange: { readonly min: number; readonly max: number } | null = null;
+
   constructor(
     readonly backend: Backend,
     readonly buffer: BackendBuffer,
@@ -53,6 +60,7 @@ export class Storage {
   /** Records one in-place write into this memory. */
   markModified(): void {
     this.version++;
+    this.knownRange = null;
   }
 
   retain(): void {

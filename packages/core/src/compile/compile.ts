@@ -86,6 +86,8 @@ interface Variant {
    * it again instead of allocating.
    */
   readonly returnedLast: (Storage | null)[];
+  /** Arguments the call writes in place: each replay records the write (version, known range). */
+  readonly writtenInputs: readonly number[];
 }
 
 const TENSOR_SLOT = Symbol('nabla.compile.output');
@@ -143,6 +145,7 @@ function capture(
     if (t.backendFor('compile') !== backend)
       throw new Error(`compile: arguments are on different backends, '${backend.name}' and '${t.backend}'`);
   }
+  const versionsBefore = tensors.map((t) => t.version);
   const rec = new Recording(backend);
   rec.start();
   let raw: unknown;
@@ -225,6 +228,7 @@ function capture(
         storage.retain();
         return storage;
       }),
+      writtenInputs: tensors.flatMap((t, k) => (t.version !== versionsBefore[k] ? [k] : [])),
     },
     result,
   };
@@ -281,6 +285,7 @@ function replay(v: Variant, tensors: readonly Tensor[]): unknown {
   withBackendCalls(program.backend, program.callsByMethod, () => {
     for (const step of program.steps) step();
   });
+  for (const k of v.writtenInputs) tensors[k].markModified();
   const outputs = v.outputs.map(
     (o) => new Tensor('fresh' in o ? made[o.fresh] : o.state, o.shape, o.strides, o.offset),
   );

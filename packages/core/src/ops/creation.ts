@@ -37,9 +37,23 @@ export function fromHost(values: TypedArray, shape: Shape, options: CreateOption
     values.constructor === (dtype === 'float32' ? Float32Array : Int32Array)
       ? values
       : convert(values, dtype);
-  backend.write(t.storageFor('tensor').buffer, data);
+  const storage = t.storageFor('tensor');
+  backend.write(storage.buffer, data);
+  if (data instanceof Int32Array && data.length > 0) storage.knownRange = int32Range(data);
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
+}
+
+/** Smallest and largest element of a non-empty int32 array. */
+function int32Range(values: Int32Array): { min: number; max: number } {
+  let min = values[0];
+  let max = values[0];
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    else if (v > max) max = v;
+  }
+  return { min, max };
 }
 
 function convert(values: ArrayLike<number>, dtype: DType): TypedArray {

@@ -22,6 +22,9 @@ export function checkIndexRange(index: Tensor, size: number, op: string, allow?:
     sink.precheck(index, (t) => checkIndexRange(t, size, op, allow));
     return;
   }
+  // Indices uploaded from the host and not written since: their range is known, no read-back.
+  const known = index.storageFor(op).knownRange;
+  if (known && known.min >= 0 && known.max < size) return;
   const values = index.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

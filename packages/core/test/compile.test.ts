@@ -20,28 +20,13 @@ import {
   tidy,
 } from '@nabla/core';
 import '@nabla/backend-cpu';
+import { countAllocs } from '@nabla/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 let backend: Backend;
 beforeAll(async () => {
   backend = await setBackend('cpu');
 });
-
-/** Counts the backend's allocations while `fn` runs. */
-function countAllocs(fn: () => void): number {
-  const original = backend.alloc;
-  let n = 0;
-  backend.alloc = (size, dtype) => {
-    n++;
-    return original.call(backend, size, dtype);
-  };
-  try {
-    fn();
-  } finally {
-    backend.alloc = original;
-  }
-  return n;
-}
 
 const sgd = pointwiseProgram('test-sgd', {
   inputs: ['float32', 'float32'],
@@ -108,7 +93,7 @@ describe('compile', () => {
   it('allocates nothing on a replay whose last result was disposed, and keeps memory flat', () => {
     const { step, x, y } = warmCompiledStep(2);
     const before = memory();
-    const allocs = countAllocs(() => {
+    const allocs = countAllocs(backend, () => {
       for (let i = 0; i < 20; i++) step(x, y).dispose();
     });
     expect(allocs).toBe(0); // the loss buffer the caller gave back is written again

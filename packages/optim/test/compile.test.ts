@@ -16,7 +16,7 @@ import {
   type Tensor,
 } from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, ReLU, Sequential } from '@nabla/nn';
-import { trainingStep } from '@nabla/test-kit';
+import { countAllocs, trainingStep } from '@nabla/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam, AdamW, type Optimizer, SGD } from '../src/index.js';
 
@@ -145,18 +145,9 @@ describe.each(names)('compiled training steps on %s', (name) => {
     const y = randint(0, 3, [8]);
     for (let i = 0; i < 3; i++) step(x, y).dispose();
     const before = memory();
-    const backend = getBackend();
-    const alloc = backend.alloc;
-    let allocs = 0;
-    backend.alloc = (size, dtype) => {
-      allocs++;
-      return alloc.call(backend, size, dtype);
-    };
-    try {
+    const allocs = countAllocs(getBackend(), () => {
       for (let i = 0; i < 20; i++) step(x, y).dispose();
-    } finally {
-      backend.alloc = alloc;
-    }
+    });
     expect(allocs).toBe(0);
     expect(memory().bytes).toBe(before.bytes);
     expect(memory().tensors).toBe(before.tensors);

@@ -22,16 +22,11 @@ import {
 import '@nabla/backend-cpu';
 import { countAllocs } from '@nabla/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sgdStep } from './programs.js';
 
 let backend: Backend;
 beforeAll(async () => {
   backend = await setBackend('cpu');
-});
-
-const sgd = pointwiseProgram('test-sgd', {
-  inputs: ['float32', 'float32'],
-  scalars: ['float32'],
-  outputs: [E.sub(E.input(0), E.mul(E.scalar(0), E.input(1)))],
 });
 
 /** A tiny regression model with a manual SGD step whose learning rate is read per call. */
@@ -47,8 +42,8 @@ function makeModel(seed: number) {
       const out = linear(x, w.t(), b, { relu: true });
       const loss = out.sub(y).square().mean();
       loss.backward();
-      pointwiseInto(sgd, [w, w.grad!], [() => state.lr], [w]);
-      pointwiseInto(sgd, [b, b.grad!], [() => state.lr], [b]);
+      pointwiseInto(sgdStep, [w, w.grad!], [() => state.lr], [w]);
+      pointwiseInto(sgdStep, [b, b.grad!], [() => state.lr], [b]);
       return loss;
     });
   return { w, b, state, step };
@@ -242,7 +237,7 @@ describe('compile', () => {
   it('captures again when state it updates was replaced', async () => {
     let w = tensor([1, 2, 3]);
     const f = compile((x: Tensor) => {
-      pointwiseInto(sgd, [w, x], [1], [w]);
+      pointwiseInto(sgdStep, [w, x], [1], [w]);
       return w.sum();
     });
     expect(await f(tensor([1, 1, 1])).item()).toBe(3);

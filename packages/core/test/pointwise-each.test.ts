@@ -1,27 +1,19 @@
 import {
   type Backend,
   countBackendCalls,
-  E,
   pointwiseInto,
   pointwiseIntoEach,
-  pointwiseProgram,
   setBackend,
   type Tensor,
   tensor,
 } from '@nabla/core';
 import '@nabla/backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sgdStep } from './programs.js';
 
 let backend: Backend;
 beforeAll(async () => {
   backend = await setBackend('cpu');
-});
-
-/** `p -= lr · g` in place, as an optimizer's rule. */
-const step = pointwiseProgram('test-step', {
-  inputs: ['float32', 'float32'],
-  scalars: ['float32'],
-  outputs: [E.sub(E.input(0), E.mul(E.scalar(0), E.input(1)))],
 });
 
 const filled = (shape: number[], f: (i: number) => number) =>
@@ -60,11 +52,11 @@ describe('pointwiseIntoEach', () => {
     const [a, b] = [params(), params()];
     const lrs = [0.1, 0.2, 0.3, 0.4, 0.5];
     const separate = kernelsOf(() => {
-      for (const [k, { p, g }] of a.entries()) pointwiseInto(step, [p, g], [lrs[k]], [p]);
+      for (const [k, { p, g }] of a.entries()) pointwiseInto(sgdStep, [p, g], [lrs[k]], [p]);
     });
     const together = kernelsOf(() => {
       pointwiseIntoEach(
-        b.map(({ p, g }, k) => ({ program: step, inputs: [p, g], scalars: [lrs[k]], outputs: [p] })),
+        b.map(({ p, g }, k) => ({ program: sgdStep, inputs: [p, g], scalars: [lrs[k]], outputs: [p] })),
       );
     });
     expect(separate).toBe(5);
@@ -79,8 +71,8 @@ describe('pointwiseIntoEach', () => {
     const y = filled([6], (i) => 10 - i);
     // the second call reads what the first wrote
     pointwiseIntoEach([
-      { program: step, inputs: [x, y], scalars: [1], outputs: [x] },
-      { program: step, inputs: [y, x], scalars: [1], outputs: [y] },
+      { program: sgdStep, inputs: [x, y], scalars: [1], outputs: [x] },
+      { program: sgdStep, inputs: [y, x], scalars: [1], outputs: [y] },
     ]);
     const x1 = Array.from({ length: 6 }, (_, i) => i - (10 - i));
     expect(Array.from(x.dataSync())).toEqual(x1);
@@ -97,7 +89,7 @@ describe('pointwiseIntoEach', () => {
       // each call binds 2 buffers: no two fit under 3
       const n = kernelsOf(() =>
         pointwiseIntoEach(
-          b.map(({ p, g }) => ({ program: step, inputs: [p, g], scalars: [0.1], outputs: [p] })),
+          b.map(({ p, g }) => ({ program: sgdStep, inputs: [p, g], scalars: [0.1], outputs: [p] })),
         ),
       );
       expect(n).toBe(5);
@@ -110,9 +102,9 @@ describe('pointwiseIntoEach', () => {
   it('checks every call as pointwiseInto would before any kernel runs', () => {
     const b = params();
     const before = b.map(({ p }) => Array.from(p.dataSync()));
-    const calls = b.map(({ p, g }) => ({ program: step, inputs: [p, g], scalars: [0.1], outputs: [p] }));
+    const calls = b.map(({ p, g }) => ({ program: sgdStep, inputs: [p, g], scalars: [0.1], outputs: [p] }));
     const wrong = filled([3], () => 1);
-    calls.push({ program: step, inputs: [wrong, filled([2], () => 1)], scalars: [0.1], outputs: [wrong] });
+    calls.push({ program: sgdStep, inputs: [wrong, filled([2], () => 1)], scalars: [0.1], outputs: [wrong] });
     expect(() => pointwiseIntoEach(calls, 'sgd')).toThrow(/^sgd: /);
     expect(b.map(({ p }) => Array.from(p.dataSync()))).toEqual(before);
     disposeAll(b);

@@ -170,27 +170,28 @@ export function prepareGemm(
   call: { kernel: 'matmul'; args: MatmulArgs } | { kernel: 'linear'; args: LinearArgs },
 ): PreparedKernel {
   const ptr = (b: unknown) => (b as WasmBuffer).ptr;
+  let g: Gemm;
+  let bindOperands: () => void; // A and B (and a linear's bias): matmul and linear name them apart
   if (call.kernel === 'matmul') {
-    const args = call.args;
-    const g = matmulGemm(args);
-    return {
-      run: () => {
-        g.a = ptr(args.a);
-        g.b = ptr(args.b);
-        g.c = ptr(args.out);
-        gemm(rt, g);
-      },
-      release: () => {},
+    const p = call.args;
+    g = matmulGemm(p);
+    bindOperands = () => {
+      g.a = ptr(p.a);
+      g.b = ptr(p.b);
+    };
+  } else {
+    const p = call.args;
+    g = linearGemm(p);
+    bindOperands = () => {
+      g.a = ptr(p.x);
+      g.b = ptr(p.w);
+      if (p.bias) g.bias = ptr(p.bias);
     };
   }
-  const args = call.args;
-  const g = linearGemm(args);
   return {
     run: () => {
-      g.a = ptr(args.x);
-      g.b = ptr(args.w);
-      g.c = ptr(args.out);
-      if (args.bias) g.bias = ptr(args.bias);
+      bindOperands();
+      g.c = ptr(call.args.out);
       gemm(rt, g);
     },
     release: () => {},

@@ -116,14 +116,19 @@ function gatherKernel({ x, index, out, outer, size, k, inner }: GatherArgs): voi
   checkCounts('gather', { outer, size, k, inner });
   const xb = checked(x, 'gather input', null, outer * size * inner);
   const ob = checked(out, 'gather output', xb.dtype, outer * k * inner);
-  gather(xb.data, i32(index, 'gather index', outer * k * inner), ob.data, outer, size, k, inner);
+  gather(xb.data, i32(index, 'gather index', outer * k * inner), ob.data, { outer, size, k, inner });
 }
 
 function scatterAddKernel({ src, index, out, outer, size, k, inner }: ScatterAddArgs): void {
   checkCounts('scatterAdd', { outer, size, k, inner });
   const sb = checked(src, 'scatterAdd source', null, outer * k * inner);
   const ob = checked(out, 'scatterAdd output', sb.dtype, outer * size * inner);
-  scatterAdd(sb.data, i32(index, 'scatterAdd index', outer * k * inner), ob.data, outer, size, k, inner);
+  scatterAdd(sb.data, i32(index, 'scatterAdd index', outer * k * inner), ob.data, {
+    outer,
+    size,
+    k,
+    inner,
+  });
 }
 
 function batchNormTrainKernel(args: BatchNormTrainArgs): void {

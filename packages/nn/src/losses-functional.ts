@@ -21,9 +21,11 @@ import {
 } from '@nabla/core';
 import type { Reduction } from './functional.js';
 
+type Shape = readonly number[];
+
 const F32 = 'float32' as const;
-const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
-const torchSize = (shape: readonly number[]): string => `torch.Size([${shape.join(', ')}])`;
+const fmt = (shape: Shape): string => `[${shape.join(', ')}]`;
+const torchSize = (shape: Shape): string => `torch.Size([${shape.join(', ')}])`;
 
 function checkReduction(op: string, reduction: unknown): asserts reduction is Reduction {
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
@@ -41,8 +43,34 @@ function checkFloat(op: string, name: string, t: Tensor): void {
   if (t.dtype !== 'float32') throw new Error(`${op}: expected a float32 ${name}, got ${t.dtype}`);
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The error for a target shape that is not the input's: PyTorch's words for the BCE losses. */
+const SHAPE_MISMATCH = {
+  bceWithLogits: (input: Shape, target: Shape) =>
+    `Target size (${torchSize(target)}) must be the same as input size (${torchSize(input)})`,
+  bce: (input: Shape, target: Shape) =>
+    `Using a target size (${torchSize(target)}) that is different to the input size (${torchSize(input)}) is deprecated. Please ensure they have the same size.`,
+  // PyTorch only warns and broadcasts here; we refuse, since that is almost always a bug.
+  regression: (input: Shape, target: Shape, op: string) =>
+    `${op}: input shape ${fmt(input)} and target shape ${fmt(target)} differ; ` +
+    'broadcasting them is almost always a bug (reshape the target to the input shape)',
+};
+
+/** Checks a loss of `(input, target)`: the reduction, float32 operands, and equal shapes. */
+function checkInputTarget(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  reduction: unknown,
+  mismatch: (input: Shape, target: Shape, op: string) => string,
+): asserts reduction is Reduction {
+  checkReduction(op, reduction);
+  checkFloat(op, 'input', input);
+  checkFloat(op, 'target', target);
+  if (!sameShape(input.shape, target.shape)) throw new Error(mismatch(input.shape, target.shape, op));
 }
 
 /**
@@ -195,13 +223,7 @@ export function binaryCrossEntropyWithLogits(
 ): Tensor {
   const op = 'binary_cross_entropy_with_logits';
   const reduction = options.reduction ?? 'mean';
-  checkReduction(op, reduction);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
-  if (!sameShape(input.shape, target.shape))
-    throw new Error(
-      `Target size (${torchSize(target.shape)}) must be the same as input size (${torchSize(input.shape)})`,
-    );
+  checkInputTarget(op, input, target, reduction, SHAPE_MISMATCH.bceWithLogits);
   const posWeight = options.posWeight ?? null;
   const weight = options.weight ?? null;
   if (posWeight) checkFloat(op, 'posWeight', posWeight);
@@ -231,13 +253,7 @@ export interface BCEOptions {
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
   const op = 'binary_cross_entropy';
   const reduction = options.reduction ?? 'mean';
-  checkReduction(op, reduction);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
-  if (!sameShape(input.shape, target.shape))
-    throw new Error(
-      `Using a target size (${torchSize(target.shape)}) that is different to the input size (${torchSize(input.shape)}) is deprecated. Please ensure they have the same size.`,
-    );
+  checkInputTarget(op, input, target, reduction, SHAPE_MISMATCH.bce);
   const weight = options.weight ?? null;
   return tidy(() => {
     let perElement = elementLoss(op, BCE, [input, target], []);
@@ -246,21 +262,28 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BCEOp
   });
 }
 
-function checkRegression(op: string, input: Tensor, target: Tensor, reduction: unknown): void {
-  checkReduction(op, reduction);
-  checkFloat(op, 'input', input);
-  checkFloat(op, 'target', target);
-  if (!sameShape(input.shape, target.shape))
-    throw new Error(
-      `${op}: input shape ${fmt(input.shape)} and target shape ${fmt(target.shape)} differ; ` +
-        'broadcasting them is almost always a bug (reshape the target to the input shape)',
-    );
+/**
+ * The regression losses: checks the reduction, dtypes and shapes, then `scalarError` (a loss
+ * parameter PyTorch rejects, checked after the inputs as PyTorch does), then reduces the
+ * element loss of `(input, target)` with `scalars` as its parameters.
+ */
+function regressionLoss(
+  op: string,
+  loss: ElementLoss,
+  input: Tensor,
+  target: Tensor,
+  reduction: Reduction,
+  scalars: number[] = [],
+  scalarError: string | null = null,
+): Tensor {
+  checkInputTarget(op, input, target, reduction, SHAPE_MISMATCH.regression);
+  if (scalarError) throw new Error(scalarError);
+  return tidy(() => reduce(elementLoss(op, loss, [input, target], scalars), reduction));
 }
 
 /** Mean absolute error `|input - target|`, reduced; gradient `sign(d)` (0 at 0). */
 export function l1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  checkRegression('l1_loss', input, target, reduction);
-  return tidy(() => reduce(elementLoss('l1_loss', L1, [input, target], []), reduction));
+  return regressionLoss('l1_loss', L1, input, target, reduction);
 }
 
 /** Options of {@link smoothL1Loss}. */
@@ -272,11 +295,9 @@ export interface SmoothL1Options {
 
 /** PyTorch's `F.smooth_l1_loss`: `0.5·d²/β` for `|d| < β`, else `|d| - 0.5·β`. */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Options = {}): Tensor {
-  const reduction = options.reduction ?? 'mean';
   const beta = options.beta ?? 1;
-  checkRegression('smooth_l1_loss', input, target, reduction);
-  if (!(beta >= 0)) throw new Error('smooth_l1_loss does not support negative values for beta.');
-  return tidy(() => reduce(elementLoss('smooth_l1_loss', SMOOTH_L1, [input, target], [beta]), reduction));
+  const err = beta >= 0 ? null : 'smooth_l1_loss does not support negative values for beta.';
+  return regressionLoss('smooth_l1_loss', SMOOTH_L1, input, target, options.reduction ?? 'mean', [beta], err);
 }
 
 /** Options of {@link huberLoss}. */
@@ -288,11 +309,9 @@ export interface HuberOptions {
 
 /** PyTorch's `F.huber_loss`: `0.5·d²` for `|d| < δ`, else `δ·(|d| - 0.5·δ)` (= δ · smoothL1 with β = δ). */
 export function huberLoss(input: Tensor, target: Tensor, options: HuberOptions = {}): Tensor {
-  const reduction = options.reduction ?? 'mean';
   const delta = options.delta ?? 1;
-  checkRegression('huber_loss', input, target, reduction);
-  if (!(delta > 0)) throw new Error('huber_loss does not support non-positive values for delta.');
-  return tidy(() => reduce(elementLoss('huber_loss', HUBER, [input, target], [delta]), reduction));
+  const err = delta > 0 ? null : 'huber_loss does not support non-positive values for delta.';
+  return regressionLoss('huber_loss', HUBER, input, target, options.reduction ?? 'mean', [delta], err);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { E, pointwiseProgram } from '@nabla/core';
 import { randInt, randomArray, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { contiguousStrides, fixture } from './helpers.js';
+import { contiguousStrides, fixture, randomTrials } from './helpers.js';
 
 const x0 = E.input(0);
 const SUB = pointwiseProgram('t-sub', { inputs: ['float32', 'float32'], outputs: [E.sub(x0, E.input(1))] });
@@ -89,10 +89,8 @@ function bnComposed({ be, buf }: F, x: Float32Array, n: number, c: number, l: nu
 
 describe('cpu fused batch norm', () => {
   it('matches the float64 reference and the primitive composition on random shapes', () => {
-    const r = rng(41);
-    const f = fixture();
-    const { be, buf } = f;
-    for (let trial = 0; trial < 40; trial++) {
+    randomTrials(41, 40, (r, f) => {
+      const { be, buf } = f;
       const [n, c, l] = [randInt(r, 1, 6), randInt(r, 1, 5), randInt(r, 1, 4)];
       const affine = r() < 0.5;
       const x = randomArray(r, n * c * l, 'float32', 3) as Float32Array;
@@ -122,7 +120,7 @@ describe('cpu fused batch norm', () => {
       expect(maxAbsDiff(be.readSync(variance), comp.variance)).toBeLessThan(
         1e-3 * Math.max(1, ...comp.variance),
       );
-    }
+    });
   });
 
   it('stays accurate for inputs around 1e4 with unit spread', () => {
@@ -288,9 +286,7 @@ describe('cpu fused batch norm', () => {
 
 describe('cpu fused linear', () => {
   it('equals matmul(x, wᵀ) + bias, then relu, composed from primitives', () => {
-    const r = rng(51);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 40; trial++) {
+    randomTrials(51, 40, (r, { be, buf }, trial) => {
       // The last trial crosses a GEMM column block, where the bias index must follow.
       const [m, n, k] =
         trial === 39 ? [3, 1030, 7] : [randInt(r, 0, 9), randInt(r, 1, 9), randInt(r, 0, 300)];
@@ -334,7 +330,7 @@ describe('cpu fused linear', () => {
         shape: [m, n],
       });
       expect(maxAbsDiff(be.readSync(fused), be.readSync(composed))).toBeLessThan(1e-5);
-    }
+    });
   });
 });
 
@@ -363,9 +359,7 @@ describe('cpu fused softmax cross-entropy', () => {
   }
 
   it('matches the float64 reference and honours ignoreIndex; saves the shift and log-sum', () => {
-    const r = rng(61);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 40; trial++) {
+    randomTrials(61, 40, (r, { be, buf }) => {
       const rows = randInt(r, 0, 7);
       const classes = randInt(r, 1, 9);
       const ignore = r() < 0.5 ? -100 : randInt(r, 0, classes - 1);
@@ -398,7 +392,7 @@ describe('cpu fused softmax cross-entropy', () => {
           5,
         );
       }
-    }
+    });
   });
 
   it('is stable for huge logits; an out-of-range target (which core rejects first) gives NaN', () => {

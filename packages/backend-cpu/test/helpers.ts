@@ -1,6 +1,6 @@
 /** The cpu kernel tests' helpers: random views, a float64 strided reader, a backend fixture (the generator is the test kit's). */
 import type { DType, StridedView } from '@nabla/core';
-import { type Rng, randInt, randomArray, upload } from '@nabla/test-kit';
+import { type Rng, randInt, randomArray, rng, upload } from '@nabla/test-kit';
 import { type CpuBackend, createCpuBackend } from '../src/backend.js';
 
 /** Row-major strides of a shape (core's). */
@@ -45,6 +45,17 @@ export function fixture(): Fixture {
   const be = createCpuBackend();
   const buf = (data: Float32Array | Int32Array) => upload(be, data);
   return { be, buf, view: (data, offset, strides) => ({ buffer: buf(data), offset, strides }) };
+}
+
+/** Runs `count` random trials on one fixture, drawing from one generator seeded with `seed`. */
+export function randomTrials(
+  seed: number,
+  count: number,
+  trial: (r: Rng, f: Fixture, trial: number) => void,
+): void {
+  const r = rng(seed);
+  const f = fixture();
+  for (let i = 0; i < count; i++) trial(r, f, i);
 }
 
 /**

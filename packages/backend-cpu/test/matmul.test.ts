@@ -1,12 +1,10 @@
 import { randInt, randomArray, refMatmul, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { fixture } from './helpers.js';
+import { fixture, randomTrials } from './helpers.js';
 
 describe('cpu matmul', () => {
   it('matches the reference for all transpose forms, edge tiles, batch and broadcast strides', () => {
-    const r = rng(21);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 120; trial++) {
+    randomTrials(21, 120, (r, { be, buf }) => {
       const m = randInt(r, 0, 11);
       const n = randInt(r, 0, 11);
       const k = randInt(r, 0, 13);
@@ -28,7 +26,7 @@ describe('cpu matmul', () => {
           1e-4 * (1 + Math.abs(want[i])),
         );
       }
-    }
+    });
   });
 
   it('is correct past one K block (k > 256), row block (m > 64), column block (n > 1024), and for m < 4', () => {

@@ -13,7 +13,7 @@ import { randInt, randomArray, refBinary, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { CpuBackend } from '../src/backend.js';
 import { collapse } from '../src/kernels/pointwise.js';
-import { at, fixture, indices, prod, randomView } from './helpers.js';
+import { at, fixture, indices, prod, randomTrials, randomView } from './helpers.js';
 
 // Float64 references, written independently of the renderer.
 const UNARY_REF: Partial<Record<UnaryFn, (a: number) => number>> = {
@@ -118,9 +118,7 @@ describe('cpu elementwise', () => {
   });
 
   it('unary fns match float64 references and the reference interpreter on random strided views', () => {
-    const r = rng(1);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 60; trial++) {
+    randomTrials(1, 60, (r, { be, buf }) => {
       for (const fn of Object.keys(UNARY_REF) as UnaryFn[]) {
         const shape = randomShape(r);
         const dtype: DType = INT_UNARY.has(fn) && r() < 0.3 ? 'int32' : 'float32';
@@ -136,13 +134,11 @@ describe('cpu elementwise', () => {
         );
         expectClose(got, expected);
       }
-    }
+    });
   });
 
   it('binary fns match float64 references with broadcast and transposed strides', () => {
-    const r = rng(2);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 60; trial++) {
+    randomTrials(2, 60, (r, { be, buf }) => {
       for (const fn of Object.keys(refBinary) as BinaryFn[]) {
         const shape = randomShape(r);
         const dtype: DType = fn !== 'pow' && r() < 0.3 ? 'int32' : 'float32';
@@ -172,7 +168,7 @@ describe('cpu elementwise', () => {
           );
         else expectClose(got, expected);
       }
-    }
+    });
   });
 
   it('tiles large transposed reads correctly, edges and leading batch dims included', () => {
@@ -234,9 +230,7 @@ describe('cpu elementwise', () => {
   });
 
   it('select picks per element with broadcast operands; int32 and float32 scalars are per call', () => {
-    const r = rng(3);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 100; trial++) {
+    randomTrials(3, 100, (r, { be, buf }) => {
       const shape = randomShape(r);
       const dtype: DType = r() < 0.5 ? 'int32' : 'float32';
       const c = randomView(r, shape, 'int32', 1);
@@ -252,7 +246,7 @@ describe('cpu elementwise', () => {
       const s = dtype === 'int32' ? randInt(r, -5, 5) : r() * 3;
       const [got] = run(be, buf, p, [c, a, b], shape, [s]);
       expect(got).toEqual(reference(p, [c, a, b], shape, [s])[0]);
-    }
+    });
   });
 
   it('several outputs in one pass, in place over an identity-view input', () => {

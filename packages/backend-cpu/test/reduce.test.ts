@@ -1,7 +1,7 @@
 import type { DType, ReduceOp } from '@nabla/core';
-import { randInt, randomArray, rng } from '@nabla/test-kit';
+import { randInt, randomArray } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
-import { fixture } from './helpers.js';
+import { fixture, randomTrials } from './helpers.js';
 
 /** Straightforward float64 reference over [outer, size, inner]. */
 function reference(op: ReduceOp, x: ArrayLike<number>, outer: number, size: number, inner: number): number[] {
@@ -24,9 +24,7 @@ function reference(op: ReduceOp, x: ArrayLike<number>, outer: number, size: numb
 
 describe('cpu reduce', () => {
   it('matches float64 references over random [outer, size, inner] with ties, NaN and int32', () => {
-    const r = rng(11);
-    const { be, buf } = fixture();
-    for (let trial = 0; trial < 300; trial++) {
+    randomTrials(11, 300, (r, { be, buf }, trial) => {
       const op = (['sum', 'max', 'min', 'argmax', 'argmin'] as const)[trial % 5];
       const outer = randInt(r, 0, 4);
       const size = op === 'sum' ? randInt(r, 0, 9) : randInt(r, 1, 9);
@@ -48,7 +46,7 @@ describe('cpu reduce', () => {
             4,
           );
       }
-    }
+    });
   });
 
   it('sums in float64: a float32 running sum of 1e7 + many small terms would drop them', () => {

@@ -22,6 +22,9 @@ function stream(seed: number): () => number {
 
 const f32 = (xs: number[]) => xs.map(Math.fround);
 
+/** `it.each` rows labelled by each case's JSON. */
+const byJson = <C>(cases: readonly C[]) => cases.map((c) => [JSON.stringify(c), c] as const);
+
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, label: string): void {
   expect(got.length, label).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
@@ -73,9 +76,7 @@ describe.each(names)('update rules on %s', (backend) => {
     { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01, nesterov: false },
     { lr: 0.05, momentum: 0.8, dampening: 0, weightDecay: 0, nesterov: true },
   ];
-  it.each(
-    sgdCases.map((c) => [JSON.stringify(c), c] as const),
-  )('SGD %s over 3 steps vs float64', async (_, c) => {
+  it.each(byJson(sgdCases))('SGD %s over 3 steps vs float64', async (_, c) => {
     await useBackend(backend);
     const r = stream(85);
     const p0 = f32(Array.from({ length: 12 }, r));
@@ -116,9 +117,7 @@ describe.each(names)('update rules on %s', (backend) => {
     { lr: 0.02, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1, amsgrad: false, decoupled: true },
     { lr: 0.02, betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0, amsgrad: true, decoupled: true },
   ];
-  it.each(
-    adamCases.map((c) => [JSON.stringify(c), c] as const),
-  )('Adam %s over 4 steps vs float64', async (_, c) => {
+  it.each(byJson(adamCases))('Adam %s over 4 steps vs float64', async (_, c) => {
     await useBackend(backend);
     const r = stream(86);
     const p0 = f32(Array.from({ length: 7 }, r));

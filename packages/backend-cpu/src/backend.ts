@@ -132,7 +132,7 @@ function scatterAddKernel({ src, index, out, outer, size, k, inner }: ScatterAdd
 }
 
 function batchNormTrainKernel(args: BatchNormTrainArgs): void {
-  const { x, gamma, beta, out, mean, variance, eps } = args;
+  const { x, gamma, beta, out, mean, variance, eps, relu } = args;
   const { n, c, l } = args.shape;
   checkCounts('batchNormTrain', { n, c, l });
   const size = n * c * l;
@@ -147,11 +147,12 @@ function batchNormTrainKernel(args: BatchNormTrainArgs): void {
     c,
     l,
     eps,
+    relu,
   );
 }
 
 function batchNormBackwardKernel(args: BatchNormBackwardArgs): void {
-  const { dy, x, mean, variance, gamma, dx, dgamma, dbeta, eps } = args;
+  const { dy, x, mean, variance, gamma, dx, dgamma, dbeta, reluOutput, eps } = args;
   const { n, c, l } = args.shape;
   checkCounts('batchNormBackward', { n, c, l });
   const size = n * c * l;
@@ -168,6 +169,7 @@ function batchNormBackwardKernel(args: BatchNormBackwardArgs): void {
     c,
     l,
     eps,
+    reluOutput === null ? null : f32(reluOutput, 'batchNormBackward reluOutput', size),
   );
 }
 

@@ -108,6 +108,7 @@ describe('cpu fused batch norm', () => {
         variance,
         shape: { n, c, l },
         eps: 1e-5,
+        relu: false,
       });
       const ref = bnReference(x, n, c, l, 1e-5, affine ? g : undefined, affine ? b : undefined);
       expect(maxAbsDiff(be.readSync(mean), ref.mean)).toBeLessThan(1e-5);
@@ -140,6 +141,7 @@ describe('cpu fused batch norm', () => {
       variance,
       shape: { n, c, l },
       eps: 1e-5,
+      relu: false,
     });
     const ref = bnReference(x, n, c, l, 1e-5);
     for (let ch = 0; ch < c; ch++) {
@@ -179,6 +181,7 @@ describe('cpu fused batch norm', () => {
       variance,
       shape: { n, c, l },
       eps: 1e-5,
+      relu: false,
     });
     const dx = be.alloc(size, 'float32');
     be.kernels.batchNormBackward({
@@ -192,6 +195,7 @@ describe('cpu fused batch norm', () => {
       dbeta: be.alloc(c, 'float32'),
       shape: { n, c, l },
       eps: 1e-5,
+      reluOutput: null,
     });
     // Float64 closed form with float64 statistics.
     const ref = bnReference(x, n, c, l, 1e-5);
@@ -242,6 +246,7 @@ describe('cpu fused batch norm', () => {
         variance,
         shape: { n, c, l },
         eps,
+        relu: false,
       });
       const dx = be.alloc(size, 'float32');
       const dgamma = be.alloc(c, 'float32');
@@ -257,6 +262,7 @@ describe('cpu fused batch norm', () => {
         dbeta,
         shape: { n, c, l },
         eps,
+        reluOutput: null,
       });
       const loss = (xs: ArrayLike<number>, gs: ArrayLike<number>, bs: ArrayLike<number>) =>
         bnReference(xs, n, c, l, eps, gs, bs).out.reduce((acc, v, i) => acc + v * dy[i], 0);

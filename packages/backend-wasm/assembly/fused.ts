@@ -1,5 +1,5 @@
-// Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward,
-// Fused kernels: batch norm (train forward, backward), softmax cross-entropy (forward).
+// Fused kernels: batch norm (train forward, backward; each optionally with ReLU), softmax
+// cross-entropy (forward).
 // Pointers are byte addresses.
 import { sexp, slog, vexp } from './vmath';
 
@@ -13,13 +13,26 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
 // @ts-ignore: decorator
 @inline function f64p(base: usize, i: i32): usize { return base + (<usize>i << 3); }
 
+/** relu's gradient, four lanes: `y` where `m > 0`, else +0 (a NaN `m` gives 0). */
+// @ts-ignore: decorator
+@inline function maskV(y: v128, m: v128): v128 { return v128.and(y, f32x4.gt(m, f32x4.splat(0))); }
+// @ts-ignore: decorator
+@inline function maskS(y: f32, m: f32): f32 { return m > 0 ? y : 0; }
+/** relu on four lanes, as core's `v < 0 ? 0 : v` (NaN and -0 kept). */
+// @ts-ignore: decorator
+@inline function reluV(v: v128): v128 { return v128.andnot(v, f32x4.lt(v, f32x4.splat(0))); }
+// @ts-ignore: decorator
+@inline function reluS(v: f32): f32 { return v < 0 ? 0 : v; }
+
 /**
  * Per-channel sums over N and L of `d = x - ctr[c]`: S += d, Q += d*d (train), or, with `y`,
  * S += y, Q += y*d, R += d (backward). Float32 partials over short runs, float64 totals, so
  * a channel with mean 1e4 and std 1e-1 keeps its variance (the shift makes d small).
+ * `masked`: y is read as relu's gradient gives it, `m > 0 ? y : 0` with m at the same offset.
+ * The flags are constants at every call site, so each variant compiles without the branches.
  */
 // @ts-ignore: decorator
-@inline function bnAccumulate(x: usize, y: usize, n: i32, c: i32, cs: i32, l: i32, ctr: usize, ps: usize, pq: usize, pr: usize, S: usize, Q: usize, R: usize, withY: bool): void {
+@inline function bnAccumulate(x: usize, y: usize, m: usize, n: i32, c: i32, cs: i32, l: i32, ctr: usize, ps: usize, pq: usize, pr: usize, S: usize, Q: usize, R: usize, withY: bool, masked: bool): void {
   memory.fill(S, 0, <usize>c << 3);
   memory.fill(Q, 0, <usize>c << 3);
   memory.fill(R, 0, <usize>c << 3);
@@ -33,11 +46,12 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
       for (let r = r0; r < r1; r++) {
         const xr = x + (<usize>r * <usize>cs << 2);
         const yr = y + (<usize>r * <usize>cs << 2);
+        const mr = m + (<usize>r * <usize>cs << 2);
         let j = 0;
         for (; j + 4 <= c; j += 4) {
           const off = <usize>j << 2;
           const d = f32x4.sub(v128.load(xr + off), v128.load(ctr + off));
-          const e = withY ? v128.load(yr + off) : d;
+          const e = withY ? (masked ? maskV(v128.load(yr + off), v128.load(mr + off)) : v128.load(yr + off)) : d;
           v128.store(ps + off, f32x4.add(v128.load(ps + off), e));
           v128.store(pq + off, f32x4.add(v128.load(pq + off), f32x4.mul(e, d)));
           if (withY) v128.store(pr + off, f32x4.add(v128.load(pr + off), d));
@@ -45,7 +59,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
         for (; j < c; j++) {
           const off = <usize>j << 2;
           const d = load<f32>(xr + off) - load<f32>(ctr + off);
-          const e = withY ? load<f32>(yr + off) : d;
+          const e = withY ? (masked ? maskS(load<f32>(yr + off), load<f32>(mr + off)) : load<f32>(yr + off)) : d;
           store<f32>(ps + off, load<f32>(ps + off) + e);
           store<f32>(pq + off, load<f32>(pq + off) + e * d);
           if (withY) store<f32>(pr + off, load<f32>(pr + off) + d);
@@ -73,7 +87,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
         for (; i + 4 <= i1; i += 4) {
           const off = base + (<usize>i << 2);
           const d = f32x4.sub(v128.load(x + off), cv);
-          const e = withY ? v128.load(y + off) : d;
+          const e = withY ? (masked ? maskV(v128.load(y + off), v128.load(m + off)) : v128.load(y + off)) : d;
           vs = f32x4.add(vs, e);
           vq = f32x4.add(vq, f32x4.mul(e, d));
           if (withY) vr = f32x4.add(vr, d);
@@ -84,7 +98,7 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
         for (; i < i1; i++) {
           const off = base + (<usize>i << 2);
           const d = load<f32>(x + off) - cs;
-          const e = withY ? load<f32>(y + off) : d;
+          const e = withY ? (masked ? maskS(load<f32>(y + off), load<f32>(m + off)) : load<f32>(y + off)) : d;
           ts += e;
           tq += e * d;
           tr += d;
@@ -100,9 +114,12 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
   }
 }
 
-/** `out = (x - ctr[c]) * A[c] + y * B[c] + C[c]` (the `y` term only when `withY`). */
+/**
+ * `out = (x - ctr[c]) * A[c] + y * B[c] + C[c]` (the `y` term only when `withY`; y masked by
+ * `m` as in {@link bnAccumulate} when `masked`), then relu when `relu`. Constant flags, as there.
+ */
 // @ts-ignore: decorator
-@inline function bnApply(x: usize, y: usize, out: usize, n: i32, c: i32, cs: i32, l: i32, ctr: usize, A: usize, B: usize, C: usize, withY: bool): void {
+@inline function bnApply(x: usize, y: usize, m: usize, out: usize, n: i32, c: i32, cs: i32, l: i32, ctr: usize, A: usize, B: usize, C: usize, withY: bool, masked: bool, relu: bool): void {
   if (l == 1) {
     for (let r = 0; r < n; r++) {
       const ro = <usize>r * <usize>cs << 2;
@@ -110,14 +127,20 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
       for (; j + 4 <= c; j += 4) {
         const off = <usize>j << 2;
         let v = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + ro + off), v128.load(ctr + off)), v128.load(A + off)), v128.load(C + off));
-        if (withY) v = f32x4.add(v, f32x4.mul(v128.load(y + ro + off), v128.load(B + off)));
-        v128.store(out + ro + off, v);
+        if (withY) {
+          const yv = masked ? maskV(v128.load(y + ro + off), v128.load(m + ro + off)) : v128.load(y + ro + off);
+          v = f32x4.add(v, f32x4.mul(yv, v128.load(B + off)));
+        }
+        v128.store(out + ro + off, relu ? reluV(v) : v);
       }
       for (; j < c; j++) {
         const off = <usize>j << 2;
         let v = (load<f32>(x + ro + off) - load<f32>(ctr + off)) * load<f32>(A + off) + load<f32>(C + off);
-        if (withY) v += load<f32>(y + ro + off) * load<f32>(B + off);
-        store<f32>(out + ro + off, v);
+        if (withY) {
+          const ys = masked ? maskS(load<f32>(y + ro + off), load<f32>(m + ro + off)) : load<f32>(y + ro + off);
+          v += ys * load<f32>(B + off);
+        }
+        store<f32>(out + ro + off, relu ? reluS(v) : v);
       }
     }
     return;
@@ -131,14 +154,17 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
       for (; i + 4 <= l; i += 4) {
         const off = base + (<usize>i << 2);
         let v = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + off), cv), av), zv);
-        if (withY) v = f32x4.add(v, f32x4.mul(v128.load(y + off), bv));
-        v128.store(out + off, v);
+        if (withY) {
+          const yv = masked ? maskV(v128.load(y + off), v128.load(m + off)) : v128.load(y + off);
+          v = f32x4.add(v, f32x4.mul(yv, bv));
+        }
+        v128.store(out + off, relu ? reluV(v) : v);
       }
       for (; i < l; i++) {
         const off = base + (<usize>i << 2);
         let v = (load<f32>(x + off) - cs) * as + zs;
-        if (withY) v += load<f32>(y + off) * bs;
-        store<f32>(out + off, v);
+        if (withY) v += (masked ? maskS(load<f32>(y + off), load<f32>(m + off)) : load<f32>(y + off)) * bs;
+        store<f32>(out + off, relu ? reluS(v) : v);
       }
     }
   }
@@ -147,16 +173,17 @@ export const BN_SCRATCH_PER_CHANNEL: i32 = 7 * 4 + 3 * 8;
 /**
  * Training batch norm forward over contiguous (N, CS, L), for the `c` channels starting at
  * the pointers (a thread's share; rows are CS*L apart): writes mean[c], the biased var[c]
- * and out = (x - mean) / sqrt(var + eps) * gamma + beta (gamma/beta = 0: not affine).
- * Sums are shifted by the channel's first element (exact when values cluster far from 0).
+ * and out = (x - mean) / sqrt(var + eps) * gamma + beta (gamma/beta = 0: not affine), then
+ * relu when `relu` is nonzero. Sums are shifted by the channel's first element (exact when
+ * values cluster far from 0).
  */
 export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
-    n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize): void {
+    n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize, relu: i32): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
   const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
   const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
   for (let ch = 0; ch < c; ch++) store<f32>(f32p(ctr, ch), load<f32>(x + (<usize>ch * <usize>l << 2)));
-  bnAccumulate(x, 0, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, false);
+  bnAccumulate(x, 0, 0, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, false, false);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
     const ds = load<f64>(f64p(S, ch)) / M;
@@ -171,21 +198,24 @@ export function bn_train(x: usize, gamma: usize, beta: usize, out: usize, mean: 
     store<f32>(f32p(A, ch), <f32>a);
     store<f32>(f32p(C, ch), <f32>((beta != 0 ? <f64>load<f32>(f32p(beta, ch)) : 0) - ds * a));
   }
-  bnApply(x, 0, out, n, c, cs, l, ctr, A, B, C, false);
+  if (relu) bnApply(x, 0, 0, out, n, c, cs, l, ctr, A, B, C, false, false, true);
+  else bnApply(x, 0, 0, out, n, c, cs, l, ctr, A, B, C, false, false, false);
 }
 
 /**
  * Batch norm backward through the batch statistics (see the Backend interface):
  * invStd = 1/sqrt(var + eps), dbeta = Σ dy, dgamma = Σ dy * xhat,
- * dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma).
+ * dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma). With `reluOut` nonzero (the forward's
+ * ReLU'd output), dy is read as relu's gradient gives it: reluOut > 0 ? dy : 0.
  */
 export function bn_backward(dy: usize, x: usize, mean: usize, variance: usize, gamma: usize,
-    dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize): void {
+    dx: usize, dgamma: usize, dbeta: usize, reluOut: usize, n: i32, c: i32, cs: i32, l: i32, eps: f64, scratch: usize): void {
   const ctr = scratch, A = ctr + (<usize>c << 2), B = A + (<usize>c << 2), C = B + (<usize>c << 2);
   const ps = C + (<usize>c << 2), pq = ps + (<usize>c << 2), pr = pq + (<usize>c << 2);
   const S = pr + (<usize>c << 2), Q = S + (<usize>c << 3), R = Q + (<usize>c << 3);
   memory.copy(ctr, mean, <usize>c << 2);
-  bnAccumulate(x, dy, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, true);
+  if (reluOut != 0) bnAccumulate(x, dy, reluOut, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, true, true);
+  else bnAccumulate(x, dy, 0, n, c, cs, l, ctr, ps, pq, pr, S, Q, R, true, false);
   const M = <f64>n * <f64>l;
   for (let ch = 0; ch < c; ch++) {
     const is = 1 / Math.sqrt(<f64>load<f32>(f32p(variance, ch)) + eps);
@@ -203,7 +233,8 @@ export function bn_backward(dy: usize, x: usize, mean: usize, variance: usize, g
     store<f32>(f32p(B, ch), <f32>k);
     store<f32>(f32p(C, ch), <f32>(-k * db / M - a * dm));
   }
-  bnApply(x, dy, dx, n, c, cs, l, ctr, A, B, C, true);
+  if (reluOut != 0) bnApply(x, dy, reluOut, dx, n, c, cs, l, ctr, A, B, C, true, true, false);
+  else bnApply(x, dy, 0, dx, n, c, cs, l, ctr, A, B, C, true, false, false);
 }
 
 /** Largest element of a row of floats (SIMD with a scalar tail). */

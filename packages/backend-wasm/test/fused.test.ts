@@ -59,6 +59,7 @@ describeThreadCounts('fused kernels', (be) => {
           variance: vr,
           shape,
           eps: 1e-5,
+          relu: false,
         });
         const ref = refStats(X, n, c, l);
         expectClose(be().readSync(mean), ref.mean, 1e-7, 0);
@@ -86,6 +87,7 @@ describeThreadCounts('fused kernels', (be) => {
           dbeta: db,
           shape,
           eps: 1e-5,
+          reluOutput: null,
         });
         const M = n * l;
         const rdb = new Float64Array(c);

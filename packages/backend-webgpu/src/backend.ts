@@ -293,7 +293,7 @@ export class WebGpuBackend implements Backend {
         );
       },
 
-      batchNormTrain: ({ x, gamma, beta, out, mean, variance, shape, eps }) => {
+      batchNormTrain: ({ x, gamma, beta, out, mean, variance, shape, eps, relu }) => {
         this.guard('batchNormTrain');
         const bindings = [this.bind(x, 'batchNormTrain')];
         if (gamma) bindings.push(this.bind(gamma, 'batchNormTrain'));
@@ -301,18 +301,19 @@ export class WebGpuBackend implements Backend {
         bindings.push(this.bind(out, 'batchNormTrain', true));
         bindings.push(this.bind(mean, 'batchNormTrain', true));
         bindings.push(this.bind(variance, 'batchNormTrain', true));
-        const source = bn.batchNormTrainSource(gamma !== null, beta !== null);
+        const source = bn.batchNormTrainSource(gamma !== null, beta !== null, relu);
         bn.batchNorm(this.runtime, this.maxPerDim, 'batchNormTrain', source, bindings, shape, eps);
       },
 
-      batchNormBackward: ({ dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape, eps }) => {
+      batchNormBackward: ({ dy, x, mean, variance, gamma, dx, dgamma, dbeta, reluOutput, shape, eps }) => {
         const op = 'batchNormBackward';
         this.guard(op);
         this.buf(mean, op); // validated, not read: the kernel recomputes the mean exactly from x
         const bindings = [this.bind(dy, op), this.bind(x, op), this.bind(variance, op)];
         if (gamma) bindings.push(this.bind(gamma, op));
+        if (reluOutput) bindings.push(this.bind(reluOutput, op));
         bindings.push(this.bind(dx, op, true), this.bind(dgamma, op, true), this.bind(dbeta, op, true));
-        const source = bn.batchNormBackwardSource(gamma !== null);
+        const source = bn.batchNormBackwardSource(gamma !== null, reluOutput !== null);
         bn.batchNorm(this.runtime, this.maxPerDim, op, source, bindings, shape, eps);
       },
 

@@ -191,9 +191,13 @@ export interface BatchNormShape {
 /**
  * Arguments of {@link Kernels.batchNormTrain}, training-mode batch norm statistics and forward:
  * per channel c, `mean[c]` and the biased `variance[c]` over N and L;
- * `out = (x - mean) / sqrt(variance + eps) * gamma + beta`. `gamma`/`beta` are null when the
- * layer is not affine. Must stay accurate when |mean| >> std (use shifted sums or Welford, not a
- * float32 sum of squares). Core never calls it with an empty batch (N·L = 0).
+ * `out = (x - mean) / sqrt(variance + eps) * gamma + beta`, then `max(0, ·)` when `relu`.
+ * `gamma`/`beta` are null when the layer is not affine. Must stay accurate when |mean| >> std
+ * (use shifted sums or Welford, not a float32 sum of squares). Core never calls it with an
+ * empty batch (N·L = 0).
+ *
+ * The ReLU is core's `relu` applied to the float32 value the kernel would store without it,
+ * bit for bit: `v < 0 ? 0 : v` (NaN and -0 pass through), in the same pass that writes `out`.
  */
 export interface BatchNormTrainArgs {
   readonly x: BackendBuffer;
@@ -204,6 +208,7 @@ export interface BatchNormTrainArgs {
   readonly variance: BackendBuffer;
   readonly shape: BatchNormShape;
   readonly eps: number;
+  readonly relu: boolean;
 }
 
 /**
@@ -212,6 +217,11 @@ export interface BatchNormTrainArgs {
  * `M = N*L`: `dbeta = Σ dy`, `dgamma = Σ dy*xhat`,
  * `dx = gamma*invStd/M * (M*dy - dbeta - xhat*dgamma)` (gamma = 1 when null). `dgamma`/`dbeta`
  * are always written (callers may ignore them). Core never calls it with an empty batch.
+ *
+ * `reluOutput` non-null: the forward ran with `relu` and this is its output, shape of `x`. The
+ * kernel then uses `dy' = reluOutput > 0 ? dy : 0` in place of `dy` everywhere (dbeta, dgamma
+ * and dx), bit for bit core's relu gradient: 0 where the output is <= 0 or NaN, `dy` (NaN
+ * included) where it is > 0.
  */
 export interface BatchNormBackwardArgs {
   readonly dy: BackendBuffer;
@@ -222,6 +232,7 @@ export interface BatchNormBackwardArgs {
   readonly dx: BackendBuffer;
   readonly dgamma: BackendBuffer;
   readonly dbeta: BackendBuffer;
+  readonly reluOutput: BackendBuffer | null;
   readonly shape: BatchNormShape;
   readonly eps: number;
 }

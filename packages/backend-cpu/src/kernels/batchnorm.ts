@@ -7,7 +7,17 @@
  * Every pass walks memory in order, keeping one float64 accumulator per channel. Each pass
  * has an `L == 1` form, the `(N, C)` case, whose inner loop runs over channels: with the
  * generic nesting its inner loop would have length 1 and cost twice as much.
+ *
+ * The optional ReLU rides on the passes that already exist: the forward clamps each value as it
+ * is stored, the backward masks dy as it reads it (twice, in both passes), so fusing costs no
+ * extra walk over memory.
  */
+
+/** Core's relu on the float32 value that would be stored: `v < 0 ? 0 : v` (NaN and -0 kept). */
+function reluF32(v: number): number {
+  const f = Math.fround(v);
+  return f < 0 ? 0 : f;
+}
 
 /** Per-channel float64 sums of x over n and l, in memory order. */
 function channelSum(x: Float32Array, n: number, c: number, l: number): Float64Array {
@@ -60,7 +70,7 @@ function channelSquaredDeviation(
   return acc;
 }
 
-/** `out = (x - center[c]) * scale[c] + shift[c]`, and the same form for dx in backward. */
+/** `out = (x - center[c]) * scale[c] + shift[c]`, then relu when `relu`. */
 function affinePerChannel(
   x: Float32Array,
   center: Float64Array,
@@ -70,11 +80,16 @@ function affinePerChannel(
   n: number,
   c: number,
   l: number,
+  relu: boolean,
 ): void {
   let q = 0;
   if (l === 1) {
-    for (let i = 0; i < n; i++)
-      for (let ch = 0; ch < c; ch++, q++) out[q] = (x[q] - center[ch]) * scale[ch] + shift[ch];
+    for (let i = 0; i < n; i++) {
+      for (let ch = 0; ch < c; ch++, q++) {
+        const v = (x[q] - center[ch]) * scale[ch] + shift[ch];
+        out[q] = relu ? reluF32(v) : v;
+      }
+    }
     return;
   }
   for (let i = 0; i < n; i++) {
@@ -82,12 +97,18 @@ function affinePerChannel(
       const m = center[ch];
       const s = scale[ch];
       const b = shift[ch];
-      for (let j = 0; j < l; j++, q++) out[q] = (x[q] - m) * s + b;
+      for (let j = 0; j < l; j++, q++) {
+        const v = (x[q] - m) * s + b;
+        out[q] = relu ? reluF32(v) : v;
+      }
     }
   }
 }
 
-/** Forward: writes `out`, `mean[c]` and the biased `variance[c]`; core never passes an empty batch. */
+/**
+ * Forward: writes `out` (ReLU'd when `relu`), `mean[c]` and the biased `variance[c]`; core never
+ * passes an empty batch.
+ */
 export function batchNormTrain(
   x: Float32Array,
   gamma: Float32Array | null,
@@ -99,6 +120,7 @@ export function batchNormTrain(
   c: number,
   l: number,
   eps: number,
+  relu: boolean,
 ): void {
   const count = n * l;
   const mu = channelSum(x, n, c, l);
@@ -115,7 +137,7 @@ export function batchNormTrain(
     scale[ch] = inv * (gamma === null ? 1 : gamma[ch]);
     shift[ch] = beta === null ? 0 : beta[ch];
   }
-  affinePerChannel(x, mu, scale, shift, out, n, c, l);
+  affinePerChannel(x, mu, scale, shift, out, n, c, l, relu);
 }
 
 /**
@@ -128,6 +150,9 @@ export function batchNormTrain(
  * when the saved mean is exactly the float32 rounding of that batch mean (as the forward
  * writes it), xhat uses the float64 mean instead. Σ dy·(x - mean) is corrected algebraically,
  * so this costs no extra pass.
+ *
+ * With `reluOut` (the forward's ReLU'd output), dy is read as relu's gradient gives it:
+ * `reluOut > 0 ? dy : 0`.
  */
 export function batchNormBackward(
   dy: Float32Array,
@@ -142,7 +167,10 @@ export function batchNormBackward(
   c: number,
   l: number,
   eps: number,
+  reluOut: Float32Array | null,
 ): void {
+  // relu's gradient: dy where the output is > 0, else 0 (NaN outputs included)
+  const dyAt = (q: number) => (reluOut === null || reluOut[q] > 0 ? dy[q] : 0);
   const sumDy = new Float64Array(c);
   const sumDyXc = new Float64Array(c); // Σ dy·(x - savedMean)
   const sumX = new Float64Array(c);
@@ -150,7 +178,7 @@ export function batchNormBackward(
   if (l === 1) {
     for (let i = 0; i < n; i++) {
       for (let ch = 0; ch < c; ch++, q++) {
-        const g = dy[q];
+        const g = dyAt(q);
         const v = x[q];
         sumDy[ch] += g;
         sumDyXc[ch] += g * (v - mean[ch]);
@@ -165,7 +193,7 @@ export function batchNormBackward(
         let sx = 0;
         let xs = 0;
         for (let j = 0; j < l; j++, q++) {
-          const g = dy[q];
+          const g = dyAt(q);
           const v = x[q];
           s += g;
           sx += g * (v - m);
@@ -199,7 +227,7 @@ export function batchNormBackward(
   if (l === 1) {
     for (let i = 0; i < n; i++) {
       for (let ch = 0; ch < c; ch++, q++)
-        dx[q] = alpha[ch] * dy[q] - beta[ch] * (x[q] - mu[ch]) - gammaTerm[ch];
+        dx[q] = alpha[ch] * dyAt(q) - beta[ch] * (x[q] - mu[ch]) - gammaTerm[ch];
     }
     return;
   }
@@ -209,7 +237,7 @@ export function batchNormBackward(
       const b = beta[ch];
       const m = mu[ch];
       const g = gammaTerm[ch];
-      for (let j = 0; j < l; j++, q++) dx[q] = a * dy[q] - b * (x[q] - m) - g;
+      for (let j = 0; j < l; j++, q++) dx[q] = a * dyAt(q) - b * (x[q] - m) - g;
     }
   }
 }

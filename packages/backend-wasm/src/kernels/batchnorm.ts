@@ -1,4 +1,7 @@
-/** Batch norm: training statistics and normalization, and the backward; channels split across threads. */
+/**
+ * Batch norm: training statistics and normalization, and the backward, each optionally fused
+ * with ReLU; channels split across threads.
+ */
 import type { BackendBuffer, BatchNormBackwardArgs, BatchNormShape, BatchNormTrainArgs } from '@nabla/core';
 import { own } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
@@ -23,7 +26,8 @@ type ChannelArg = readonly [ptr: number, shape: 'ncl' | 'c'];
 
 /**
  * Runs batch-norm export `kernel` over channel slices, across the pool: each job gets `args`
- * offset to its first channel c0, then n, its channel count, c, l, eps and its scratch slice.
+ * offset to its first channel c0, then n, its channel count, c, l, eps, its scratch slice and
+ * `flags`.
  */
 function parallelOverChannels(
   rt: Runtime,
@@ -31,6 +35,7 @@ function parallelOverChannels(
   s: BatchNormShape,
   eps: number,
   args: readonly ChannelArg[],
+  flags: readonly number[] = [],
 ): void {
   const per = rt.bnScratchPerChannel;
   const scratch = rt.scratch(s.c * per + 64);
@@ -42,26 +47,37 @@ function parallelOverChannels(
     s.l,
     eps,
     scratch + c0 * per,
+    ...flags,
   ]);
   rt.parallel(kernel, jobs);
 }
 
-/** Training batch-norm forward: out, mean[c], biased variance[c]; channels split across threads. */
+/** Training batch-norm forward: out (ReLU'd when `relu`), mean[c], biased variance[c]; channels split across threads. */
 export function batchNormTrain(rt: Runtime, args: BatchNormTrainArgs): void {
-  const { x, gamma, beta, out, mean, variance, shape: s, eps } = args;
-  parallelOverChannels(rt, 'bn_train', s, eps, [
-    [own(x, 'batchNorm input').ptr, 'ncl'],
-    [ptrOr0(gamma, 'batchNorm weight'), 'c'],
-    [ptrOr0(beta, 'batchNorm bias'), 'c'],
-    [own(out, 'batchNorm output').ptr, 'ncl'],
-    [own(mean, 'batchNorm mean').ptr, 'c'],
-    [own(variance, 'batchNorm variance').ptr, 'c'],
-  ]);
+  const { x, gamma, beta, out, mean, variance, shape: s, eps, relu } = args;
+  parallelOverChannels(
+    rt,
+    'bn_train',
+    s,
+    eps,
+    [
+      [own(x, 'batchNorm input').ptr, 'ncl'],
+      [ptrOr0(gamma, 'batchNorm weight'), 'c'],
+      [ptrOr0(beta, 'batchNorm bias'), 'c'],
+      [own(out, 'batchNorm output').ptr, 'ncl'],
+      [own(mean, 'batchNorm mean').ptr, 'c'],
+      [own(variance, 'batchNorm variance').ptr, 'c'],
+    ],
+    [relu ? 1 : 0],
+  );
 }
 
-/** Batch-norm backward: dx, dgamma, dbeta through the batch statistics; channels split across threads. */
+/**
+ * Batch-norm backward: dx, dgamma, dbeta through the batch statistics, dy masked by
+ * `reluOutput` when given; channels split across threads.
+ */
 export function batchNormBackward(rt: Runtime, args: BatchNormBackwardArgs): void {
-  const { dy, x, mean, variance, gamma, dx, dgamma, dbeta, shape: s, eps } = args;
+  const { dy, x, mean, variance, gamma, dx, dgamma, dbeta, reluOutput, shape: s, eps } = args;
   parallelOverChannels(rt, 'bn_backward', s, eps, [
     [own(dy, 'batchNormBackward dy').ptr, 'ncl'],
     [own(x, 'batchNormBackward input').ptr, 'ncl'],
@@ -71,5 +87,6 @@ export function batchNormBackward(rt: Runtime, args: BatchNormBackwardArgs): voi
     [own(dx, 'batchNormBackward dx').ptr, 'ncl'],
     [own(dgamma, 'batchNormBackward dgamma').ptr, 'c'],
     [own(dbeta, 'batchNormBackward dbeta').ptr, 'c'],
+    [ptrOr0(reluOutput, 'batchNormBackward reluOutput'), 'ncl'],
   ]);
 }

@@ -6,7 +6,9 @@
  * terms. A float32 `mean` near 1e4 is only good to ~5e-4, far too coarse for a std of 0.01,
  * so `xhat` never goes through the stored mean; the backward recomputes `ms` from `x`. The
  * forward stores the mean and the biased variance; the backward forms invStd from the saved
- * variance and eps. Parameters: n, c, l, eps.
+ * variance and eps. Parameters: n, c, l, eps. The optional ReLU is a variant of each shader:
+ * the forward clamps as it stores, the backward masks dy as it reads it (relu's gradient), so
+ * it costs no pass of its own.
  */
 
 import type { BatchNormShape } from '@nabla/core';
@@ -61,9 +63,9 @@ ${SHIFTED_MEAN}${body}
 `;
 }
 
-/** Forward shader; gamma and beta bindings exist only when present. */
-export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): string {
-  return cached(`bn|${hasGamma}|${hasBeta}`, () => {
+/** Forward shader; gamma and beta bindings exist only when present; `relu`: core's `v < 0 ? 0 : v` on the output. */
+export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean, relu: boolean): string {
+  return cached(`bn|${hasGamma}|${hasBeta}|${relu}`, () => {
     const scale = hasGamma ? 'invStd * gamma[ch]' : 'invStd';
     const shift = hasBeta ? ' + beta[ch]' : '';
     return channelShader(
@@ -77,7 +79,8 @@ export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): strin
   let a = ${scale};
   for (var j = lid; j < count; j += ${BN_WG}u) {
     let i = at(ch, j);
-    out[i] = ((x[i] - x0) - ms) * a${shift};
+    let v = ((x[i] - x0) - ms) * a${shift};
+    out[i] = ${relu ? 'select(v, 0.0, v < 0.0)' : 'v'};
   }
   if (lid == 0u) {
     meanOut[ch] = x0 + ms;
@@ -90,12 +93,14 @@ export function batchNormTrainSource(hasGamma: boolean, hasBeta: boolean): strin
 /**
  * Backward shader (the saved mean is not bound: it is recomputed, shifted, from `x`):
  * `invStd = 1/sqrt(var + eps)`, `dbeta = Σdy`, `dgamma = Σ dy·xhat`,
- * `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`.
+ * `dx = γ·invStd/M·(M·dy − dbeta − xhat·dgamma)`. With `relu`, a `reluOut` binding follows the
+ * inputs and dy is read as relu's gradient gives it: `reluOut > 0 ? dy : 0`.
  */
-export function batchNormBackwardSource(hasGamma: boolean): string {
-  return cached(`bnb|${hasGamma}`, () =>
+export function batchNormBackwardSource(hasGamma: boolean, relu: boolean): string {
+  const dyAt = relu ? 'select(0.0, dy[i], reluOut[i] > 0.0)' : 'dy[i]';
+  return cached(`bnb|${hasGamma}|${relu}`, () =>
     channelShader(
-      ['dy', 'x', 'varIn', ...(hasGamma ? ['gamma'] : [])],
+      ['dy', 'x', 'varIn', ...(hasGamma ? ['gamma'] : []), ...(relu ? ['reluOut'] : [])],
       ['dx', 'dgamma', 'dbeta'],
       `
   let invStd = 1.0 / sqrt(varIn[ch] + pf(3u));
@@ -103,7 +108,7 @@ export function batchNormBackwardSource(hasGamma: boolean): string {
   var sdyx = 0.0;
   for (var j = lid; j < count; j += ${BN_WG}u) {
     let i = at(ch, j);
-    let g = dy[i];
+    let g = ${dyAt};
     sdy += g;
     sdyx += g * ((x[i] - x0) - ms) * invStd;
   }
@@ -114,7 +119,7 @@ export function batchNormBackwardSource(hasGamma: boolean): string {
   for (var j = lid; j < count; j += ${BN_WG}u) {
     let i = at(ch, j);
     let xhat = ((x[i] - x0) - ms) * invStd;
-    dx[i] = k * (m * dy[i] - sumDy - xhat * sumDyXhat);
+    dx[i] = k * (m * ${dyAt} - sumDy - xhat * sumDyXhat);
   }
   if (lid == 0u) {
     dgamma[ch] = sumDyXhat;
@@ -127,7 +132,7 @@ export function batchNormBackwardSource(hasGamma: boolean): string {
 /**
  * Encodes the training forward (`source` from `batchNormTrainSource`; `bindings`: x, [gamma],
  * [beta], then out, mean, variance) or the backward (`batchNormBackwardSource`; dy, x,
- * variance, [gamma], then dx, dgamma, dbeta): one workgroup per channel.
+ * variance, [gamma], [reluOut], then dx, dgamma, dbeta): one workgroup per channel.
  */
 export function batchNorm(
   rt: Runtime,

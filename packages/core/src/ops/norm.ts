@@ -1,13 +1,15 @@
 /**
  * Batch normalisation with batch statistics: the statistics pass (per-channel mean and biased
  * variance, numerically careful: the backend's fused kernel where it has one) and its
- * closed-form gradient. The running statistics and their momentum rules belong to the caller
+ * closed-form gradient, optionally followed by ReLU in the same kernels (forward and
+ * backward). The running statistics and their momentum rules belong to the caller
  * (`nn.BatchNorm1d`), which gets the mean and variance to update them with.
  */
 import { noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { full, zeros } from './creation.js';
+import { where } from './elementwise.js';
 import { checkVector, hasFused, withDenseBuffers } from './fused-kernels.js';
 import { record, requireFloat, sameBackend } from './graph.js';
 import { mean, sum } from './reduce.js';
@@ -24,7 +26,7 @@ export function batchNormDims(x: Tensor): { n: number; c: number; l: number } {
 
 /** Result of {@link batchNormTrain}. */
 export interface BatchNormTrainResult {
-  /** Normalised (and affine-transformed) input, same shape as x; differentiable. */
+  /** Normalised (and affine-transformed, and ReLU'd with `relu`) input, same shape as x; differentiable. */
   output: Tensor;
   /** Per-channel batch mean `[C]` (no gradient; NaN for an empty batch). */
   mean: Tensor;
@@ -35,7 +37,9 @@ export interface BatchNormTrainResult {
 /**
  * Batch normalisation with batch statistics: x is `(N, C)` or `(N, C, L)`, statistics per
  * channel over N (and L) with the biased variance; `out = (x - mean) / sqrt(var + eps) ·
- * weight + bias`. Gradients reach x, weight and bias through the statistics. An empty batch
+ * weight + bias`. With `relu`, the output is then `relu(out)` in the same kernel, equal bit
+ * for bit to `batchNormTrain(...).output.relu()` with its gradient, without the extra kernels
+ * and buffers. Gradients reach x, weight and bias through the statistics. An empty batch
  * (N·L = 0) gives an empty output and NaN statistics without running a kernel.
  */
 export function batchNormTrain(
@@ -43,8 +47,10 @@ export function batchNormTrain(
   weight: Tensor | null,
   bias: Tensor | null,
   eps: number,
+  options: { relu?: boolean } = {},
 ): BatchNormTrainResult {
   const op = 'batchNormTrain';
+  const relu = options.relu ?? false;
   requireFloat(op, x);
   const { n, c, l } = batchNormDims(x);
   checkVector(op, 'weight', weight, c);
@@ -71,6 +77,7 @@ export function batchNormTrain(
         variance: vb!,
         shape: { n, c, l },
         eps,
+        relu,
       }),
     );
     [output, meanT, variance] = [out, outMean, outVar];
@@ -82,6 +89,7 @@ export function batchNormTrain(
         let y = centered.mul(biasedVar.add(eps).rsqrt());
         if (weight) y = y.mul(reshape(weight, [1, c, 1]));
         if (bias) y = y.add(reshape(bias, [1, c, 1]));
+        if (relu) y = y.relu();
         return [
           reshape(y, x.shape).contiguous(),
           reshape(mu, [c]).contiguous(),
@@ -90,9 +98,13 @@ export function batchNormTrain(
       }),
     );
   }
-  const saved = [x, meanT, variance, ...(weight ? [weight] : [])];
-  record(output, op, [x, weight, bias], saved, (g, [sx, sMean, sVar, sW], needs) => {
-    const { dx, dgamma, dbeta } = batchNormBackward(g, sx, sMean, sVar, sW ?? null, eps);
+  // The ReLU's output is saved for its mask: gradient 0 where it is <= 0, as relu's is.
+  const saved = [x, meanT, variance, ...(weight ? [weight] : []), ...(relu ? [output] : [])];
+  record(output, op, [x, weight, bias], saved, (g, s, needs) => {
+    const [sx, sMean, sVar] = s;
+    const sW = weight ? s[3] : null;
+    const sOut = relu ? s[s.length - 1] : null;
+    const { dx, dgamma, dbeta } = batchNormBackward(g, sx, sMean, sVar, sW, eps, sOut);
     return [needs[0] ? dx : null, needs[1] ? dgamma : null, needs[2] ? dbeta : null];
   });
   return { output, mean: meanT, variance };
@@ -113,8 +125,9 @@ function centerByChannel(x3: Tensor): { centered: Tensor; mean: Tensor } {
 
 /**
  * The closed-form gradient of {@link batchNormTrain} from the saved mean and biased
- * variance (`invStd = 1/sqrt(var + eps)`); no autograd. An empty batch gives an empty dx and
- * zero dgamma and dbeta.
+ * variance (`invStd = 1/sqrt(var + eps)`); no autograd. With `reluOutput` (the output of a
+ * forward run with `relu`), dy is first masked as relu's gradient masks it:
+ * `reluOutput > 0 ? dy : 0`. An empty batch gives an empty dx and zero dgamma and dbeta.
  */
 export function batchNormBackward(
   dy: Tensor,
@@ -123,6 +136,7 @@ export function batchNormBackward(
   variance: Tensor,
   weight: Tensor | null,
   eps: number,
+  reluOutput: Tensor | null = null,
 ): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNormBackward';
   const { n, c, l } = batchNormDims(x);
@@ -140,8 +154,8 @@ export function batchNormBackward(
     const dbeta = Tensor.empty([c], 'float32', backend);
     withDenseBuffers(
       op,
-      [dy, x, meanT, variance, weight, dx, dgamma, dbeta],
-      ([dyb, xb, mb, vb, wb, dxb, dgb, dbb]) =>
+      [dy, x, meanT, variance, weight, dx, dgamma, dbeta, reluOutput],
+      ([dyb, xb, mb, vb, wb, dxb, dgb, dbb, rb]) =>
         backend.kernels.batchNormBackward!({
           dy: dyb!,
           x: xb!,
@@ -151,6 +165,7 @@ export function batchNormBackward(
           dx: dxb!,
           dgamma: dgb!,
           dbeta: dbb!,
+          reluOutput: rb,
           shape: { n, c, l },
           eps,
         }),
@@ -160,7 +175,9 @@ export function batchNormBackward(
   return noGrad(() =>
     tidy(() => {
       const m = n * l;
-      const dy3 = reshape(dy, [n, c, l]);
+      // relu's own gradient expression, so the composed path matches relu().backward bit for bit
+      const dyIn = reluOutput ? where(reluOutput.gt(0), dy, 0) : dy;
+      const dy3 = reshape(dyIn, [n, c, l]);
       const inv = reshape(variance.add(eps).rsqrt(), [1, c, 1]);
       // Recentred from x (not from the rounded meanT), as in the forward, for |mean| >> std.
       const xhat = centerByChannel(reshape(x, [n, c, l])).centered.mul(inv);

@@ -1,7 +1,8 @@
 /**
  * Fused ops (batch norm, linear, the cross-entropy forward) against their composition
  * (`composedOnly`) and against float64 references: forward values and gradients, plus the
- * |mean| >> std batch-norm accuracy case. The optimizer rules are pointwise programs with one
+ * |mean| >> std batch-norm accuracy case and batch norm's fused ReLU against batch norm then
+ * relu, bit for bit. The optimizer rules are pointwise programs with one
  * path; `@nabla/optim`'s tests check them against float64 and PyTorch on every backend.
  */
 
@@ -70,6 +71,60 @@ async function fusedVsComposed(
   });
 }
 
+/** The bits of each float32 value (so -0, +0 and NaNs are told apart). */
+async function bits(t: Tensor): Promise<number[]> {
+  return Array.from(new Uint32Array(Float32Array.from(await t.data()).buffer));
+}
+
+/**
+ * Batch norm with `relu: true` and batch norm followed by `relu()` on the active backend's own
+ * path (`composed` runs both under `composedOnly`): output, statistics and every gradient, by
+ * their bits. Channel 0 is constant, so its normalised value is exactly 0 and, with a
+ * non-positive bias, so is its ReLU output: there dy is NaN, which relu's gradient must drop.
+ */
+async function bnReluBitwise(
+  shape: number[],
+  affine: boolean,
+  composed: boolean,
+  r: () => number,
+): Promise<void> {
+  const c = shape[1];
+  const x = R.randomRef(r, shape, -3, 3);
+  const x3 = shape.length === 2 ? [...shape, 1] : shape;
+  for (let i = 0; i < x.data.length; i++) if (Math.floor(i / x3[2]) % c === 0) x.data[i] = 1.5;
+  const w = R.randomRef(r, [c], 0.5, 2);
+  const b = R.randomRef(r, [c]);
+  b.data[0] = -0.25;
+  const dy = R.build(shape, (idx) => (idx[1] === 0 ? Number.NaN : 2 * r() - 1));
+  const run = async (fused: boolean) => {
+    const leaves = [x, w, b].map((t) =>
+      nb.tensor(Float32Array.from(t.data), { shape: t.shape, requiresGrad: true }),
+    );
+    const [tx, tw, tb] = [leaves[0], affine ? leaves[1] : null, affine ? leaves[2] : null];
+    const go = () => {
+      const o = nb.batchNormTrain(tx, tw, tb, 1e-5, { relu: fused });
+      const output = fused ? o.output : o.output.relu();
+      nb.tidy(() => output.backward(toTensor(dy)));
+      return { ...o, output, extra: fused ? [] : [o.output] };
+    };
+    const o = composed ? nb.composedOnly(go) : go();
+    const grads = affine ? leaves : leaves.slice(0, 1);
+    const got = await Promise.all([o.output, o.mean, o.variance, ...grads.map((l) => l.grad!)].map(bits));
+    for (const t of [o.output, o.mean, o.variance, ...o.extra, ...leaves]) t.dispose();
+    return got;
+  };
+  const [fusedBits, unfusedBits] = [await run(true), await run(false)];
+  const names = ['output', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
+  const label = `batchNormTrain relu [${shape}] affine=${affine}${composed ? ' (composed)' : ''}`;
+  unfusedBits.forEach((u, i) => {
+    expect(fusedBits[i], `${label}: ${names[i]}, fused vs batch norm then relu`).toEqual(u);
+  });
+  expect(
+    fusedBits.slice(3).every((g) => g.every((v) => (v & 0x7f800000) !== 0x7f800000)),
+    `${label}: gradients finite (NaN dy masked where the ReLU output is 0)`,
+  ).toBe(true);
+}
+
 /** Registers the fused-op cases for the active backend. */
 export function fusedSuite(): void {
   describe('fused ops: fused vs composed vs float64', () => {
@@ -96,6 +151,34 @@ export function fusedSuite(): void {
             [ref.output, ref.mean, ref.variance],
             { rtol: 1e-3, atol: 1e-4 },
           );
+        }
+      }
+    });
+
+    it('batchNormTrain with relu: fused vs composed vs float64, and bit for bit batch norm then relu', async () => {
+      const r = R.rng(88);
+      for (const shape of [
+        [8, 3],
+        [4, 3, 5],
+        [2, 6, 7],
+      ]) {
+        for (const affine of [true, false]) {
+          const x = R.randomRef(r, shape, -3, 3);
+          const w = affine ? R.randomRef(r, [shape[1]], 0.5, 2) : null;
+          const b = affine ? R.randomRef(r, [shape[1]]) : null;
+          const ref = R.batchNorm(x, w, b, 1e-5);
+          await fusedVsComposed(
+            `batchNormTrain relu [${shape}] affine=${affine}`,
+            ([tx, tw, tb]) => {
+              const o = nb.batchNormTrain(tx!, tw, tb, 1e-5, { relu: true });
+              return [o.output, o.mean, o.variance];
+            },
+            [x, w, b],
+            R.randomRef(r, shape),
+            [R.map(ref.output, (v) => Math.max(v, 0)), ref.mean, ref.variance],
+            { rtol: 1e-3, atol: 1e-4 },
+          );
+          for (const composed of [false, true]) await bnReluBitwise(shape, affine, composed, r);
         }
       }
     });

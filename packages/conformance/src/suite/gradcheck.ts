@@ -508,16 +508,26 @@ const CASES: [string, fc.Arbitrary<Case>][] = [
   [
     'batchNormTrain',
     fc
-      .tuple(fc.integer({ min: 2, max: 4 }), dim, fc.constantFrom(0, 1, 2), fc.boolean(), seedArb)
-      .map(([n, c, l, affine, seed]) => {
+      .tuple(
+        fc.integer({ min: 2, max: 4 }),
+        dim,
+        fc.constantFrom(0, 1, 2),
+        fc.boolean(),
+        fc.boolean(),
+        seedArb,
+      )
+      .map(([n, c, l, affine, relu, seed]) => {
         const r = R.rng(seed);
         const shape = l === 0 ? [n, c] : [n, c, l];
         const inputs = [draw(r, shape, 'any'), ...(affine ? [draw(r, [c], 'pos'), draw(r, [c], 'any')] : [])];
         return {
-          label: `batchNormTrain [${shape}] affine=${affine}`,
+          label: `batchNormTrain [${shape}] affine=${affine} relu=${relu}`,
           inputs,
-          run: ([x, w, b]) => nb.batchNormTrain(x, w ?? null, b ?? null, 1e-3).output,
-          ref: ([x, w, b]) => R.batchNorm(x, w ?? null, b ?? null, 1e-3).output,
+          run: ([x, w, b]) => nb.batchNormTrain(x, w ?? null, b ?? null, 1e-3, { relu }).output,
+          ref: ([x, w, b]) => {
+            const y = R.batchNorm(x, w ?? null, b ?? null, 1e-3).output;
+            return relu ? R.map(y, (v) => Math.max(v, 0)) : y;
+          },
         };
       }),
   ],

@@ -4,7 +4,7 @@
  */
 import { batchNormDims, batchNormTrain, guardValue, noGrad, type Tensor, tidy } from '@nabla/core';
 import { checkBatchNormInput, countBatch, updateRunningStats } from './batch-norm-stats.js';
-import { batchNorm } from './functional.js';
+import { batchNorm, relu } from './functional.js';
 import { NormBase } from './norm-base.js';
 
 /**
@@ -24,13 +24,27 @@ export abstract class BatchNorm extends NormBase {
    * changes.
    */
   forward(x: Tensor): Tensor {
+    return this.normalize(x, false);
+  }
+
+  /**
+   * @internal `relu(this.forward(x))`, equal in every output, gradient and state change, with
+   * the ReLU fused into the batch-norm kernels (forward and backward) when the batch
+   * statistics are used; in eval with running statistics it is the two ops one after the
+   * other. `Sequential` calls it for a BatchNorm followed directly by a `ReLU`.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.normalize(x, true);
+  }
+
+  private normalize(x: Tensor, withRelu: boolean): Tensor {
     this.checkInputDim(x);
     // A compiled step captures train and eval mode separately (guardValue).
     const training = guardValue('BatchNorm training mode', () => this.training);
     const batchStats = training || !this.trackRunningStats;
     checkBatchNormInput(x, this.runningMean, this.weight, batchStats);
     if (!batchStats) {
-      return batchNorm(x, {
+      const y = batchNorm(x, {
         runningMean: this.runningMean,
         runningVar: this.runningVar,
         weight: this.weight,
@@ -38,9 +52,11 @@ export abstract class BatchNorm extends NormBase {
         training: false,
         eps: this.eps,
       });
+      return withRelu ? relu(y) : y;
     }
     return tidy(() => {
-      const { output, mean, variance } = batchNormTrain(x, this.weight, this.bias, this.eps);
+      const opts = { relu: withRelu };
+      const { output, mean, variance } = batchNormTrain(x, this.weight, this.bias, this.eps, opts);
       if (training && this.trackRunningStats) this.track(x, mean, variance);
       return output;
     });

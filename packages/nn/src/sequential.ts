@@ -1,10 +1,30 @@
 /** `Sequential`: a chain of modules named '0', '1', .... */
 import type { Tensor } from '@nabla/core';
+import { ReLU } from './activation.js';
+import { BatchNorm } from './batch-norm.js';
 import { Module } from './module.js';
+
+/**
+ * True when `a` is a BatchNorm with the stock forward and `b` is exactly a `ReLU` (not a
+ * subclass, forward not replaced): then `b.forward(a.forward(x))` is `a.forwardRelu(x)`.
+ */
+function fusesWithRelu(a: Module, b: Module | undefined): a is BatchNorm {
+  return (
+    a instanceof BatchNorm &&
+    a.forward === BatchNorm.prototype.forward &&
+    b !== undefined &&
+    Object.getPrototypeOf(b) === ReLU.prototype &&
+    b.forward === ReLU.prototype.forward
+  );
+}
 
 /**
  * Applies its modules in order. Children are named `'0'`, `'1'`, ... (so state-dict keys
  * read `'0.weight'`), and are reachable as `seq[i]` or `seq.at(i)` (negative counts from the end).
+ *
+ * A BatchNorm followed directly by a `ReLU` runs as one call, with the ReLU fused into the
+ * batch-norm kernels when the layer uses batch statistics; the result, the gradients and the
+ * running statistics are the same as running the two modules one after the other.
  */
 export class Sequential extends Module {
   readonly [index: number]: Module;
@@ -50,7 +70,16 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.layers) y = m.forward(y);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i];
+      if (fusesWithRelu(m, layers[i + 1])) {
+        y = m.forwardRelu(y);
+        i++;
+      } else {
+        y = m.forward(y);
+      }
+    }
     return y;
   }
 }

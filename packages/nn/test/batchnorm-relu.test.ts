@@ -160,13 +160,13 @@ describe.each(names)('Sequential BatchNorm→ReLU on %s', (backend) => {
   it('fuses only an exact ReLU after a BatchNorm with the stock forward', async () => {
     await useBackend(backend);
     class Doubling extends ReLU {
-      forward(x: Tensor): Tensor {
+      override forward(x: Tensor): Tensor {
         return x.mul(2);
       }
     }
     class SameReLU extends ReLU {}
     class LoudBatchNorm extends BatchNorm1d {
-      forward(x: Tensor): Tensor {
+      override forward(x: Tensor): Tensor {
         return super.forward(x).add(1);
       }
     }

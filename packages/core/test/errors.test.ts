@@ -138,6 +138,10 @@ describe('shape mismatches name both shapes and the op', () => {
       () => nb.batchNormTrain(nb.zeros([2, 3]), nb.ones([2]), null, 1e-5),
       'batchNormTrain: weight should have shape [3], got [2]',
     );
+    throwsIn(() => {
+      const [x, mean, variance] = [nb.zeros([2, 3]), nb.zeros([3]), nb.ones([3])];
+      return nb.batchNormBackward(nb.ones([2, 3]), x, mean, variance, null, 1e-5, nb.ones([3, 2]));
+    }, 'batchNormBackward: reluOutput should have shape [2, 3], got [3, 2]');
     throwsIn(
       () => nb.softmaxCrossEntropy(nb.zeros([4, 3]), nb.zeros([3], { dtype: 'int32' })),
       'Expected input batch_size (4) to match target batch_size (3).',

@@ -7,6 +7,7 @@
  */
 import { noGrad } from '../autograd.js';
 import { tidy } from '../scope.js';
+import { formatShape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { full, zeros } from './creation.js';
 import { where } from './elementwise.js';
@@ -141,6 +142,12 @@ export function batchNormBackward(
   const op = 'batchNormBackward';
   const { n, c, l } = batchNormDims(x);
   const backend = x.backendFor(op);
+  for (const [name, t] of [['dy', dy] as const, ['reluOutput', reluOutput] as const]) {
+    if (t && !sameShape(t.shape, x.shape))
+      throw new Error(
+        `${op}: ${name} should have shape ${formatShape(x.shape)}, got ${formatShape(t.shape)}`,
+      );
+  }
   if (n * l === 0) {
     return {
       dx: Tensor.empty(x.shape, 'float32', backend),

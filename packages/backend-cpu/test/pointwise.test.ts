@@ -12,6 +12,7 @@ import {
 import { randInt, randomArray, refBinary, rng } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { CpuBackend } from '../src/backend.js';
+import { setCodegen } from '../src/kernels/codegen.js';
 import { collapse } from '../src/kernels/pointwise.js';
 import { at, fixture, indices, prod, randomTrials, randomView } from './helpers.js';
 
@@ -68,6 +69,7 @@ function reference(
       scalars,
       [],
       [],
+      (d) => idx[d],
     );
     r.forEach((v, j) => {
       outs[j].push(program.outputDtypes[j] === 'float32' ? Math.fround(v) : v | 0);
@@ -193,6 +195,41 @@ describe('cpu elementwise', () => {
         Math.fround(at(aData, offset, aStrides, idx) - at(b.data, b.offset, b.strides, idx)),
       );
       expect(got).toEqual(expected);
+    }
+  });
+
+  it('E.index in the contiguous, strided and tiled loops, generated and interpreted', () => {
+    const r = rng(5);
+    const { be, buf } = fixture();
+    const cases: { shape: number[]; strides: number[] }[] = [
+      { shape: [100], strides: [1] }, // contiguous
+      { shape: [6, 7], strides: [7, 1] }, // contiguous, rank 2
+      { shape: [5, 7], strides: [1, 5] }, // strided
+      { shape: [4, 1, 9], strides: [0, 0, 1] }, // broadcast: strided
+      { shape: [70, 40], strides: [1, 70] }, // transposed: tiled
+      { shape: [2, 35, 33], strides: [35 * 33, 1, 35] }, // batched transposed: tiled
+    ];
+    try {
+      for (const generated of [true, false]) {
+        setCodegen(generated);
+        for (const { shape, strides } of cases) {
+          const last = shape.length - 1;
+          const p = pointwiseProgram(`t-index${shape.length}`, {
+            inputs: ['float32'],
+            outputs: [
+              E.add(E.mul(E.index(0), 1000), E.index(last)),
+              E.mul(E.input(0), E.cast(E.index(last > 0 ? 1 : 0), 'float32')),
+            ],
+          });
+          const data = randomArray(r, prod(shape), 'float32') as Float32Array;
+          const inputs = [{ data, offset: 0, strides }];
+          expect(run(be, buf, p, inputs, shape), `[${shape}] ${generated}`).toEqual(
+            reference(p, inputs, shape),
+          );
+        }
+      }
+    } finally {
+      setCodegen(true);
     }
   });
 

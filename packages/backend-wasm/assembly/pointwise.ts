@@ -15,8 +15,10 @@
 //               a, b, c: instruction indices; the first nSetup depend only on constants and
 //               scalars and run once per call), outputInstr[nOut]
 //   descriptor: program, jit (a function-table index, 0: interpret), nd, dims[nd], nIn, nIn × (instr, mode, ptr, strides[nd]),
-//               nFill, nFill × (instr, bits), nOut × (outPtr, direct: the instruction may
-//               write full blocks straight into the output)
+//               nPos, nPos × (instr, inner, size: an E.index instruction and its axis's
+//               extents in the uncollapsed shape), nFill, nFill × (instr, bits),
+//               nOut × (outPtr, direct: the instruction may write full blocks straight into
+//               the output)
 //   scratch:    table[nInstr] (each instruction's register pointer), index[PW_MAX_DIMS],
 //               then nSlots registers of PW_BLOCK × 4 bytes, 16-byte aligned
 import { idiv } from './scalar';
@@ -98,7 +100,9 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
   const inputs = dims + (<usize>nd << 2);
   const nIn = load<i32>(inputs);
   const inWords = 3 + nd;
-  const fills = inputs + 4 + (<usize>(nIn * inWords) << 2);
+  const positions = inputs + 4 + (<usize>(nIn * inWords) << 2);
+  const nPos = load<i32>(positions);
+  const fills = positions + 4 + <usize>nPos * 12;
   const nFill = load<i32>(fills);
   const outPtrs = fills + 4 + (<usize>nFill << 3);
 
@@ -140,6 +144,11 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
         fill(reg, n, load<i32>(src));
       }
     }
+    for (let q = 0; q < nPos; q++) {
+      const at = positions + 4 + <usize>q * 12;
+      const instr = load<i32>(at);
+      coordinates(load<usize>(table + (<usize>instr << 2)), s, n, load<i32>(at, 4), load<i32>(at, 8));
+    }
     for (let j = 0; j < nOut; j++) {
       const at = outPtrs + (<usize>j << 3);
       if (load<i32>(at, 4) == 0) continue;
@@ -162,6 +171,23 @@ export function pointwise(desc: usize, scratch: usize, start: i32, end: i32): vo
 @inline function fill(dst: usize, n: i32, bits: i32): void {
   const v = i32x4.splat(bits);
   for (let i = 0; i < n; i += 4) v128.store(dst + (<usize>i << 2), v);
+}
+
+/**
+ * Writes the coordinates of output elements [s, s + n) along an axis with `inner` elements
+ * per step and `size` steps (`floor(i / inner) % size`): one division for the first, then a
+ * counter, so a block costs about what a strided gather of an index tensor would.
+ */
+function coordinates(dst: usize, s: i32, n: i32, inner: i32, size: i32): void {
+  let c = (s / inner) % size;
+  let r = s % inner;
+  for (let i = 0; i < n; i++) {
+    store<i32>(dst + (<usize>i << 2), c);
+    if (++r == inner) {
+      r = 0;
+      if (++c == size) c = 0;
+    }
+  }
 }
 
 /** Copies `n` 4-byte elements (whole vectors, then a scalar tail; never past `n`). */

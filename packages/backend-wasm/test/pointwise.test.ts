@@ -41,7 +41,7 @@ function reference(p: PointwiseProgram, inputs: readonly In[], scalars: readonly
       const x = inputs[k] as In;
       return stridedGet(x.data, { offset: x.offset ?? 0, strides: x.strides }, idx);
     };
-    evaluateAt(p, read, scalars, values, results);
+    evaluateAt(p, read, scalars, values, results, (d) => idx[d] as number);
     results.forEach((v, o) => {
       (outs[o] as Float32Array | Int32Array)[flat] = v;
     });
@@ -365,6 +365,56 @@ for (const [threads, jit] of [
       }
     });
 
+    it('E.index: coordinates along each axis over whole and partial blocks, broadcast and transposed inputs', () => {
+      const shape = [3, 100, 7]; // 2100 elements: 8 whole blocks and a partial one
+      const p = program(
+        'index',
+        ['float32', 'int32'],
+        [
+          E.index(0),
+          E.index(2),
+          E.mul(E.input(0), E.cast(E.index(1), 'float32')),
+          E.select(E.eq(E.input(1, 'int32'), E.index(2)), E.index(1), -1),
+        ],
+      );
+      const x = f32Data(2100, 60, -2, 2, SPECIAL_F32);
+      const t = i32Data(300, 61).map((v) => Math.abs(v) % 7);
+      check(
+        be,
+        p,
+        [
+          { data: x, strides: [700, 7, 1] },
+          { data: t, strides: [100, 1, 0] },
+        ],
+        [],
+        shape,
+      );
+      check(
+        be,
+        p,
+        [
+          { data: x, strides: [1, 21, 3] },
+          { data: t, strides: [0, 1, 0] },
+        ],
+        [],
+        shape,
+        0,
+        ' strided',
+      );
+      check(
+        be,
+        p,
+        [
+          { data: x, strides: [0, 0, 1] },
+          { data: t, strides: [0, 0, 0] },
+        ],
+        [],
+        [1, 1, 7],
+        0,
+        ' small',
+      );
+    });
+
     it('several outputs, an unused input, and an output that is an input', () => {
       const n = 1031;
       const x = randomF32(n, 22, -3, 3);
@@ -459,6 +509,7 @@ describe('pointwise threads', () => {
       [
         E.select(E.input(2, 'int32'), E.exp(E.mul(E.input(0), E.input(1))), E.erf(E.input(0))),
         E.log1p(E.abs(E.input(0))),
+        E.add(E.index(0), E.mul(E.index(1), 1000)), // positions where threads split the call
       ],
     );
     const x = randomF32(total, 50, -3, 3);
@@ -481,10 +532,12 @@ describe('pointwise threads', () => {
     }
     expectMatch(results[1][0]!, results[0][0]!, 0, 'output 0');
     expectMatch(results[1][1]!, results[0][1]!, 0, 'output 1');
+    expectMatch(results[1][2]!, results[0][2]!, 0, 'output 2');
     // and both are core's answer within the transcendentals' ulps
     const want = reference(p, inputs, [], shape);
     expectMatch(results[0][0]!, want[0]!, 3);
     expectMatch(results[0][1]!, want[1]!, 3);
+    expectMatch(results[1][2]!, want[2]!, 0);
   });
 });
 

@@ -329,6 +329,62 @@ describe('compile: fusion', () => {
     expect(fused.stats.temporaryBuffers).toBeLessThan(unfused.stats.temporaryBuffers);
   });
 
+  it('keeps E.index positions through fusion and sibling merging: same bits as eager', async () => {
+    // producer and consumer both read positions, over [3, 5, 4], with a broadcast input
+    const ramp = pointwiseProgram('test-ramp', {
+      inputs: ['float32'],
+      outputs: [E.add(E.input(0), E.cast(E.mul(E.index(1), 10), 'float32'))],
+    });
+    const mask = pointwiseProgram('test-mask', {
+      inputs: ['float32', 'float32'],
+      outputs: [
+        E.select(E.lt(E.index(2), E.index(1)), E.mul(E.input(0), E.input(1)), E.cast(E.index(0), 'float32')),
+      ],
+    });
+    const bump = pointwiseProgram('test-bump', {
+      inputs: ['float32'],
+      outputs: [E.add(E.input(0), E.cast(E.index(0), 'float32'))],
+    });
+    const f = (x: Tensor, b: Tensor, p: Tensor, q: Tensor) =>
+      tidy(() => {
+        const [r] = pointwise(ramp, [x]);
+        const [m] = pointwise(mask, [r, b]);
+        pointwiseInto(bump, [p], [], [p]); // two independent calls over [6, 2]: merged
+        pointwiseInto(bump, [q], [], [q]);
+        return m;
+      });
+    const run = async (g: typeof f) => {
+      const [p, q] = [0, 1].map(() =>
+        tensor(
+          Array.from({ length: 12 }, (_, i) => i),
+          { shape: [6, 2] },
+        ),
+      );
+      const x = tensor(
+        Array.from({ length: 60 }, (_, i) => i * 0.25 - 3),
+        { shape: [3, 5, 4] },
+      );
+      const b = tensor([1.5, -2, 0.5, 3], { shape: [4] });
+      const outs: number[][] = [];
+      for (let i = 0; i < 3; i++) {
+        const m = g(x, b, p, q);
+        outs.push(Array.from(m.dataSync()));
+        m.dispose();
+      }
+      outs.push(Array.from(p.dataSync()), Array.from(q.dataSync()));
+      for (const t of [p, q, x, b]) t.dispose();
+      return outs;
+    };
+    const expected = await run(f);
+    const fused = compile(f);
+    expect(await run(fused)).toEqual(expected);
+    const unfused = compile(f, { fuse: false });
+    expect(await run(unfused)).toEqual(expected);
+    expect(unfused.stats.kernelCalls).toBe(4);
+    expect(fused.stats.kernelCalls).toBe(2); // ramp into mask, and the two bumps side by side
+    for (const g of [fused, unfused]) g.dispose();
+  });
+
   it('merges independent calls of one program over one shape into one kernel (sibling fusion)', async () => {
     // an in-place scaling of three tensors, as an optimizer updates each parameter: the [4, 4]
     // ones merge across the [3] one between them; a host effect between two calls changes what

@@ -30,13 +30,19 @@ export interface ArrayView {
   readonly strides: readonly number[];
 }
 
-/** Writes `outs[j][i]` for `i < n`, input k read at `ps[k] + i`. */
+/**
+ * Writes `outs[j][i]` for `i < n`, input k read at `ps[k] + i`. `ix` holds, per dimension `d`
+ * of the call's (uncollapsed) shape, `[inner_d, size_d]`: element i's coordinate along d, for
+ * `E.index(d)`, is `floor(i / inner_d) % size_d` (outputs are row-major, so i is also the
+ * output's flat index).
+ */
 type ContigFn = (
   outs: readonly TypedArray[],
   n: number,
   xs: readonly TypedArray[],
   ps: readonly number[],
   scalars: readonly number[],
+  ix: readonly number[],
 ) => void;
 /** The same over a collapsed `shape`, input k read at `ps[k] + Σ idx[d]·ss[k][d]`. */
 type StridedFn = (
@@ -46,6 +52,7 @@ type StridedFn = (
   ps: readonly number[],
   ss: readonly (readonly number[])[],
   scalars: readonly number[],
+  ix: readonly number[],
 ) => void;
 
 interface Kernel {
@@ -107,11 +114,16 @@ const INT_BINARY: Record<string, (a: string, b: string) => string> = {
   div: (a, b) => `(${b} === 0 ? 0 : (${a} / ${b}) | 0)`,
 };
 
-/** The JS expression of one instruction; `v(i)` names instruction i's value. */
-function instrExpr(ins: Instr, v: (i: number) => string, read: (k: number) => string): string {
+/**
+ * The JS expression of one instruction; `v(i)` names instruction i's value, `at` the flat
+ * output index of the element.
+ */
+function instrExpr(ins: Instr, v: (i: number) => string, read: (k: number) => string, at: string): string {
   switch (ins.op) {
     case 'input':
       return read(ins.index);
+    case 'index':
+      return `(Math.floor(${at} / $$in${ins.axis}) % $$sz${ins.axis})`;
     case 'scalar':
       return `$$s${ins.index}`;
     case 'const':
@@ -147,7 +159,7 @@ function instrExpr(ins: Instr, v: (i: number) => string, read: (k: number) => st
  */
 function elementBody(program: PointwiseProgram, read: (k: number) => string, at: string): string {
   const v = (i: number) => `$$v${i}`;
-  const lines = program.instructions.map((ins, i) => `const $$v${i} = ${instrExpr(ins, v, read)};`);
+  const lines = program.instructions.map((ins, i) => `const $$v${i} = ${instrExpr(ins, v, read, at)};`);
   program.outputs.forEach((i, j) => {
     lines.push(`$$o${j}[${at}] = $$v${i};`);
   });
@@ -155,6 +167,13 @@ function elementBody(program: PointwiseProgram, read: (k: number) => string, at:
 }
 
 // ---- the loops ------------------------------------------------------------------------
+
+/** The axes the program's `E.index` nodes read, each once. */
+function indexAxes(program: PointwiseProgram): number[] {
+  const axes = new Set<number>();
+  for (const ins of program.instructions) if (ins.op === 'index') axes.add(ins.axis);
+  return [...axes];
+}
 
 /** Renders the three loops of a program, or returns null when code generation is unavailable. */
 function generate(program: PointwiseProgram): Kernel | null {
@@ -164,7 +183,10 @@ function generate(program: PointwiseProgram): Kernel | null {
   const eachIn = (f: (k: number) => string) => each(inputs, f);
   const prelude = `${each(program.outputs.length, (j) => `const $$o${j} = $$outs[${j}];`)}
     ${eachIn((k) => `const $$x${k} = $$xs[${k}]; let $$p${k} = $$ps[${k}];`)}
-    ${program.scalars.map((d, k) => `const $$s${k} = ${d === 'int32' ? `$$sc[${k}] | 0` : `$$f($$sc[${k}])`};`).join(' ')}`;
+    ${program.scalars.map((d, k) => `const $$s${k} = ${d === 'int32' ? `$$sc[${k}] | 0` : `$$f($$sc[${k}])`};`).join(' ')}
+    ${indexAxes(program)
+      .map((d) => `const $$in${d} = $$ix[${2 * d}], $$sz${d} = $$ix[${2 * d + 1}];`)
+      .join(' ')}`;
   const odometer = (last: string) => `for (let $$d = ${last} - 1; $$d >= 0; $$d--) {
         if (++$$counter[$$d] < $$shape[$$d]) {
           ${eachIn((k) => `$$p${k} += $$s_${k}[$$d];`)}
@@ -174,13 +196,13 @@ function generate(program: PointwiseProgram): Kernel | null {
         ${eachIn((k) => `$$p${k} -= $$s_${k}[$$d] * ($$shape[$$d] - 1);`)}
       }`;
   const strideRead = (k: number) => `$$x${k}[$$i${k}]`;
-  const contiguous = `function contiguous($$outs, $$n, $$xs, $$ps, $$sc) {
+  const contiguous = `function contiguous($$outs, $$n, $$xs, $$ps, $$sc, $$ix) {
     ${prelude}
     for (let $$i = 0; $$i < $$n; $$i++) {
         ${elementBody(program, (k) => `$$x${k}[$$p${k} + $$i]`, '$$i')}
     }
   }`;
-  const strided = `function strided($$outs, $$shape, $$xs, $$ps, $$ss, $$sc) {
+  const strided = `function strided($$outs, $$shape, $$xs, $$ps, $$ss, $$sc, $$ix) {
     ${prelude}
     ${eachIn((k) => `const $$s_${k} = $$ss[${k}];`)}
     const $$last = $$shape.length - 1;
@@ -199,7 +221,7 @@ function generate(program: PointwiseProgram): Kernel | null {
       ${odometer('$$last')}
     }
   }`;
-  const tiled = `function tiled($$outs, $$shape, $$xs, $$ps, $$ss, $$sc) {
+  const tiled = `function tiled($$outs, $$shape, $$xs, $$ps, $$ss, $$sc, $$ix) {
     ${prelude}
     ${eachIn((k) => `const $$s_${k} = $$ss[${k}];`)}
     const $$lead = $$shape.length - 2;
@@ -238,7 +260,7 @@ function generate(program: PointwiseProgram): Kernel | null {
 
 /** The fallback: one odometer loop through core's reference interpreter. */
 function interpret(program: PointwiseProgram): Kernel {
-  const strided: StridedFn = (outs, shape, xs, ps, ss, scalars) => {
+  const strided: StridedFn = (outs, shape, xs, ps, ss, scalars, ix) => {
     const rank = shape.length;
     const counter = new Array<number>(rank).fill(0);
     const at = ps.slice();
@@ -247,8 +269,10 @@ function interpret(program: PointwiseProgram): Kernel {
     const read = (k: number) => xs[k][at[k]];
     let total = 1;
     for (let d = 0; d < rank; d++) total *= shape[d];
-    for (let q = 0; q < total; q++) {
-      evaluateAt(program, read, scalars, values, results);
+    let q = 0;
+    const position = (d: number) => Math.floor(q / ix[2 * d]) % ix[2 * d + 1];
+    for (; q < total; q++) {
+      evaluateAt(program, read, scalars, values, results, position);
       for (let o = 0; o < outs.length; o++) outs[o][q] = results[o];
       for (let d = rank - 1; d >= 0; d--) {
         if (++counter[d] < shape[d]) {
@@ -260,7 +284,7 @@ function interpret(program: PointwiseProgram): Kernel {
       }
     }
   };
-  const contiguous: ContigFn = (outs, n, xs, ps, scalars) =>
+  const contiguous: ContigFn = (outs, n, xs, ps, scalars, ix) =>
     strided(
       outs,
       [n],
@@ -268,6 +292,7 @@ function interpret(program: PointwiseProgram): Kernel {
       ps,
       xs.map(() => [1]),
       scalars,
+      ix,
     );
   return { contiguous, strided, tiled: strided };
 }
@@ -375,13 +400,27 @@ export function planPointwise(
   let total = 1;
   for (let d = 0; d < shape.length; d++) total *= shape[d];
   if (total === 0) return null;
+  if (shape.length < program.minRank)
+    throw new RangeError(
+      `cpu pointwise ${program.name}: E.index(${program.minRank - 1}) over shape [${shape}]`,
+    );
   const kernel = kernelFor(program);
+  // [inner, size] per dim for E.index (computed from the shape before collapsing)
+  const ix: number[] = [];
+  if (program.minRank > 0) {
+    let inner = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      ix[2 * d] = inner;
+      ix[2 * d + 1] = shape[d];
+      inner *= shape[d];
+    }
+  }
   let contiguous = true;
   for (const st of strides) contiguous &&= isContiguous(st, shape);
-  if (contiguous) return (outputs, xs, ps, scalars) => kernel.contiguous(outputs, total, xs, ps, scalars);
+  if (contiguous) return (outputs, xs, ps, scalars) => kernel.contiguous(outputs, total, xs, ps, scalars, ix);
   const c = collapse(shape, strides);
   if (c.shape.length === 1 && c.strides.every((st) => st[0] === 1))
-    return (outputs, xs, ps, scalars) => kernel.contiguous(outputs, total, xs, ps, scalars);
+    return (outputs, xs, ps, scalars) => kernel.contiguous(outputs, total, xs, ps, scalars, ix);
   // When some input steps across rows in the inner loop (|stride| > 1), each element read
   // touches a new cache line; tiling the last two dimensions keeps those lines resident
   // until they are used up.
@@ -391,8 +430,8 @@ export function planPointwise(
     for (let k = 0; k < strides.length; k++) transposed ||= Math.abs(c.strides[k][rank - 1]) > 1;
   }
   if (transposed)
-    return (outputs, xs, ps, scalars) => kernel.tiled(outputs, c.shape, xs, ps, c.strides, scalars);
-  return (outputs, xs, ps, scalars) => kernel.strided(outputs, c.shape, xs, ps, c.strides, scalars);
+    return (outputs, xs, ps, scalars) => kernel.tiled(outputs, c.shape, xs, ps, c.strides, scalars, ix);
+  return (outputs, xs, ps, scalars) => kernel.strided(outputs, c.shape, xs, ps, c.strides, scalars, ix);
 }
 
 /**

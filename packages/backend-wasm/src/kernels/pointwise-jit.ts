@@ -122,8 +122,10 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
     return k;
   };
   const isOutput = new Set(program.outputs);
-  const loads = code.flatMap((ins, i) => (ins.op === 'input' ? [i] : []));
-  const stores = [...isOutput].filter((i) => code[i]?.op !== 'input' && !uniform[i]);
+  // inputs and positions (E.index): their registers are filled by the interpreter per block
+  const loaded = (ins: Instr | undefined) => ins?.op === 'input' || ins?.op === 'index';
+  const loads = code.flatMap((ins, i) => (loaded(ins) ? [i] : []));
+  const stores = [...isOutput].filter((i) => !loaded(code[i]) && !uniform[i]);
 
   const body: number[] = [];
   const get = (l: number) => {
@@ -175,7 +177,7 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
     set(valLocal(i));
   }
   code.forEach((ins, i) => {
-    if (ins.op === 'input' || uniform[i]) return;
+    if (loaded(ins) || uniform[i]) return;
     const op = opName(ins, code);
     const args = instrOperands(ins);
     if (op === 'select') {

@@ -42,6 +42,11 @@ interface Compiled {
   readonly ptr: number;
   readonly nInstr: number;
   readonly nSlots: number;
+  /**
+   * The program's position instructions (`E.index`): each one's register is filled per block
+   * with the elements' coordinates along `axis`, like an input's, before the block runs.
+   */
+  readonly positions: readonly { instr: number; axis: number }[];
   /** For each program input, the instruction that reads it (-1: the program ignores it). */
   readonly inputInstr: readonly number[];
   /** The inputs the program reads. */
@@ -109,7 +114,7 @@ function stateOf(rt: Runtime): State {
 
 /** The interpreter's opcode name of an instruction (assembly/pointwise.ts). */
 function opcodeName(ins: Instr, code: readonly Instr[]): string {
-  if (ins.op === 'input' || ins.op === 'const' || ins.op === 'scalar')
+  if (ins.op === 'input' || ins.op === 'index' || ins.op === 'const' || ins.op === 'scalar')
     throw new Error(`wasm backend: instruction '${ins.op}' is not computed per block`);
   const name = opName(ins, code);
   return name === 'select' || name === 'copy' ? `${name}_any` : name;
@@ -131,20 +136,20 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     uniform[i] =
       ins.op === 'const' ||
       ins.op === 'scalar' ||
-      (ins.op !== 'input' && instrOperands(ins).every((x) => uniform[x]));
+      (ins.op !== 'input' && ins.op !== 'index' && instrOperands(ins).every((x) => uniform[x]));
   });
   const pinned = new Set<number>(program.outputs);
   const slot = new Array<number>(n).fill(0);
   let nSlots = 0;
   code.forEach((ins, i) => {
-    if (ins.op === 'input' || uniform[i]) slot[i] = nSlots++;
+    if (ins.op === 'input' || ins.op === 'index' || uniform[i]) slot[i] = nSlots++;
     if (uniform[i]) pinned.add(i);
   });
   const free: number[] = [];
   const setup: number[] = [];
   const perBlock: number[] = [];
   code.forEach((ins, i) => {
-    if (ins.op === 'input' || ins.op === 'const' || ins.op === 'scalar') return;
+    if (ins.op === 'input' || ins.op === 'index' || ins.op === 'const' || ins.op === 'scalar') return;
     const name = opcodeName(ins, code);
     const op = st.opcodes.get(name);
     if (op === undefined) throw new Error(`wasm backend: pointwise ${program.name}: no kernel for '${name}'`);
@@ -165,8 +170,10 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
   rt.i32.set(all, ptr >>> 2);
   const inputInstr = program.inputs.map(() => -1);
   const fills: Compiled['fills'][number][] = [];
+  const positions: Compiled['positions'][number][] = [];
   code.forEach((ins, i) => {
     if (ins.op === 'input') inputInstr[ins.index] = i;
+    else if (ins.op === 'index') positions.push({ instr: i, axis: ins.axis });
     else if (ins.op === 'const') fills.push({ instr: i, dtype: ins.dtype, value: ins.value, scalar: false });
     else if (ins.op === 'scalar') fills.push({ instr: i, dtype: ins.dtype, value: ins.index, scalar: true });
   });
@@ -174,7 +181,9 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
   // an output computed per block may be written straight into its buffer (no copy), unless
   // an input in the same buffer is still read after it (checked per call)
   const directAt = program.outputs.map((o, j) =>
-    uniform[o] || code[o]?.op === 'input' || program.outputs.indexOf(o) !== j ? -1 : o,
+    uniform[o] || code[o]?.op === 'input' || code[o]?.op === 'index' || program.outputs.indexOf(o) !== j
+      ? -1
+      : o,
   );
   const inputLastUse = inputInstr.map((i) => (i >= 0 ? (lastUse[i] as number) : -1));
   const passThrough = n === 1 && program.outputs.length === 1 && code[0]?.op === 'input';
@@ -182,6 +191,7 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     ptr,
     nInstr: n,
     nSlots,
+    positions,
     inputInstr,
     usedInputs: inputInstr.flatMap((instr, k) => (instr >= 0 ? [k] : [])),
     inputIsOutput,
@@ -290,6 +300,8 @@ interface Plan {
   readonly descBytes: number;
   /** A transposing copy (see `copyTransposed`): no descriptor. */
   readonly transposed: boolean;
+  /** Per position instruction, `[inner, size]` of its axis in the uncollapsed shape. */
+  readonly extents: readonly (readonly [number, number])[];
 }
 
 /**
@@ -320,6 +332,10 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
       );
   }
   if (total === 0) return null;
+  if (shape.length < program.minRank)
+    throw new Error(
+      `wasm backend: pointwise ${program.name}: E.index(${program.minRank - 1}) over shape [${shape}]`,
+    );
 
   const st = stateOf(rt);
   let prog = st.programs.get(program);
@@ -335,8 +351,26 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
     dims.push(1);
     for (const s of strides) s.push(0);
   }
+  // an element's coordinate along an axis, from its flat (row-major output) index i:
+  // floor(i / inner) % size, with the extents of the shape before collapsing
+  const extents = prog.positions.map(({ axis }): [number, number] => {
+    let inner = 1;
+    for (let d = axis + 1; d < shape.length; d++) inner *= shape[d] as number;
+    return [inner, shape[axis] as number];
+  });
   if (prog.passThrough && isTransposed(dims, strides[0] as number[]))
-    return { prog, total, dims, strides, modes: [], threads: 1, jit: 0, descBytes: 0, transposed: true };
+    return {
+      prog,
+      total,
+      dims,
+      strides,
+      modes: [],
+      threads: 1,
+      jit: 0,
+      descBytes: 0,
+      transposed: true,
+      extents,
+    };
   const nd = dims.length;
   if (nd > st.maxDims)
     throw new Error(`wasm backend: pointwise ${program.name}: more than ${st.maxDims} dims after collapsing`);
@@ -357,12 +391,32 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
     total >= rt.threading.minParallelElements && (!st.jit || prog.perBlockCount <= MAX_THREADED_INSTRUCTIONS)
       ? Math.min(rt.threads, Math.ceil(total / st.block))
       : 1;
-  const descWords = 3 + nd + 1 + used.length * (3 + nd) + 1 + 2 * prog.fills.length + 2 * args.outputs.length;
+  const descWords =
+    3 +
+    nd +
+    1 +
+    used.length * (3 + nd) +
+    1 +
+    3 * prog.positions.length +
+    1 +
+    2 * prog.fills.length +
+    2 * args.outputs.length;
   const scratchBytes = (prog.nInstr + st.maxDims) * 4 + 15 + 15 + prog.nSlots * st.block * 4;
   if (descWords * 4 > st.descBytes || scratchBytes > st.scratchBytes || st.scratch.length < threads)
     reserve(rt, st, descWords * 4, scratchBytes, threads);
   const jit = threads === 1 && st.jit && prog.perBlockCount > 0 ? jitIndex(rt, program, prog) : 0;
-  return { prog, total, dims, strides, modes, threads, jit, descBytes: descWords * 4, transposed: false };
+  return {
+    prog,
+    total,
+    dims,
+    strides,
+    modes,
+    threads,
+    jit,
+    descBytes: descWords * 4,
+    transposed: false,
+    extents,
+  };
 }
 
 /**
@@ -394,6 +448,14 @@ function run(rt: Runtime, p: Plan, args: PointwiseArgs, desc: number): void {
     i32[w++] = modes[u] as number;
     i32[w++] = (v.buffer as WasmBuffer).ptr + v.offset * 4;
     for (let d = 0; d < nd; d++) i32[w++] = s[d] as number;
+  }
+  const positions = prog.positions;
+  i32[w++] = positions.length;
+  for (let q = 0; q < positions.length; q++) {
+    const [inner, size] = p.extents[q] as readonly [number, number];
+    i32[w++] = (positions[q] as Compiled['positions'][number]).instr;
+    i32[w++] = inner;
+    i32[w++] = size;
   }
   const fills = prog.fills;
   i32[w++] = fills.length;

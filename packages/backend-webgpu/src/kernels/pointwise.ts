@@ -112,12 +112,15 @@ function instrExpr(
   v: (i: number) => string,
   read: (k: number) => string,
   scalar: (k: number) => string,
+  position: (axis: number) => string,
   dtypeOf: (i: number) => DType,
   use: (h: Helper) => void,
 ): string {
   switch (ins.op) {
     case 'input':
       return read(ins.index);
+    case 'index':
+      return position(ins.axis);
     case 'scalar':
       return scalar(ins.index);
     case 'const':
@@ -187,10 +190,19 @@ interface Layout {
   readonly scalarWord: number;
   /** Per input: its offset word; its strides follow when its mode is strided. */
   readonly inputWord: readonly number[];
+  /** Per `E.index` axis the program reads: the words of its `[inner, size]` extents. */
+  readonly axisWord: ReadonlyMap<number, number>;
   readonly words: number;
 }
 
-function layoutOf(scalars: number, modes: readonly Mode[]): Layout {
+/** The axes the program's `E.index` nodes read, each once, in program order. */
+function indexAxes(program: PointwiseProgram): number[] {
+  const axes = new Set<number>();
+  for (const ins of program.instructions) if (ins.op === 'index') axes.add(ins.axis);
+  return [...axes];
+}
+
+function layoutOf(scalars: number, modes: readonly Mode[], axes: readonly number[]): Layout {
   const strided = modes.includes('strided');
   const shapeWord = 2;
   const scalarWord = strided ? shapeWord + MAX_RANK : 1;
@@ -200,7 +212,12 @@ function layoutOf(scalars: number, modes: readonly Mode[]): Layout {
     w += m === 'strided' ? 1 + MAX_RANK : 1;
     return at;
   });
-  return { strided, shapeWord, scalarWord, inputWord, words: w };
+  const axisWord = new Map<number, number>();
+  for (const axis of axes) {
+    axisWord.set(axis, w);
+    w += 2;
+  }
+  return { strided, shapeWord, scalarWord, inputWord, axisWord, words: w };
 }
 
 /** Drops size-1 dims and merges neighbours that every input walks contiguously. */
@@ -245,7 +262,7 @@ interface BindingPlan {
 }
 
 function renderSource(program: PointwiseProgram, modes: readonly Mode[], plan: BindingPlan): string {
-  const layout = layoutOf(program.scalars.length, modes);
+  const layout = layoutOf(program.scalars.length, modes, indexAxes(program));
   const used = new Set<Helper>();
   const use = (h: Helper) => used.add(h);
   const decls = plan.slots.map(
@@ -274,10 +291,18 @@ function renderSource(program: PointwiseProgram, modes: readonly Mode[], plan: B
     return `b${plan.input[k]}[${index}]`;
   };
   const scalar = (k: number) => `${program.scalars[k] === 'int32' ? 'pi' : 'pf'}(${layout.scalarWord + k}u)`;
+  // gid is the element's flat index in the (row-major) output: its coordinate along an axis
+  // is one division and one remainder by that axis's extents in the uncollapsed shape
+  const position = (axis: number) => {
+    const at = layout.axisWord.get(axis) as number;
+    return `i32((gid / pu(${at}u)) % pu(${at + 1}u))`;
+  };
   const v = (i: number) => `v${i}`;
   const dtypeOf = (i: number) => program.instructions[i].dtype;
   program.instructions.forEach((ins, i) => {
-    lines.push(`  let v${i}: ${wgslType(ins.dtype)} = ${instrExpr(ins, v, read, scalar, dtypeOf, use)};`);
+    lines.push(
+      `  let v${i}: ${wgslType(ins.dtype)} = ${instrExpr(ins, v, read, scalar, position, dtypeOf, use)};`,
+    );
   });
   // Every value is computed (and every input read) before the first store: in-place safe.
   program.outputs.forEach((i, j) => {
@@ -374,6 +399,10 @@ export function dispatchPointwise(runtime: Runtime, limits: PointwiseLimits, arg
       );
   });
   if (total === 0) return;
+  if (args.shape.length < program.minRank)
+    throw new Error(
+      `WebGPU backend: ${name} reads E.index(${program.minRank - 1}) over shape [${args.shape}]`,
+    );
 
   const c = collapse(
     args.shape,
@@ -419,7 +448,8 @@ export function dispatchPointwise(runtime: Runtime, limits: PointwiseLimits, arg
         `${limits.maxStorageBuffersPerShaderStage} storage buffers per shader (split the program)`,
     );
   const plan: BindingPlan = { input, output, slots };
-  const layout = layoutOf(program.scalars.length, modes);
+  const axes = indexAxes(program);
+  const layout = layoutOf(program.scalars.length, modes, axes);
   if (layout.words > PARAM_WORDS) {
     throw new Error(
       `WebGPU backend: ${name} needs ${layout.words} uniform words (${program.scalars.length} scalars, ` +
@@ -445,6 +475,12 @@ export function dispatchPointwise(runtime: Runtime, limits: PointwiseLimits, arg
         w.u(v.offset);
         if (modes[k] === 'strided') for (let d = 0; d < MAX_RANK; d++) w.i(c.strides[k][d] ?? 0);
       });
+      for (const axis of axes) {
+        let inner = 1;
+        for (let d = axis + 1; d < args.shape.length; d++) inner *= args.shape[d];
+        w.u(inner);
+        w.u(args.shape[axis]);
+      }
     },
     groups: grid(Math.ceil(total / WG), limits.maxWorkgroupsPerDimension),
   });

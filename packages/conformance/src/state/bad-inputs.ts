@@ -64,6 +64,34 @@ export function badInputSuite(name: string): void {
       await expectNoChange([a], () => a.reshape([4, 2]), 'reshape');
     });
 
+    it("pointwise programs: E.index past the call's rank, a bad axis", async () => {
+      const program = nb.pointwiseProgram('bad-index-rank', {
+        inputs: ['float32'],
+        outputs: [nb.E.add(nb.E.input(0), nb.E.cast(nb.E.index(2), 'float32'))],
+      });
+      const x = own(nb.ones([2, 3]));
+      const out = own(nb.zeros([2, 3]));
+      const message =
+        'the program reads E.index(2), the coordinate along dim 2, but runs over shape [2, 3] of rank 2';
+      await expectNoChange([x, out], () => nb.pointwise(program, [x]), `bad-index-rank: ${message}`);
+      await expectNoChange([x, out], () => nb.pointwiseInto(program, [x], [], [out]), message);
+      // checked before any call of the batch runs: the first, valid call leaves `out` alone too
+      const fine = nb.pointwiseProgram('bad-index-fine', { inputs: ['float32'], outputs: [nb.E.input(0)] });
+      await expectNoChange(
+        [x, out],
+        () =>
+          nb.pointwiseIntoEach([
+            { program: fine, inputs: [x], scalars: [], outputs: [out] },
+            { program, inputs: [x], scalars: [], outputs: [out] },
+          ]),
+        message,
+      );
+      for (const axis of [-1, 0.5, Number.NaN])
+        expect(() => nb.E.index(axis)).toThrow(
+          new RangeError(`expr index: axis must be a non-negative integer, got ${axis}`),
+        );
+    });
+
     it('dtypes: float-only ops on int32, gradients on int32', async () => {
       const i = own(nb.ones([3], { dtype: 'int32' }));
       await expectNoChange([i], () => i.exp(), 'expected a float32 tensor, got int32');

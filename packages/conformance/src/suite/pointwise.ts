@@ -1,8 +1,8 @@
 /**
  * Pointwise programs (kernels as data) against core's reference evaluator (`evaluateAt`):
- * every unary and binary function of the expression language, select and cast, over strided,
- * broadcast, non-contiguous, empty and size-1 inputs; several outputs; in-place updates; and
- * random small expression trees (property). A backend's renderer passes here or nowhere.
+ * every unary and binary function of the expression language, select and cast, position
+ * (`E.index`) along every axis, over strided, broadcast, non-contiguous, empty and size-1
+ * inputs; several outputs; in-place updates; and random small expression trees (property). A backend's renderer passes here or nowhere.
  */
 import {
   BINARY_FNS,
@@ -50,7 +50,14 @@ function reference(program: PointwiseProgram, inputs: readonly R.Ref[], scalars:
   const results: number[] = [];
   for (let i = 0; i < R.sizeOf(shape); i++) {
     const idx = R.unravel(i, shape);
-    evaluateAt(program, (k) => R.atBroadcast(inputs[k], idx), scalars, values, results);
+    evaluateAt(
+      program,
+      (k) => R.atBroadcast(inputs[k], idx),
+      scalars,
+      values,
+      results,
+      (d) => idx[d],
+    );
     results.forEach((v, j) => {
       outs[j].push(v);
     });
@@ -274,6 +281,91 @@ export function pointwiseSuite(): void {
         [1],
         EXACT,
         'int32 select',
+      );
+    });
+
+    it('E.index: the coordinate along each axis, ranks 1 to 4, broadcast, strided, size-0 and size-1 dims', async () => {
+      const r = R.rng(45);
+      // [shape of input 0, shape of input 1]: the call runs over their broadcast
+      const cases: [number[], number[]][] = [
+        [[5], [5]],
+        [[1], [1]],
+        [[0], [1]],
+        [[3, 4], [4]],
+        [
+          [3, 1],
+          [1, 4],
+        ],
+        [
+          [1, 4],
+          [3, 1],
+        ],
+        [
+          [2, 3, 4],
+          [3, 1],
+        ],
+        [
+          [2, 1, 4],
+          [1, 3, 1],
+        ],
+        [[2, 0, 3], [3]],
+        [
+          [2, 3, 1, 5],
+          [2, 1, 4, 1],
+        ],
+        [[1, 1, 1, 3], [1]],
+      ];
+      for (const [sa, sb] of cases) {
+        const rank = R.broadcastShape(sa, sb)!.length;
+        for (let axis = 0; axis < rank; axis++) {
+          // the position alone, as an output; mixed with inputs (a float and an int32 use)
+          const program = pointwiseProgram(`conf-index${axis}`, {
+            inputs: ['float32', 'int32'],
+            outputs: [
+              E.index(axis),
+              E.mul(E.input(0), E.cast(E.add(E.index(axis), 1), 'float32')),
+              E.select(E.eq(E.input(1, 'int32'), E.index(axis)), E.index(rank - 1), -1),
+            ],
+          });
+          const a = R.randomRef(r, sa, -3, 3);
+          const b = R.randomIntRef(r, sb, 0, 3);
+          for (const layout of ['contiguous', 'transposed', 'permuted', 'sliced'] as const) {
+            await expectProgram(
+              program,
+              [
+                { ref: a, layout },
+                { ref: b, layout: layout === 'contiguous' ? 'contiguous' : 'sliced' },
+              ],
+              [],
+              EXACT,
+              `index(${axis}) [${sa}]·[${sb}] ${layout}`,
+            );
+          }
+          const full = R.broadcastShape(sa, sb)!;
+          await expectProgram(
+            program,
+            [
+              { ref: a, expand: full },
+              { ref: R.expand(b, full), layout: 'permuted' },
+            ],
+            [],
+            EXACT,
+            `index(${axis}) [${sa}]·[${sb}] expanded`,
+          );
+        }
+      }
+      // Large enough for the backends' blocked and threaded paths: positions across block edges.
+      const big = pointwiseProgram('conf-index-big', {
+        inputs: ['float32'],
+        outputs: [E.add(E.index(0), E.mul(E.index(1), 1000)), E.index(2)],
+      });
+      await expectProgram(big, [{ ref: R.randomRef(r, [7, 37, 301]) }], [], EXACT, 'index [7, 37, 301]');
+      await expectProgram(
+        big,
+        [{ ref: R.randomRef(r, [7, 301, 37]), layout: 'transposed' }],
+        [],
+        EXACT,
+        'index transposed [7, 37, 301]',
       );
     });
 

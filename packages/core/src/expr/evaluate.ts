@@ -132,9 +132,15 @@ export function applyCast(x: number, dtype: DType): number {
   return dtype === 'int32' ? Math.trunc(x) | 0 : f32(x);
 }
 
+const noPosition = (axis: number): number => {
+  throw new Error(`evaluateAt: the program reads E.index(${axis}) but no position was given`);
+};
+
 /**
  * Evaluates a program at one element: `read(k)` gives input k's value there, `scalars` the
- * per-call values. Writes the outputs' values into `results` (one per output) and returns it.
+ * per-call values, `position(d)` the element's coordinate along dimension d of the iteration
+ * shape (needed by programs with `E.index` nodes). Writes the outputs' values into `results`
+ * (one per output) and returns it.
  */
 export function evaluateAt(
   program: PointwiseProgram,
@@ -142,17 +148,26 @@ export function evaluateAt(
   scalars: ArrayLike<number>,
   values: number[],
   results: number[],
+  position: (axis: number) => number = noPosition,
 ): number[] {
   const code = program.instructions;
-  for (let i = 0; i < code.length; i++) values[i] = step(code[i], values, read, scalars);
+  for (let i = 0; i < code.length; i++) values[i] = step(code[i], values, read, scalars, position);
   for (let o = 0; o < program.outputs.length; o++) results[o] = values[program.outputs[o]];
   return results;
 }
 
-function step(ins: Instr, v: number[], read: (input: number) => number, scalars: ArrayLike<number>): number {
+function step(
+  ins: Instr,
+  v: number[],
+  read: (input: number) => number,
+  scalars: ArrayLike<number>,
+  position: (axis: number) => number,
+): number {
   switch (ins.op) {
     case 'input':
       return read(ins.index);
+    case 'index':
+      return position(ins.axis);
     case 'scalar':
       return applyCast(scalars[ins.index], ins.dtype);
     case 'const':

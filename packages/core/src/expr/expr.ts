@@ -80,6 +80,8 @@ export type Expr =
   | { readonly kind: 'const'; readonly value: number; readonly dtype: DType }
   /** Per-call value `index` (a learning rate, a step count): changes without re-rendering. */
   | { readonly kind: 'scalar'; readonly index: number; readonly dtype: DType }
+  /** The element's coordinate along dimension `axis` of the call's iteration (output) shape. */
+  | { readonly kind: 'index'; readonly axis: number; readonly dtype: 'int32' }
   | { readonly kind: 'unary'; readonly fn: UnaryFn; readonly x: Expr; readonly dtype: DType }
   | {
       readonly kind: 'binary';
@@ -130,6 +132,17 @@ export const E = {
   input: (index: number, dtype: DType = 'float32'): Expr => ({ kind: 'input', index, dtype }),
   scalar: (index: number, dtype: DType = 'float32'): Expr => ({ kind: 'scalar', index, dtype }),
   const: (value: number, dtype: DType = 'float32'): Expr => ({ kind: 'const', value, dtype }),
+  /**
+   * The int32 coordinate, along dimension `axis` of the call's iteration shape (the shape of
+   * the outputs, which the inputs broadcast to), of the element being computed: over `[N, C]`,
+   * `E.index(1)` is the column `c`. It stands in for an `arange` input broadcast along the
+   * other dimensions, without the tensor. A call over a shape of rank `<= axis` is an error.
+   */
+  index: (axis: number): Expr => {
+    if (!Number.isInteger(axis) || axis < 0 || axis > 2147483647)
+      throw new RangeError(`expr index: axis must be a non-negative integer, got ${axis}`);
+    return { kind: 'index', axis, dtype: 'int32' };
+  },
   cast: (x: ExprLike, dtype: DType): Expr => {
     const e = lift(x);
     return e.dtype === dtype ? e : { kind: 'cast', x: e, dtype };
@@ -180,6 +193,8 @@ export function exprKey(e: Expr): string {
       return `x${e.index}${e.dtype === 'int32' ? 'i' : ''}`;
     case 'scalar':
       return `s${e.index}${e.dtype === 'int32' ? 'i' : ''}`;
+    case 'index':
+      return `idx${e.axis}`;
     case 'const':
       return `${Object.is(e.value, -0) ? '-0' : String(e.value)}${e.dtype === 'int32' ? 'i' : 'f'}`;
     case 'unary':

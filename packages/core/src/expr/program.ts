@@ -11,6 +11,8 @@ import { type BinaryFn, type Expr, exprKey, type UnaryFn } from './expr.js';
 export type Instr =
   | { readonly op: 'input'; readonly index: number; readonly dtype: DType }
   | { readonly op: 'scalar'; readonly index: number; readonly dtype: DType }
+  /** The element's coordinate along dimension `axis` of the iteration shape. */
+  | { readonly op: 'index'; readonly axis: number; readonly dtype: 'int32' }
   | { readonly op: 'const'; readonly value: number; readonly dtype: DType }
   | { readonly op: 'unary'; readonly fn: UnaryFn; readonly x: number; readonly dtype: DType }
   | {
@@ -60,6 +62,11 @@ export interface PointwiseProgram {
   readonly outputs: readonly number[];
   /** Dtype of each output buffer. */
   readonly outputDtypes: readonly DType[];
+  /**
+   * The least rank of a shape the program can run over: one more than the largest axis of its
+   * `E.index` nodes (0 without any). Core refuses a call over a shape of lower rank.
+   */
+  readonly minRank: number;
 }
 
 const interned = new Map<string, PointwiseProgram>();
@@ -80,6 +87,7 @@ export function pointwiseProgram(
   if (spec.outputs.length === 0) throw new Error(`pointwise ${name}: a program needs at least one output`);
   const instructions: Instr[] = [];
   const byKey = new Map<string, number>();
+  let minRank = 0;
   const emit = (e: Expr): number => {
     const k = exprKey(e);
     const seen = byKey.get(k);
@@ -98,6 +106,10 @@ export function pointwiseProgram(
         break;
       case 'const':
         instr = { op: 'const', value: e.value, dtype: e.dtype };
+        break;
+      case 'index':
+        instr = { op: 'index', axis: e.axis, dtype: 'int32' };
+        minRank = Math.max(minRank, e.axis + 1);
         break;
       case 'unary':
         instr = { op: 'unary', fn: e.fn, x: emit(e.x), dtype: e.dtype };
@@ -125,6 +137,7 @@ export function pointwiseProgram(
     instructions,
     outputs,
     outputDtypes: spec.outputs.map((e) => e.dtype),
+    minRank,
   };
   interned.set(key, program);
   return program;

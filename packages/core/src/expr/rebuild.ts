@@ -22,6 +22,8 @@ export function programExprs(
         return E.scalar(scalarBase + ins.index, ins.dtype);
       case 'const':
         return E.const(ins.value, ins.dtype);
+      case 'index':
+        return E.index(ins.axis); // the same iteration shape: fusion and replication keep it
       case 'unary':
         return { kind: 'unary', fn: ins.fn, x: built[ins.x], dtype: ins.dtype };
       case 'binary':

@@ -141,6 +141,7 @@ function renumber(e: Expr, map: (k: number) => number): Expr {
       return E.input(map(e.index), e.dtype);
     case 'scalar':
     case 'const':
+    case 'index':
       return e;
     case 'unary':
     case 'cast':

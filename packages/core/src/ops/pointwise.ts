@@ -30,9 +30,15 @@ function checkOperands(
   return backend;
 }
 
-function broadcastAll(name: string, tensors: readonly Tensor[]): number[] {
+/** The shape a call runs over: the inputs broadcast together, of a rank the program can index. */
+function iterationShape(name: string, program: PointwiseProgram, tensors: readonly Tensor[]): number[] {
   let shape: number[] = [];
   for (const t of tensors) shape = broadcastShapes(shape, t.shape, name);
+  if (shape.length < program.minRank)
+    throw new Error(
+      `${name}: the program reads E.index(${program.minRank - 1}), the coordinate along dim ` +
+        `${program.minRank - 1}, but runs over shape ${formatShape(shape)} of rank ${shape.length}`,
+    );
   return shape;
 }
 
@@ -47,7 +53,7 @@ export function pointwise(
   name: string = program.name,
 ): Tensor[] {
   const backend = checkOperands(name, program, inputs, scalars);
-  const shape = broadcastAll(name, inputs);
+  const shape = iterationShape(name, program, inputs);
   const outs = program.outputDtypes.map((dtype) => Tensor.empty(shape, dtype, backend));
   run(backend, program, inputs, scalars, outs, shape, name);
   return outs;
@@ -157,7 +163,7 @@ function checkInto(
   const backend = checkOperands(name, program, inputs, scalars);
   if (outputs.length !== program.outputDtypes.length)
     throw new Error(`${name}: expected ${program.outputDtypes.length} outputs, got ${outputs.length}`);
-  const shape = broadcastAll(name, inputs);
+  const shape = iterationShape(name, program, inputs);
   outputs.forEach((o, j) => {
     o.storageFor(name);
     if (o.backendFor(name) !== backend)

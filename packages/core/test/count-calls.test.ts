@@ -38,6 +38,28 @@ describe('countBackendCalls', () => {
     c.dispose();
   });
 
+  it('the cross-entropy backward is one pointwise kernel: no class-index tensor, no write', async () => {
+    const backend = await nb.setBackend('cpu');
+    const logits = nb.randn([6, 5], { requiresGrad: true });
+    const targets = nb.tensor([0, 4, 2, 2, 1, 3], { dtype: 'int32' });
+    const loss = nb.softmaxCrossEntropy(logits, targets);
+    const g = nb.ones([6]);
+    const counter = nb.countBackendCalls(backend);
+    loss.backward(g);
+    const s = counter.snapshot();
+    counter.stop();
+    // the gradient's one buffer (it was two, with a write of the class indices 0..C-1)
+    expect(s.byMethod).toEqual({ alloc: 1, pointwise: 1, disposeBuffer: 2 }); // frees: the saved shift and logSum
+    const grad = logits.grad!.dataSync();
+    const p = nb.tidy(() => nb.softmax(logits, 1).dataSync());
+    for (let r = 0; r < 6; r++)
+      for (let c = 0; c < 5; c++) {
+        const want = p[r * 5 + c] - (c === targets.dataSync()[r] ? 1 : 0);
+        expect(grad[r * 5 + c]).toBeCloseTo(want, 6);
+      }
+    for (const t of [logits, targets, loss, g]) t.dispose();
+  });
+
   it('differences a numeric stats object (the WebGPU dispatch/submit counters)', () => {
     const stats = { dispatches: 3, submits: 1, label: 'x' };
     const backend = Object.assign(createCpuBackend(), { stats }) as nb.Backend;

@@ -1,12 +1,15 @@
 /** Index ops: gather (and its adjoint), one-hot, concatenation and stacking. */
 import { noGrad } from '../autograd.js';
 import { activeCapture } from '../compile/hooks.js';
+import { E } from '../expr/expr.js';
+import { pointwiseProgram } from '../expr/program.js';
 import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { arange, fromHost, full } from './creation.js';
-import { add, eq, where } from './elementwise.js';
+import { fromHost, full } from './creation.js';
+import { add, where } from './elementwise.js';
 import { record, sameBackend } from './graph.js';
-import { dense, slice, unsqueeze } from './views.js';
+import { pointwise } from './pointwise.js';
+import { dense, expand, slice, unsqueeze } from './views.js';
 
 /**
  * Checks that every index lies in `[0, size)`. The check needs the values on the host, so
@@ -221,11 +224,17 @@ export function oneHot(index: Tensor, numClasses?: number): Tensor {
   const sink = activeCapture();
   if (sink) sink.precheck(index, checkClasses);
   else checkClasses(index);
+  // `index[..., None] == c` where c is the element's position along the new last axis
+  // (E.index): no tensor of class ids to allocate and upload on every call
+  const program = pointwiseProgram('oneHot', {
+    inputs: ['int32'],
+    outputs: [E.eq(E.input(0, 'int32'), E.index(index.rank))],
+  });
   return noGrad(() => {
-    const ids = arange(classes, undefined, 1, { backend: index.backend });
     const column = unsqueeze(index, -1);
-    const out = eq(column, ids);
-    ids.dispose();
+    const wide = expand(column, [...index.shape, classes]);
+    const [out] = pointwise(program, [wide], [], 'oneHot');
+    wide.dispose();
     column.dispose();
     return out;
   });

@@ -11,7 +11,6 @@ import { pointwiseProgram } from '../expr/program.js';
 import { tidy } from '../scope.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { arange } from './creation.js';
 import { where } from './elementwise.js';
 import { hasFused, withDenseBuffers } from './fused-kernels.js';
 import { record, requireFloat, sameBackend } from './graph.js';
@@ -25,17 +24,18 @@ const NO_IGNORED_CLASS = -2147483648;
 
 /**
  * `dlogits = [t != ignore] ? (exp((logit - shift) - logSum) - [class == t]) · g : 0` over
- * logits `[N, C]`, with shift, logSum, t and g as `[N, 1]` columns and the class index an
- * int32 `[1, C]` row. Subtracting the row's shift first keeps full precision for large
- * logits, where a float32 log-sum-exp would be rounded by up to half an ulp of its size.
+ * logits `[N, C]`, with shift, logSum, t and g as `[N, 1]` columns and the class the
+ * element's column (`E.index(1)`: no class-index tensor to allocate and write every step).
+ * Subtracting the row's shift first keeps full precision for large logits, where a float32
+ * log-sum-exp would be rounded by up to half an ulp of its size.
  */
 const crossEntropyBackward = pointwiseProgram('softmaxCrossEntropyBackward', {
-  inputs: ['float32', 'float32', 'float32', 'int32', 'int32', 'float32'],
+  inputs: ['float32', 'float32', 'float32', 'int32', 'float32'],
   scalars: ['int32'],
   outputs: [
     (() => {
-      const [logit, shift, logSum, g] = [E.input(0), E.input(1), E.input(2), E.input(5)];
-      const [target, cls] = [E.input(3, 'int32'), E.input(4, 'int32')];
+      const [logit, shift, logSum, g] = [E.input(0), E.input(1), E.input(2), E.input(4)];
+      const [target, cls] = [E.input(3, 'int32'), E.index(1)];
       const prob = E.exp(E.sub(E.sub(logit, shift), logSum));
       const d = E.mul(E.sub(prob, E.select(E.eq(cls, target), 1, 0)), g);
       return E.select(E.ne(target, E.scalar(0, 'int32')), d, 0);
@@ -114,18 +114,13 @@ export function softmaxCrossEntropy(
     );
   }
   record(loss, op, [logits, null], [logits, targets, shift, logSum], (g, [sl, st, sShift, sLogSum]) => {
-    const cls = arange(0, classes, 1, { dtype: 'int32', backend: sl.backend });
-    try {
-      const column = (t: Tensor) => reshape(t, [rows, 1]);
-      const [dlogits] = pointwise(
-        crossEntropyBackward,
-        [sl, column(sShift), column(sLogSum), column(st), reshape(cls, [1, classes]), column(g)],
-        [ignoreIndex],
-      );
-      return [dlogits];
-    } finally {
-      cls.dispose();
-    }
+    const column = (t: Tensor) => reshape(t, [rows, 1]);
+    const [dlogits] = pointwise(
+      crossEntropyBackward,
+      [sl, column(sShift), column(sLogSum), column(st), column(g)],
+      [ignoreIndex],
+    );
+    return [dlogits];
   });
   shift.dispose();
   logSum.dispose();

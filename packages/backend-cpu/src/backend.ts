@@ -21,6 +21,7 @@ import type {
   PointwiseArgs,
   PreparedKernel,
   ReduceArgs,
+  ReduceExpression,
   ScatterAddArgs,
   SoftmaxCrossEntropyArgs,
   StridedView,
@@ -33,6 +34,7 @@ import { gather, scatterAdd } from './kernels/indexing.js';
 import { linear, matmul } from './kernels/matmul.js';
 import { type ArrayView, checkBounds, planPointwise, pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
+import { type ProgramOperands, reduceProgram } from './kernels/reduce-program.js';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.js';
 
 function product(shape: readonly number[]): number {
@@ -91,12 +93,68 @@ function fillKernel({ out, value }: FillArgs): void {
   cpuBuffer(out, 'fill target').data.fill(value);
 }
 
-function reduceKernel({ op, x, out, outer, size, inner }: ReduceArgs): void {
+function reduceKernel(args: ReduceArgs): void {
+  const { op, out, outer, size, inner } = args;
   checkCounts('reduce', { outer, size, inner });
-  const xb = checked(x, 'reduce input', null, outer * size * inner, op);
+  if (args.input !== undefined || args.epilogue !== undefined) {
+    reduceExpressionKernel(args);
+    return;
+  }
+  const xb = checked(args.x, 'reduce input', null, outer * size * inner, op);
   const arg = op === 'argmax' || op === 'argmin';
   const ob = checked(out, 'reduce output', arg ? 'int32' : null, outer * inner, op);
   reduce(op, xb.data, ob.data, outer, size, inner);
+}
+
+/** The operands of a program run over `shape`, checked; `first` inputs of the program are not views (the epilogue's reduced value). */
+function programOperands(
+  e: ReduceExpression,
+  shape: readonly number[],
+  what: string,
+  first: number,
+): ProgramOperands {
+  const { program } = e;
+  const n = product(shape);
+  if (e.inputs.length + first !== program.inputs.length || e.scalars.length !== program.scalars.length)
+    throw new RangeError(
+      `cpu ${what} ${program.name}: expected ${program.inputs.length - first} inputs and ${program.scalars.length} scalars, ` +
+        `got ${e.inputs.length} and ${e.scalars.length}`,
+    );
+  if (program.outputDtypes.length !== 1)
+    throw new RangeError(`cpu ${what} ${program.name}: a program with one output is needed`);
+  const views = e.inputs.map((v, k) => {
+    const x = view(v, `${what} input ${k}`);
+    if (v.buffer.dtype !== program.inputs[k + first])
+      throw new TypeError(
+        `cpu ${what}: input ${k} must be ${program.inputs[k + first]}, got ${v.buffer.dtype}`,
+      );
+    if (n > 0) checkBounds(x, shape, `${what} input ${k}`);
+    return x;
+  });
+  return {
+    program,
+    xs: views.map((v) => v.data),
+    ps: views.map((v) => v.offset),
+    ss: views.map((v) => v.strides),
+    scalars: e.scalars,
+  };
+}
+
+/** A reduction whose input and/or epilogue are programs (see `kernels/reduce-program.ts`). */
+function reduceExpressionKernel(args: ReduceArgs): void {
+  const { op, out, outer, size, inner, epilogue } = args;
+  if (op !== 'sum' && op !== 'max' && op !== 'min')
+    throw new TypeError(`cpu reduce ${op}: only sum, max and min take programs`);
+  if (args.input === undefined) throw new TypeError(`cpu reduce ${op}: an epilogue needs an input program`);
+  if (size === 0 && op !== 'sum') throw new RangeError(`cpu reduce ${op}: cannot reduce an empty axis`);
+  const input = programOperands(args.input, [outer, size, inner], 'reduce', 0);
+  const reduced = args.input.program.outputDtypes[0];
+  const epi = epilogue === undefined ? null : programOperands(epilogue, [outer, inner], 'reduce epilogue', 1);
+  if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
+    throw new TypeError(`cpu reduce ${op}: the epilogue's input 0 must be ${reduced}`);
+  const outDtype = epilogue?.program.outputDtypes[0] ?? reduced;
+  const ob = checked(out, 'reduce output', outDtype, outer * inner, op);
+  reduceProgram(op, ob.data, outer, size, inner, input, epi);
 }
 
 function matmulKernel(args: MatmulArgs): void {

@@ -12,6 +12,7 @@ import type {
   KernelName,
   Kernels,
   PreparedKernel,
+  ReduceArgs,
   ReduceOp,
   TypedArray,
 } from '@nabla/core';
@@ -234,7 +235,12 @@ export class WebGpuBackend implements Backend {
         });
       },
 
-      reduce: ({ op, x, out, outer, size, inner }) => {
+      reduce: (args) => {
+        if (args.input !== undefined || args.epilogue !== undefined) {
+          this.reduceExpression(args);
+          return;
+        }
+        const { op, x, out, outer, size, inner } = args;
         this.guard(`reduce(${op})`);
         const xb = this.buf(x, 'reduce');
         const outputs = outer * inner;
@@ -342,6 +348,55 @@ export class WebGpuBackend implements Backend {
         );
       },
     };
+  }
+
+  /**
+   * A reduction whose input and/or epilogue are programs: the input program runs as a pointwise
+   * dispatch into a pooled scratch buffer, the plain reduction follows, then the epilogue (in
+   * place on `out` when it keeps the reduced dtype). All three are encoded in this stream, so
+   * for core it is one kernel call with no tensor in between. Splicing the rendered expression
+   * into the reduce shader would save the scratch pass; these reductions are small (counts, a
+   * loss's mean), and the reduce shaders' binding layout stays the one the plain path uses.
+   */
+  private reduceExpression(args: ReduceArgs): void {
+    const { op, input, epilogue, out, outer, size, inner } = args;
+    this.guard(`reduce(${op})`);
+    if (op !== 'sum' && op !== 'max' && op !== 'min')
+      throw new Error(`WebGPU backend: reduce '${op}' takes no program (sum, max and min do)`);
+    if (input === undefined)
+      throw new Error(`WebGPU backend: reduce '${op}': an epilogue needs an input program`);
+    if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
+    const reduced = input.program.outputDtypes[0];
+    const want = epilogue?.program.outputDtypes[0] ?? reduced;
+    if (this.buf(out, 'reduce').dtype !== want)
+      throw new Error(`WebGPU backend: reduce '${op}' writes ${want}, output is ${out.dtype}`);
+    if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
+      throw new Error(`WebGPU backend: reduce '${op}': the epilogue's input 0 must be ${reduced}`);
+    if (outer * inner === 0) return;
+    const scratch: BackendBuffer[] = [];
+    const temp = (n: number) => {
+      const b = this.alloc(Math.max(1, n), reduced);
+      scratch.push(b);
+      return b;
+    };
+    try {
+      const values = temp(outer * size * inner);
+      this.table.pointwise({ ...input, outputs: [values], shape: [outer, size, inner] });
+      const target = epilogue === undefined || want === reduced ? out : temp(outer * inner);
+      this.table.reduce({ op, x: values, out: target, outer, size, inner });
+      if (epilogue !== undefined) {
+        const acc = { buffer: target, offset: 0, strides: [inner, 1] };
+        this.table.pointwise({
+          ...epilogue,
+          inputs: [acc, ...epilogue.inputs],
+          outputs: [out],
+          shape: [outer, inner],
+        });
+      }
+    } finally {
+      // safe at once: later users of a pooled buffer are ordered after this stream
+      for (const b of scratch) this.disposeBuffer(b);
+    }
   }
 
   private reduceStage(

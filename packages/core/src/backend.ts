@@ -111,18 +111,41 @@ export interface FillArgs {
 }
 
 /**
- * Arguments of {@link Kernels.reduce}: reduces a contiguous `[outer, size, inner]` input over its
- * middle axis into `[outer, inner]`. `size` is at least 1 for max/min/argmax/argmin; for `sum` a
- * size of 0 gives 0.
+ * A pointwise program evaluated inside a reduction (see {@link ReduceArgs}): `inputs[k]` is
+ * read strided over the shape the expression runs on (stride 0 to broadcast), `scalars` has
+ * one value per `program.scalars` entry, and the program has exactly one output.
  */
-export interface ReduceArgs {
+export interface ReduceExpression {
+  readonly program: PointwiseProgram;
+  readonly inputs: readonly StridedView[];
+  readonly scalars: readonly number[];
+}
+
+/** The fields every {@link ReduceArgs} has. */
+interface ReduceCommon {
   readonly op: ReduceOp;
-  readonly x: BackendBuffer;
   readonly out: BackendBuffer;
   readonly outer: number;
   readonly size: number;
   readonly inner: number;
+  /**
+   * Applied to each reduced value before it is stored (sum/max/min only): input 0 is the
+   * reduced value (the reduction's dtype), inputs 1.. are views over the `[outer, inner]`
+   * output shape. `out` holds `program.outputDtypes[0]`.
+   */
+  readonly epilogue?: ReduceExpression;
 }
+
+/**
+ * Arguments of {@link Kernels.reduce}: reduces an `[outer, size, inner]` input over its middle
+ * axis into `[outer, inner]`. `size` is at least 1 for max/min/argmax/argmin; for `sum` a size
+ * of 0 gives 0 (then the epilogue, if any). The input is either a contiguous buffer `x`, or
+ * (sum/max/min only) an `input` expression whose views are strided over `[outer, size, inner]`:
+ * the value reduced at `[o, r, i]` is the program's output there, in its output dtype.
+ */
+export type ReduceArgs =
+  | (ReduceCommon & { readonly x: BackendBuffer; readonly input?: undefined })
+  | (ReduceCommon & { readonly input: ReduceExpression; readonly x?: undefined });
 
 /**
  * Arguments of {@link Kernels.matmul}: batched matrix product on contiguous matrices,

@@ -74,6 +74,11 @@ export {
   zerosLike,
 } from './ops/index.js';
 export { type PointwiseCall, pointwise, pointwiseInto, pointwiseIntoEach } from './ops/pointwise.js';
+export {
+  type ReduceEpilogue,
+  type ReduceProgramOptions,
+  reduceProgram,
+} from './ops/reduce-program.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export {
   type BackendFactory,

@@ -115,17 +115,24 @@ const INT_BINARY: Record<string, (a: string, b: string) => string> = {
 };
 
 /**
- * The JS expression of one instruction; `v(i)` names instruction i's value, `at` the flat
- * output index of the element.
+ * The JS expression of one instruction; `v(i)` names instruction i's value, `read(k)` input k,
+ * `at` the flat output index of the element and `scalar(k)` scalar k (already converted to its
+ * dtype).
  */
-function instrExpr(ins: Instr, v: (i: number) => string, read: (k: number) => string, at: string): string {
+export function instrExpr(
+  ins: Instr,
+  v: (i: number) => string,
+  read: (k: number) => string,
+  at: string,
+  scalar: (k: number) => string = (k) => `$$s${k}`,
+): string {
   switch (ins.op) {
     case 'input':
       return read(ins.index);
     case 'index':
       return `(Math.floor(${at} / $$in${ins.axis}) % $$sz${ins.axis})`;
     case 'scalar':
-      return `$$s${ins.index}`;
+      return scalar(ins.index);
     case 'const':
       return literal(applyCast(ins.value, ins.dtype));
     case 'unary': {

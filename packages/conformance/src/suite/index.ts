@@ -10,6 +10,7 @@ import { memorySuite } from './memory.js';
 import { pointwiseSuite } from './pointwise.js';
 import { readbackSuite } from './readback.js';
 import { reduceSuite } from './reduce.js';
+import { reduceProgramSuite } from './reduce-program.js';
 import { specialSuite } from './special.js';
 import { caseMode } from './util.js';
 import { viewsSuite } from './views.js';
@@ -19,6 +20,7 @@ const OP_SUITES = [
   elementwiseSuite,
   pointwiseSuite,
   reduceSuite,
+  reduceProgramSuite,
   matmulSuite,
   viewsSuite,
   indexingSuite,

@@ -373,9 +373,21 @@ export class WebGpuBackend implements Backend {
     if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
       throw new Error(`WebGPU backend: reduce '${op}': the epilogue's input 0 must be ${reduced}`);
     if (outer * inner === 0) return;
-    const scratch: BackendBuffer[] = [];
+    // private scratch from the pool: not a tensor buffer, so no alloc/dispose a replay would see
+    const scratch: WebGpuBuffer[] = [];
     const temp = (n: number) => {
-      const b = this.alloc(Math.max(1, n), reduced);
+      const classBytes = sizeClass(Math.max(1, n) * 4);
+      if (classBytes > this.maxBinding)
+        throw new Error(
+          `WebGPU backend: reduce '${op}' needs ${n} elements of scratch, over the largest binding`,
+        );
+      const b = new WebGpuBuffer(
+        this.device,
+        n,
+        reduced,
+        this.pool.acquire(classBytes, 'nabla-reduce-scratch'),
+        classBytes,
+      );
       scratch.push(b);
       return b;
     };
@@ -394,8 +406,11 @@ export class WebGpuBackend implements Backend {
         });
       }
     } finally {
-      // safe at once: later users of a pooled buffer are ordered after this stream
-      for (const b of scratch) this.disposeBuffer(b);
+      // safe at once: the pool hands a buffer out only to later commands, in order
+      for (const b of scratch) {
+        b.released = true;
+        if (!this.pool.release(b.gpu, b.classBytes)) this.runtime.destroyLater(b.gpu);
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import {
   pointwiseProgram,
   rand,
   randn,
+  reduceProgram,
   setBackend,
   type Tensor,
   tensor,
@@ -166,6 +167,38 @@ describe('compile', () => {
     } finally {
       delete backend.prepare;
     }
+  });
+
+  it('replays reductions of programs with their nested views rebound to new inputs', async () => {
+    const masked = pointwiseProgram('test-masked', {
+      inputs: ['float32', 'int32'],
+      scalars: ['int32'],
+      outputs: [E.select(E.ne(E.input(1, 'int32'), E.scalar(0, 'int32')), E.input(0), E.const(0))],
+    });
+    const divide = pointwiseProgram('test-over', {
+      inputs: ['float32', 'float32'],
+      outputs: [E.div(E.input(0), E.input(1))],
+    });
+    const step = (x: Tensor, t: Tensor, c: Tensor) =>
+      reduceProgram('sum', masked, [x, t.reshape([3, 1])], [-1], {
+        axis: 1,
+        epilogue: { program: divide, inputs: [c] },
+      });
+    const compiled = compile(step);
+    const args = () => [randn([3, 4]), tensor([0, -1, 2], { dtype: 'int32' }), rand([3]).add(1)] as const;
+    const first = args();
+    compiled(...first).dispose();
+    for (let i = 0; i < 2; i++) {
+      const next = args();
+      const replayed = compiled(...next);
+      const eager = step(...next);
+      expect(Array.from(await replayed.data())).toEqual(Array.from(await eager.data()));
+      expect((await replayed.data())[1]).toBe(0);
+      for (const t of [replayed, eager, ...next]) t.dispose();
+    }
+    expect(compiled.stats.replays).toBe(2);
+    for (const t of first) t.dispose();
+    compiled.dispose();
   });
 
   it('reports its replayed kernels to a backend call counter', () => {

@@ -106,7 +106,7 @@ export const DEFAULT_IGNORE_INDEX = -100;
 
 /**
  * `1` (float32) where a class-index target is not the ignored class (scalar 0), else `0`: the
- * rows a 'mean' counts, in one kernel instead of a comparison and a cast.
+ * rows a 'mean' counts. Reduced as it is evaluated (see `reduceProgram`), it is one kernel.
  */
 const COUNTED_ROWS = core.pointwiseProgram('countedRows', {
   inputs: ['int32'],
@@ -114,18 +114,24 @@ const COUNTED_ROWS = core.pointwiseProgram('countedRows', {
   outputs: [core.E.select(core.E.ne(core.E.input(0, 'int32'), core.E.scalar(0, 'int32')), 1, 0)],
 });
 
+/** The rows' losses as they are, summed by the mean's reduction. */
+const ROW = core.pointwiseProgram('row', { inputs: ['float32'], outputs: [core.E.input(0)] });
+
+/** The mean's epilogue: the sum (input 0) over the count (input 1). */
 const DIVIDE = core.pointwiseProgram('divide', {
   inputs: ['float32', 'float32'],
   outputs: [core.E.div(core.E.input(0), core.E.input(1))],
 });
 
 /**
- * `Σ perRow / count` (count a scalar tensor), dividing the sum it owns in place; the gradient
- * of every row is `g / count`. One buffer where a sum and a division would make two.
+ * `Σ perRow / count` (count a scalar tensor) as one reduction whose epilogue divides; the
+ * gradient of every row is `g / count`.
  */
 function meanOver(perRow: Tensor, count: Tensor): Tensor {
-  const total = core.noGrad(() => perRow.sum());
-  core.pointwiseInto(DIVIDE, [total, count], [], [total], 'cross_entropy');
+  const total = core.reduceProgram('sum', ROW, [perRow], [], {
+    epilogue: { program: DIVIDE, inputs: [count] },
+    name: 'cross_entropy',
+  });
   if (!perRow.requiresGrad || !core.isGradEnabled()) return total;
   const shape = perRow.shape;
   const edge = perRow.gradFn ? { node: perRow.gradFn } : { leaf: perRow };
@@ -175,15 +181,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const classes = logits.shape[1];
   return tidy(() => {
     let perRow = core.softmaxCrossEntropy(logits, targets, { ignoreIndex });
-    const [valid] = core.pointwise(COUNTED_ROWS, [targets], [ignoreIndex], 'cross_entropy');
     if (smoothing > 0) {
       // Σ_c -log p_c per row, zeroed for ignored rows.
+      const [valid] = core.pointwise(COUNTED_ROWS, [targets], [ignoreIndex], 'cross_entropy');
       const uniformTerm = logits.logSoftmax(1).sum(1).neg().mul(valid);
       perRow = perRow.mul(1 - smoothing).add(uniformTerm.mul(smoothing / classes));
     }
     if (reduction === 'none') return perRow;
     if (reduction === 'sum') return perRow.sum();
-    return meanOver(perRow, valid.sum());
+    const count = core.reduceProgram('sum', COUNTED_ROWS, [targets], [ignoreIndex], {
+      name: 'cross_entropy',
+    });
+    return meanOver(perRow, count);
   });
 }
 

@@ -72,7 +72,7 @@ function reference(
   );
   if (!epi) return reduced;
   const extra = epi.inputs.map((x) => stored(x.ref, x.dtype));
-  return evaluate(epi.program, [reduced, ...extra], epi.scalars ?? [], reduced.shape);
+  return evaluate(epi.program, [reduced, ...extra], epi.scalars ?? [], [...reduced.shape]);
 }
 
 interface Case {

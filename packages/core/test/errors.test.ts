@@ -150,6 +150,13 @@ describe('shape mismatches name both shapes and the op', () => {
       () => nb.softmaxCrossEntropy(nb.zeros([2, 3]), nb.tensor([0, 3], { dtype: 'int32' })),
       'softmaxCrossEntropy: index 3 at position 1 is out of bounds for dimension of size 3',
     );
+    throwsIn(
+      () =>
+        nb.softmaxCrossEntropy(nb.zeros([2, 3]), nb.tensor([0, 1], { dtype: 'int32' }), {
+          reduction: 'sum' as 'mean',
+        }),
+      "softmaxCrossEntropy: reduction must be 'none' or 'mean', got sum",
+    );
   });
 
   it('creation', () => {

@@ -104,43 +104,6 @@ function reduce(perElement: Tensor, reduction: Reduction, op: string): Tensor {
 /** PyTorch's default `ignore_index` for class-index losses: no real class is -100. */
 export const DEFAULT_IGNORE_INDEX = -100;
 
-/**
- * `1` (float32) where a class-index target is not the ignored class (scalar 0), else `0`: the
- * rows a 'mean' counts. Reduced as it is evaluated (see `reduceProgram`), it is one kernel.
- */
-const COUNTED_ROWS = core.pointwiseProgram('countedRows', {
-  inputs: ['int32'],
-  scalars: ['int32'],
-  outputs: [core.E.select(core.E.ne(core.E.input(0, 'int32'), core.E.scalar(0, 'int32')), 1, 0)],
-});
-
-/** The rows' losses as they are, summed by the mean's reduction. */
-const ROW = core.pointwiseProgram('row', { inputs: ['float32'], outputs: [core.E.input(0)] });
-
-/** The mean's epilogue: the sum (input 0) over the count (input 1). */
-const DIVIDE = core.pointwiseProgram('divide', {
-  inputs: ['float32', 'float32'],
-  outputs: [core.E.div(core.E.input(0), core.E.input(1))],
-});
-
-/**
- * `Σ perRow / count` (count a scalar tensor) as one reduction whose epilogue divides; the
- * gradient of every row is `g / count`.
- */
-function meanOver(perRow: Tensor, count: Tensor): Tensor {
-  const total = core.reduceProgram('sum', ROW, [perRow], [], {
-    epilogue: { program: DIVIDE, inputs: [count] },
-    name: 'cross_entropy',
-  });
-  if (!perRow.requiresGrad || !core.isGradEnabled()) return total;
-  const shape = perRow.shape;
-  const edge = perRow.gradFn ? { node: perRow.gradFn } : { leaf: perRow };
-  total.setGradFn(
-    new core.GradNode('cross_entropy mean', [edge], [count.alias()], (g, [c]) => [g.div(c).expand(shape)]),
-  );
-  return total;
-}
-
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
   reduction?: Reduction;
@@ -179,20 +142,20 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
     reduce(logits, reduction, 'cross_entropy');
   const classes = logits.shape[1];
+  if (smoothing === 0 && reduction !== 'sum') {
+    // One node, its gradient one kernel: core's mean over the rows not ignored.
+    return core.softmaxCrossEntropy(logits, targets, { ignoreIndex, reduction });
+  }
   return tidy(() => {
     let perRow = core.softmaxCrossEntropy(logits, targets, { ignoreIndex });
     if (smoothing > 0) {
       // Σ_c -log p_c per row, zeroed for ignored rows.
-      const [valid] = core.pointwise(COUNTED_ROWS, [targets], [ignoreIndex], 'cross_entropy');
-      const uniformTerm = logits.logSoftmax(1).sum(1).neg().mul(valid);
+      const uniformTerm = logits.logSoftmax(1).sum(1).neg().mul(core.keptRows(targets, ignoreIndex));
       perRow = perRow.mul(1 - smoothing).add(uniformTerm.mul(smoothing / classes));
     }
     if (reduction === 'none') return perRow;
     if (reduction === 'sum') return perRow.sum();
-    const count = core.reduceProgram('sum', COUNTED_ROWS, [targets], [ignoreIndex], {
-      name: 'cross_entropy',
-    });
-    return meanOver(perRow, count);
+    return core.meanOverKeptRows(perRow, targets, ignoreIndex);
   });
 }
 

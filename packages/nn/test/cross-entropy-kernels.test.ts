@@ -1,10 +1,22 @@
 /**
  * Cross-entropy's 'mean' forward, counted at the backend: the fused per-row loss, then one
  * reduction counting the rows not ignored and one summing the rows with the division as its
- * epilogue (it was a pointwise mask, two sums and a pointwise division: 2 kernels more).
+ * epilogue (it was a pointwise mask, two sums and a pointwise division: 2 kernels more); its
+ * backward is one pointwise kernel after the seed, `g / count` folded in, with the same bits as
+ * the per-row losses' mean taken as a separate node.
  */
 import { backends, useBackend } from '@nabla/conformance';
-import { type Backend, countBackendCalls, getBackend, randn, tensor, tidy } from '@nabla/core';
+import {
+  type Backend,
+  countBackendCalls,
+  getBackend,
+  manualSeed,
+  meanOverKeptRows,
+  randn,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@nabla/core';
 import { describe, expect, it } from 'vitest';
 import { functional as F } from '../src/index.js';
 
@@ -37,6 +49,31 @@ describe.each(names)('crossEntropy kernels on %s', (backend) => {
     rows.dispose();
     mean.dispose();
     logits.dispose();
+    targets.dispose();
+  });
+
+  it("a 'mean' backward is one kernel after the seed, bit for bit the two-node mean", async () => {
+    await useBackend(backend);
+    const targets = tensor([1, -100, 3, 0, -100], { dtype: 'int32' });
+    const gradOf = async (loss: (x: Tensor) => Tensor) => {
+      manualSeed(7);
+      const logits = randn([5, 4]).requiresGrad_();
+      const l = loss(logits);
+      const kernels = countKernels(getBackend(), () => l.backward());
+      const grad = Array.from(await logits.grad!.data());
+      l.dispose();
+      logits.dispose();
+      return { kernels, grad };
+    };
+    const fused = await gradOf((x) => F.crossEntropy(x, targets));
+    expect(fused.kernels).toEqual({ fill: 1, pointwise: 1 });
+    const twoNodes = await gradOf((x) =>
+      tidy(() => meanOverKeptRows(F.crossEntropy(x, targets, { reduction: 'none' }), targets, -100)),
+    );
+    expect(twoNodes.kernels).toEqual({ fill: 1, pointwise: 2 });
+    expect(fused.grad).toEqual(twoNodes.grad);
+    expect(fused.grad.slice(4, 8)).toEqual([0, 0, 0, 0]); // an ignored row gets no gradient
+    expect(fused.grad.some((v) => v !== 0)).toBe(true);
     targets.dispose();
   });
 });

@@ -148,7 +148,10 @@ export function reduceProgram(
   if (op !== 'sum' && op !== 'max' && op !== 'min')
     throw new Error(`${name}: reductions of a program are sum, max or min, not '${op as string}'`);
   for (const t of inputs) t.storageFor(name); // a disposed input is reported under this name
-  for (const [part, p] of [['input', program], ['epilogue', options.epilogue?.program]] as const) {
+  for (const [part, p] of [
+    ['input', program],
+    ['epilogue', options.epilogue?.program],
+  ] as const) {
     if (p && p.minRank > 0)
       throw new Error(`${name}: the ${part} program of a reduction cannot read positions (E.index)`);
   }

@@ -63,7 +63,9 @@ function programValue(
   // Core refuses position nodes (E.index) in reduction programs, so `at` is never read.
   const v = (i: number) => `${p}v${i}`;
   const scalar = (k: number) => `${p}s${k}`;
-  const lines = program.instructions.map((ins, i) => `const ${v(i)} = ${instrExpr(ins, v, read, '0', scalar)};`);
+  const lines = program.instructions.map(
+    (ins, i) => `const ${v(i)} = ${instrExpr(ins, v, read, '0', scalar)};`,
+  );
   lines.push(`const ${name} = ${v(program.outputs[0])};`);
   return lines.join('\n          ');
 }

@@ -5,23 +5,12 @@
  * zero weight and bias gradients), on every backend.
  */
 import { backends, useBackend } from '@nabla/conformance';
-import { type Backend, countBackendCalls, full, getBackend, randn, tensor, tidy, zeros } from '@nabla/core';
+import { full, getBackend, randn, tensor, tidy, zeros } from '@nabla/core';
+import { countKernels } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm1d, functional as F } from '../src/index.js';
 
 const names = await backends();
-
-/** Counts the kernel calls made while `fn` runs, by kernel name. */
-function countKernels(backend: Backend, fn: () => void): Record<string, number> {
-  const counter = countBackendCalls(backend);
-  try {
-    fn();
-    const { byMethod } = counter.snapshot();
-    return Object.fromEntries(Object.entries(byMethod).filter(([k]) => k in backend.kernels));
-  } finally {
-    counter.stop();
-  }
-}
 
 describe.each(names)('BatchNorm1d running statistics on %s', (backend) => {
   for (const momentum of [0.1, null]) {

@@ -6,33 +6,12 @@
  * the per-row losses' mean taken as a separate node.
  */
 import { backends, useBackend } from '@nabla/conformance';
-import {
-  type Backend,
-  countBackendCalls,
-  getBackend,
-  manualSeed,
-  meanOverKeptRows,
-  randn,
-  type Tensor,
-  tensor,
-  tidy,
-} from '@nabla/core';
+import { getBackend, manualSeed, meanOverKeptRows, randn, type Tensor, tensor, tidy } from '@nabla/core';
+import { countKernels } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import { functional as F } from '../src/index.js';
 
 const names = await backends();
-
-/** Counts the kernel calls made while `fn` runs, by kernel name. */
-function countKernels(backend: Backend, fn: () => void): Record<string, number> {
-  const counter = countBackendCalls(backend);
-  try {
-    fn();
-    const { byMethod } = counter.snapshot();
-    return Object.fromEntries(Object.entries(byMethod).filter(([k]) => k in backend.kernels));
-  } finally {
-    counter.stop();
-  }
-}
 
 describe.each(names)('crossEntropy kernels on %s', (backend) => {
   it("a 'mean' forward is the per-row loss and two reductions", async () => {

@@ -2,7 +2,7 @@
  * `@nabla/test-kit`: helpers shared by the packages' tests (private, never published; only test
  * code imports it). It depends on `@nabla/core` alone, so every package's tests can use it.
  */
-export { countAllocs } from './allocs.js';
+export { countAllocs, countKernels } from './allocs.js';
 export { matmulArgs, readBack, softmaxCrossEntropyForward, upload, view } from './buffers.js';
 export { expectClose } from './close.js';
 export { type Fx, fixtureReader, fromFx, intFromFx, stateFromFx } from './fixtures.js';

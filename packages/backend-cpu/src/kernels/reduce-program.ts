@@ -30,14 +30,17 @@ export interface ProgramOperands {
 
 export type ExpressionOp = 'sum' | 'max' | 'min';
 
-type ReduceFn = (
+/** What a rendered reduction takes: the output `[outer, inner]`, the extents and both programs' operands. */
+type ReduceOperands = [
   out: TypedArray,
   outer: number,
   size: number,
   inner: number,
   input: ProgramOperands,
   epilogue: ProgramOperands | null,
-) => void;
+];
+
+type ReduceFn = (...operands: ReduceOperands) => void;
 
 const INIT: Record<ExpressionOp, string> = { sum: '0', max: '-Infinity', min: 'Infinity' };
 // max/min propagate NaN (a NaN accumulator stays; a NaN value replaces any number), as the plain reduce.
@@ -159,15 +162,8 @@ const cache = kernelCache<string, ReduceFn>();
  * Reduces `input`'s program over `[outer, size, inner]` into `out: [outer, inner]`, then applies
  * `epilogue` (its input 0 is the reduced value). Operands are checked by the caller.
  */
-export function reduceProgram(
-  op: ExpressionOp,
-  out: TypedArray,
-  outer: number,
-  size: number,
-  inner: number,
-  input: ProgramOperands,
-  epilogue: ProgramOperands | null,
-): void {
+export function reduceProgram(op: ExpressionOp, ...operands: ReduceOperands): void {
+  const [, outer, , inner, input, epilogue] = operands;
   if (outer * inner === 0) return;
   const key = `${op}#${input.program.key}#${epilogue?.program.key ?? ''}`;
   let fn = cache.get(key);
@@ -177,5 +173,5 @@ export function reduceProgram(
     fn = generated ?? interpret(op, input.program, epilogue?.program ?? null);
     cache.set(key, fn);
   }
-  fn(out, outer, size, inner, input, epilogue);
+  fn(...operands);
 }

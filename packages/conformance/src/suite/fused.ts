@@ -128,60 +128,50 @@ async function bnReluBitwise(
 /** Registers the fused-op cases for the active backend. */
 export function fusedSuite(): void {
   describe('fused ops: fused vs composed vs float64', () => {
-    it('batchNormTrain (N,C) and (N,C,L), with and without affine: outputs, statistics, gradients', async () => {
-      const r = R.rng(81);
-      for (const shape of [
-        [8, 3],
-        [4, 3, 5],
-        [1, 2, 3],
-      ]) {
+    /**
+     * Batch norm over `shapes`, affine or not, fused vs composed vs float64; with `relu`, also
+     * bit for bit against batch norm then relu on both paths.
+     */
+    const batchNormCases = async (seed: number, shapes: number[][], relu: boolean) => {
+      const r = R.rng(seed);
+      for (const shape of shapes) {
         for (const affine of [true, false]) {
           const x = R.randomRef(r, shape, -3, 3);
           const w = affine ? R.randomRef(r, [shape[1]], 0.5, 2) : null;
           const b = affine ? R.randomRef(r, [shape[1]]) : null;
           const ref = R.batchNorm(x, w, b, 1e-5);
           await fusedVsComposed(
-            `batchNormTrain [${shape}] affine=${affine}`,
+            `batchNormTrain${relu ? ' relu' : ''} [${shape}] affine=${affine}`,
             ([tx, tw, tb]) => {
-              const o = nb.batchNormTrain(tx!, tw, tb, 1e-5);
+              const o = nb.batchNormTrain(tx!, tw, tb, 1e-5, { relu });
               return [o.output, o.mean, o.variance];
             },
             [x, w, b],
             R.randomRef(r, shape),
-            [ref.output, ref.mean, ref.variance],
+            [relu ? R.map(ref.output, (v) => Math.max(v, 0)) : ref.output, ref.mean, ref.variance],
             { rtol: 1e-3, atol: 1e-4 },
           );
+          if (relu) for (const composed of [false, true]) await bnReluBitwise(shape, affine, composed, r);
         }
       }
-    });
+    };
 
-    it('batchNormTrain with relu: fused vs composed vs float64, and bit for bit batch norm then relu', async () => {
-      const r = R.rng(88);
-      for (const shape of [
-        [8, 3],
-        [4, 3, 5],
+    for (const [title, seed, lastShape, relu] of [
+      [
+        'batchNormTrain (N,C) and (N,C,L), with and without affine: outputs, statistics, gradients',
+        81,
+        [1, 2, 3],
+        false,
+      ],
+      [
+        'batchNormTrain with relu: fused vs composed vs float64, and bit for bit batch norm then relu',
+        88,
         [2, 6, 7],
-      ]) {
-        for (const affine of [true, false]) {
-          const x = R.randomRef(r, shape, -3, 3);
-          const w = affine ? R.randomRef(r, [shape[1]], 0.5, 2) : null;
-          const b = affine ? R.randomRef(r, [shape[1]]) : null;
-          const ref = R.batchNorm(x, w, b, 1e-5);
-          await fusedVsComposed(
-            `batchNormTrain relu [${shape}] affine=${affine}`,
-            ([tx, tw, tb]) => {
-              const o = nb.batchNormTrain(tx!, tw, tb, 1e-5, { relu: true });
-              return [o.output, o.mean, o.variance];
-            },
-            [x, w, b],
-            R.randomRef(r, shape),
-            [R.map(ref.output, (v) => Math.max(v, 0)), ref.mean, ref.variance],
-            { rtol: 1e-3, atol: 1e-4 },
-          );
-          for (const composed of [false, true]) await bnReluBitwise(shape, affine, composed, r);
-        }
-      }
-    });
+        true,
+      ],
+    ] as const) {
+      it(title, () => batchNormCases(seed, [[8, 3], [4, 3, 5], [...lastShape]], relu));
+    }
 
     it('batchNormTrain stays accurate when |mean| >> std (offset 1e4, std 0.05, a constant channel)', async () => {
       const r = R.rng(82);

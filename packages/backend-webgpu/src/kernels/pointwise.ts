@@ -86,7 +86,13 @@ fn f2i(x: f32) -> i32 {
 }`,
 } as const;
 
-type Helper = keyof typeof HELPERS;
+/** A helper function the rendered instructions may call; see {@link helperSource}. */
+export type Helper = keyof typeof HELPERS;
+
+/** WGSL of the helpers `used` (each once): goes at module scope, beside the entry point. */
+export function helperSource(used: ReadonlySet<Helper>): string {
+  return [...used].map((h) => HELPERS[h]).join('\n');
+}
 
 function unaryF32(fn: UnaryFn, x: string, use: (h: Helper) => void): string {
   if (fn === 'exp' || fn === 'log' || fn === 'log1p' || fn === 'tanh' || fn === 'erf') use('math');
@@ -178,6 +184,37 @@ function instrExpr(
   }
 }
 
+/** How rendered instructions reach their operands (WGSL expressions). */
+export interface ProgramIo {
+  /** The value of input `k`. */
+  readonly read: (k: number) => string;
+  /** The value of scalar `k`. */
+  readonly scalar: (k: number) => string;
+  /** The coordinate along `axis` (programs that read positions only). */
+  readonly position: (axis: number) => string;
+}
+
+/**
+ * A program's instructions as WGSL statements, one `let <prefix><i>` per instruction (so the
+ * value of instruction `i` is `<prefix><i>`); the helpers they call are added to `used`. The
+ * one renderer of the expression language on WebGPU: the pointwise and reduction kernels
+ * both splice its lines into their shaders.
+ */
+export function programLines(
+  program: PointwiseProgram,
+  io: ProgramIo,
+  prefix: string,
+  used: Set<Helper>,
+): string[] {
+  const v = (i: number) => `${prefix}${i}`;
+  const dtypeOf = (i: number) => program.instructions[i].dtype;
+  const use = (h: Helper) => used.add(h);
+  return program.instructions.map(
+    (ins, i) =>
+      `  let ${v(i)}: ${wgslType(ins.dtype)} = ${instrExpr(ins, v, io.read, io.scalar, io.position, dtypeOf, use)};`,
+  );
+}
+
 // ---- layout of one dispatch -----------------------------------------------------------
 
 type Mode = 'linear' | 'scalar' | 'strided';
@@ -264,7 +301,6 @@ interface BindingPlan {
 function renderSource(program: PointwiseProgram, modes: readonly Mode[], plan: BindingPlan): string {
   const layout = layoutOf(program.scalars.length, modes, indexAxes(program));
   const used = new Set<Helper>();
-  const use = (h: Helper) => used.add(h);
   const decls = plan.slots.map(
     (s, i) =>
       `@group(0) @binding(${i + 1}) var<storage, ${s.write ? 'read_write' : 'read'}> b${i + 1}: array<${wgslType(s.dtype)}>;`,
@@ -297,20 +333,14 @@ function renderSource(program: PointwiseProgram, modes: readonly Mode[], plan: B
     const at = layout.axisWord.get(axis) as number;
     return `i32((gid / pu(${at}u)) % pu(${at + 1}u))`;
   };
-  const v = (i: number) => `v${i}`;
-  const dtypeOf = (i: number) => program.instructions[i].dtype;
-  program.instructions.forEach((ins, i) => {
-    lines.push(
-      `  let v${i}: ${wgslType(ins.dtype)} = ${instrExpr(ins, v, read, scalar, position, dtypeOf, use)};`,
-    );
-  });
+  lines.push(...programLines(program, { read, scalar, position }, 'v', used));
   // Every value is computed (and every input read) before the first store: in-place safe.
   program.outputs.forEach((i, j) => {
     lines.push(`  b${plan.output[j]}[gid] = v${i};`);
   });
   return `${PARAMS_HEADER}
 ${decls.join('\n')}
-${[...used].map((h) => HELPERS[h]).join('\n')}
+${helperSource(used)}
 ${flatEntry(WG)}
   if (gid >= pu(0u)) { return; }
 ${lines.join('\n')}

@@ -5,8 +5,8 @@
  * (long axes). Max/min propagate NaN; argmax/argmin keep the first index on ties.
  */
 import type { DType, ReduceOp } from '@nabla/core';
-import type { Binding, Runtime } from '../runtime.js';
-import { flatEntry, grid, PARAMS_HEADER, storage, WG, wgslType } from './wgsl.js';
+import type { Binding, ParamWriter, Runtime } from '../runtime.js';
+import { flatEntry, grid, PARAMS_HEADER, sourceCache, storage, WG, wgslType } from './wgsl.js';
 
 /** Invocations per workgroup of the workgroup schedule. */
 export const REDUCE_WG = 128;
@@ -50,46 +50,74 @@ function combineFn(op: ReduceOp, t: 'f32' | 'i32'): string {
  * typically a batch, and a serial float32 sum of 64 terms loses up to ~8 ulp (4.7e-7 relative
  * measured), where this keeps ~1.
  */
-function serialLoop(op: ReduceOp, t: 'f32' | 'i32'): string {
+function serialLoop(op: ReduceOp, t: 'f32' | 'i32', load: (j: string) => string): string {
   if (op !== 'sum' || t !== 'f32')
     return `var s = S(${identity(op, t)}, 0xffffffffu);
-  for (var j = 0u; j < size; j++) { s = comb(s, S(x[base + j * inner], j)); }`;
+  for (var j = 0u; j < size; j++) { s = comb(s, S(${load('j')}, j)); }`;
   const terms = [0, 1, 2, 3, 4, 5, 6, 7];
   return `${terms.map((k) => `var a${k} = 0.0;`).join(' ')}
   var j = 0u;
   for (; j + 8u <= size; j += 8u) {
-    ${terms.map((k) => `a${k} += x[base + (j + ${k}u) * inner];`).join(' ')}
+    ${terms.map((k) => `a${k} += ${load(`j + ${k}u`)};`).join(' ')}
   }
-  for (; j < size; j++) { a0 += x[base + j * inner]; }
+  for (; j < size; j++) { a0 += ${load('j')}; }
   let s = S(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), 0u);`;
 }
 
-const cache = new Map<string, string>();
+/**
+ * What a reduction reads and stores, spliced around the shared loops. In scope for both: `o`
+ * and `i` (the output's outer and inner coordinates), `base` (where `[o, 0, i]` lies in a
+ * contiguous input), `size`, `inner`, and `dst` (the index stored to).
+ */
+export interface ReduceIo {
+  /** Bindings (from 1) and module-scope functions. */
+  readonly decls: string;
+  /** WGSL of the value at axis position `j` (a u32 expression). */
+  readonly load: (j: string) => string;
+  /** The statement storing the reduced `s: S` at `dst`. */
+  readonly store: string;
+}
 
-/** Shader source of a reduction variant. */
-export function reduceSource(op: ReduceOp, dtype: DType, serial: boolean): string {
-  const key = `${op}|${dtype}|${serial}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
+/** The plain reduction's io: a contiguous `x`, `out` of the reduced dtype (int32 indices for arg-reductions). */
+function plainIo(op: ReduceOp, dtype: DType): ReduceIo {
   const t = wgslType(dtype);
-  const outT = op === 'argmax' || op === 'argmin' ? 'i32' : t;
-  const result = outT === t && op !== 'argmax' && op !== 'argmin' ? 's.v' : 'i32(s.i)';
+  const arg = op === 'argmax' || op === 'argmin';
+  return {
+    decls: `${storage(1, 'x', t, false)}\n${storage(2, 'out', arg ? 'i32' : t, true)}`,
+    load: (j) => `x[base + ${j} * inner]`,
+    store: `out[dst] = ${arg ? 'i32(s.i)' : 's.v'};`,
+  };
+}
+
+/** Whether a stage runs one invocation per output (else one workgroup per output chunk). */
+export function isSerial(size: number, chunks: number): boolean {
+  return chunks === 1 && size <= SERIAL_REDUCE_MAX;
+}
+
+/**
+ * The reduction template: `op` over values of `dtype` read and stored through `io`. Parameters:
+ * outer, size, inner, then (workgroup schedule) chunkSize, chunks: each workgroup reduces one
+ * chunk of the axis, writing `[outer, chunks, inner]`. Words from {@link REDUCE_WORDS} on are
+ * the io's.
+ */
+export function reduceTemplate(op: ReduceOp, dtype: DType, serial: boolean, io: ReduceIo): string {
+  const t = wgslType(dtype);
   const head = `${PARAMS_HEADER}
-${storage(1, 'x', t, false)}
-${storage(2, 'out', outT, true)}
+${io.decls}
 struct S { v: ${t}, i: u32 }
 ${combineFn(op, t)}
 `;
-  // Parameters: outer, size, inner, then (workgroup schedule) chunkSize, chunks: each
-  // workgroup reduces one chunk of the axis, writing `[outer, chunks, inner]`.
   const body = serial
     ? `${flatEntry(WG)}
   let inner = pu(2u);
   if (gid >= pu(0u) * inner) { return; }
   let size = pu(1u);
-  let base = (gid / inner) * size * inner + gid % inner;
-  ${serialLoop(op, t)}
-  out[gid] = ${result};
+  let o = gid / inner;
+  let i = gid % inner;
+  let base = o * size * inner + i;
+  let dst = gid;
+  ${serialLoop(op, t, io.load)}
+  ${io.store}
 }`
     : `var<workgroup> shv: array<${t}, ${REDUCE_WG}>;
 var<workgroup> shi: array<u32, ${REDUCE_WG}>;
@@ -100,11 +128,14 @@ ${flatEntry(REDUCE_WG)}
   if (group >= pu(0u) * chunks * inner) { return; }
   let size = pu(1u);
   let oc = group / inner;
-  let base = (oc / chunks) * size * inner + group % inner;
+  let o = oc / chunks;
+  let i = group % inner;
+  let base = o * size * inner + i;
+  let dst = group;
   let start = (oc % chunks) * chunkSize;
   let end = min(size, start + chunkSize);
   var s = S(${identity(op, t)}, 0xffffffffu);
-  for (var j = start + lid; j < end; j += ${REDUCE_WG}u) { s = comb(s, S(x[base + j * inner], j)); }
+  for (var j = start + lid; j < end; j += ${REDUCE_WG}u) { s = comb(s, S(${io.load('j')}, j)); }
   shv[lid] = s.v;
   shi[lid] = s.i;
   workgroupBarrier();
@@ -118,12 +149,20 @@ ${flatEntry(REDUCE_WG)}
   }
   if (lid == 0u) {
     let s = S(shv[0], shi[0]);
-    out[group] = ${result};
+    ${io.store}
   }
 }`;
-  const src = `${head}${body}\n`;
-  cache.set(key, src);
-  return src;
+  return `${head}${body}\n`;
+}
+
+/** Uniform words of the template's own parameters; an io's follow. */
+export const REDUCE_WORDS = 5;
+
+const cached = sourceCache();
+
+/** Shader source of a plain reduction variant. */
+export function reduceSource(op: ReduceOp, dtype: DType, serial: boolean): string {
+  return cached(`${op}|${dtype}|${serial}`, () => reduceTemplate(op, dtype, serial, plainIo(op, dtype)));
 }
 
 /**
@@ -141,14 +180,39 @@ export function reduceStage(
   inner: number,
   chunks: number,
 ): void {
-  const serial = chunks === 1 && size <= SERIAL_REDUCE_MAX;
+  const source = reduceSource(op, dtype, isSerial(size, chunks));
+  dispatchReduce(rt, maxPerDim, { source, label: `reduce-${op}`, bindings }, outer, size, inner, chunks);
+}
+
+/** A rendered reduction stage to dispatch: its source, bindings and the io's own uniform words. */
+export interface ReduceDispatch {
+  readonly source: string;
+  readonly label: string;
+  readonly bindings: readonly Binding[];
+  /** Writes the io's words (from {@link REDUCE_WORDS}). */
+  readonly params?: (w: ParamWriter) => void;
+}
+
+/** Dispatches a stage rendered by {@link reduceTemplate} with `isSerial(size, chunks)`. */
+export function dispatchReduce(
+  rt: Runtime,
+  maxPerDim: number,
+  stage: ReduceDispatch,
+  outer: number,
+  size: number,
+  inner: number,
+  chunks: number,
+): void {
   const outputs = outer * chunks * inner;
   const chunkSize = Math.ceil(size / chunks);
   rt.dispatch({
-    source: reduceSource(op, dtype, serial),
-    label: `reduce-${op}`,
-    bindings,
-    params: (w) => w.us([outer, size, inner, chunkSize, chunks]),
-    groups: grid(serial ? Math.ceil(outputs / WG) : outputs, maxPerDim),
+    source: stage.source,
+    label: stage.label,
+    bindings: stage.bindings,
+    params: (w) => {
+      w.us([outer, size, inner, chunkSize, chunks]);
+      stage.params?.(w);
+    },
+    groups: grid(isSerial(size, chunks) ? Math.ceil(outputs / WG) : outputs, maxPerDim),
   });
 }

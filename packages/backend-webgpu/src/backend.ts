@@ -13,6 +13,7 @@ import type {
   Kernels,
   PreparedKernel,
   ReduceArgs,
+  ReduceExpression,
   ReduceOp,
   TypedArray,
 } from '@nabla/core';
@@ -22,6 +23,7 @@ import * as ix from './kernels/indexing.js';
 import * as mm from './kernels/matmul.js';
 import { dispatchPointwise } from './kernels/pointwise.js';
 import * as red from './kernels/reduce.js';
+import * as rp from './kernels/reduce-program.js';
 import * as ce from './kernels/softmax-cross-entropy.js';
 import { BufferPool, sizeClass } from './pool.js';
 import { type BindGroupCache, type Binding, Runtime } from './runtime.js';
@@ -351,16 +353,17 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * A reduction whose input and/or epilogue are programs: the input program runs as a pointwise
-   * dispatch into a pooled scratch buffer, the plain reduction follows, then the epilogue (in
-   * place on `out` when it keeps the reduced dtype). All three are encoded in this stream, so
-   * for core it is one kernel call with no tensor in between. Splicing the rendered expression
-   * into the reduce shader would save the scratch pass; these reductions are small (counts, a
-   * loss's mean), and the reduce shaders' binding layout stays the one the plain path uses.
+   * A reduction whose input and/or epilogue are programs: both are rendered into the reduction
+   * shader (kernels/reduce-program.ts), one dispatch (two when the axis is cut into chunks).
+   * Only when that shader would bind more storage buffers than the device allows (or need
+   * more uniform words than a slot holds) do the programs run apart: the input program as a
+   * pointwise dispatch into pooled scratch, the plain reduction, then the epilogue, each with
+   * fewer bindings. Either way it is one kernel call with no tensor in between.
    */
   private reduceExpression(args: ReduceArgs): void {
     const { op, input, epilogue, out, outer, size, inner } = args;
-    this.guard(`reduce(${op})`);
+    const name = `reduce(${op})`;
+    this.guard(name);
     if (op !== 'sum' && op !== 'max' && op !== 'min')
       throw new Error(`WebGPU backend: reduce '${op}' takes no program (sum, max and min do)`);
     if (input === undefined)
@@ -368,14 +371,43 @@ export class WebGpuBackend implements Backend {
     if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
     const reduced = input.program.outputDtypes[0];
     const want = epilogue?.program.outputDtypes[0] ?? reduced;
-    if (this.buf(out, 'reduce').dtype !== want)
-      throw new Error(`WebGPU backend: reduce '${op}' writes ${want}, output is ${out.dtype}`);
+    const o = this.buf(out, name);
+    if (o.dtype !== want)
+      throw new Error(`WebGPU backend: reduce '${op}' writes ${want}, output is ${o.dtype}`);
     if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
       throw new Error(`WebGPU backend: reduce '${op}': the epilogue's input 0 must be ${reduced}`);
+    if (o.size < outer * inner)
+      throw new Error(
+        `WebGPU backend: reduce '${op}' output holds ${o.size} elements, needs ${outer * inner}`,
+      );
+    const views = (e: ReduceExpression, part: string, skip: number, dims: number) => {
+      const p = e.program;
+      if (p.outputDtypes.length !== 1 || p.minRank > 0)
+        throw new Error(
+          `WebGPU backend: reduce '${op}': the ${part} program must have one output and read no positions`,
+        );
+      if (e.inputs.length !== p.inputs.length - skip || e.scalars.length !== p.scalars.length)
+        throw new Error(
+          `WebGPU backend: reduce '${op}': the ${part} program expects ${p.inputs.length - skip} views and ` +
+            `${p.scalars.length} scalars, got ${e.inputs.length} and ${e.scalars.length}`,
+        );
+      return e.inputs.map((v, k) => {
+        const b = this.buf(v.buffer, name);
+        if (b.dtype !== p.inputs[k + skip])
+          throw new Error(
+            `WebGPU backend: reduce '${op}': ${part} input ${k + skip} must be ${p.inputs[k + skip]}, got ${b.dtype}`,
+          );
+        if (v.strides.length !== dims)
+          throw new Error(`WebGPU backend: reduce '${op}': ${part} views have ${dims} strides`);
+        return { buffer: b.gpu, offset: v.offset, strides: v.strides };
+      });
+    };
+    const inputViews = views(input, 'input', 0, 3);
+    const epilogueViews = epilogue === undefined ? null : views(epilogue, 'epilogue', 1, 2);
     if (outer * inner === 0) return;
     // private scratch from the pool: not a tensor buffer, so no alloc/dispose a replay would see
     const scratch: WebGpuBuffer[] = [];
-    const temp = (n: number) => {
+    const temp = (n: number, dtype: DType) => {
       const classBytes = sizeClass(Math.max(1, n) * 4);
       if (classBytes > this.maxBinding)
         throw new Error(
@@ -384,7 +416,7 @@ export class WebGpuBackend implements Backend {
       const b = new WebGpuBuffer(
         this.device,
         n,
-        reduced,
+        dtype,
         this.pool.acquire(classBytes, 'nabla-reduce-scratch'),
         classBytes,
       );
@@ -392,9 +424,32 @@ export class WebGpuBackend implements Backend {
       return b;
     };
     try {
-      const values = temp(outer * size * inner);
+      const limits = {
+        maxWorkgroupsPerDimension: this.maxPerDim,
+        maxStorageBuffersPerShaderStage: this.device.limits.maxStorageBuffersPerShaderStage,
+      };
+      const fused = rp.reduceProgramStages(
+        this.runtime,
+        limits,
+        {
+          op,
+          input: { program: input.program, views: inputViews, scalars: input.scalars },
+          epilogue:
+            epilogue === undefined || epilogueViews === null
+              ? null
+              : { program: epilogue.program, views: epilogueViews, scalars: epilogue.scalars },
+          out: o.gpu,
+          outer,
+          size,
+          inner,
+        },
+        (n, dtype) => temp(n, dtype).gpu,
+      );
+      if (fused) return;
+      // Over the binding (or uniform) limit: the staged path, each dispatch binding less.
+      const values = temp(outer * size * inner, reduced);
       this.table.pointwise({ ...input, outputs: [values], shape: [outer, size, inner] });
-      const target = epilogue === undefined || want === reduced ? out : temp(outer * inner);
+      const target = epilogue === undefined || want === reduced ? out : temp(outer * inner, reduced);
       this.table.reduce({ op, x: values, out: target, outer, size, inner });
       if (epilogue !== undefined) {
         const acc = { buffer: target, offset: 0, strides: [inner, 1] };

@@ -295,6 +295,94 @@ describe.skipIf(!backend)('webgpu primitive kernels', () => {
     expect(await readBack(b, oi)).toEqual([3, -9]);
   });
 
+  // x·y + 0.5 reduced, then the epilogue acc / d + 1 (d broadcast over outer): fused into the
+  // reduce shader it must give the bits of the three-kernel composition it replaced.
+  const mulAdd = pointwiseProgram('t-rp-mul-add', {
+    inputs: ['float32', 'float32'],
+    scalars: ['float32'],
+    outputs: [E.add(E.mul(E.input(0), E.input(1)), E.scalar(0))],
+  });
+  const divInc = pointwiseProgram('t-rp-div-inc', {
+    inputs: ['float32', 'float32'],
+    outputs: [E.add(E.div(E.input(0), E.input(1)), E.const(1))],
+  });
+  for (const [outer, size, inner, dispatches] of [
+    [3, 5, 2, 1], // one invocation per output
+    [2, 300, 3, 1], // one workgroup per output
+    [1, 9000, 2, 2], // two-stage chunked: partials, then the epilogue's stage
+  ] as const) {
+    it(`reduce of a program with an epilogue over [${outer}, ${size}, ${inner}]: ${dispatches} dispatch(es), the staged bits`, async () => {
+      const n = outer * size * inner;
+      const x = upload(b, f32(randomNumbers(n, 91)));
+      // y is [size, 1] broadcast over outer and inner; d is [inner] broadcast over outer
+      const y = upload(b, f32(randomNumbers(size, 92)));
+      const d = upload(b, f32(randomNumbers(inner, 93, 1, 2)));
+      const xv = view(x, [size * inner, inner, 1]);
+      const yv = view(y, [0, 1, 0]);
+      const dv = view(d, [0, 1]);
+      for (const op of ['sum', 'max', 'min'] as const) {
+        const out = b.alloc(outer * inner, 'float32');
+        const before = b.stats.dispatches;
+        b.kernels.reduce({
+          op,
+          input: { program: mulAdd, inputs: [xv, yv], scalars: [0.5] },
+          epilogue: { program: divInc, inputs: [dv], scalars: [] },
+          out,
+          outer,
+          size,
+          inner,
+        });
+        expect(b.stats.dispatches - before, op).toBe(dispatches);
+        const values = b.alloc(n, 'float32');
+        pw(b, mulAdd, [xv, yv], values, [outer, size, inner], [0.5]);
+        const acc = b.alloc(outer * inner, 'float32');
+        b.kernels.reduce({ op, x: values, out: acc, outer, size, inner });
+        const staged = b.alloc(outer * inner, 'float32');
+        pw(b, divInc, [view(acc, [inner, 1]), dv], staged, [outer, inner]);
+        expect(await readBack(b, out), op).toEqual(await readBack(b, staged));
+      }
+    });
+  }
+
+  it('reduce of a program over the storage-binding limit runs staged (three dispatches), same values', async () => {
+    // fused, the shader binds every input and extra buffer plus out: one over the limit; apart,
+    // the pointwise input (half + scratch) and the epilogue (acc + the rest + out) each fit
+    const limit = b.capabilities.maxPointwiseBuffers as number;
+    const half = Math.floor(limit / 2);
+    const rest = limit - half;
+    const sum = (k: number, from: number) =>
+      Array.from({ length: k }, (_, j) => E.input(from + j)).reduce((p, q) => E.add(p, q));
+    const input = pointwiseProgram('t-rp-wide-in', {
+      inputs: Array(half).fill('float32'),
+      outputs: [sum(half, 0)],
+    });
+    const epi = pointwiseProgram('t-rp-wide-epi', {
+      inputs: Array(rest + 1).fill('float32'),
+      outputs: [sum(rest + 1, 0)],
+    });
+    const [outer, size] = [2, 3];
+    const ins = Array.from({ length: half }, (_, k) => f32(randomNumbers(outer * size, 100 + k)));
+    const extras = Array.from({ length: rest }, (_, k) => f32(randomNumbers(outer, 200 + k)));
+    const out = b.alloc(outer, 'float32');
+    const before = b.stats.dispatches;
+    b.kernels.reduce({
+      op: 'sum',
+      input: { program: input, inputs: ins.map((v) => view(upload(b, v), [size, 1, 0])), scalars: [] },
+      epilogue: { program: epi, inputs: extras.map((v) => view(upload(b, v), [1, 0])), scalars: [] },
+      out,
+      outer,
+      size,
+      inner: 1,
+    });
+    expect(b.stats.dispatches - before).toBe(3);
+    const want = Array.from({ length: outer }, (_, o) => {
+      let acc = 0;
+      for (let r = 0; r < size; r++) acc += ins.reduce((p, v) => p + v[o * size + r], 0);
+      return extras.reduce((p, v) => p + v[o], acc);
+    });
+    expectClose(await readBack(b, out), want, 1e-5, 1e-5);
+  });
+
   for (const [m, n, k] of [
     [5, 3, 7],
     [37, 45, 19],

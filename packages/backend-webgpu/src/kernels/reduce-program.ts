@@ -1,0 +1,317 @@
+/**
+ * Reductions whose input and epilogue are programs (core's `ReduceArgs.input`/`.epilogue`),
+ * rendered into the reduction template of reduce.ts: the input program's instructions become
+ * the loop's `load`, the epilogue's wrap its `store`, so the values reduced never reach memory.
+ * The loops are the plain reduction's, so results are the bits of "pointwise into a buffer,
+ * reduce it, pointwise epilogue" (the path this replaces).
+ *
+ * Uniform words after the template's: input scalars, then per input view its offset and its
+ * `[outer, size, inner]` strides; epilogue scalars, then per extra epilogue view its offset
+ * and `[outer, inner]` strides.
+ */
+import type { DType, PointwiseProgram, ReduceOp } from '@nabla/core';
+import { type Binding, PARAM_WORDS, type ParamWriter, type Runtime } from '../runtime.js';
+import { type Helper, helperSource, type ProgramIo, programLines } from './pointwise.js';
+import {
+  dispatchReduce,
+  isSerial,
+  REDUCE_WORDS,
+  type ReduceIo,
+  reduceChunks,
+  reduceTemplate,
+} from './reduce.js';
+import { storage, wgslType } from './wgsl.js';
+
+/** A resolved view: its binding (from 1), offset and one stride per iterated dim. */
+export interface BoundView {
+  readonly binding: number;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/** A program with its views and scalars resolved to bindings. */
+export interface BoundProgram {
+  readonly program: PointwiseProgram;
+  readonly views: readonly BoundView[];
+  readonly scalars: readonly number[];
+}
+
+/**
+ * One stage of a program reduction: the values come from `input` (or, when null, from a
+ * contiguous partials buffer at binding 1: the second stage of a chunked reduction); each
+ * result goes through `epilogue` when present, into `out`.
+ */
+export interface ProgramStage {
+  readonly op: ReduceOp;
+  /** The reduced dtype. */
+  readonly dtype: DType;
+  readonly input: BoundProgram | null;
+  readonly epilogue: BoundProgram | null;
+  /** Per binding from 1: its dtype and whether it is written (the last: out). */
+  readonly slots: readonly { readonly dtype: DType; readonly write: boolean }[];
+}
+
+/** Uniform words a stage reads (the template's included). */
+export function stageWords(stage: ProgramStage): number {
+  const words = (p: BoundProgram | null, dims: number) =>
+    p === null ? 0 : p.scalars.length + p.views.length * (1 + dims);
+  return REDUCE_WORDS + words(stage.input, 3) + words(stage.epilogue, 2);
+}
+
+/** Writes a stage's own uniform words, in the order {@link stageSource} reads them. */
+export function stageParams(stage: ProgramStage, w: ParamWriter): void {
+  for (const p of [stage.input, stage.epilogue]) {
+    if (p === null) continue;
+    p.program.scalars.forEach((dtype, k) => {
+      if (dtype === 'int32') w.i(p.scalars[k]);
+      else w.f(p.scalars[k]);
+    });
+    for (const v of p.views) {
+      w.u(v.offset);
+      for (const s of v.strides) w.i(s);
+    }
+  }
+}
+
+/**
+ * WGSL of a bound program as a function of `coords` (u32 parameters naming the iterated
+ * dims), reading its views from word `at` on; `first` names input 0 when it is a parameter
+ * (the epilogue's reduced value) rather than a view.
+ */
+function programFn(
+  name: string,
+  p: BoundProgram,
+  coords: readonly string[],
+  at: number,
+  first: { name: string; type: string } | null,
+  used: Set<Helper>,
+): { source: string; next: number } {
+  const scalarWord = at;
+  let w = at + p.scalars.length;
+  const skip = first === null ? 0 : 1;
+  const viewWord = p.views.map(() => {
+    const word = w;
+    w += 1 + coords.length;
+    return word;
+  });
+  const io: ProgramIo = {
+    read: (k) => {
+      if (k < skip) return (first as { name: string }).name;
+      const v = p.views[k - skip];
+      const word = viewWord[k - skip];
+      const terms = coords.map((c, d) => ` + i32(${c}) * pi(${word + 1 + d}u)`).join('');
+      return `b${v.binding}[u32(pi(${word}u)${terms})]`;
+    },
+    scalar: (k) => `${p.program.scalars[k] === 'int32' ? 'pi' : 'pf'}(${scalarWord + k}u)`,
+    position: () => {
+      throw new Error(`WebGPU backend: reduce program ${p.program.name} reads positions (E.index)`);
+    },
+  };
+  const params = coords.map((c) => `${c}: u32`);
+  if (first !== null) params.push(`${first.name}: ${first.type}`);
+  const result = `r${p.program.outputs[0]}`;
+  const out = wgslType(p.program.outputDtypes[0]);
+  const source = `fn ${name}(${params.join(', ')}) -> ${out} {
+${programLines(p.program, io, 'r', used).join('\n')}
+  return ${result};
+}`;
+  return { source, next: w };
+}
+
+/** The shader of one stage (see {@link ProgramStage}). */
+export function stageSource(stage: ProgramStage, serial: boolean): string {
+  const t = wgslType(stage.dtype);
+  const used = new Set<Helper>();
+  const fns: string[] = [];
+  const decls = stage.slots.map((s, k) =>
+    storage(k + 1, k === stage.slots.length - 1 ? 'out' : `b${k + 1}`, wgslType(s.dtype), s.write),
+  );
+  let word = REDUCE_WORDS;
+  let load: (j: string) => string;
+  if (stage.input === null) {
+    load = (j) => `b1[base + ${j} * inner]`;
+  } else {
+    const f = programFn('value', stage.input, ['o', 'r', 'i'], word, null, used);
+    fns.push(f.source);
+    word = f.next;
+    load = (j) => `value(o, ${j}, i)`;
+  }
+  let store = 'out[dst] = s.v;';
+  if (stage.epilogue !== null) {
+    const f = programFn('finish', stage.epilogue, ['o', 'i'], word, { name: 'acc', type: t }, used);
+    fns.push(f.source);
+    store = 'out[dst] = finish(o, i, s.v);';
+  }
+  const io: ReduceIo = {
+    decls: `${decls.join('\n')}\n${helperSource(used)}\n${fns.join('\n')}`,
+    load,
+    store,
+  };
+  return reduceTemplate(stage.op, stage.dtype, serial, io);
+}
+
+/** Rendered sources by input program, then epilogue program, then variant. */
+const sources = new WeakMap<object, WeakMap<object, Map<string, string>>>();
+/** Stands in for a missing program in the cache keys. */
+const NONE = {};
+
+/**
+ * {@link stageSource}, cached per (input program, epilogue program, variant): one pipeline per
+ * (op, programs, dtypes, bindings, schedule).
+ */
+export function cachedStageSource(stage: ProgramStage, serial: boolean): string {
+  let byEpilogue = sources.get(stage.input?.program ?? NONE);
+  if (byEpilogue === undefined) {
+    byEpilogue = new WeakMap();
+    sources.set(stage.input?.program ?? NONE, byEpilogue);
+  }
+  const epi = stage.epilogue?.program ?? NONE;
+  let byVariant = byEpilogue.get(epi);
+  if (byVariant === undefined) {
+    byVariant = new Map();
+    byEpilogue.set(epi, byVariant);
+  }
+  const views = (p: BoundProgram | null) => (p === null ? '-' : p.views.map((v) => v.binding).join(','));
+  const slots = stage.slots.map((s) => `${s.dtype}${s.write ? 'w' : 'r'}`).join(',');
+  const key = `${stage.op}|${stage.dtype}|${serial}|${views(stage.input)}|${views(stage.epilogue)}|${slots}`;
+  let src = byVariant.get(key);
+  if (src === undefined) {
+    src = stageSource(stage, serial);
+    byVariant.set(key, src);
+  }
+  return src;
+}
+
+// ---- the dispatch -------------------------------------------------------------------------
+
+/** A checked view of a program reduction's operand. */
+export interface GpuView {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/** A program with its views resolved to device buffers. */
+export interface GpuExpression {
+  readonly program: PointwiseProgram;
+  readonly views: readonly GpuView[];
+  readonly scalars: readonly number[];
+}
+
+/** Arguments of {@link reduceProgramStages}: checked by the backend already. */
+export interface ProgramReduceArgs {
+  readonly op: ReduceOp;
+  readonly input: GpuExpression;
+  readonly epilogue: GpuExpression | null;
+  readonly out: GPUBuffer;
+  readonly outer: number;
+  readonly size: number;
+  readonly inner: number;
+}
+
+/** Device limits the stages must respect. */
+export interface ProgramReduceLimits {
+  readonly maxWorkgroupsPerDimension: number;
+  readonly maxStorageBuffersPerShaderStage: number;
+}
+
+/** One stage's slots, programs and bindings, before anything is encoded. */
+interface Planned {
+  readonly stage: ProgramStage;
+  readonly bindings: Binding[];
+}
+
+/**
+ * Binds each distinct buffer the programs read once (read-only), then `out` (written; the
+ * runtime reads an input that aliases it from a copy).
+ */
+function plan(
+  op: ReduceOp,
+  dtype: DType,
+  input: GpuExpression | null,
+  partials: GPUBuffer | null,
+  epilogue: GpuExpression | null,
+  out: { buffer: GPUBuffer; dtype: DType },
+): Planned {
+  const bindings: Binding[] = [];
+  const slots: { dtype: DType; write: boolean }[] = [];
+  const bindOf = (buffer: GPUBuffer, dtypeOfBuffer: DType): number => {
+    let k = bindings.findIndex((b) => b.buffer === buffer);
+    if (k < 0) {
+      bindings.push({ buffer, write: false });
+      slots.push({ dtype: dtypeOfBuffer, write: false });
+      k = bindings.length - 1;
+    }
+    return k + 1;
+  };
+  if (partials !== null) bindOf(partials, dtype);
+  const bound = (e: GpuExpression | null, skip: number): BoundProgram | null =>
+    e === null
+      ? null
+      : {
+          program: e.program,
+          scalars: e.scalars,
+          views: e.views.map((v, k) => ({
+            binding: bindOf(v.buffer, e.program.inputs[k + skip]),
+            offset: v.offset,
+            strides: v.strides,
+          })),
+        };
+  const boundInput = bound(input, 0);
+  const boundEpilogue = bound(epilogue, 1);
+  bindings.push({ buffer: out.buffer, write: true });
+  slots.push({ dtype: out.dtype, write: true });
+  return { stage: { op, dtype, input: boundInput, epilogue: boundEpilogue, slots }, bindings };
+}
+
+/**
+ * Encodes a program reduction as one dispatch, or two when the axis is cut into chunks (as the
+ * plain reduction cuts it: the first stage writes partials to `scratch(n)`, the second reduces
+ * them and applies the epilogue). Returns false, encoding nothing, when a stage would bind more
+ * storage buffers than the device allows or need more uniform words than a slot holds: the
+ * caller then runs the programs as separate pointwise dispatches, each with fewer bindings.
+ */
+export function reduceProgramStages(
+  rt: Runtime,
+  limits: ProgramReduceLimits,
+  args: ProgramReduceArgs,
+  scratch: (elements: number, dtype: DType) => GPUBuffer,
+): boolean {
+  const { op, input, epilogue, outer, size, inner } = args;
+  const reduced = input.program.outputDtypes[0];
+  const final = { buffer: args.out, dtype: epilogue?.program.outputDtypes[0] ?? reduced };
+  const chunks = reduceChunks(op, outer * inner, size);
+  const fits = (p: Planned) =>
+    p.bindings.length <= limits.maxStorageBuffersPerShaderStage && stageWords(p.stage) <= PARAM_WORDS;
+  const encode = (p: Planned, stageSize: number, stageChunks: number) =>
+    dispatchReduce(
+      rt,
+      limits.maxWorkgroupsPerDimension,
+      {
+        source: cachedStageSource(p.stage, isSerial(stageSize, stageChunks)),
+        label: `reduce-${op} ${input.program.name}`,
+        bindings: p.bindings,
+        params: (w) => stageParams(p.stage, w),
+      },
+      outer,
+      stageSize,
+      inner,
+      stageChunks,
+    );
+  if (chunks === 1) {
+    const one = plan(op, reduced, input, null, epilogue, final);
+    if (!fits(one)) return false;
+    encode(one, size, 1);
+    return true;
+  }
+  // A placeholder partials buffer only sizes the plans; the real one is taken once both fit.
+  const first = (partials: GPUBuffer) =>
+    plan(op, reduced, input, null, null, { buffer: partials, dtype: reduced });
+  const second = (partials: GPUBuffer) => plan(op, reduced, null, partials, epilogue, final);
+  const probe = {} as GPUBuffer;
+  if (!fits(first(probe)) || !fits(second(probe))) return false;
+  const partials = scratch(outer * chunks * inner, reduced);
+  encode(first(partials), size, chunks);
+  encode(second(partials), chunks, 1);
+  return true;
+}

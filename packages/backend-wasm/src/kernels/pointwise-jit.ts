@@ -11,6 +11,9 @@
  * others call the `pwv_*` helpers exported by the kernel module. It is installed in the kernel
  * module's function table, which the interpreter calls through `call_indirect`. Workers hold
  * their own instances of the module (and tables), so threaded calls interpret.
+ *
+ * The instruction emitter (`emitInstr`) and the module builder (`instantiate`) are shared with
+ * ./reduce-jit.ts, which emits reductions of programs.
  */
 import { type Instr, instrOperands, type PointwiseProgram } from '@nabla/core';
 import type { Runtime } from '../runtime.js';
@@ -131,6 +134,11 @@ export class WasmFn {
   /** `local.set l`. */
   set(l: number): void {
     this.body.push(0x21);
+    uleb(l, this.body);
+  }
+  /** `local.tee l`. */
+  tee(l: number): void {
+    this.body.push(0x22);
     uleb(l, this.body);
   }
   /** A SIMD instruction (0xfd prefix); its immediates follow with `op`. */
@@ -332,10 +340,15 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
   f.op(0x0c, 0, 0x0b, 0x0b); // br 0; end loop; end block
 
   // locals after the two params: 2 i32 (offset, end), n i32 pointers, n + 1 v128 values
-  const run = instantiate(rt, f, [I32, I32], [
-    [2 + n, I32],
-    [n + 1, V128],
-  ]);
+  const run = instantiate(
+    rt,
+    f,
+    [I32, I32],
+    [
+      [2 + n, I32],
+      [n + 1, V128],
+    ],
+  );
   const table = rt.exports.table as WebAssembly.Table;
   const index = table.grow(1);
   table.set(index, run);

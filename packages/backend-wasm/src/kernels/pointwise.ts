@@ -227,6 +227,11 @@ export function setPointwiseJit(rt: Runtime, enabled: boolean): void {
   stateOf(rt).jit = enabled;
 }
 
+/** Whether run-time compiled code is enabled for calls on the calling thread. */
+export function pointwiseJitEnabled(rt: Runtime): boolean {
+  return stateOf(rt).jit;
+}
+
 /** @internal for tests: the programs whose compiled function failed, with the reason. */
 export function pointwiseJitErrors(rt: Runtime): ReadonlyMap<PointwiseProgram, string> {
   return stateOf(rt).jitErrors;

@@ -1,17 +1,18 @@
 /**
  * Axis reductions over `[outer, size, inner]`: contiguous buffers, or pointwise programs.
  *
- * A program input or epilogue (core's `ReduceArgs.input`/`.epilogue`) runs through this
- * backend's pointwise kernel (its JIT) into private scratch, then the plain reduction, then the
- * epilogue in place: the AssemblyScript reductions are precompiled per op and dtype and cannot
- * host an expression, and the JIT emits only elementwise loops. Same results, one kernel call
- * for core; the scratch never becomes a tensor. These are small reductions (row counts, a
- * loss's mean), where the extra pass is a few microseconds.
+ * A program input or epilogue (core's `ReduceArgs.input`/`.epilogue`) runs as one function
+ * emitted at run time (./reduce-jit.ts): the program at each `[o, r, i]`, folded, then the
+ * epilogue, no intermediate array. Where run-time code is unavailable (the JIT is off, or the
+ * engine refuses it) the input program runs through the pointwise kernel into private scratch,
+ * then the plain reduction, then the epilogue in place: same results within rounding (the
+ * plain float32 sum's partial sums differ in order), one kernel call for core either way.
  */
-import type { BackendBuffer, ReduceArgs, StridedView } from '@nabla/core';
+import type { BackendBuffer, ReduceArgs, ReduceExpression, StridedView } from '@nabla/core';
 import { own, WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
-import { pointwise } from './pointwise.js';
+import { pointwise, pointwiseJitEnabled } from './pointwise.js';
+import { reduceJit } from './reduce-jit.js';
 
 /** Reduces the middle axis of `[outer, size, inner]` into `[outer, inner]`. */
 export function reduce(rt: Runtime, args: ReduceArgs): void {
@@ -22,10 +23,27 @@ export function reduce(rt: Runtime, args: ReduceArgs): void {
   reducePlain(rt, args.op, args.x, args.out, args.outer, args.size, args.inner);
 }
 
-function reduceExpression(
-  rt: Runtime,
-  { op, input, epilogue, out: outB, outer, size, inner }: ReduceArgs,
-): void {
+/** Checks an expression's operands: `dims` strides per view (3 for the input, 2 for the epilogue). */
+function checkExpression(op: string, what: string, e: ReduceExpression, skip: number, dims: number): void {
+  const { program } = e;
+  if (program.outputDtypes.length !== 1)
+    throw new Error(`wasm backend: reduce ${op}: the ${what} program must have one output`);
+  if (e.inputs.length !== program.inputs.length - skip || e.scalars.length !== program.scalars.length)
+    throw new Error(
+      `wasm backend: reduce ${op}: the ${what} program ${program.name}: wrong number of inputs or scalars`,
+    );
+  e.inputs.forEach((v, k) => {
+    const b = own(v.buffer, `reduce ${op} ${what} input ${k + skip}`);
+    if (b.dtype !== program.inputs[k + skip] || v.strides.length !== dims)
+      throw new Error(
+        `wasm backend: reduce ${op}: ${what} input ${k + skip} is ${b.dtype} with ${v.strides.length} strides; ` +
+          `the program reads ${program.inputs[k + skip]} over ${dims} dims`,
+      );
+  });
+}
+
+function reduceExpression(rt: Runtime, args: ReduceArgs): void {
+  const { op, input, epilogue, out: outB, outer, size, inner } = args;
   if (op !== 'sum' && op !== 'max' && op !== 'min')
     throw new Error(`wasm backend: reduce ${op} takes no program (sum, max and min do)`);
   if (input === undefined) throw new Error(`wasm backend: reduce ${op}: an epilogue needs an input program`);
@@ -33,11 +51,49 @@ function reduceExpression(
   const out = own(outB, `reduce ${op} output`);
   const reduced = input.program.outputDtypes[0];
   const want = epilogue?.program.outputDtypes[0] ?? reduced;
-  if (out.dtype !== want)
-    throw new Error(`wasm backend: reduce ${op} writes ${want}, output is ${out.dtype}`);
-  if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
-    throw new Error(`wasm backend: reduce ${op}: the epilogue's input 0 must be ${reduced}`);
+  if (out.dtype !== want || out.size < outer * inner)
+    throw new Error(
+      `wasm backend: reduce ${op} writes ${outer * inner} ${want}, output is ${out.size} ${out.dtype}`,
+    );
+  checkExpression(op, 'input', input, 0, 3);
+  if (epilogue !== undefined) {
+    if (epilogue.program.inputs[0] !== reduced)
+      throw new Error(`wasm backend: reduce ${op}: the epilogue's input 0 must be ${reduced}`);
+    checkExpression(op, 'epilogue', epilogue, 1, 2);
+  }
   if (outer * inner === 0) return;
+  const run = pointwiseJitEnabled(rt) ? reduceJit(rt, op, input.program, epilogue?.program) : null;
+  if (run === null) {
+    reduceThroughScratch(rt, op, input, epilogue, out, outer, size, inner);
+    return;
+  }
+  const operands: number[] = [out.ptr, outer, size, inner];
+  for (const v of input.inputs) {
+    const [so, sr, si] = v.strides as [number, number, number];
+    operands.push((v.buffer as WasmBuffer).ptr + v.offset * 4, so * 4, sr * 4, si * 4);
+  }
+  for (const v of epilogue?.inputs ?? []) {
+    const [so, si] = v.strides as [number, number];
+    operands.push((v.buffer as WasmBuffer).ptr + v.offset * 4, so * 4, si * 4);
+  }
+  // float32 scalars round to the nearest float32, int32 ones truncate and wrap (wasm's ToInt32)
+  operands.push(...input.scalars, ...(epilogue?.scalars ?? []));
+  run(...operands);
+}
+
+/** The fallback without run-time code: the input program into scratch, reduce, epilogue. */
+function reduceThroughScratch(
+  rt: Runtime,
+  op: 'sum' | 'max' | 'min',
+  input: ReduceExpression,
+  epilogue: ReduceExpression | undefined,
+  out: WasmBuffer,
+  outer: number,
+  size: number,
+  inner: number,
+): void {
+  const reduced = input.program.outputDtypes[0];
+  const want = epilogue?.program.outputDtypes[0] ?? reduced;
   const scratch: WasmBuffer[] = [];
   const temp = (n: number, dtype: typeof reduced) => {
     const b = new WasmBuffer(n, dtype, rt.allocator.alloc(Math.max(1, n) * 4));

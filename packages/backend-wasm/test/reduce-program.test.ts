@@ -12,6 +12,7 @@ import {
   type PointwiseProgram,
   pointwiseProgram,
   type ReduceArgs,
+  type ReduceExpression,
 } from '@nabla/core';
 import { expectClose, randomF32, rng, upload } from '@nabla/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,9 @@ const toFloat = pointwiseProgram('wasm-rp-tofloat', {
   outputs: [E.mul(E.cast(E.input(0, 'int32'), 'float32'), E.const(0.5))],
 });
 
+/** The reduce arguments of a program reduction. */
+type ProgramArgs = Extract<ReduceArgs, { readonly input: ReduceExpression }>;
+
 interface Operand {
   data: Float32Array | Int32Array;
   strides: number[];
@@ -63,7 +67,7 @@ interface Case {
 }
 
 /** Uploads `c`'s operands to `be`: the reduce call's arguments and the buffers to dispose. */
-function prepare(be: Backend, c: Case): { args: ReduceArgs; buffers: BackendBuffer[] } {
+function prepare(be: Backend, c: Case): { args: ProgramArgs; buffers: BackendBuffer[] } {
   const buffers: BackendBuffer[] = [];
   const views = (xs: Operand[], dtypes: readonly DType[]) =>
     xs.map((x, k) => {
@@ -75,7 +79,7 @@ function prepare(be: Backend, c: Case): { args: ReduceArgs; buffers: BackendBuff
   const dtype = c.epilogue?.program.outputDtypes[0] ?? c.program.outputDtypes[0];
   const out = be.alloc(outer * inner, dtype);
   buffers.push(out);
-  const args: ReduceArgs = {
+  const args: ProgramArgs = {
     op: c.op,
     input: { program: c.program, inputs: views(c.inputs, c.program.inputs), scalars: c.scalars ?? [] },
     epilogue: c.epilogue && {
@@ -187,6 +191,34 @@ describe('reductions of programs', () => {
     }
     // every case ran compiled (none fell back to the scratch path)
     expect([...reduceJitErrors((wasm as unknown as { rt: Runtime }).rt)]).toEqual([]);
+  });
+
+  it('bad operands fail before anything is written', () => {
+    const c = cases().find((k) => k.epilogue !== undefined && k.shape[1] === 9) as Case;
+    const { args, buffers } = prepare(wasm, c);
+    const ints = wasm.alloc(64, 'int32');
+    const short = wasm.alloc(3, 'float32');
+    const input = args.input;
+    const epilogue = args.epilogue as NonNullable<ReduceArgs['epilogue']>;
+    const bad: [ProgramArgs, RegExp][] = [
+      [{ ...args, out: ints }, /writes 20 float32, output is 64 int32/],
+      [{ ...args, out: short }, /writes 20 float32, output is 3 float32/],
+      [
+        { ...args, input: { ...input, inputs: [{ ...input.inputs[0]!, buffer: ints }, input.inputs[1]!] } },
+        /input input 0 is int32 with 3 strides; the program reads float32 over 3 dims/,
+      ],
+      [{ ...args, input: { ...input, scalars: [] } }, /wrong number of inputs or scalars/],
+      [
+        { ...args, epilogue: { ...epilogue, inputs: [{ ...epilogue.inputs[0]!, strides: [1] }] } },
+        /epilogue input 1 is int32 with 1 strides; the program reads int32 over 2 dims/,
+      ],
+    ];
+    for (const [a, message] of bad) {
+      wasm.kernels.fill({ out: args.out, value: 7 });
+      expect(() => wasm.kernels.reduce(a)).toThrow(message);
+      expect(Array.from(wasm.readSync(args.out)).every((v) => v === 7)).toBe(true);
+    }
+    for (const b of [...buffers, ints, short]) wasm.disposeBuffer(b);
   });
 
   it('one call with an input and an epilogue allocates nothing (the fallback does)', () => {

@@ -17,6 +17,7 @@ import type {
   ReduceOp,
   TypedArray,
 } from '@nabla/core';
+import { reduceStaged } from '@nabla/core';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
 import * as bn from './kernels/batchnorm.js';
 import * as ix from './kernels/indexing.js';
@@ -447,19 +448,7 @@ export class WebGpuBackend implements Backend {
       );
       if (fused) return;
       // Over the binding (or uniform) limit: the staged path, each dispatch binding less.
-      const values = temp(outer * size * inner, reduced);
-      this.table.pointwise({ ...input, outputs: [values], shape: [outer, size, inner] });
-      const target = epilogue === undefined || want === reduced ? out : temp(outer * inner, reduced);
-      this.table.reduce({ op, x: values, out: target, outer, size, inner });
-      if (epilogue !== undefined) {
-        const acc = { buffer: target, offset: 0, strides: [inner, 1] };
-        this.table.pointwise({
-          ...epilogue,
-          inputs: [acc, ...epilogue.inputs],
-          outputs: [out],
-          shape: [outer, inner],
-        });
-      }
+      reduceStaged(this.table, { op, input, epilogue, out, outer, size, inner }, temp);
     } finally {
       // safe at once: the pool hands a buffer out only to later commands, in order
       for (const b of scratch) {

@@ -83,6 +83,7 @@ export {
   reduceProgram,
 } from './ops/reduce-program.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
+export { reduceStaged } from './reduce-staged.js';
 export {
   type BackendFactory,
   getBackend,

@@ -17,6 +17,7 @@
  */
 import { type Instr, instrOperands, type PointwiseProgram } from '@nabla/core';
 import type { Runtime } from '../runtime.js';
+import { SIMD_OP } from './simd-opcodes.js';
 
 export const V128 = 0x7b;
 export const I32 = 0x7f;
@@ -55,12 +56,6 @@ const COMPARE: Record<string, number> = {
   le_i32: 0x3d,
   ge_i32: 0x3f,
 };
-const V128_LOAD = 0x00;
-const V128_STORE = 0x0b;
-const V128_CONST = 0x0c;
-const V128_AND = 0x4e;
-const V128_BITSELECT = 0x52;
-const I32X4_NE = 0x38;
 
 const short = (d: string) => (d === 'float32' ? 'f32' : 'i32');
 
@@ -152,7 +147,7 @@ export class WasmFn {
   }
   /** `v128.const` of four 32-bit lanes (their bit patterns). */
   v128(lanes: readonly number[]): void {
-    simd(V128_CONST, this.body);
+    simd(SIMD_OP.V128_CONST, this.body);
     for (const v of lanes) this.body.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
   }
   /** `call` of a kernel-module helper (imported on first use). */
@@ -184,8 +179,8 @@ export function emitInstr(
     f.get(valLocal(args[2] as number));
     f.get(valLocal(args[0] as number));
     f.v128([0, 0, 0, 0]);
-    f.simd(I32X4_NE);
-    f.simd(V128_BITSELECT);
+    f.simd(SIMD_OP.I32X4_NE);
+    f.simd(SIMD_OP.V128_BITSELECT);
   } else if (op === 'copy') {
     f.get(valLocal(args[0] as number));
   } else if (op === 'recip_f32') {
@@ -196,7 +191,7 @@ export function emitInstr(
     for (const a of args) f.get(valLocal(a));
     f.simd(COMPARE[op] as number);
     f.get(onesLocal);
-    f.simd(V128_AND);
+    f.simd(SIMD_OP.V128_AND);
   } else if (SIMD[op] !== undefined) {
     for (const a of args) f.get(valLocal(a));
     f.simd(SIMD[op] as number);
@@ -299,7 +294,7 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
   code.forEach((_, i) => {
     if (!uniform[i]) return;
     pointerOf(i);
-    f.simd(V128_LOAD);
+    f.simd(SIMD_OP.V128_LOAD);
     f.op(4, 0);
     f.set(valLocal(i));
   });
@@ -320,7 +315,7 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
   };
   for (const i of loads) {
     address(i);
-    f.simd(V128_LOAD);
+    f.simd(SIMD_OP.V128_LOAD);
     f.op(0, 0);
     f.set(valLocal(i));
   }
@@ -330,7 +325,7 @@ export function compileJit(rt: Runtime, program: PointwiseProgram, uniform: read
     if (isOutput.has(i)) {
       address(i);
       f.get(valLocal(i));
-      f.simd(V128_STORE);
+      f.simd(SIMD_OP.V128_STORE);
       f.op(0, 0);
     }
   });

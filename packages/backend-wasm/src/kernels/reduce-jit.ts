@@ -13,6 +13,7 @@
 import { type DType, instrOperands, type PointwiseProgram, type ReduceOp } from '@nabla/core';
 import type { Runtime } from '../runtime.js';
 import { emitInstr, I32, instantiate, V128, WasmFn } from './pointwise-jit.js';
+import { SIMD_OP } from './simd-opcodes.js';
 
 const F32 = 0x7d;
 
@@ -28,18 +29,6 @@ const FOLD: Record<'sum' | 'max' | 'min', Record<'f32' | 'i32', number>> = {
   max: { f32: 0xe9, i32: 0xb8 },
   min: { f32: 0xe8, i32: 0xb6 },
 };
-const V128_LOAD = 0x00;
-const LOAD32_SPLAT = 0x09;
-const SHUFFLE = 0x0d;
-const I32X4_SPLAT = 0x11;
-const F32X4_SPLAT = 0x13;
-const I32X4_EXTRACT = 0x1b;
-const V128_BITSELECT = 0x52;
-const LOAD32_LANE = 0x56;
-const LOAD32_ZERO = 0x5c;
-const DEMOTE_F64X2_ZERO = 0x5e;
-const PROMOTE_LOW_F32X4 = 0x5f;
-const F64X2_ADD = 0xf0;
 
 const LOW_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 const PAIRS = [4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11];
@@ -177,7 +166,7 @@ function compileReduce(
         f.set(at(i));
       } else if (ins.op === 'scalar') {
         f.get(sp[ins.index] as number);
-        f.simd(ins.dtype === 'float32' ? F32X4_SPLAT : I32X4_SPLAT);
+        f.simd(ins.dtype === 'float32' ? SIMD_OP.F32X4_SPLAT : SIMD_OP.I32X4_SPLAT);
         f.set(at(i));
       } else {
         emitInstr(f, prog.instructions, i, at, ONES);
@@ -199,7 +188,7 @@ function compileReduce(
       const stride = inputParam(ins.index, 2);
       if (!vec) {
         f.get(p);
-        f.simd(LOAD32_SPLAT);
+        f.simd(SIMD_OP.LOAD32_SPLAT);
         memarg();
       } else {
         // a unit stride loads one vector; any other gathers the four lanes
@@ -207,11 +196,11 @@ function compileReduce(
         f.i32(4);
         f.op(0x46, 0x04, V128); // i32.eq; if (result v128)
         f.get(p);
-        f.simd(V128_LOAD);
+        f.simd(SIMD_OP.V128_LOAD);
         memarg();
         f.op(0x05); // else
         f.get(p);
-        f.simd(LOAD32_ZERO);
+        f.simd(SIMD_OP.LOAD32_ZERO);
         memarg();
         f.set(val(i));
         f.get(p);
@@ -220,7 +209,7 @@ function compileReduce(
           f.op(0x6a);
           f.tee(TMP);
           f.get(val(i));
-          f.simd(LOAD32_LANE);
+          f.simd(SIMD_OP.LOAD32_LANE);
           memarg();
           f.op(lane);
           f.set(val(i));
@@ -245,16 +234,16 @@ function compileReduce(
     if (wide) {
       f.get(ACC_A);
       f.get(value);
-      f.simd(PROMOTE_LOW_F32X4);
-      f.simd(F64X2_ADD);
+      f.simd(SIMD_OP.PROMOTE_LOW_F32X4);
+      f.simd(SIMD_OP.F64X2_ADD);
       f.set(ACC_A);
       f.get(ACC_B);
       f.get(value);
       f.get(value);
-      f.simd(SHUFFLE);
+      f.simd(SIMD_OP.SHUFFLE);
       f.op(...LOW_HALF);
-      f.simd(PROMOTE_LOW_F32X4);
-      f.simd(F64X2_ADD);
+      f.simd(SIMD_OP.PROMOTE_LOW_F32X4);
+      f.simd(SIMD_OP.F64X2_ADD);
       f.set(ACC_B);
     } else {
       f.get(ACC_A);
@@ -321,7 +310,7 @@ function compileReduce(
         f.get(value);
         f.v128([identity, identity, identity, identity]);
         f.v128([-1, 0, 0, 0]);
-        f.simd(V128_BITSELECT);
+        f.simd(SIMD_OP.V128_BITSELECT);
         f.set(value);
         fold();
         add(R, () => f.i32(1));
@@ -330,31 +319,31 @@ function compileReduce(
       if (wide) {
         f.get(ACC_A);
         f.get(ACC_B);
-        f.simd(F64X2_ADD);
+        f.simd(SIMD_OP.F64X2_ADD);
         f.tee(RED);
         f.get(RED);
         f.get(RED);
-        f.simd(SHUFFLE);
+        f.simd(SIMD_OP.SHUFFLE);
         f.op(...LOW_HALF);
-        f.simd(F64X2_ADD);
-        f.simd(DEMOTE_F64X2_ZERO);
+        f.simd(SIMD_OP.F64X2_ADD);
+        f.simd(SIMD_OP.DEMOTE_F64X2_ZERO);
       } else {
         f.get(ACC_A);
         f.get(ACC_A);
         f.get(ACC_A);
-        f.simd(SHUFFLE);
+        f.simd(SIMD_OP.SHUFFLE);
         f.op(...LOW_HALF);
         f.simd(FOLD[op][dt]);
         f.tee(RED);
         f.get(RED);
         f.get(RED);
-        f.simd(SHUFFLE);
+        f.simd(SIMD_OP.SHUFFLE);
         f.op(...PAIRS);
         f.simd(FOLD[op][dt]);
       }
       f.tee(RED);
       f.get(RED);
-      f.simd(SHUFFLE);
+      f.simd(SIMD_OP.SHUFFLE);
       f.op(...LANE0);
       f.set(RED);
       let result = RED;
@@ -370,7 +359,7 @@ function compileReduce(
               f.get(I);
               f.get(epiParam(ins.index, 2));
               f.op(0x6c, 0x6a);
-              f.simd(LOAD32_SPLAT);
+              f.simd(SIMD_OP.LOAD32_SPLAT);
               memarg();
             }
             f.set(epiVal(i));
@@ -380,7 +369,7 @@ function compileReduce(
       }
       f.get(Q);
       f.get(result);
-      f.simd(I32X4_EXTRACT);
+      f.simd(SIMD_OP.I32X4_EXTRACT);
       f.op(0);
       f.op(0x36, 2, 0); // i32.store
       add(Q, () => f.i32(4));

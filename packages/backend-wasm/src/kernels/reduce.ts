@@ -8,7 +8,13 @@
  * then the plain reduction, then the epilogue in place: same results within rounding (the
  * plain float32 sum's partial sums differ in order), one kernel call for core either way.
  */
-import type { BackendBuffer, ReduceArgs, ReduceExpression, StridedView } from '@nabla/core';
+import {
+  type BackendBuffer,
+  type PointwiseArgs,
+  type ReduceArgs,
+  type ReduceExpression,
+  reduceStaged,
+} from '@nabla/core';
 import { own, WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 import { pointwise, pointwiseJitEnabled } from './pointwise.js';
@@ -64,7 +70,7 @@ function reduceExpression(rt: Runtime, args: ReduceArgs): void {
   if (outer * inner === 0) return;
   const run = pointwiseJitEnabled(rt) ? reduceJit(rt, op, input.program, epilogue?.program) : null;
   if (run === null) {
-    reduceThroughScratch(rt, op, input, epilogue, out, outer, size, inner);
+    reduceThroughScratch(rt, { ...args, input });
     return;
   }
   const operands: number[] = [out.ptr, outer, size, inner];
@@ -81,41 +87,19 @@ function reduceExpression(rt: Runtime, args: ReduceArgs): void {
   run(...operands);
 }
 
-/** The fallback without run-time code: the input program into scratch, reduce, epilogue. */
-function reduceThroughScratch(
-  rt: Runtime,
-  op: 'sum' | 'max' | 'min',
-  input: ReduceExpression,
-  epilogue: ReduceExpression | undefined,
-  out: WasmBuffer,
-  outer: number,
-  size: number,
-  inner: number,
-): void {
-  const reduced = input.program.outputDtypes[0];
-  const want = epilogue?.program.outputDtypes[0] ?? reduced;
+/** The fallback without run-time code: core's staged path over allocator scratch. */
+function reduceThroughScratch(rt: Runtime, args: ReduceArgs & { readonly input: ReduceExpression }): void {
   const scratch: WasmBuffer[] = [];
-  const temp = (n: number, dtype: typeof reduced) => {
-    const b = new WasmBuffer(n, dtype, rt.allocator.alloc(Math.max(1, n) * 4));
-    scratch.push(b);
-    return b;
+  const kernels = {
+    pointwise: (a: PointwiseArgs) => pointwise(rt, a),
+    reduce: (a: ReduceArgs) => reducePlain(rt, a.op, a.x!, a.out, a.outer, a.size, a.inner),
   };
   try {
-    const values = temp(outer * size * inner, reduced);
-    pointwise(rt, { ...input, outputs: [values], shape: [outer, size, inner] });
-    // an epilogue of the reduced dtype runs in place on `out` (read through the identity view)
-    const target: BackendBuffer =
-      epilogue === undefined || want === reduced ? out : temp(outer * inner, reduced);
-    reducePlain(rt, op, values, target, outer, size, inner);
-    if (epilogue !== undefined) {
-      const acc: StridedView = { buffer: target, offset: 0, strides: [inner, 1] };
-      pointwise(rt, {
-        ...epilogue,
-        inputs: [acc, ...epilogue.inputs],
-        outputs: [out],
-        shape: [outer, inner],
-      });
-    }
+    reduceStaged(kernels, args, (n, dtype) => {
+      const b = new WasmBuffer(n, dtype, rt.allocator.alloc(Math.max(1, n) * 4));
+      scratch.push(b);
+      return b;
+    });
   } finally {
     for (const b of scratch) {
       b.disposed = true;

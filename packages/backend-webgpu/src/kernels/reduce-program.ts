@@ -22,19 +22,23 @@ import {
 } from './reduce.js';
 import { storage, wgslType } from './wgsl.js';
 
-/** A resolved view: its binding (from 1), offset and one stride per iterated dim. */
-export interface BoundView {
-  readonly binding: number;
+/** A strided view of an operand whose buffer is `B`: a device buffer, or once bound its binding (from 1). */
+export interface ViewOf<B> {
+  readonly buffer: B;
   readonly offset: number;
+  /** One stride per iterated dim. */
   readonly strides: readonly number[];
 }
 
-/** A program with its views and scalars resolved to bindings. */
-export interface BoundProgram {
+/** A program with its operands' views (buffers of type `B`) and its scalars. */
+export interface ProgramOf<B> {
   readonly program: PointwiseProgram;
-  readonly views: readonly BoundView[];
+  readonly views: readonly ViewOf<B>[];
   readonly scalars: readonly number[];
 }
+
+/** A program whose views name bindings. */
+export type BoundProgram = ProgramOf<number>;
 
 /**
  * One stage of a program reduction: the values come from `input` (or, when null, from a
@@ -100,7 +104,7 @@ function programFn(
       const v = p.views[k - skip];
       const word = viewWord[k - skip];
       const terms = coords.map((c, d) => ` + i32(${c}) * pi(${word + 1 + d}u)`).join('');
-      return `b${v.binding}[u32(pi(${word}u)${terms})]`;
+      return `b${v.buffer}[u32(pi(${word}u)${terms})]`;
     },
     scalar: (k) => `${p.program.scalars[k] === 'int32' ? 'pi' : 'pf'}(${scalarWord + k}u)`,
     position: () => {
@@ -171,7 +175,7 @@ export function cachedStageSource(stage: ProgramStage, serial: boolean): string 
     byVariant = new Map();
     byEpilogue.set(epi, byVariant);
   }
-  const views = (p: BoundProgram | null) => (p === null ? '-' : p.views.map((v) => v.binding).join(','));
+  const views = (p: BoundProgram | null) => (p === null ? '-' : p.views.map((v) => v.buffer).join(','));
   const slots = stage.slots.map((s) => `${s.dtype}${s.write ? 'w' : 'r'}`).join(',');
   const key = `${stage.op}|${stage.dtype}|${serial}|${views(stage.input)}|${views(stage.epilogue)}|${slots}`;
   let src = byVariant.get(key);
@@ -184,19 +188,8 @@ export function cachedStageSource(stage: ProgramStage, serial: boolean): string 
 
 // ---- the dispatch -------------------------------------------------------------------------
 
-/** A checked view of a program reduction's operand. */
-export interface GpuView {
-  readonly buffer: GPUBuffer;
-  readonly offset: number;
-  readonly strides: readonly number[];
-}
-
-/** A program with its views resolved to device buffers. */
-export interface GpuExpression {
-  readonly program: PointwiseProgram;
-  readonly views: readonly GpuView[];
-  readonly scalars: readonly number[];
-}
+/** A checked program operand of a reduction, its views on device buffers. */
+export type GpuExpression = ProgramOf<GPUBuffer>;
 
 /** Arguments of {@link reduceProgramStages}: checked by the backend already. */
 export interface ProgramReduceArgs {
@@ -252,7 +245,7 @@ function plan(
           program: e.program,
           scalars: e.scalars,
           views: e.views.map((v, k) => ({
-            binding: bindOf(v.buffer, e.program.inputs[k + skip]),
+            buffer: bindOf(v.buffer, e.program.inputs[k + skip]),
             offset: v.offset,
             strides: v.strides,
           })),

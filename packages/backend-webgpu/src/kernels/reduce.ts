@@ -84,7 +84,7 @@ function plainIo(op: ReduceOp, dtype: DType): ReduceIo {
   const arg = op === 'argmax' || op === 'argmin';
   return {
     decls: `${storage(1, 'x', t, false)}\n${storage(2, 'out', arg ? 'i32' : t, true)}`,
-    load: (j) => `x[base + ${j} * inner]`,
+    load: (j) => `x[base + (${j}) * inner]`,
     store: `out[dst] = ${arg ? 'i32(s.i)' : 's.v'};`,
   };
 }

@@ -60,6 +60,17 @@ export function reduceSuite(): void {
           { rtol: 1e-4, atol: 1e-4 },
           `${op.name} rows of 1000`,
         );
+        // Columns of a batch (an axis of 8 to 64 with inner > 1): the unrolled loops' strides.
+        const batch = R.randomRef(r, [64, 3, 5]);
+        for (const rows of [9, 64]) {
+          const part = R.build([rows, 3, 5], (ix) => R.at(batch, ix));
+          await check(
+            () => op.run(toTensor(part), 0, false),
+            R.reduce(part, 0, false, op.f),
+            { rtol: 1e-4, atol: 1e-4 },
+            `${op.name} columns over ${rows} rows`,
+          );
+        }
       });
     }
 

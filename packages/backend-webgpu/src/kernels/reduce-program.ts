@@ -133,7 +133,7 @@ export function stageSource(stage: ProgramStage, serial: boolean): string {
   let word = REDUCE_WORDS;
   let load: (j: string) => string;
   if (stage.input === null) {
-    load = (j) => `b1[base + (${j}) * inner]`;
+    load = (j) => `b1[base + ${j} * inner]`;
   } else {
     const f = programFn('value', stage.input, ['o', 'r', 'i'], word, null, used);
     fns.push(f.source);

@@ -58,7 +58,7 @@ function serialLoop(op: ReduceOp, t: 'f32' | 'i32', load: (j: string) => string)
   return `${terms.map((k) => `var a${k} = 0.0;`).join(' ')}
   var j = 0u;
   for (; j + 8u <= size; j += 8u) {
-    ${terms.map((k) => `a${k} += ${load(`j + ${k}u`)};`).join(' ')}
+    ${terms.map((k) => `a${k} += ${load(`(j + ${k}u)`)};`).join(' ')}
   }
   for (; j < size; j++) { a0 += ${load('j')}; }
   let s = S(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), 0u);`;
@@ -72,7 +72,7 @@ function serialLoop(op: ReduceOp, t: 'f32' | 'i32', load: (j: string) => string)
 export interface ReduceIo {
   /** Bindings (from 1) and module-scope functions. */
   readonly decls: string;
-  /** WGSL of the value at axis position `j` (a u32 expression). */
+  /** WGSL of the value at axis position `j` (a u32 variable or a parenthesised expression). */
   readonly load: (j: string) => string;
   /** The statement storing the reduced `s: S` at `dst`. */
   readonly store: string;
@@ -84,7 +84,7 @@ function plainIo(op: ReduceOp, dtype: DType): ReduceIo {
   const arg = op === 'argmax' || op === 'argmin';
   return {
     decls: `${storage(1, 'x', t, false)}\n${storage(2, 'out', arg ? 'i32' : t, true)}`,
-    load: (j) => `x[base + (${j}) * inner]`,
+    load: (j) => `x[base + ${j} * inner]`,
     store: `out[dst] = ${arg ? 'i32(s.i)' : 's.v'};`,
   };
 }

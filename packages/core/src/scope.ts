@@ -12,11 +12,15 @@ interface Scope {
 const scopes: Scope[] = [];
 let liveTensors = 0;
 
-/** Called by the Tensor constructor. */
+/**
+ * Called by the Tensor constructor. A tensor born inside a scope is held by it (and so cannot be
+ * collected) until the scope ends; the safety net is armed only once no scope holds it.
+ */
 export function trackTensor(t: Tensor): void {
   liveTensors++;
   const scope = scopes[scopes.length - 1];
   if (scope) scope.tensors.add(t);
+  else t._net();
 }
 
 /** Called by `Tensor.dispose`. */
@@ -37,6 +41,7 @@ export function liveTensorCount(): number {
  */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopes) s.tensors.delete(t);
+  t._net();
   return t;
 }
 
@@ -68,8 +73,9 @@ export function tidy<T>(fn: () => T): T {
   collectTensors(result, survivors, 0);
   const parent = scopes[scopes.length - 1];
   for (const t of scope.tensors) {
-    if (survivors.has(t)) parent?.tensors.add(t);
-    else t.dispose();
+    if (!survivors.has(t)) t.dispose();
+    else if (parent) parent.tensors.add(t);
+    else t._net();
   }
   return result;
 }

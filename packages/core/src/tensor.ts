@@ -56,6 +56,8 @@ export class Tensor {
   private _grad: Tensor | null = null;
   private _storage: Storage | null;
   private _gradFn: GradNode | null = null;
+  /** Whether the garbage-collection safety net holds this tensor (see {@link _net}). */
+  private _netted = false;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(
@@ -73,7 +75,17 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
     storage.retain();
     trackTensor(this);
-    collectedTensors.register(this, storage, this);
+  }
+
+  /**
+   * @internal Arms the safety net: the storage is released if this tensor becomes unreachable
+   * without `dispose()`. Scopes call it for a tensor that no open scope holds any more (a scope's
+   * set keeps its tensors reachable, so registering them earlier would only cost time).
+   */
+  _net(): void {
+    if (this._netted || this._storage === null) return;
+    this._netted = true;
+    collectedTensors.register(this, this._storage, this);
   }
 
   /** @internal a new contiguous tensor over a fresh buffer on `backend`. */
@@ -168,7 +180,10 @@ export class Tensor {
     const storage = this._storage;
     if (storage === null) return;
     this._storage = null;
-    collectedTensors.unregister(this);
+    if (this._netted) {
+      this._netted = false;
+      collectedTensors.unregister(this);
+    }
     untrackTensor(this);
     storage.release();
     if (this._gradFn) {
@@ -323,11 +338,13 @@ export class Tensor {
     const storage = Storage.alloc(target, this.size, this.dtype);
     target.write(storage.buffer, values);
     storage.retain();
-    collectedTensors.unregister(this);
     this._storage = storage;
     (this as { strides: readonly number[] }).strides = contiguousStrides(this.shape);
     (this as { offset: number }).offset = 0;
-    collectedTensors.register(this, storage, this);
+    if (this._netted) {
+      collectedTensors.unregister(this);
+      collectedTensors.register(this, storage, this);
+    }
     old.release();
   }
 

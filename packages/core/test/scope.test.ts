@@ -108,20 +108,19 @@ describe('dispose', () => {
 });
 
 describe('the FinalizationRegistry safety net', () => {
-  it('releases the memory of an unreachable, undisposed tensor', async () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    const settle = async () => {
-      for (let i = 0; i < 3; i++) {
-        gc();
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** Drops what `make` creates, then checks the collector gives every byte back. */
+  const expectCollected = async (make: () => void) => {
     await settle(); // collect anything earlier tests dropped, so the baseline is stable
     const before = nb.memory();
-    (() => {
-      nb.zeros([1000]); // dropped without dispose
-    })();
+    make();
     expect(nb.memory().tensors).toBe(before.tensors + 1);
     for (let i = 0; i < 20 && nb.memory().tensors > before.tensors; i++) {
       gc();
@@ -130,5 +129,32 @@ describe('the FinalizationRegistry safety net', () => {
     expect(nb.memory().tensors).toBe(before.tensors);
     expect(nb.memory().bytes).toBe(before.bytes);
     expect(nb.memory().backends.cpu.bytes).toBe(before.backends.cpu.bytes);
+  };
+
+  it('releases the memory of an unreachable, undisposed tensor', async () => {
+    await expectCollected(() => {
+      nb.zeros([1000]); // dropped without dispose
+    });
+  });
+
+  // A tensor born inside a scope gets the net only when it leaves the last scope: check both ways out.
+  it('releases a tensor returned from an outermost tidy and then dropped', async () => {
+    await expectCollected(() => {
+      nb.tidy(() => nb.zeros([1000]).add(1));
+    });
+  });
+
+  it('releases a tensor kept inside a tidy and then dropped', async () => {
+    await expectCollected(() => {
+      nb.tidy(() => {
+        nb.keep(nb.zeros([1000]));
+      });
+    });
+  });
+
+  it('releases a tensor returned through nested tidies and then dropped', async () => {
+    await expectCollected(() => {
+      nb.tidy(() => nb.tidy(() => nb.zeros([1000]).mul(2)));
+    });
   });
 });

@@ -5,10 +5,11 @@ import {
   noGrad,
   type PointwiseCall,
   pointwiseIntoEach,
+  type ScalarArg,
   type Tensor,
 } from '@nabla/core';
-import { Optimizer, type ParamsInput } from './optimizer.js';
-import { adamCall } from './rules/adam.js';
+import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { type AdamHyper, adamGroupRule, adamScalars } from './rules/adam.js';
 import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link Adam} and {@link AdamW}. */
@@ -43,10 +44,17 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     if (!(o.weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${o.weightDecay}`);
   }
 
+  /** Each group's live view as {@link AdamHyper} (made once per group object). */
+  private readonly hypers = new WeakMap<ParamGroup<AdamOptions>, AdamHyper>();
+  /** Each parameter state's scalars, with the view they read (made once per state object). */
+  private readonly scalarRows = new WeakMap<object, { h: AdamHyper; scalars: ScalarArg[] }>();
+
   step(): void {
     noGrad(() => {
       const calls: PointwiseCall[] = [];
       for (const g of this.paramGroups) {
+        const h = this.hyperOf(g);
+        const rule = adamGroupRule(h);
         for (const [p, grad] of this.withGrads(g)) {
           // The first step creates zeroed moments: a compiled step captures that call and the
           // following ones separately (a replay must not zero them again).
@@ -62,41 +70,48 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           hostEffect(() => {
             s.step = (s.step as number) + 1;
           });
-          const decoupled = this.decoupled;
-          const call = adamCall(
-            p,
-            grad,
-            s.expAvg as Tensor,
-            s.expAvgSq as Tensor,
-            g.amsgrad ? (s.maxExpAvgSq as Tensor) : null,
-            {
-              get lr() {
-                return g.lr;
-              },
-              get beta1() {
-                return g.betas[0];
-              },
-              get beta2() {
-                return g.betas[1];
-              },
-              get eps() {
-                return g.eps;
-              },
-              get weightDecay() {
-                return g.weightDecay;
-              },
-              decoupled,
-              get amsgrad() {
-                return g.amsgrad;
-              },
-            },
-            () => s.step as number,
-          );
-          calls.push(call);
+          let row = this.scalarRows.get(s);
+          if (row?.h !== h) {
+            row = { h, scalars: adamScalars(h, () => s.step as number) };
+            this.scalarRows.set(s, row);
+          }
+          const vMax = g.amsgrad ? (s.maxExpAvgSq as Tensor) : null;
+          calls.push(rule.call(p, grad, s.expAvg as Tensor, s.expAvgSq as Tensor, vMax, row.scalars));
         }
       }
       pointwiseIntoEach(calls, this.decoupled ? 'adamW' : 'adam');
     });
+  }
+
+  /** `g` as {@link AdamHyper}: getters, so a changed learning rate (a scheduler) is read live. */
+  private hyperOf(g: ParamGroup<AdamOptions>): AdamHyper {
+    let h = this.hypers.get(g);
+    if (!h) {
+      const decoupled = this.decoupled;
+      h = {
+        get lr() {
+          return g.lr;
+        },
+        get beta1() {
+          return g.betas[0];
+        },
+        get beta2() {
+          return g.betas[1];
+        },
+        get eps() {
+          return g.eps;
+        },
+        get weightDecay() {
+          return g.weightDecay;
+        },
+        decoupled,
+        get amsgrad() {
+          return g.amsgrad;
+        },
+      };
+      this.hypers.set(g, h);
+    }
+    return h;
   }
 }
 

@@ -3,11 +3,12 @@
  * backend checks happen here, once, so no backend can disagree about what is an error.
  * These are kernel calls, outside autograd: ops that need gradients record their own rule.
  */
-import type { Backend } from '../backend.js';
+import type { Backend, BackendBuffer, StridedView } from '../backend.js';
 import { resolveScalars, type ScalarArg } from '../compile/hooks.js';
 import type { PointwiseProgram } from '../expr/program.js';
 import { replicateProgram } from '../expr/rebuild.js';
 import { broadcastShapes, broadcastStrides, formatShape, sameShape } from '../shape.js';
+import type { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import { sameBackend } from './graph.js';
 
@@ -21,25 +22,25 @@ function checkOperands(
     throw new Error(`${name}: expected ${program.inputs.length} inputs, got ${inputs.length}`);
   if (scalars.length !== program.scalars.length)
     throw new Error(`${name}: expected ${program.scalars.length} scalars, got ${scalars.length}`);
-  inputs.forEach((t, k) => {
+  for (let k = 0; k < inputs.length; k++) {
+    const t = inputs[k];
     t.storageFor(name); // a disposed input is reported under this op's name
     if (t.dtype !== program.inputs[k])
       throw new Error(`${name}: input ${k} must be ${program.inputs[k]}, got ${t.dtype}`);
-  });
-  const backend = sameBackend(name, ...inputs);
-  return backend;
+  }
+  return sameBackend(name, ...inputs);
 }
 
 /** The shape a call runs over: the inputs broadcast together, of a rank the program can index. */
 function iterationShape(name: string, program: PointwiseProgram, tensors: readonly Tensor[]): number[] {
-  let shape: number[] = [];
-  for (const t of tensors) shape = broadcastShapes(shape, t.shape, name);
+  let shape: readonly number[] = [];
+  for (const t of tensors) if (!sameShape(shape, t.shape)) shape = broadcastShapes(shape, t.shape, name);
   if (shape.length < program.minRank)
     throw new Error(
       `${name}: the program reads E.index(${program.minRank - 1}), the coordinate along dim ` +
         `${program.minRank - 1}, but runs over shape ${formatShape(shape)} of rank ${shape.length}`,
     );
-  return shape;
+  return shape as number[];
 }
 
 /**
@@ -73,7 +74,7 @@ export function pointwiseInto(
 ): void {
   const { backend, shape } = checkInto(program, inputs, scalars, outputs, name);
   run(backend, program, inputs, scalars, outputs, shape, name);
-  for (const storage of new Set(outputs.map((o) => o.storageFor(name)))) storage.markModified();
+  for (const storage of distinctStorages(outputs, name, [])) storage.markModified();
 }
 
 /** One in-place call of {@link pointwiseIntoEach}: the arguments of {@link pointwiseInto}. */
@@ -93,63 +94,80 @@ export interface PointwiseCall {
  * reads or writes; when some are not, every call runs on its own, in order.
  */
 export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string): void {
-  const storagesOf = (ts: readonly Tensor[]) =>
-    new Set(ts.map((t) => t.storageFor(name ?? 'pointwiseIntoEach')));
-  const checked = calls.map((call) => {
-    const { backend, shape } = checkInto(
-      call.program,
-      call.inputs,
-      call.scalars,
-      call.outputs,
-      name ?? call.program.name,
-    );
-    return {
-      call,
-      backend,
-      shape,
-      written: storagesOf(call.outputs),
-      touched: storagesOf([...call.inputs, ...call.outputs]),
-    };
-  });
+  // Plain loops and identity keys: this runs once per optimizer step over every parameter.
+  const checked: CheckedCall[] = new Array(calls.length);
+  const callsTouching = new Map<Storage, number>();
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    const label = name ?? call.program.name;
+    const { backend, shape } = checkInto(call.program, call.inputs, call.scalars, call.outputs, label);
+    const written = distinctStorages(call.outputs, label, []);
+    const touched = distinctStorages(call.inputs, label, written.slice());
+    for (const s of touched) callsTouching.set(s, (callsTouching.get(s) ?? 0) + 1);
+    checked[i] = { call, backend, shape, written, touched };
+  }
   // independent: memory a call writes is touched by no other call
-  const callsTouching = new Map<object, number>();
-  for (const c of checked) for (const s of c.touched) callsTouching.set(s, (callsTouching.get(s) ?? 0) + 1);
-  const independent = checked.every((c) => [...c.written].every((s) => callsTouching.get(s) === 1));
+  const independent = checked.every((c) => c.written.every((s) => callsTouching.get(s) === 1));
   // calls that may share a kernel: one program, one shape, one backend (each alone if not independent)
-  const groups = new Map<string, typeof checked>();
-  checked.forEach((c, i) => {
-    const key = independent ? `${c.backend.name}|${c.call.program.key}|${c.shape.join(',')}` : String(i);
-    const group = groups.get(key) ?? [];
-    groups.set(key, group);
-    group.push(c);
-  });
-  for (const group of groups.values()) {
+  const groups: CheckedCall[][] = [];
+  for (const c of checked) {
+    const group = independent
+      ? groups.find(
+          ([g]) =>
+            g.call.program === c.call.program && g.backend === c.backend && sameShape(g.shape, c.shape),
+        )
+      : undefined;
+    if (group) group.push(c);
+    else groups.push([c]);
+  }
+  for (const group of groups) {
     const { backend, shape } = group[0];
     const limit = backend.capabilities.maxPointwiseBuffers ?? Number.POSITIVE_INFINITY;
     let start = 0;
     while (start < group.length) {
       // as many calls as the backend can bind in one kernel (at least one)
       let end = start + 1;
-      let bound = group[start].touched.size;
-      while (end < group.length && bound + group[end].touched.size <= limit)
-        bound += group[end++].touched.size;
-      const part = group.slice(start, end).map((c) => c.call);
-      const program = replicateProgram(part[0].program, part.length);
-      const outputs = part.flatMap((c) => c.outputs);
-      const label = name ?? part[0].program.name;
-      run(
-        backend,
-        program,
-        part.flatMap((c) => c.inputs),
-        part.flatMap((c) => c.scalars),
-        outputs,
-        shape,
-        label,
-      );
-      for (const storage of new Set(outputs.map((o) => o.storageFor(label)))) storage.markModified();
+      let bound = group[start].touched.length;
+      while (end < group.length && bound + group[end].touched.length <= limit)
+        bound += group[end++].touched.length;
+      const inputs: Tensor[] = [];
+      const scalars: ScalarArg[] = [];
+      const outputs: Tensor[] = [];
+      const written: Storage[] = [];
+      for (let i = start; i < end; i++) {
+        const { call } = group[i];
+        for (const t of call.inputs) inputs.push(t);
+        for (const v of call.scalars) scalars.push(v);
+        for (const t of call.outputs) outputs.push(t);
+        for (const s of group[i].written) written.push(s);
+      }
+      const first = group[start].call.program;
+      const label = name ?? first.name;
+      run(backend, replicateProgram(first, end - start), inputs, scalars, outputs, shape, label);
+      for (const storage of written) storage.markModified();
       start = end;
     }
   }
+}
+
+/** A call of {@link pointwiseIntoEach} after its checks, with the memory it writes and touches. */
+interface CheckedCall {
+  readonly call: PointwiseCall;
+  readonly backend: Backend;
+  readonly shape: readonly number[];
+  /** Distinct storages of the outputs. */
+  readonly written: Storage[];
+  /** Distinct storages of the outputs and inputs. */
+  readonly touched: Storage[];
+}
+
+/** Appends the storages of `tensors` that `into` does not hold yet; returns `into`. */
+function distinctStorages(tensors: readonly Tensor[], name: string, into: Storage[]): Storage[] {
+  for (const t of tensors) {
+    const s = t.storageFor(name);
+    if (!into.includes(s)) into.push(s);
+  }
+  return into;
 }
 
 /** The checks of {@link pointwiseInto}; returns the backend and the shape the call runs over. */
@@ -164,9 +182,10 @@ function checkInto(
   if (outputs.length !== program.outputDtypes.length)
     throw new Error(`${name}: expected ${program.outputDtypes.length} outputs, got ${outputs.length}`);
   const shape = iterationShape(name, program, inputs);
-  outputs.forEach((o, j) => {
-    o.storageFor(name);
-    if (o.backendFor(name) !== backend)
+  for (let j = 0; j < outputs.length; j++) {
+    const o = outputs[j];
+    const storage = o.storageFor(name);
+    if (storage.backend !== backend)
       throw new Error(`${name}: output ${j} is on backend '${o.backend}', the inputs on '${backend.name}'`);
     if (o.dtype !== program.outputDtypes[j])
       throw new Error(`${name}: output ${j} must be ${program.outputDtypes[j]}, got ${o.dtype}`);
@@ -176,10 +195,10 @@ function checkInto(
         `${name}: output ${j} has shape ${formatShape(o.shape)}, the inputs broadcast to ${formatShape(shape)}`,
       );
     for (const t of inputs) {
-      if (t.storageFor(name) === o.storageFor(name) && !(t.isDense && sameShape(t.shape, shape)))
+      if (t.storageFor(name) === storage && !(t.isDense && sameShape(t.shape, shape)))
         throw new Error(`${name}: output ${j} overlaps an input that is not read whole and in order`);
     }
-  });
+  }
   return { backend, shape };
 }
 
@@ -193,11 +212,21 @@ function run(
   name: string,
 ): void {
   if (outputs[0].size === 0) return;
+  const views = new Array<StridedView>(inputs.length);
+  for (let k = 0; k < inputs.length; k++) {
+    const t = inputs[k];
+    views[k] = t.viewFor(
+      name,
+      sameShape(t.shape, shape) ? t.strides : broadcastStrides(t.shape, t.strides, shape),
+    );
+  }
+  const buffers = new Array<BackendBuffer>(outputs.length);
+  for (let j = 0; j < outputs.length; j++) buffers[j] = outputs[j].storageFor(name).buffer;
   backend.kernels.pointwise({
     program,
-    inputs: inputs.map((t) => t.viewFor(name, broadcastStrides(t.shape, t.strides, shape))),
+    inputs: views,
     scalars: resolveScalars(scalars),
-    outputs: outputs.map((o) => o.storageFor(name).buffer),
+    outputs: buffers,
     shape,
   });
 }

@@ -5,7 +5,15 @@
  * (decoupled decay, L2 decay, AMSGrad); every number, the step-dependent bias corrections
  * included, is a per-call scalar, so a program's key never changes from step to step.
  */
-import { E, type Expr, guardValue, type PointwiseCall, pointwiseProgram, type Tensor } from '@nabla/core';
+import {
+  E,
+  type Expr,
+  guardValue,
+  type PointwiseCall,
+  pointwiseProgram,
+  type ScalarArg,
+  type Tensor,
+} from '@nabla/core';
 import { checkGradShape } from './grad-shape.js';
 import { programsBy } from './programs-by.js';
 
@@ -54,30 +62,12 @@ const adamProgram = programsBy(
 );
 
 /**
- * The in-place Adam/AdamW update of `param`, `m`, `v` (and `vMax` with amsgrad) at the
- * 1-based `step`, as a call to run. Hyper-parameters are validated by the optimizer.
+ * The per-call scalars of one parameter's update, read from the live hyper-parameters and step
+ * count on every call (and every replay of a compiled step). The first scalar computes the
+ * whole row; the others read it (scalars are always evaluated in order). Made once per
+ * parameter and reused: they hold no tensors.
  */
-export function adamCall(
-  param: Tensor,
-  grad: Tensor,
-  m: Tensor,
-  v: Tensor,
-  vMax: Tensor | null,
-  h: AdamHyper,
-  step: () => number,
-): PointwiseCall {
-  checkGradShape(h.decoupled ? 'adamW' : 'adam', param, grad);
-  if (h.amsgrad && !vMax) throw new Error('adam: amsgrad needs a vMax buffer');
-  const l2 = !h.decoupled && h.weightDecay !== 0;
-  // A compiled step replays this program: it must capture again if the structure changes.
-  guardValue(
-    'Adam update structure',
-    () => `${h.decoupled}${!h.decoupled && h.weightDecay !== 0}${h.amsgrad}`,
-  );
-  const program = adamProgram(h.decoupled, l2, h.amsgrad);
-  // Every number is read from the live hyper-parameters and step count on each call (and each
-  // replay of a compiled step). The first scalar computes them all; the others read that row
-  // (scalars are always evaluated in order).
+export function adamScalars(h: AdamHyper, step: () => number): ScalarArg[] {
   let row: number[] = [];
   const compute = (): number => {
     const t = step();
@@ -94,7 +84,40 @@ export function adamCall(
     ];
     return row[0];
   };
-  const scalars = [compute, ...Array.from({ length: 8 }, (_, i) => () => row[i + 1])];
-  const state = h.amsgrad ? [m, v, vMax!] : [m, v];
-  return { program, inputs: [param, grad, ...state], scalars, outputs: [param, ...state] };
+  return [compute, ...Array.from({ length: 8 }, (_, i) => () => row[i + 1])];
+}
+
+/**
+ * The Adam/AdamW update of one parameter group: picks the program from `h`'s structure (a
+ * compiled step captures again if it changes) and makes each parameter's in-place call of
+ * `param`, `m`, `v` (and `vMax` with amsgrad). Hyper-parameters are validated by the optimizer.
+ */
+export function adamGroupRule(h: AdamHyper): {
+  call(
+    param: Tensor,
+    grad: Tensor,
+    m: Tensor,
+    v: Tensor,
+    vMax: Tensor | null,
+    scalars: readonly ScalarArg[],
+  ): PointwiseCall;
+} {
+  const name = h.decoupled ? 'adamW' : 'adam';
+  const amsgrad = h.amsgrad;
+  const l2 = !h.decoupled && h.weightDecay !== 0;
+  // A compiled step replays this program: it must capture again if the structure changes.
+  guardValue(
+    'Adam update structure',
+    () => `${h.decoupled}${!h.decoupled && h.weightDecay !== 0}${h.amsgrad}`,
+  );
+  const program = adamProgram(h.decoupled, l2, amsgrad);
+  return {
+    call(param, grad, m, v, vMax, scalars) {
+      checkGradShape(name, param, grad);
+      if (amsgrad && !vMax) throw new Error('adam: amsgrad needs a vMax buffer');
+      return amsgrad
+        ? { program, inputs: [param, grad, m, v, vMax!], scalars, outputs: [param, m, v, vMax!] }
+        : { program, inputs: [param, grad, m, v], scalars, outputs: [param, m, v] };
+    },
+  };
 }

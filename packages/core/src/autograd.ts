@@ -44,6 +44,8 @@ export class GradNode {
   private refs = 0;
   /** True once the saved tensors were released (after backward, or when nothing refers to it). */
   freed = false;
+  /** True once the saved tensors of this node and the nodes upstream have the safety net. */
+  private netted = false;
   /** The storage version of each saved tensor when it was saved (see `Storage.version`). */
   private readonly savedVersions: readonly number[];
 
@@ -85,6 +87,24 @@ export class GradNode {
     if (--this.refs > 0) return;
     this.freeSaved();
     for (const e of this.edges) if (e && 'node' in e) e.node.release();
+  }
+
+  /**
+   * Gives the saved tensors of this node and of every live node upstream the garbage-collection
+   * safety net. Called when a tensor holding this node leaves every scope (or is made outside
+   * one): from then on the graph may become unreachable without a `dispose()`. Saved tensors of
+   * nodes only scoped tensors hold need no net: their scope disposes those tensors, which
+   * releases the node and its saved tensors. A freed node's saved tensors are gone already, and
+   * the nodes upstream of it are released by it or held by other tensors, netted on their own.
+   */
+  netSaved(): void {
+    const pending: GradNode[] = [this];
+    for (let node = pending.pop(); node; node = pending.pop()) {
+      if (node.netted || node.freed) continue;
+      node.netted = true;
+      for (const t of node.saved) t._net();
+      for (const e of node.edges) if (e && 'node' in e) pending.push(e.node);
+    }
   }
 
   /** Disposes the tensors saved for backward; the node cannot run backward afterwards. */

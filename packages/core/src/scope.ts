@@ -16,8 +16,9 @@ let liveTensors = 0;
  * Called by the Tensor constructor. A tensor born inside a scope is held by it (and so cannot be
  * collected) until the scope ends; the safety net is armed only once no scope holds it.
  */
-export function trackTensor(t: Tensor): void {
+export function trackTensor(t: Tensor, scoped: boolean): void {
   liveTensors++;
+  if (!scoped) return; // an owner disposes it (a node's saved tensor)
   const scope = scopes[scopes.length - 1];
   if (scope) scope.tensors.add(t);
   else t._net();

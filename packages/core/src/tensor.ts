@@ -10,7 +10,7 @@ import { activeCapture, checkHostRead, hostEffect } from './compile/hooks.js';
 import { formatTensor } from './format.js';
 import * as ops from './ops/index.js';
 import { getBackend, getInitializedBackend } from './registry.js';
-import { collectedTensors, keep, trackTensor, untrackTensor } from './scope.js';
+import { collectedTensors, trackTensor, untrackTensor } from './scope.js';
 import { contiguousStrides, formatShape, isContiguous, type Shape, sizeOf } from './shape.js';
 import { Storage } from './storage.js';
 import { turnEventLoopNowAndThen } from './yield.js';
@@ -66,6 +66,8 @@ export class Tensor {
     strides: readonly number[],
     offset: number,
     requiresGrad = false,
+    /** @internal false for a tensor an owner disposes (a node's saved tensor): no scope, no net yet. */
+    scoped = true,
   ) {
     this._storage = storage;
     this.shape = shape;
@@ -74,7 +76,7 @@ export class Tensor {
     this.dtype = storage.dtype;
     this.requiresGrad = requiresGrad;
     storage.retain();
-    trackTensor(this);
+    trackTensor(this, scoped);
   }
 
   /**
@@ -86,6 +88,8 @@ export class Tensor {
     if (this._netted || this._storage === null) return;
     this._netted = true;
     collectedTensors.register(this, this._storage, this);
+    // the graph behind this tensor can now be dropped without dispose: net what it saved
+    this._gradFn?.netSaved();
   }
 
   /** @internal a new contiguous tensor over a fresh buffer on `backend`. */
@@ -168,11 +172,17 @@ export class Tensor {
     node.retain();
     this._gradFn = node;
     this.requiresGrad = true;
+    if (this._netted) node.netSaved();
   }
 
-  /** @internal a second handle on the same storage and layout (not tracked by scopes). */
+  /**
+   * @internal a second handle on the same storage and layout for an autograd node to save: no
+   * scope holds it, and the node disposes it. It gets the safety net only when a tensor holding
+   * its node does (see {@link GradNode.netSaved}): until then scopes dispose that tensor, which
+   * releases the node.
+   */
   alias(): Tensor {
-    return keep(new Tensor(this.storageFor('alias'), this.shape, this.strides, this.offset));
+    return new Tensor(this.storageFor('alias'), this.shape, this.strides, this.offset, false, false);
   }
 
   /** Frees this tensor's reference to device memory now. Safe to call twice. */

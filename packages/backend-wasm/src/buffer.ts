@@ -12,6 +12,14 @@ export class WasmBuffer implements BackendBuffer {
   ) {}
 }
 
+/**
+ * Whether `b` is a live buffer of this backend. Hot paths whose label is computed check this
+ * first and call {@link own} only to throw, so no label string is built per call.
+ */
+export function isLive(b: BackendBuffer): b is WasmBuffer {
+  return b instanceof WasmBuffer && !b.disposed;
+}
+
 /** Narrows a core buffer handle to this backend's, with a clear error for foreign or freed ones. */
 export function own(b: BackendBuffer, what: string): WasmBuffer {
   if (!(b instanceof WasmBuffer)) {

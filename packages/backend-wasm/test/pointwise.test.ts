@@ -496,6 +496,30 @@ for (const [threads, jit] of [
   });
 }
 
+describe('pointwise layouts', () => {
+  it('a program called again over one shape with other strides is planned for those strides', async () => {
+    // Layouts are kept per program and reused when the shape and the used inputs' strides
+    // match; every other stride pattern must get its own plan.
+    const be = await createWasmBackend({ threads: 1, warmup: false });
+    const p = pointwiseProgram('layoutsAxpy', {
+      inputs: ['float32', 'float32'],
+      scalars: ['float32'],
+      outputs: [E.add(E.mul(E.scalar(0), E.input(0)), E.input(1))],
+    });
+    const a = f32Data(12, 1, -2, 2);
+    const b = f32Data(12, 2, -2, 2);
+    const layouts: In[][] = [
+      [{ data: a, strides: [4, 1] }, { data: b, strides: [4, 1] }], // both row-major
+      [{ data: a, strides: [1, 3] }, { data: b, strides: [4, 1] }], // first transposed
+      [{ data: a, strides: [0, 1] }, { data: b, strides: [4, 1] }], // first broadcast along rows
+      [{ data: a, strides: [4, 1] }, { data: b, strides: [0, 0] }], // second uniform
+    ];
+    for (let round = 0; round < 3; round++)
+      for (const [i, inputs] of layouts.entries()) check(be, p, inputs, [1.5], [3, 4], 0, ` layout ${i}`);
+    be.destroy();
+  });
+});
+
 describe('pointwise threads', () => {
   it('1 and 2 threads, compiled and interpreted, give the same bits above the threading threshold', async () => {
     const shape = [600, 513];

@@ -24,8 +24,9 @@ import {
   type PointwiseArgs,
   type PointwiseProgram,
   type PreparedKernel,
+  type StridedView,
 } from '@nabla/core';
-import { own, type WasmBuffer } from '../buffer.js';
+import { isLive, own, type WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 import { compileJit, opName } from './pointwise-jit.js';
 import { collapse } from './strided.js';
@@ -67,7 +68,22 @@ interface Compiled {
   readonly perBlockCount: number;
   /** Function-table index of the compiled block loop: 0 not yet compiled, -1 not available. */
   jit: number;
+  /**
+   * Layouts already planned for this program, newest first: a training loop repeats a
+   * few shapes, and re-planning each call allocated about 1.4 KB of JavaScript objects.
+   */
+  readonly layouts: Layout[];
 }
+
+/** A planned layout and the shape and used inputs' strides it was planned for. */
+interface Layout {
+  readonly shape: readonly number[];
+  readonly strides: readonly (readonly number[])[];
+  readonly plan: Plan;
+}
+
+/** Layouts kept per program (the oldest is dropped). */
+const MAX_LAYOUTS = 8;
 
 interface State {
   readonly programs: Map<PointwiseProgram, Compiled>;
@@ -202,6 +218,7 @@ function compile(rt: Runtime, st: State, program: PointwiseProgram): Compiled {
     uniform,
     perBlockCount: perBlock.length / 5,
     jit: 0,
+    layouts: [],
   };
 }
 
@@ -322,7 +339,7 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
   for (let d = 0; d < shape.length; d++) total *= shape[d] as number;
   for (let k = 0; k < inputs.length; k++) {
     const v = inputs[k] as PointwiseArgs['inputs'][number];
-    const b = own(v.buffer, `pointwise ${program.name} input ${k}`);
+    const b = isLive(v.buffer) ? v.buffer : own(v.buffer, `pointwise ${program.name} input ${k}`);
     if (b.dtype !== program.inputs[k] || v.strides.length !== shape.length)
       throw new Error(
         `wasm backend: pointwise ${program.name}: input ${k} is ${b.dtype} with ${v.strides.length} strides; ` +
@@ -330,7 +347,8 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
       );
   }
   for (let j = 0; j < args.outputs.length; j++) {
-    const b = own(args.outputs[j] as BackendBuffer, `pointwise ${program.name} output ${j}`);
+    const o = args.outputs[j] as BackendBuffer;
+    const b = isLive(o) ? o : own(o, `pointwise ${program.name} output ${j}`);
     if (b.dtype !== program.outputDtypes[j] || b.size < total)
       throw new Error(
         `wasm backend: pointwise ${program.name}: output ${j} must hold ${total} ${program.outputDtypes[j]}, got ${b.size} ${b.dtype}`,
@@ -348,6 +366,49 @@ function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
     prog = compile(rt, st, program);
     st.programs.set(program, prog);
   }
+  const known = knownLayout(prog, shape, inputs);
+  if (known) return known;
+  const planned = layout(rt, st, program, prog, args);
+  const used = prog.usedInputs;
+  prog.layouts.unshift({
+    shape: [...shape],
+    strides: used.map((k) => [...(inputs[k] as PointwiseArgs['inputs'][number]).strides]),
+    plan: planned,
+  });
+  if (prog.layouts.length > MAX_LAYOUTS) prog.layouts.pop();
+  return planned;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The plan made earlier for this shape and these strides of the used inputs, if any. */
+function knownLayout(prog: Compiled, shape: readonly number[], inputs: PointwiseArgs['inputs']): Plan | null {
+  const used = prog.usedInputs;
+  search: for (const entry of prog.layouts) {
+    if (!sameNumbers(entry.shape, shape)) continue;
+    for (let u = 0; u < used.length; u++)
+      if (!sameNumbers(entry.strides[u] as number[], (inputs[used[u] as number] as StridedView).strides))
+        continue search;
+    return entry.plan;
+  }
+  return null;
+}
+
+/** Resolves the layout of a validated call with at least one element. */
+function layout(
+  rt: Runtime,
+  st: State,
+  program: PointwiseProgram,
+  prog: Compiled,
+  args: PointwiseArgs,
+): Plan {
+  const { shape, inputs } = args;
+  let total = 1;
+  for (let d = 0; d < shape.length; d++) total *= shape[d] as number;
   const used = prog.usedInputs;
   const viewStrides: (readonly number[])[] = [];
   for (const k of used) viewStrides.push((inputs[k] as PointwiseArgs['inputs'][number]).strides);

@@ -15,7 +15,7 @@ import {
   type ReduceExpression,
   reduceStaged,
 } from '@nabla/core';
-import { own, WasmBuffer } from '../buffer.js';
+import { isLive, own, WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
 import { pointwise, pointwiseJitEnabled } from './pointwise.js';
 import { reduceJit } from './reduce-jit.js';
@@ -39,7 +39,7 @@ function checkExpression(op: string, what: string, e: ReduceExpression, skip: nu
       `wasm backend: reduce ${op}: the ${what} program ${program.name}: wrong number of inputs or scalars`,
     );
   e.inputs.forEach((v, k) => {
-    const b = own(v.buffer, `reduce ${op} ${what} input ${k + skip}`);
+    const b = isLive(v.buffer) ? v.buffer : own(v.buffer, `reduce ${op} ${what} input ${k + skip}`);
     if (b.dtype !== program.inputs[k + skip] || v.strides.length !== dims)
       throw new Error(
         `wasm backend: reduce ${op}: ${what} input ${k + skip} is ${b.dtype} with ${v.strides.length} strides; ` +
@@ -54,7 +54,7 @@ function reduceExpression(rt: Runtime, args: ReduceArgs): void {
     throw new Error(`wasm backend: reduce ${op} takes no program (sum, max and min do)`);
   if (input === undefined) throw new Error(`wasm backend: reduce ${op}: an epilogue needs an input program`);
   if (size === 0 && op !== 'sum') throw new Error(`wasm backend: reduce ${op} over an empty axis`);
-  const out = own(outB, `reduce ${op} output`);
+  const out = isLive(outB) ? outB : own(outB, `reduce ${op} output`);
   const reduced = input.program.outputDtypes[0];
   const want = epilogue?.program.outputDtypes[0] ?? reduced;
   if (out.dtype !== want || out.size < outer * inner)
@@ -117,8 +117,8 @@ function reducePlain(
   size: number,
   inner: number,
 ): void {
-  const x = own(xB, `reduce ${op} input`);
-  const out = own(outB, `reduce ${op} output`);
+  const x = isLive(xB) ? xB : own(xB, `reduce ${op} input`);
+  const out = isLive(outB) ? outB : own(outB, `reduce ${op} output`);
   const wantOut = op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype;
   if (out.dtype !== wantOut)
     throw new Error(`wasm backend: reduce ${op} on ${x.dtype} writes ${wantOut}, output is ${out.dtype}`);

@@ -72,11 +72,14 @@ export function linear(
     [x, weight, bias],
     relu ? [x, weight, out] : [x, weight],
     (g, [sx, sw, so], needs) => {
-      let g2 = reshape(g, [rows, outF]);
-      if (relu) g2 = g2.mul(reshape(so, [rows, outF]).gt(0).float());
-      const x2 = reshape(sx, [rows, inF]);
+      // a 2-D input (the common case) needs no row views: each view is a tensor to make and free
+      const flat = sx.rank === 2;
+      let g2 = flat ? g : reshape(g, [rows, outF]);
+      if (relu) g2 = g2.mul((flat ? so : reshape(so, [rows, outF])).gt(0).float());
+      const x2 = flat ? sx : reshape(sx, [rows, inF]);
+      const dx = needs[0] ? matmul(g2, sw) : null;
       return [
-        needs[0] ? reshape(matmul(g2, sw), sx.shape) : null,
+        dx && !flat ? reshape(dx, sx.shape) : dx,
         needs[1] ? matmul(g2.t(), x2) : null,
         needs[2] ? sum(g2, 0) : null,
       ];

@@ -64,4 +64,36 @@ describe('known index ranges', () => {
     expect(() => nb.gather(x, 0, idx)).toThrow(/index 9 at position 1/);
     for (const t of [x, first, idx, src]) t.dispose();
   });
+
+  it("counts a 'mean' cross-entropy's rows without a reduction when no target can be ignored, same bits", async () => {
+    await nb.setBackend('cpu');
+    const logits = nb.tensor([0.3, -1.2, 2.5, 0.7, 1.1, -0.4, 0.9, 2.2, -3, 0.1, 0.5, 0.5], {
+      shape: [4, 3],
+      requiresGrad: true,
+    });
+    const run = (targets: nb.Tensor, ignoreIndex: number) => {
+      const counter = nb.countBackendCalls(nb.getBackend());
+      const loss = nb.softmaxCrossEntropy(logits, targets, { ignoreIndex, reduction: 'mean' });
+      const reduces = counter.snapshot().byMethod.reduce ?? 0;
+      counter.stop();
+      loss.backward();
+      const out = { loss: loss.dataSync()[0], grad: [...logits.grad!.dataSync()], reduces };
+      loss.dispose();
+      logits.zeroGrad();
+      return out;
+    };
+    const host = nb.tensor(new Int32Array([2, 0, 1, 2])); // range [0, 2]
+    const computed = nb.tidy(() => host.add(0)); // same values, no known range
+    const fast = run(host, -100);
+    const counted = run(computed, -100);
+    expect(fast.reduces).toBe(counted.reduces - 1); // the count is a fill
+    expect(fast.loss).toBe(counted.loss);
+    expect(fast.grad).toEqual(counted.grad);
+    // ignoreIndex inside the known range: some row may be ignored, so the rows are counted
+    const ignoring = run(host, 0);
+    const ignoringComputed = run(computed, 0);
+    expect(ignoring.reduces).toBe(ignoringComputed.reduces);
+    expect(ignoring.loss).toBe(ignoringComputed.loss);
+    for (const t of [logits, host, computed]) t.dispose();
+  });
 });

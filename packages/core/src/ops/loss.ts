@@ -7,11 +7,13 @@
  * smoothing) belong to `@nabla/nn`; this op only knows which class, if any, to ignore.
  */
 import { noGrad } from '../autograd.js';
+import { isCapturing } from '../compile/hooks.js';
 import { E } from '../expr/expr.js';
 import { pointwiseProgram } from '../expr/program.js';
 import { tidy } from '../scope.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { full } from './creation.js';
 import { where } from './elementwise.js';
 import { hasFused, withDenseBuffers } from './fused-kernels.js';
 import { record, requireFloat, sameBackend } from './graph.js';
@@ -64,8 +66,16 @@ const OVER_COUNT = pointwiseProgram('overCount', {
   outputs: [E.div(E.input(0), E.input(1))],
 });
 
-/** The number of `targets` that are not `ignoreIndex`, as a float32 scalar (one kernel). */
+/**
+ * The number of `targets` that are not `ignoreIndex`, as a float32 scalar (one kernel). When
+ * every target came from the host and `ignoreIndex` lies outside their known range, no row is
+ * ignored and the count is the row count: a fill, not a reduction. A capture keeps the
+ * reduction, since a replay may be handed targets that do hold `ignoreIndex`.
+ */
 function countKeptRows(targets: Tensor, ignoreIndex: number, op: string): Tensor {
+  const known = targets.storageFor(op).knownRange;
+  if (known !== null && (ignoreIndex < known.min || ignoreIndex > known.max) && !isCapturing())
+    return full([], targets.size, { backend: targets.backend });
   return reduceProgram('sum', KEPT_ROWS, [targets], [ignoreIndex], { name: op });
 }
 

@@ -13,6 +13,7 @@ export {
   countBackendCalls,
 } from './count-calls.js';
 export * from './expr/index.js';
+export { checkPointwiseArgs, checkReduceArgs } from './kernel-args.js';
 export type { BackendManifest } from './manifest.js';
 export { type MemoryInfo, memory } from './memory.js';
 export { moveTensors } from './move.js';

@@ -1,7 +1,8 @@
 /**
  * The cpu backend: every kernel of the `Kernels` table, on typed arrays, synchronously.
- * This file unwraps and checks buffers (owner, liveness, dtype, size) and hands plain typed
- * arrays to the kernels in `kernels/`, which know nothing about buffers.
+ * This file unwraps and checks buffers (owner, liveness, dtype, size; for pointwise and reduce,
+ * core's `checkPointwiseArgs`/`checkReduceArgs` check all but owner and liveness) and hands
+ * plain typed arrays to the kernels in `kernels/`, which know nothing about buffers.
  */
 import type {
   Backend,
@@ -24,30 +25,27 @@ import type {
   ReduceExpression,
   ScatterAddArgs,
   SoftmaxCrossEntropyArgs,
-  StridedView,
   TypedArray,
 } from '@nabla/core';
+import { checkPointwiseArgs, checkReduceArgs } from '@nabla/core';
 import { CpuBuffer, checked, cpuBuffer, f32, i32 } from './buffer.js';
 import { batchNormBackward, batchNormTrain } from './kernels/batchnorm.js';
 import { codegenEnabled } from './kernels/codegen.js';
 import { gather, scatterAdd } from './kernels/indexing.js';
 import { linear, matmul } from './kernels/matmul.js';
-import { type ArrayView, checkBounds, planPointwise, pointwise } from './kernels/pointwise.js';
+import { type ArrayView, planPointwise, pointwise } from './kernels/pointwise.js';
 import { reduce } from './kernels/reduce.js';
-import { type ProgramOperands, reduceProgram } from './kernels/reduce-program.js';
+import { type ExpressionOp, type ProgramOperands, reduceProgram } from './kernels/reduce-program.js';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.js';
 
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new RangeError(`cpu backend: invalid shape [${shape}]`);
-    n *= s;
-  }
-  return n;
-}
-
-function view(v: StridedView, what: string): ArrayView {
-  return { data: cpuBuffer(v.buffer, what).data, offset: v.offset, strides: v.strides };
+/**
+ * The array of a live cpu buffer, else the error of `cpuBuffer` for `<kernel> <subject> <part>
+ * <k>` (e.g. `pointwise add input 1`): the label is built only then.
+ */
+function live(b: BackendBuffer, kernel: string, subject: string, part: string, k: number): TypedArray {
+  return b instanceof CpuBuffer && !b.disposed
+    ? b.data
+    : cpuBuffer(b, `${kernel} ${subject} ${part} ${k}`).data;
 }
 
 function checkCounts(kernel: string, counts: Record<string, number>): void {
@@ -58,26 +56,21 @@ function checkCounts(kernel: string, counts: Record<string, number>): void {
   }
 }
 
-/** The checked views of a pointwise call's inputs and its output arrays. */
+/** The views of a pointwise call's inputs and its output arrays, checked. */
 function pointwiseViews(args: PointwiseArgs): { inputs: ArrayView[]; outputs: TypedArray[] } {
-  const { program, shape } = args;
-  const n = product(shape);
-  const what = `pointwise ${program.name}`;
-  const outputs = args.outputs.map(
-    (o, j) => checked(o, `${what} output ${j}`, program.outputDtypes[j], n).data,
-  );
-  if (args.inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
-    throw new RangeError(
-      `cpu ${what}: expected ${program.inputs.length} inputs and ${program.scalars.length} scalars, ` +
-        `got ${args.inputs.length} and ${args.scalars.length}`,
-    );
-  const inputs = args.inputs.map((v, k) => {
-    const x = view(v, `${what} input ${k}`);
-    if (v.buffer.dtype !== program.inputs[k])
-      throw new TypeError(`cpu ${what}: input ${k} must be ${program.inputs[k]}, got ${v.buffer.dtype}`);
-    if (n > 0) checkBounds(x, shape, `${what} input ${k}`); // an empty shape reads nothing
-    return x;
-  });
+  checkPointwiseArgs(args, 'cpu');
+  const outputs: TypedArray[] = [];
+  for (let j = 0; j < args.outputs.length; j++)
+    outputs.push(live(args.outputs[j], 'pointwise', args.program.name, 'output', j));
+  const inputs: ArrayView[] = [];
+  for (let k = 0; k < args.inputs.length; k++) {
+    const v = args.inputs[k];
+    inputs.push({
+      data: live(v.buffer, 'pointwise', args.program.name, 'input', k),
+      offset: v.offset,
+      strides: v.strides,
+    });
+  }
   return { inputs, outputs };
 }
 
@@ -94,67 +87,37 @@ function fillKernel({ out, value }: FillArgs): void {
 }
 
 function reduceKernel(args: ReduceArgs): void {
+  checkReduceArgs(args, 'cpu');
   const { op, out, outer, size, inner } = args;
-  checkCounts('reduce', { outer, size, inner });
-  if (args.input !== undefined || args.epilogue !== undefined) {
+  if (args.input !== undefined) {
     reduceExpressionKernel(args);
     return;
   }
-  const xb = checked(args.x, 'reduce input', null, outer * size * inner, op);
-  const arg = op === 'argmax' || op === 'argmin';
-  const ob = checked(out, 'reduce output', arg ? 'int32' : null, outer * inner, op);
-  reduce(op, xb.data, ob.data, outer, size, inner);
+  const x = cpuBuffer(args.x as BackendBuffer, 'reduce input', op);
+  reduce(op, x.data, cpuBuffer(out, 'reduce output', op).data, outer, size, inner);
 }
 
-/** The operands of a program run over `shape`, checked; `first` inputs of the program are not views (the epilogue's reduced value). */
-function programOperands(
-  e: ReduceExpression,
-  shape: readonly number[],
-  what: string,
-  first: number,
-): ProgramOperands {
-  const { program } = e;
-  const n = product(shape);
-  if (e.inputs.length + first !== program.inputs.length || e.scalars.length !== program.scalars.length)
-    throw new RangeError(
-      `cpu ${what} ${program.name}: expected ${program.inputs.length - first} inputs and ${program.scalars.length} scalars, ` +
-        `got ${e.inputs.length} and ${e.scalars.length}`,
-    );
-  if (program.outputDtypes.length !== 1)
-    throw new RangeError(`cpu ${what} ${program.name}: a program with one output is needed`);
-  const views = e.inputs.map((v, k) => {
-    const x = view(v, `${what} input ${k}`);
-    if (v.buffer.dtype !== program.inputs[k + first])
-      throw new TypeError(
-        `cpu ${what}: input ${k} must be ${program.inputs[k + first]}, got ${v.buffer.dtype}`,
-      );
-    if (n > 0) checkBounds(x, shape, `${what} input ${k}`);
-    return x;
-  });
-  return {
-    program,
-    xs: views.map((v) => v.data),
-    ps: views.map((v) => v.offset),
-    ss: views.map((v) => v.strides),
-    scalars: e.scalars,
-  };
+/** The operands of a checked program; `first` inputs of the program are not views (the epilogue's reduced value). */
+function programOperands(e: ReduceExpression, op: string, part: string, first: number): ProgramOperands {
+  const xs: TypedArray[] = [];
+  const ps: number[] = [];
+  const ss: (readonly number[])[] = [];
+  for (let k = 0; k < e.inputs.length; k++) {
+    const v = e.inputs[k];
+    xs.push(live(v.buffer, 'reduce', op, part, k + first));
+    ps.push(v.offset);
+    ss.push(v.strides);
+  }
+  return { program: e.program, xs, ps, ss, scalars: e.scalars };
 }
 
-/** A reduction whose input and/or epilogue are programs (see `kernels/reduce-program.ts`). */
-function reduceExpressionKernel(args: ReduceArgs): void {
+/** A checked reduction whose input is a program (see `kernels/reduce-program.ts`). */
+function reduceExpressionKernel(args: ReduceArgs & { readonly input: ReduceExpression }): void {
   const { op, out, outer, size, inner, epilogue } = args;
-  if (op !== 'sum' && op !== 'max' && op !== 'min')
-    throw new TypeError(`cpu reduce ${op}: only sum, max and min take programs`);
-  if (args.input === undefined) throw new TypeError(`cpu reduce ${op}: an epilogue needs an input program`);
-  if (size === 0 && op !== 'sum') throw new RangeError(`cpu reduce ${op}: cannot reduce an empty axis`);
-  const input = programOperands(args.input, [outer, size, inner], 'reduce', 0);
-  const reduced = args.input.program.outputDtypes[0];
-  const epi = epilogue === undefined ? null : programOperands(epilogue, [outer, inner], 'reduce epilogue', 1);
-  if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
-    throw new TypeError(`cpu reduce ${op}: the epilogue's input 0 must be ${reduced}`);
-  const outDtype = epilogue?.program.outputDtypes[0] ?? reduced;
-  const ob = checked(out, 'reduce output', outDtype, outer * inner, op);
-  reduceProgram(op, ob.data, outer, size, inner, input, epi);
+  const input = programOperands(args.input, op, 'input', 0);
+  const epi = epilogue === undefined ? null : programOperands(epilogue, op, 'epilogue input', 1);
+  // checkReduceArgs let only sum, max and min take a program
+  reduceProgram(op as ExpressionOp, cpuBuffer(out, 'reduce output', op).data, outer, size, inner, input, epi);
 }
 
 function matmulKernel(args: MatmulArgs): void {

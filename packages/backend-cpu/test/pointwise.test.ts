@@ -320,17 +320,17 @@ describe('cpu elementwise', () => {
     const call = (program: PointwiseProgram, inputs: StridedView[], shape: number[]) =>
       be.kernels.pointwise({ program, inputs, scalars: [], outputs: [out], shape });
     expect(() => call(neg, [view(new Float32Array(5), 0, [3, 1])], [2, 3])).toThrow(
-      /reaches elements 0\.\.5 of a buffer of 5/,
+      /reads elements 0\.\.5 of a buffer of 5/,
     );
     expect(() => call(neg, [view(new Float32Array(6), 0, [1])], [2, 3])).toThrow(
-      /1 strides for an output of rank 2/,
+      /input 0 is float32 with 1 strides; the program reads float32 over 2 dims/,
     );
     expect(() =>
       call(lt, [view(new Float32Array(6), 0, [1]), view(new Float32Array(6), 0, [1])], [6]),
-    ).toThrow(/output 0 must be int32, got float32/);
+    ).toThrow(/output 0 must hold 6 int32, got 6 float32/);
     expect(() => call(neg, [view(new Int32Array(6), 0, [1])], [6])).toThrow(
-      /input 0 must be float32, got int32/,
+      /input 0 is int32 with 1 strides; the program reads float32 over 1 dims/,
     );
-    expect(() => call(neg, [], [6])).toThrow(/expected 1 inputs and 0 scalars/);
+    expect(() => call(neg, [], [6])).toThrow(/expects 1 inputs and 0 scalars, got 0 and 0/);
   });
 });

@@ -59,7 +59,7 @@ describe('cpu storage', () => {
       /matmul A .* must be float32, got int32/,
     );
     expect(() => be.kernels.reduce({ op: 'sum', x: f, out: f, outer: 1, size: 5, inner: 1 })).toThrow(
-      /holds 4 elements, the kernel needs 5/,
+      /cpu backend: reduce sum: input holds 4 elements, \[1, 5, 1\] needs 5/,
     );
   });
 });

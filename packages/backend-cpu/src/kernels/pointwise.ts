@@ -354,28 +354,6 @@ export function collapse(
   return { shape: outShape, strides: outStrides };
 }
 
-/** Throws unless every element the view can reach lies inside its array. */
-export function checkBounds(view: ArrayView, shape: readonly number[], what: string): void {
-  if (view.strides.length !== shape.length) {
-    throw new RangeError(
-      `cpu ${what}: view has ${view.strides.length} strides for an output of rank ${shape.length} [${shape}]`,
-    );
-  }
-  let lo = view.offset;
-  let hi = view.offset;
-  for (let d = 0; d < shape.length; d++) {
-    const span = view.strides[d] * (shape[d] - 1);
-    if (span < 0) lo += span;
-    else hi += span;
-  }
-  if (lo < 0 || hi >= view.data.length || !Number.isInteger(lo) || !Number.isInteger(hi)) {
-    throw new RangeError(
-      `cpu ${what}: strided view (offset ${view.offset}, strides [${view.strides}]) over shape [${shape}] ` +
-        `reaches elements ${lo}..${hi} of a buffer of ${view.data.length}`,
-    );
-  }
-}
-
 /** True when strides read their elements in row-major order with no gaps (size-1 dims aside). */
 function isContiguous(strides: readonly number[], shape: readonly number[]): boolean {
   let expected = 1;
@@ -407,10 +385,6 @@ export function planPointwise(
   let total = 1;
   for (let d = 0; d < shape.length; d++) total *= shape[d];
   if (total === 0) return null;
-  if (shape.length < program.minRank)
-    throw new RangeError(
-      `cpu pointwise ${program.name}: E.index(${program.minRank - 1}) over shape [${shape}]`,
-    );
   const kernel = kernelFor(program);
   // [inner, size] per dim for E.index (computed from the shape before collapsing)
   const ix: number[] = [];
@@ -442,8 +416,8 @@ export function planPointwise(
 }
 
 /**
- * Evaluates `program` over `shape`: input k through `inputs[k]` (bounds checked by the
- * caller), output j written row-major into `outputs[j]`.
+ * Evaluates `program` over `shape`: input k through `inputs[k]` (the caller checked the call
+ * with core's `checkPointwiseArgs`), output j written row-major into `outputs[j]`.
  */
 export function pointwise(
   program: PointwiseProgram,

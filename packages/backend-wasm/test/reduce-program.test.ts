@@ -205,12 +205,12 @@ describe('reductions of programs', () => {
       [{ ...args, out: short }, /writes 20 float32, output is 3 float32/],
       [
         { ...args, input: { ...input, inputs: [{ ...input.inputs[0]!, buffer: ints }, input.inputs[1]!] } },
-        /input input 0 is int32 with 3 strides; the program reads float32 over 3 dims/,
+        /the input program's input 0 is int32 with 3 strides; the program reads float32 over 3 dims/,
       ],
-      [{ ...args, input: { ...input, scalars: [] } }, /wrong number of inputs or scalars/],
+      [{ ...args, input: { ...input, scalars: [] } }, /expects 2 inputs and 1 scalars, got 2 and 0/],
       [
         { ...args, epilogue: { ...epilogue, inputs: [{ ...epilogue.inputs[0]!, strides: [1] }] } },
-        /epilogue input 1 is int32 with 1 strides; the program reads int32 over 2 dims/,
+        /the epilogue's input 1 is int32 with 1 strides; the program reads int32 over 2 dims/,
       ],
     ];
     for (const [a, message] of bad) {

@@ -18,6 +18,7 @@
  */
 import {
   type BackendBuffer,
+  checkPointwiseArgs,
   type DType,
   type Instr,
   instrOperands,
@@ -327,38 +328,23 @@ interface Plan {
 }
 
 /**
- * Validates a call and resolves its layout; null when there is nothing to run (no elements).
+ * Checks a call (core's argument checks, then that its buffers are this backend's and live) and
+ * resolves its layout; null when there is nothing to run (no elements).
  */
 function plan(rt: Runtime, args: PointwiseArgs): Plan | null {
+  checkPointwiseArgs(args, 'wasm');
   const { program, shape, inputs } = args;
-  if (inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
-    throw new Error(`wasm backend: pointwise ${program.name}: wrong number of inputs or scalars`);
-  if (args.outputs.length !== program.outputDtypes.length)
-    throw new Error(`wasm backend: pointwise ${program.name}: wrong number of outputs`);
-  let total = 1;
-  for (let d = 0; d < shape.length; d++) total *= shape[d] as number;
   for (let k = 0; k < inputs.length; k++) {
-    const v = inputs[k] as PointwiseArgs['inputs'][number];
-    const b = isLive(v.buffer) ? v.buffer : own(v.buffer, `pointwise ${program.name} input ${k}`);
-    if (b.dtype !== program.inputs[k] || v.strides.length !== shape.length)
-      throw new Error(
-        `wasm backend: pointwise ${program.name}: input ${k} is ${b.dtype} with ${v.strides.length} strides; ` +
-          `the program reads ${program.inputs[k]} over ${shape.length} dims`,
-      );
+    const b = (inputs[k] as StridedView).buffer;
+    if (!isLive(b)) own(b, `pointwise ${program.name} input ${k}`);
   }
   for (let j = 0; j < args.outputs.length; j++) {
     const o = args.outputs[j] as BackendBuffer;
-    const b = isLive(o) ? o : own(o, `pointwise ${program.name} output ${j}`);
-    if (b.dtype !== program.outputDtypes[j] || b.size < total)
-      throw new Error(
-        `wasm backend: pointwise ${program.name}: output ${j} must hold ${total} ${program.outputDtypes[j]}, got ${b.size} ${b.dtype}`,
-      );
+    if (!isLive(o)) own(o, `pointwise ${program.name} output ${j}`);
   }
+  let total = 1;
+  for (let d = 0; d < shape.length; d++) total *= shape[d] as number;
   if (total === 0) return null;
-  if (shape.length < program.minRank)
-    throw new Error(
-      `wasm backend: pointwise ${program.name}: E.index(${program.minRank - 1}) over shape [${shape}]`,
-    );
 
   const st = stateOf(rt);
   let prog = st.programs.get(program);

@@ -10,10 +10,12 @@
  */
 import {
   type BackendBuffer,
+  checkReduceArgs,
   type PointwiseArgs,
   type ReduceArgs,
   type ReduceExpression,
   reduceStaged,
+  type StridedView,
 } from '@nabla/core';
 import { isLive, own, WasmBuffer } from '../buffer.js';
 import type { Runtime } from '../runtime.js';
@@ -22,55 +24,34 @@ import { reduceJit } from './reduce-jit.js';
 
 /** Reduces the middle axis of `[outer, size, inner]` into `[outer, inner]`. */
 export function reduce(rt: Runtime, args: ReduceArgs): void {
-  if (args.input !== undefined || args.epilogue !== undefined) {
+  checkReduceArgs(args, 'wasm');
+  if (args.input !== undefined) {
     reduceExpression(rt, args);
     return;
   }
-  reducePlain(rt, args.op, args.x, args.out, args.outer, args.size, args.inner);
+  reducePlain(rt, args.op, args.x as BackendBuffer, args.out, args.outer, args.size, args.inner);
 }
 
-/** Checks an expression's operands: `dims` strides per view (3 for the input, 2 for the epilogue). */
-function checkExpression(op: string, what: string, e: ReduceExpression, skip: number, dims: number): void {
-  const { program } = e;
-  if (program.outputDtypes.length !== 1)
-    throw new Error(`wasm backend: reduce ${op}: the ${what} program must have one output`);
-  if (e.inputs.length !== program.inputs.length - skip || e.scalars.length !== program.scalars.length)
-    throw new Error(
-      `wasm backend: reduce ${op}: the ${what} program ${program.name}: wrong number of inputs or scalars`,
-    );
-  e.inputs.forEach((v, k) => {
-    const b = isLive(v.buffer) ? v.buffer : own(v.buffer, `reduce ${op} ${what} input ${k + skip}`);
-    if (b.dtype !== program.inputs[k + skip] || v.strides.length !== dims)
-      throw new Error(
-        `wasm backend: reduce ${op}: ${what} input ${k + skip} is ${b.dtype} with ${v.strides.length} strides; ` +
-          `the program reads ${program.inputs[k + skip]} over ${dims} dims`,
-      );
-  });
-}
-
-function reduceExpression(rt: Runtime, args: ReduceArgs): void {
-  const { op, input, epilogue, out: outB, outer, size, inner } = args;
-  if (op !== 'sum' && op !== 'max' && op !== 'min')
-    throw new Error(`wasm backend: reduce ${op} takes no program (sum, max and min do)`);
-  if (input === undefined) throw new Error(`wasm backend: reduce ${op}: an epilogue needs an input program`);
-  if (size === 0 && op !== 'sum') throw new Error(`wasm backend: reduce ${op} over an empty axis`);
-  const out = isLive(outB) ? outB : own(outB, `reduce ${op} output`);
-  const reduced = input.program.outputDtypes[0];
-  const want = epilogue?.program.outputDtypes[0] ?? reduced;
-  if (out.dtype !== want || out.size < outer * inner)
-    throw new Error(
-      `wasm backend: reduce ${op} writes ${outer * inner} ${want}, output is ${out.size} ${out.dtype}`,
-    );
-  checkExpression(op, 'input', input, 0, 3);
-  if (epilogue !== undefined) {
-    if (epilogue.program.inputs[0] !== reduced)
-      throw new Error(`wasm backend: reduce ${op}: the epilogue's input 0 must be ${reduced}`);
-    checkExpression(op, 'epilogue', epilogue, 1, 2);
+/** Checks that an expression's buffers are this backend's and live. */
+function ownViews(op: string, what: string, e: ReduceExpression, skip: number): void {
+  for (let k = 0; k < e.inputs.length; k++) {
+    const b = (e.inputs[k] as StridedView).buffer;
+    if (!isLive(b)) own(b, `reduce ${op} ${what} input ${k + skip}`);
   }
+}
+
+/** A checked reduction (see `checkReduceArgs`) whose input is a program. */
+function reduceExpression(rt: Runtime, args: ReduceArgs & { readonly input: ReduceExpression }): void {
+  const { op, input, epilogue, out: outB, outer, size, inner } = args;
+  const out = isLive(outB) ? outB : own(outB, `reduce ${op} output`);
+  ownViews(op, 'input', input, 0);
+  if (epilogue !== undefined) ownViews(op, 'epilogue', epilogue, 1);
   if (outer * inner === 0) return;
-  const run = pointwiseJitEnabled(rt) ? reduceJit(rt, op, input.program, epilogue?.program) : null;
+  // checkReduceArgs let only sum, max and min take a program
+  const fold = op as 'sum' | 'max' | 'min';
+  const run = pointwiseJitEnabled(rt) ? reduceJit(rt, fold, input.program, epilogue?.program) : null;
   if (run === null) {
-    reduceThroughScratch(rt, { ...args, input });
+    reduceThroughScratch(rt, args);
     return;
   }
   const operands: number[] = [out.ptr, outer, size, inner];
@@ -119,10 +100,6 @@ function reducePlain(
 ): void {
   const x = isLive(xB) ? xB : own(xB, `reduce ${op} input`);
   const out = isLive(outB) ? outB : own(outB, `reduce ${op} output`);
-  const wantOut = op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype;
-  if (out.dtype !== wantOut)
-    throw new Error(`wasm backend: reduce ${op} on ${x.dtype} writes ${wantOut}, output is ${out.dtype}`);
-  if (size === 0 && op !== 'sum') throw new Error(`wasm backend: reduce ${op} over an empty axis`);
   if (outer * inner === 0) return;
   const name = `red_${op}_${x.dtype === 'float32' ? 'f32' : 'i32'}`;
   const T = rt.threads;

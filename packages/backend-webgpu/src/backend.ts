@@ -17,7 +17,7 @@ import type {
   ReduceOp,
   TypedArray,
 } from '@nabla/core';
-import { reduceStaged } from '@nabla/core';
+import { checkPointwiseArgs, checkReduceArgs, reduceStaged } from '@nabla/core';
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from './device.js';
 import * as bn from './kernels/batchnorm.js';
 import * as ix from './kernels/indexing.js';
@@ -219,6 +219,7 @@ export class WebGpuBackend implements Backend {
       },
 
       pointwise: (args) => {
+        checkPointwiseArgs(args, 'WebGPU');
         const op = `pointwise ${args.program.name}`;
         this.guard(op);
         const limits = {
@@ -239,16 +240,17 @@ export class WebGpuBackend implements Backend {
       },
 
       reduce: (args) => {
-        if (args.input !== undefined || args.epilogue !== undefined) {
+        checkReduceArgs(args, 'WebGPU');
+        if (args.input !== undefined) {
           this.reduceExpression(args);
           return;
         }
         const { op, x, out, outer, size, inner } = args;
         this.guard(`reduce(${op})`);
         const xb = this.buf(x, 'reduce');
+        this.buf(out, 'reduce');
         const outputs = outer * inner;
         if (outputs === 0) return;
-        if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
         const chunks = red.reduceChunks(op, outputs, size);
         if (chunks > 1) {
           // Two stages through a pooled scratch buffer; releasing it right away is safe because
@@ -361,50 +363,15 @@ export class WebGpuBackend implements Backend {
    * pointwise dispatch into pooled scratch, the plain reduction, then the epilogue, each with
    * fewer bindings. Either way it is one kernel call with no tensor in between.
    */
-  private reduceExpression(args: ReduceArgs): void {
+  private reduceExpression(args: ReduceArgs & { readonly input: ReduceExpression }): void {
     const { op, input, epilogue, out, outer, size, inner } = args;
     const name = `reduce(${op})`;
     this.guard(name);
-    if (op !== 'sum' && op !== 'max' && op !== 'min')
-      throw new Error(`WebGPU backend: reduce '${op}' takes no program (sum, max and min do)`);
-    if (input === undefined)
-      throw new Error(`WebGPU backend: reduce '${op}': an epilogue needs an input program`);
-    if (size === 0 && op !== 'sum') throw new Error(`WebGPU backend: reduce '${op}' over an empty axis`);
-    const reduced = input.program.outputDtypes[0];
-    const want = epilogue?.program.outputDtypes[0] ?? reduced;
     const o = this.buf(out, name);
-    if (o.dtype !== want)
-      throw new Error(`WebGPU backend: reduce '${op}' writes ${want}, output is ${o.dtype}`);
-    if (epilogue !== undefined && epilogue.program.inputs[0] !== reduced)
-      throw new Error(`WebGPU backend: reduce '${op}': the epilogue's input 0 must be ${reduced}`);
-    if (o.size < outer * inner)
-      throw new Error(
-        `WebGPU backend: reduce '${op}' output holds ${o.size} elements, needs ${outer * inner}`,
-      );
-    const views = (e: ReduceExpression, part: string, skip: number, dims: number) => {
-      const p = e.program;
-      if (p.outputDtypes.length !== 1 || p.minRank > 0)
-        throw new Error(
-          `WebGPU backend: reduce '${op}': the ${part} program must have one output and read no positions`,
-        );
-      if (e.inputs.length !== p.inputs.length - skip || e.scalars.length !== p.scalars.length)
-        throw new Error(
-          `WebGPU backend: reduce '${op}': the ${part} program expects ${p.inputs.length - skip} views and ` +
-            `${p.scalars.length} scalars, got ${e.inputs.length} and ${e.scalars.length}`,
-        );
-      return e.inputs.map((v, k) => {
-        const b = this.buf(v.buffer, name);
-        if (b.dtype !== p.inputs[k + skip])
-          throw new Error(
-            `WebGPU backend: reduce '${op}': ${part} input ${k + skip} must be ${p.inputs[k + skip]}, got ${b.dtype}`,
-          );
-        if (v.strides.length !== dims)
-          throw new Error(`WebGPU backend: reduce '${op}': ${part} views have ${dims} strides`);
-        return { buffer: b.gpu, offset: v.offset, strides: v.strides };
-      });
-    };
-    const inputViews = views(input, 'input', 0, 3);
-    const epilogueViews = epilogue === undefined ? null : views(epilogue, 'epilogue', 1, 2);
+    const views = (e: ReduceExpression) =>
+      e.inputs.map((v) => ({ buffer: this.buf(v.buffer, name).gpu, offset: v.offset, strides: v.strides }));
+    const inputViews = views(input);
+    const epilogueViews = epilogue === undefined ? null : views(epilogue);
     if (outer * inner === 0) return;
     // private scratch from the pool: not a tensor buffer, so no alloc/dispose a replay would see
     const scratch: WebGpuBuffer[] = [];

@@ -509,10 +509,22 @@ describe('pointwise layouts', () => {
     const a = f32Data(12, 1, -2, 2);
     const b = f32Data(12, 2, -2, 2);
     const layouts: In[][] = [
-      [{ data: a, strides: [4, 1] }, { data: b, strides: [4, 1] }], // both row-major
-      [{ data: a, strides: [1, 3] }, { data: b, strides: [4, 1] }], // first transposed
-      [{ data: a, strides: [0, 1] }, { data: b, strides: [4, 1] }], // first broadcast along rows
-      [{ data: a, strides: [4, 1] }, { data: b, strides: [0, 0] }], // second uniform
+      [
+        { data: a, strides: [4, 1] },
+        { data: b, strides: [4, 1] },
+      ], // both row-major
+      [
+        { data: a, strides: [1, 3] },
+        { data: b, strides: [4, 1] },
+      ], // first transposed
+      [
+        { data: a, strides: [0, 1] },
+        { data: b, strides: [4, 1] },
+      ], // first broadcast along rows
+      [
+        { data: a, strides: [4, 1] },
+        { data: b, strides: [0, 0] },
+      ], // second uniform
     ];
     for (let round = 0; round < 3; round++)
       for (const [i, inputs] of layouts.entries()) check(be, p, inputs, [1.5], [3, 4], 0, ` layout ${i}`);

@@ -70,26 +70,44 @@ function groupedViews(
   groups: readonly (readonly number[])[],
   temps: Tensor[],
 ): StridedView[] {
-  const order = groups.flat();
-  const merge = (strides: readonly number[]) => {
-    const merged = groups.map((g) => mergedStride(g, shape, strides));
-    return merged.every((s) => s !== null) ? (merged as number[]) : null;
-  };
-  return tensors.map((t) => {
-    const merged = merge(broadcastStrides(t.shape, t.strides, shape));
-    if (merged !== null) return t.viewFor(name, merged);
+  const views = new Array<StridedView>(tensors.length);
+  for (let k = 0; k < tensors.length; k++) {
+    const t = tensors[k];
+    const strides = sameShape(t.shape, shape) ? t.strides : broadcastStrides(t.shape, t.strides, shape);
+    const merged = mergeGroups(groups, shape, strides);
+    if (merged !== null) {
+      views[k] = t.viewFor(name, merged);
+      continue;
+    }
+    const order = groups.flat();
     const expanded = expand(t, shape);
     const walked = permute(expanded, order);
     const copy = dense(walked);
     for (const v of [walked, expanded]) if (v !== copy && v !== t) v.dispose();
     temps.push(copy);
     // the copy's strides, back in the dims of `shape`
-    const strides = new Array<number>(shape.length);
+    const back = new Array<number>(shape.length);
     order.forEach((d, j) => {
-      strides[d] = copy.strides[j];
+      back[d] = copy.strides[j];
     });
-    return copy.viewFor(name, merge(strides) as number[]);
-  });
+    views[k] = copy.viewFor(name, mergeGroups(groups, shape, back) as number[]);
+  }
+  return views;
+}
+
+/** One stride per group, or null when a group's dims cannot merge. */
+function mergeGroups(
+  groups: readonly (readonly number[])[],
+  shape: Shape,
+  strides: readonly number[],
+): number[] | null {
+  const merged = new Array<number>(groups.length);
+  for (let g = 0; g < groups.length; g++) {
+    const stride = mergedStride(groups[g], shape, strides);
+    if (stride === null) return null;
+    merged[g] = stride;
+  }
+  return merged;
 }
 
 function checkProgram(
@@ -148,13 +166,10 @@ export function reduceProgram(
   if (op !== 'sum' && op !== 'max' && op !== 'min')
     throw new Error(`${name}: reductions of a program are sum, max or min, not '${op as string}'`);
   for (const t of inputs) t.storageFor(name); // a disposed input is reported under this name
-  for (const [part, p] of [
-    ['input', program],
-    ['epilogue', options.epilogue?.program],
-  ] as const) {
-    if (p && p.minRank > 0)
-      throw new Error(`${name}: the ${part} program of a reduction cannot read positions (E.index)`);
-  }
+  if (program.minRank > 0)
+    throw new Error(`${name}: the input program of a reduction cannot read positions (E.index)`);
+  if (options.epilogue && options.epilogue.program.minRank > 0)
+    throw new Error(`${name}: the epilogue program of a reduction cannot read positions (E.index)`);
   checkProgram(
     name,
     'input',
@@ -162,12 +177,23 @@ export function reduceProgram(
     inputs.map((t) => t.dtype),
     scalars,
   );
-  let shape: number[] = [];
-  for (const t of inputs) shape = broadcastShapes(shape, t.shape, name);
+  let shape: readonly number[] = [];
+  for (const t of inputs) if (!sameShape(shape, t.shape)) shape = broadcastShapes(shape, t.shape, name);
   const axes = normalizeAxes(options.axis, shape.length, name);
   const keepDim = options.keepDim ?? false;
-  const outShape = shape.flatMap((d, i) => (axes.includes(i) ? (keepDim ? [1] : []) : [d]));
-  const size = sizeOf(axes.map((a) => shape[a]));
+  // kept: the dims not reduced, in order; outShape: the result's shape
+  const kept: number[] = [];
+  const outShape: number[] = [];
+  let size = 1;
+  for (let i = 0; i < shape.length; i++) {
+    if (axes.includes(i)) {
+      size *= shape[i];
+      if (keepDim) outShape.push(1);
+    } else {
+      kept.push(i);
+      outShape.push(shape[i]);
+    }
+  }
   if (size === 0 && op !== 'sum')
     throw new Error(`${name}: cannot reduce over a zero-size dimension (input shape ${formatShape(shape)})`);
 
@@ -196,7 +222,6 @@ export function reduceProgram(
 
   // Reduced axes in one block keep memory order; otherwise kept dims go first and the
   // reduction runs over the tail (inner = 1), as the plain reduce does.
-  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const block = axes.length > 0 && axes[axes.length - 1] - axes[0] === axes.length - 1;
   const groups: Grouping = block
     ? { outer: kept.filter((i) => i < axes[0]), size: axes, inner: kept.filter((i) => i > axes[0]) }

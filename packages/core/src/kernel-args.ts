@@ -16,14 +16,9 @@ import type {
   StridedView,
 } from './backend.js';
 
-function fail(backend: string, message: string): never {
-  throw new Error(`${backend} backend: ${message}`);
-}
-function failRange(backend: string, message: string): never {
-  throw new RangeError(`${backend} backend: ${message}`);
-}
-function failType(backend: string, message: string): never {
-  throw new TypeError(`${backend} backend: ${message}`);
+/** Throws `kind` (Error, RangeError for sizes and counts, TypeError for dtypes) with the backend's prefix. */
+function fail(backend: string, message: string, kind: ErrorConstructor = Error): never {
+  throw new kind(`${backend} backend: ${message}`);
 }
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
@@ -61,10 +56,11 @@ function checkView(
 ): void {
   const b = v.buffer;
   if (b.dtype !== dtype || v.strides.length !== shape.length)
-    failType(
+    fail(
       backend,
       `${kernel} ${subject}: ${part} ${k} is ${b.dtype} with ${v.strides.length} strides; ` +
         `the program reads ${dtype} over ${shape.length} dims`,
+      TypeError,
     );
   if (total === 0) return; // an empty shape reads nothing
   let lo = v.offset;
@@ -75,10 +71,11 @@ function checkView(
     else hi += span;
   }
   if (!(lo >= 0 && hi < b.size && Number.isInteger(lo) && Number.isInteger(hi)))
-    failRange(
+    fail(
       backend,
       `${kernel} ${subject}: ${part} ${k} (offset ${v.offset}, strides [${v.strides}]) over shape ` +
         `[${shape}] reads elements ${lo}..${hi} of a buffer of ${b.size}`,
+      RangeError,
     );
 }
 
@@ -99,22 +96,29 @@ export function checkPointwiseArgs(args: PointwiseArgs, backend: string): void {
   const { program, shape, inputs, outputs } = args;
   const total = elements(shape);
   if (total < 0)
-    failRange(backend, `pointwise ${program.name}: shape [${shape}] has a dimension that is not a count`);
+    fail(
+      backend,
+      `pointwise ${program.name}: shape [${shape}] has a dimension that is not a count`,
+      RangeError,
+    );
   if (inputs.length !== program.inputs.length || args.scalars.length !== program.scalars.length)
-    failRange(
+    fail(
       backend,
       `pointwise ${program.name}: expects ${program.inputs.length} inputs and ${program.scalars.length} scalars, ` +
         `got ${inputs.length} and ${args.scalars.length}`,
+      RangeError,
     );
   if (outputs.length !== program.outputDtypes.length)
-    failRange(
+    fail(
       backend,
       `pointwise ${program.name}: writes ${program.outputDtypes.length} outputs, got ${outputs.length}`,
+      RangeError,
     );
   if (shape.length < program.minRank)
-    failRange(
+    fail(
       backend,
       `pointwise ${program.name}: reads E.index(${program.minRank - 1}) over shape [${shape}]`,
+      RangeError,
     );
   for (let k = 0; k < inputs.length; k++)
     checkView(
@@ -132,9 +136,10 @@ export function checkPointwiseArgs(args: PointwiseArgs, backend: string): void {
     const o = outputs[j] as BackendBuffer;
     const dtype = program.outputDtypes[j];
     if (o.dtype !== dtype || o.size < total)
-      failRange(
+      fail(
         backend,
         `pointwise ${program.name}: output ${j} must hold ${total} ${dtype}, got ${o.size} ${o.dtype}`,
+        RangeError,
       );
   }
 }
@@ -160,10 +165,11 @@ function checkExpression(
     );
   if (p.minRank > 0) fail(backend, `reduce ${op}: the ${part} program ${p.name} reads positions (E.index)`);
   if (e.inputs.length !== p.inputs.length - skip || e.scalars.length !== p.scalars.length)
-    failRange(
+    fail(
       backend,
       `reduce ${op}: the ${part} program ${p.name} expects ${p.inputs.length - skip} inputs and ` +
         `${p.scalars.length} scalars, got ${e.inputs.length} and ${e.scalars.length}`,
+      RangeError,
     );
   const views = skip === 0 ? "the input program's input" : "the epilogue's input";
   for (let k = 0; k < e.inputs.length; k++)
@@ -198,20 +204,22 @@ export function checkReduceArgs(args: ReduceArgs, backend: string): void {
   if (op !== 'sum' && op !== 'max' && op !== 'min' && op !== 'argmax' && op !== 'argmin')
     fail(backend, `reduce: unknown op '${String(op)}'`);
   if (!isCount(outer) || !isCount(size) || !isCount(inner))
-    failRange(
+    fail(
       backend,
       `reduce ${op}: outer, size and inner must be counts, got ${outer}, ${size} and ${inner}`,
+      RangeError,
     );
-  if (size === 0 && op !== 'sum') failRange(backend, `reduce ${op} over an empty axis`);
+  if (size === 0 && op !== 'sum') fail(backend, `reduce ${op} over an empty axis`, RangeError);
   let want: DType | undefined;
   if (input === undefined && epilogue === undefined) {
     const x = args.x;
     if (x === undefined) fail(backend, `reduce ${op}: needs an input buffer or an input program`);
     const n = outer * size * inner;
     if (x.size < n)
-      failRange(
+      fail(
         backend,
         `reduce ${op}: input holds ${x.size} elements, [${outer}, ${size}, ${inner}] needs ${n}`,
+        RangeError,
       );
     want = op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype;
   } else {
@@ -228,7 +236,7 @@ export function checkReduceArgs(args: ReduceArgs, backend: string): void {
     want = reduced;
     if (epilogue !== undefined) {
       if (epilogue.program.inputs[0] !== reduced)
-        failType(backend, `reduce ${op}: the epilogue's input 0 must be ${reduced}`);
+        fail(backend, `reduce ${op}: the epilogue's input 0 must be ${reduced}`, TypeError);
       epilogueShape[0] = outer;
       epilogueShape[1] = inner;
       checkExpression(backend, op, 'epilogue', epilogue, 1, epilogueShape, outer * inner);
@@ -237,5 +245,5 @@ export function checkReduceArgs(args: ReduceArgs, backend: string): void {
   }
   const n = outer * inner;
   if (out.dtype !== want || out.size < n)
-    failRange(backend, `reduce ${op} writes ${n} ${want}, output is ${out.size} ${out.dtype}`);
+    fail(backend, `reduce ${op} writes ${n} ${want}, output is ${out.size} ${out.dtype}`, RangeError);
 }

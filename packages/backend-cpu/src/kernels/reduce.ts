@@ -115,30 +115,8 @@ export function reduce(
   size: number,
   inner: number,
 ): void {
+  // the call was checked by core's checkReduceArgs (op, counts, empty axis, sizes, dtypes)
   const r = REDUCE[op];
-  if (r === undefined) throw new TypeError(`cpu reduce: unknown op '${op}'`);
-  for (const [name, v] of [
-    ['outer', outer],
-    ['size', size],
-    ['inner', inner],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 0)
-      throw new RangeError(`cpu reduce ${op}: ${name} must be a count, got ${v}`);
-  }
-  if (size === 0 && op !== 'sum') {
-    throw new RangeError(`cpu reduce ${op}: cannot reduce an empty axis (outer ${outer}, inner ${inner})`);
-  }
-  if (x.length < outer * size * inner) {
-    throw new RangeError(
-      `cpu reduce ${op}: input holds ${x.length} elements, [${outer}, ${size}, ${inner}] needs ${outer * size * inner}`,
-    );
-  }
-  if (out.length < outer * inner) {
-    throw new RangeError(`cpu reduce ${op}: output holds ${out.length} elements, needs ${outer * inner}`);
-  }
-  if (r.arg && !(out instanceof Int32Array)) {
-    throw new TypeError(`cpu reduce ${op}: output must be int32 indices`);
-  }
   if (outer * inner === 0) return;
   const key = `${op}:${x instanceof Int32Array ? 'i' : 'f'}${out instanceof Int32Array ? 'i' : 'f'}`;
   let fn = cache.get(key);

@@ -1,6 +1,7 @@
 /**
- * Running pointwise programs (kernels as data, see `expr/`) on tensors: broadcasting, dtype and
- * backend checks happen here, once, so no backend can disagree about what is an error.
+ * Running pointwise programs (kernels as data, see `expr/`) on tensors: the user-facing checks
+ * (broadcasting, dtypes, backends, in-place overlap) happen here with PyTorch-style messages; the
+ * kernel call's own arguments are checked by `checkPointwiseArgs` (kernel-args.ts) in every backend.
  * These are kernel calls, outside autograd: ops that need gradients record their own rule.
  */
 import type { Backend, BackendBuffer, StridedView } from '../backend.js';

@@ -4,7 +4,15 @@
  * one kernel per shape, see `pointwiseIntoEach`). Structure flags pick the program; every
  * number is a per-call scalar, so a program's key never changes from step to step.
  */
-import { E, type Expr, guardValue, type PointwiseCall, pointwiseProgram, type Tensor } from '@nabla/core';
+import {
+  E,
+  type Expr,
+  guardValue,
+  type PointwiseCall,
+  pointwiseProgram,
+  type ScalarArg,
+  type Tensor,
+} from '@nabla/core';
 import { checkGradShape } from './grad-shape.js';
 import { programsBy } from './programs-by.js';
 
@@ -89,7 +97,18 @@ export function sgdCall(
   const program = sgdProgram(structure);
   const inputs = momentum && !firstStep ? [param, grad, buffer!] : [param, grad];
   const outputs = momentum ? [param, buffer!] : [param];
-  // The numbers are read from the live hyper-parameters on every call (and every replay).
-  const scalars = [() => h.lr, () => h.weightDecay, () => h.momentum, () => 1 - h.dampening];
-  return { program, inputs, scalars, outputs };
+  return { program, inputs, scalars: scalarsOf(h), outputs };
+}
+
+/** Each hyper-parameter object's scalar readers, made once (the optimizer passes its live groups). */
+const scalarRows = new WeakMap<SgdHyper, ScalarArg[]>();
+
+/** The numbers, read from the live hyper-parameters on every call (and every replay). */
+function scalarsOf(h: SgdHyper): ScalarArg[] {
+  let row = scalarRows.get(h);
+  if (!row) {
+    row = [() => h.lr, () => h.weightDecay, () => h.momentum, () => 1 - h.dampening];
+    scalarRows.set(h, row);
+  }
+  return row;
 }

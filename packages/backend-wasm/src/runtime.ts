@@ -126,15 +126,20 @@ export class Runtime {
 
   /** Calls an export on this thread. */
   call(name: string, ...args: number[]): void {
+    this.callWith(name, args);
+  }
+
+  /** Calls an export on this thread with an argument list (no rest-argument copy). */
+  callWith(name: string, args: readonly number[]): void {
     const f = this.fns[name];
     if (!f) throw new Error(`wasm backend: no kernel named '${name}' in the module`);
-    f(...args);
+    f.apply(undefined, args as number[]);
   }
 
   /** Calls an export once per argument list, across the pool when there is more than one. */
   parallel(name: string, jobs: readonly (readonly number[])[]): void {
     if (jobs.length === 1 || !this.pool) {
-      for (const args of jobs) this.call(name, ...args);
+      for (let j = 0; j < jobs.length; j++) this.callWith(name, jobs[j]);
       return;
     }
     const id = this.ids.get(name);

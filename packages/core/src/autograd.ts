@@ -55,8 +55,13 @@ export class GradNode {
     readonly saved: readonly Tensor[],
     readonly backwardFn: BackwardFn,
   ) {
-    for (const e of edges) if (e && 'node' in e) e.node.retain();
-    this.savedVersions = saved.map((t) => t.version);
+    for (let k = 0; k < edges.length; k++) {
+      const e = edges[k];
+      if (e && 'node' in e) e.node.retain();
+    }
+    const versions = new Array<number>(saved.length);
+    for (let k = 0; k < saved.length; k++) versions[k] = saved[k].version;
+    this.savedVersions = versions;
   }
 
   /**
@@ -64,9 +69,10 @@ export class GradNode {
    * backward rule would silently read the new values.
    */
   checkSavedVersions(): void {
-    this.saved.forEach((t, i) => {
+    for (let i = 0; i < this.saved.length; i++) {
+      const t = this.saved[i];
       const now = t.version;
-      if (now === this.savedVersions[i]) return;
+      if (now === this.savedVersions[i]) continue;
       throw new Error(
         'backward: one of the variables needed for gradient computation has been modified by an inplace ' +
           `operation: [${t.dtype} ${formatShape(t.shape)}], which is saved by '${this.op}', is at version ${now}; ` +
@@ -74,7 +80,7 @@ export class GradNode {
           'step(), a running-statistics update) changed it between the forward pass and backward(); call ' +
           'backward() before the write, or save a clone().',
       );
-    });
+    }
   }
 
   /** Adds one owner (a tensor or a downstream node) that keeps this node alive. */
@@ -86,7 +92,10 @@ export class GradNode {
   release(): void {
     if (--this.refs > 0) return;
     this.freeSaved();
-    for (const e of this.edges) if (e && 'node' in e) e.node.release();
+    for (let k = 0; k < this.edges.length; k++) {
+      const e = this.edges[k];
+      if (e && 'node' in e) e.node.release();
+    }
   }
 
   /**
@@ -111,6 +120,6 @@ export class GradNode {
   freeSaved(): void {
     if (this.freed) return;
     this.freed = true;
-    for (const t of this.saved) t.dispose();
+    for (let k = 0; k < this.saved.length; k++) this.saved[k].dispose();
   }
 }

@@ -27,7 +27,8 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
     );
   }
   const order = topologicalOrder(root.gradFn);
-  for (const node of order) {
+  for (let n = 0; n < order.length; n++) {
+    const node = order[n];
     if (node.freed) {
       throw new Error(
         `backward: trying to backward through the graph a second time (the tensors saved by '${node.op}' were freed ` +
@@ -54,16 +55,20 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
         }
       };
       accumulate(root.gradFn ? { node: root.gradFn } : { leaf: root }, seed);
-      for (const node of order) {
+      for (let n = 0; n < order.length; n++) {
+        const node = order[n];
         const g = pending.get(node);
         if (!g) continue;
         pending.delete(node);
-        const needs = node.edges.map((e) => e !== null);
+        const edges = node.edges;
+        const needs = new Array<boolean>(edges.length);
+        for (let i = 0; i < edges.length; i++) needs[i] = edges[i] !== null;
         const inputGrads = node.backwardFn(g, node.saved, needs);
-        node.edges.forEach((edge, i) => {
+        for (let i = 0; i < edges.length; i++) {
+          const edge = edges[i];
           const ig = inputGrads[i];
           if (edge && ig) accumulate(edge, ig);
-        });
+        }
       }
       // Hand each leaf a gradient it owns alone: clone where one tensor serves twice or is the user's.
       const claimed = new Set<Tensor>();
@@ -86,7 +91,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
       }
     }),
   );
-  if (!retainGraph) for (const node of order) node.freeSaved();
+  if (!retainGraph) for (let n = 0; n < order.length; n++) order[n].freeSaved();
 }
 
 /**

@@ -3,10 +3,14 @@
 /** A tensor's dimensions, outermost first. `[]` is a scalar. */
 export type Shape = readonly number[];
 
+// The helpers here and the per-op code that calls them use indexed loops, not `for...of` or
+// callbacks: until the engine optimizes them (the first few hundred training steps), each
+// element of an iterator or callback loop costs an object and a call.
+
 /** Number of elements in a shape (1 for a scalar). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 
@@ -68,7 +72,9 @@ export function viewStrides(shape: Shape, strides: readonly number[], newShape: 
 /** `[2, 3]` printed as PyTorch prints sizes. */
 /** True when two shapes have the same dims. */
 export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function formatShape(shape: Shape): string {
@@ -77,7 +83,8 @@ export function formatShape(shape: Shape): string {
 
 /** Checks a user-given shape: non-negative integers. */
 export function checkShape(shape: Shape, op: string): void {
-  for (const d of shape) {
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
     if (!Number.isInteger(d) || d < 0) {
       throw new Error(
         `${op}: invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer`,
@@ -133,13 +140,22 @@ export function normalizeAxes(
   rank: number,
   op: string,
 ): number[] {
-  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  if (axes === undefined) {
+    const all = new Array<number>(rank);
+    for (let i = 0; i < rank; i++) all[i] = i;
+    return all;
+  }
   const list = typeof axes === 'number' ? [axes] : axes;
-  const out = list.map((a) => normalizeAxis(a, rank, op));
-  const unique = [...new Set(out)].sort((x, y) => x - y);
-  if (unique.length !== out.length)
-    throw new Error(`${op}: dimension ${list.join(', ')} appears multiple times`);
+  // sorted by insertion (a handful of axes), duplicates refused
+  const sorted: number[] = [];
+  for (let k = 0; k < list.length; k++) {
+    const a = normalizeAxis(list[k], rank, op);
+    let at = sorted.length;
+    while (at > 0 && sorted[at - 1] > a) at--;
+    if (sorted[at - 1] === a) throw new Error(`${op}: dimension ${list.join(', ')} appears multiple times`);
+    sorted.splice(at, 0, a);
+  }
   // A 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has no axis to reduce.
   if (rank === 0) return [];
-  return unique;
+  return sorted;
 }

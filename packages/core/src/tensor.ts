@@ -618,7 +618,7 @@ function warnNonLeafGrad(): void {
 /** @internal records `node` on `out` when grad mode is on and an input needs a gradient. */
 export function needsGrad(inputs: readonly (Tensor | null)[]): boolean {
   if (!isGradEnabled()) return false;
-  for (const t of inputs) if (t?.requiresGrad) return true;
+  for (let k = 0; k < inputs.length; k++) if (inputs[k]?.requiresGrad) return true;
   return false;
 }
 

@@ -52,10 +52,14 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   step(): void {
     noGrad(() => {
       const calls: PointwiseCall[] = [];
-      for (const g of this.paramGroups) {
+      for (let gi = 0; gi < this.paramGroups.length; gi++) {
+        const g = this.paramGroups[gi];
         const h = this.hyperOf(g);
         const rule = adamGroupRule(h);
-        for (const [p, grad] of this.withGrads(g)) {
+        const params = this.paramsWithGrads(g);
+        for (let i = 0; i < params.length; i++) {
+          const p = params[i];
+          const grad = p.grad as Tensor;
           // The first step creates zeroed moments: a compiled step captures that call and the
           // following ones separately (a replay must not zero them again).
           guardValue('Adam state exists', () => this.state.has(p));

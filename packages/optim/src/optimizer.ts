@@ -96,7 +96,11 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** Sets every parameter's `.grad` to null (freeing it). */
   zeroGrad(): void {
-    for (const g of this.paramGroups) for (const p of g.params) p.zeroGrad();
+    const groups = this.paramGroups;
+    for (let i = 0; i < groups.length; i++) {
+      const params = groups[i].params;
+      for (let j = 0; j < params.length; j++) params[j].zeroGrad();
+    }
   }
 
   /** The state of `param`, created with `init` on first use. Tensors made by `init` are owned here. */
@@ -115,11 +119,17 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     return keep(zerosLike(param));
   }
 
-  /** Parameters with their gradients, skipping those without one. */
-  protected *withGrads(group: ParamGroup<O>): IterableIterator<[Tensor, Tensor]> {
+  /**
+   * The group's parameters that have a gradient (`p.grad` is set on each). An array, not a
+   * generator: `step()` runs on every training step, long before the engine optimizes it.
+   */
+  protected paramsWithGrads(group: ParamGroup<O>): Tensor[] {
     // Checked once per step (at its first group), before any parameter is written.
     if (group === this.paramGroups[0]) checkParametersAlive(this.paramGroups);
-    for (const p of group.params) if (p.grad) yield [p, p.grad];
+    const out: Tensor[] = [];
+    const params = group.params;
+    for (let i = 0; i < params.length; i++) if (params[i].grad) out.push(params[i]);
+    return out;
   }
 
   /** A snapshot of hyper-parameters and state; see {@link OptimizerStateDict}. */

@@ -41,8 +41,12 @@ export class SGD extends Optimizer<SGDOptions> {
   step(): void {
     noGrad(() => {
       const calls: PointwiseCall[] = [];
-      for (const g of this.paramGroups) {
-        for (const [p, grad] of this.withGrads(g)) {
+      for (let gi = 0; gi < this.paramGroups.length; gi++) {
+        const g = this.paramGroups[gi];
+        const params = this.paramsWithGrads(g);
+        for (let i = 0; i < params.length; i++) {
+          const p = params[i];
+          const grad = p.grad as Tensor;
           let firstStep = false;
           let buf: Tensor | null = null;
           if (g.momentum !== 0) {

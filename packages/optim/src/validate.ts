@@ -113,13 +113,15 @@ export function validateOptimizerStateDict<O>(
 
 /** Throws when a parameter was disposed: `step()` must not skip it silently or write freed memory. */
 export function checkParametersAlive(paramGroups: readonly { params: readonly Tensor[] }[]): void {
-  paramGroups.forEach((g, i) => {
-    g.params.forEach((p, j) => {
+  for (let i = 0; i < paramGroups.length; i++) {
+    const params = paramGroups[i].params;
+    for (let j = 0; j < params.length; j++) {
+      const p = params[j];
       if (p.isDisposed)
         throw new Error(
           `step: parameter ${j} of group ${i} (shape ${shapeText(p.shape)}) was disposed; ` +
             'an optimizer cannot update freed memory (dispose the optimizer with its model, or build a new one)',
         );
-    });
-  });
+    }
+  }
 }

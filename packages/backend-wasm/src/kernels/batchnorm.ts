@@ -39,16 +39,20 @@ function parallelOverChannels(
 ): void {
   const per = rt.bnScratchPerChannel;
   const scratch = rt.scratch(s.c * per + 64);
-  const jobs = channelJobs(rt, s).map(([c0, cc]) => [
-    ...args.map(([ptr, shape]) => ptr && ptr + c0 * (shape === 'ncl' ? s.l : 1) * 4),
-    s.n,
-    cc,
-    s.c,
-    s.l,
-    eps,
-    scratch + c0 * per,
-    ...flags,
-  ]);
+  // indexed loops, no destructuring or spreads: this runs per call from the first training step
+  const ranges = channelJobs(rt, s);
+  const jobs: number[][] = [];
+  for (let j = 0; j < ranges.length; j++) {
+    const c0 = ranges[j][0];
+    const job: number[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const ptr = args[i][0];
+      job.push(ptr && ptr + c0 * (args[i][1] === 'ncl' ? s.l : 1) * 4);
+    }
+    job.push(s.n, ranges[j][1], s.c, s.l, eps, scratch + c0 * per);
+    for (let i = 0; i < flags.length; i++) job.push(flags[i]);
+    jobs.push(job);
+  }
   rt.parallel(kernel, jobs);
 }
 

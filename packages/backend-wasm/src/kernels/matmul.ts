@@ -58,7 +58,7 @@ export function gemm(rt: Runtime, g: Gemm): void {
   // below the threshold (see threading.ts) one thread does the whole product
   const minMacs = rt.threading.minParallelMacs;
   if (T < 2 || macs * batch < minMacs) {
-    rt.call('sgemm_batched', ...args(g.a, g.c, batch, m, g.b, 0));
+    rt.callWith('sgemm_batched', args(g.a, g.c, batch, m, g.b, 0));
     return;
   }
   if (batch >= T && macs < minMacs * 4) {

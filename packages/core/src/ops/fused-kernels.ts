@@ -29,19 +29,29 @@ export function hasFused(backend: Backend, kernel: FusedKernel): boolean {
 /**
  * @internal Calls a fused kernel with the buffers of `tensors` made dense (null stays null; a
  * tensor that already owns row-major memory is passed as is), then frees the copies it made.
+ * The buffers arrive as separate arguments, in the order of `tensors`.
  */
 export function withDenseBuffers<T>(
   op: string,
   tensors: readonly (Tensor | null)[],
-  kernel: (buffers: (BackendBuffer | null)[]) => T,
+  kernel: (...buffers: (BackendBuffer | null)[]) => T,
 ): T {
-  const denseTensors = tensors.map((t) => t && dense(t));
+  const n = tensors.length;
+  const denseTensors = new Array<Tensor | null>(n);
+  const buffers = new Array<BackendBuffer | null>(n);
   try {
-    return kernel(denseTensors.map((t) => t?.storageFor(op).buffer ?? null));
+    for (let i = 0; i < n; i++) {
+      const t = tensors[i];
+      const d = t && dense(t);
+      denseTensors[i] = d;
+      buffers[i] = d ? d.storageFor(op).buffer : null;
+    }
+    return kernel.apply(undefined, buffers);
   } finally {
-    denseTensors.forEach((d, i) => {
+    for (let i = 0; i < n; i++) {
+      const d = denseTensors[i];
       if (d && d !== tensors[i]) d.dispose();
-    });
+    }
   }
 }
 

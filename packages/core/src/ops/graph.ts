@@ -15,26 +15,27 @@ export function record(
   fn: BackwardFn,
 ): Tensor {
   if (!needsGrad(inputs)) return out;
-  const edges: Edge[] = inputs.map((t) => {
-    if (!t?.requiresGrad) return null;
-    return t.gradFn ? { node: t.gradFn } : { leaf: t };
-  });
-  out.setGradFn(
-    new GradNode(
-      op,
-      edges,
-      saved.map((t) => t.alias()),
-      fn,
-    ),
-  );
+  const edges = new Array<Edge>(inputs.length);
+  for (let k = 0; k < inputs.length; k++) {
+    const t = inputs[k];
+    edges[k] = !t?.requiresGrad ? null : t.gradFn ? { node: t.gradFn } : { leaf: t };
+  }
+  const aliases = new Array<Tensor>(saved.length);
+  for (let k = 0; k < saved.length; k++) aliases[k] = saved[k].alias();
+  out.setGradFn(new GradNode(op, edges, aliases, fn));
   return out;
 }
 
 /** Throws unless every tensor lives on the same backend; returns that backend. */
 export function sameBackend(op: string, ...tensors: Tensor[]) {
+  return backendOfAll(op, tensors);
+}
+
+/** {@link sameBackend} over an array (no rest-argument copy on the per-op path). */
+export function backendOfAll(op: string, tensors: readonly Tensor[]) {
   const backend = tensors[0].backendFor(op);
-  for (const t of tensors) {
-    const b = t.backendFor(op);
+  for (let k = 1; k < tensors.length; k++) {
+    const b = tensors[k].backendFor(op);
     if (b !== backend) {
       throw new Error(
         `${op}: tensors are on different backends, '${backend.name}' and '${b.name}'; move one with t.to('${backend.name}')` +

@@ -43,15 +43,17 @@ export function linear(
   const op = 'linear';
   requireFloat(op, x);
   const [outF, inF] = checkLinearShapes(x, weight, bias);
-  const backend = sameBackend(op, x, weight, ...(bias ? [bias] : []));
+  const backend = bias ? sameBackend(op, x, weight, bias) : sameBackend(op, x, weight);
   const relu = options.relu ?? false;
-  const rows = sizeOf(x.shape.slice(0, -1)); // not x.size / inF, which is 0 when inF is 0
-  const outShape = [...x.shape.slice(0, -1), outF];
+  const lead = x.shape.slice(0, -1);
+  const rows = sizeOf(lead); // not x.size / inF, which is 0 when inF is 0
+  lead.push(outF);
+  const outShape = lead;
   let out: Tensor;
   if (hasFused(backend, 'linear') && inF > 0) {
     const y = Tensor.empty(outShape, 'float32', backend);
     if (y.size > 0) {
-      withDenseBuffers(op, [x, weight, bias, y], ([xb, wb, bb, yb]) =>
+      withDenseBuffers(op, [x, weight, bias, y], (xb, wb, bb, yb) =>
         backend.kernels.linear!({ x: xb!, w: wb!, bias: bb, out: yb!, m: rows, n: outF, k: inF, relu }),
       );
     }

@@ -166,9 +166,11 @@ export function softmaxCrossEntropy(
   let shift: Tensor;
   let logSum: Tensor;
   if (hasFused(backend, 'softmaxCrossEntropy')) {
-    [loss, shift, logSum] = [0, 1, 2].map(() => Tensor.empty([rows], 'float32', backend));
+    loss = Tensor.empty([rows], 'float32', backend);
+    shift = Tensor.empty([rows], 'float32', backend);
+    logSum = Tensor.empty([rows], 'float32', backend);
     if (rows > 0) {
-      withDenseBuffers(op, [logits, targets, loss, shift, logSum], ([lb, tb, ob, sb, ls]) =>
+      withDenseBuffers(op, [logits, targets, loss, shift, logSum], (lb, tb, ob, sb, ls) =>
         backend.kernels.softmaxCrossEntropy!({
           logits: lb!,
           targets: tb!,

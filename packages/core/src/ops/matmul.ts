@@ -31,10 +31,10 @@ function operand(x: Tensor, batchShape: Shape): Operand {
   const plain = (sc === 1 || c === 1) && (sr === c || r === 1);
   const trans = !plain && (sr === 1 || r === 1) && (sc === r || c === 1);
   const batch = sizeOf(batchShape);
-  const bStrides = broadcastStrides(x.shape.slice(0, -2), x.strides.slice(0, -2), batchShape);
   let batchStride = 0;
   let uniform = true;
   if (batch > 1) {
+    const bStrides = broadcastStrides(x.shape.slice(0, -2), x.strides.slice(0, -2), batchShape);
     const expected = contiguousStrides(batchShape);
     const zero = bStrides.every((s, i) => s === 0 || batchShape[i] === 1);
     const step = r * c;
@@ -60,7 +60,9 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
       `matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (${m}x${k} and ${b.shape[b.rank - 2]}x${n})`,
     );
   }
-  const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
+  // two matrices (the common case) have no batch dims to broadcast
+  const batchShape =
+    a.rank === 2 && b.rank === 2 ? [] : broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   const out = Tensor.empty([...batchShape, m, n], 'float32', backend);
   if (out.size > 0) {
     if (k === 0) backend.kernels.fill({ out: out.storageFor('matmul').buffer, value: 0 });

@@ -68,7 +68,7 @@ export function batchNormTrain(
     const out = Tensor.empty(x.shape, 'float32', backend);
     const outMean = Tensor.empty([c], 'float32', backend);
     const outVar = Tensor.empty([c], 'float32', backend);
-    withDenseBuffers(op, [x, weight, bias, out, outMean, outVar], ([xb, wb, bb, ob, mb, vb]) =>
+    withDenseBuffers(op, [x, weight, bias, out, outMean, outVar], (xb, wb, bb, ob, mb, vb) =>
       backend.kernels.batchNormTrain!({
         x: xb!,
         gamma: wb,
@@ -124,6 +124,14 @@ function centerByChannel(x3: Tensor): { centered: Tensor; mean: Tensor } {
   return { centered: shifted.sub(shiftedMean), mean: shiftedMean.add(pivot) };
 }
 
+/** Throws unless `t` (when given) has the shape of `like`. */
+function checkShapeOf(op: string, name: string, t: Tensor | null, like: Tensor): void {
+  if (t && !sameShape(t.shape, like.shape))
+    throw new Error(
+      `${op}: ${name} should have shape ${formatShape(like.shape)}, got ${formatShape(t.shape)}`,
+    );
+}
+
 /**
  * The closed-form gradient of {@link batchNormTrain} from the saved mean and biased
  * variance (`invStd = 1/sqrt(var + eps)`); no autograd. With `reluOutput` (the output of a
@@ -142,12 +150,8 @@ export function batchNormBackward(
   const op = 'batchNormBackward';
   const { n, c, l } = batchNormDims(x);
   const backend = x.backendFor(op);
-  for (const [name, t] of [['dy', dy] as const, ['reluOutput', reluOutput] as const]) {
-    if (t && !sameShape(t.shape, x.shape))
-      throw new Error(
-        `${op}: ${name} should have shape ${formatShape(x.shape)}, got ${formatShape(t.shape)}`,
-      );
-  }
+  checkShapeOf(op, 'dy', dy, x);
+  checkShapeOf(op, 'reluOutput', reluOutput, x);
   if (n * l === 0) {
     return {
       dx: Tensor.empty(x.shape, 'float32', backend),
@@ -162,7 +166,7 @@ export function batchNormBackward(
     withDenseBuffers(
       op,
       [dy, x, meanT, variance, weight, dx, dgamma, dbeta, reluOutput],
-      ([dyb, xb, mb, vb, wb, dxb, dgb, dbb, rb]) =>
+      (dyb, xb, mb, vb, wb, dxb, dgb, dbb, rb) =>
         backend.kernels.batchNormBackward!({
           dy: dyb!,
           x: xb!,

@@ -11,7 +11,7 @@ import { replicateProgram } from '../expr/rebuild.js';
 import { broadcastShapes, broadcastStrides, formatShape, sameShape } from '../shape.js';
 import type { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
-import { sameBackend } from './graph.js';
+import { backendOfAll } from './graph.js';
 
 function checkOperands(
   name: string,
@@ -29,13 +29,16 @@ function checkOperands(
     if (t.dtype !== program.inputs[k])
       throw new Error(`${name}: input ${k} must be ${program.inputs[k]}, got ${t.dtype}`);
   }
-  return sameBackend(name, ...inputs);
+  return backendOfAll(name, inputs);
 }
 
 /** The shape a call runs over: the inputs broadcast together, of a rank the program can index. */
 function iterationShape(name: string, program: PointwiseProgram, tensors: readonly Tensor[]): number[] {
   let shape: readonly number[] = [];
-  for (const t of tensors) if (!sameShape(shape, t.shape)) shape = broadcastShapes(shape, t.shape, name);
+  for (let k = 0; k < tensors.length; k++) {
+    const s = tensors[k].shape;
+    if (!sameShape(shape, s)) shape = broadcastShapes(shape, s, name);
+  }
   if (shape.length < program.minRank)
     throw new Error(
       `${name}: the program reads E.index(${program.minRank - 1}), the coordinate along dim ` +
@@ -56,7 +59,9 @@ export function pointwise(
 ): Tensor[] {
   const backend = checkOperands(name, program, inputs, scalars);
   const shape = iterationShape(name, program, inputs);
-  const outs = program.outputDtypes.map((dtype) => Tensor.empty(shape, dtype, backend));
+  const dtypes = program.outputDtypes;
+  const outs = new Array<Tensor>(dtypes.length);
+  for (let j = 0; j < dtypes.length; j++) outs[j] = Tensor.empty(shape, dtypes[j], backend);
   run(backend, program, inputs, scalars, outs, shape, name);
   return outs;
 }
@@ -75,7 +80,8 @@ export function pointwiseInto(
 ): void {
   const { backend, shape } = checkInto(program, inputs, scalars, outputs, name);
   run(backend, program, inputs, scalars, outputs, shape, name);
-  for (const storage of distinctStorages(outputs, name, [])) storage.markModified();
+  const written = distinctStorages(outputs, name, []);
+  for (let j = 0; j < written.length; j++) written[j].markModified();
 }
 
 /** One in-place call of {@link pointwiseIntoEach}: the arguments of {@link pointwiseInto}. */
@@ -104,24 +110,33 @@ export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string
     const { backend, shape } = checkInto(call.program, call.inputs, call.scalars, call.outputs, label);
     const written = distinctStorages(call.outputs, label, []);
     const touched = distinctStorages(call.inputs, label, written.slice());
-    for (const s of touched) callsTouching.set(s, (callsTouching.get(s) ?? 0) + 1);
+    for (let k = 0; k < touched.length; k++)
+      callsTouching.set(touched[k], (callsTouching.get(touched[k]) ?? 0) + 1);
     checked[i] = { call, backend, shape, written, touched };
   }
   // independent: memory a call writes is touched by no other call
-  const independent = checked.every((c) => c.written.every((s) => callsTouching.get(s) === 1));
+  let independent = true;
+  for (let i = 0; independent && i < checked.length; i++) {
+    const written = checked[i].written;
+    for (let k = 0; k < written.length; k++) if (callsTouching.get(written[k]) !== 1) independent = false;
+  }
   // calls that may share a kernel: one program, one shape, one backend (each alone if not independent)
   const groups: CheckedCall[][] = [];
-  for (const c of checked) {
-    const group = independent
-      ? groups.find(
-          ([g]) =>
-            g.call.program === c.call.program && g.backend === c.backend && sameShape(g.shape, c.shape),
-        )
-      : undefined;
+  for (let i = 0; i < checked.length; i++) {
+    const c = checked[i];
+    let group: CheckedCall[] | undefined;
+    for (let q = 0; independent && q < groups.length; q++) {
+      const g = groups[q][0];
+      if (g.call.program === c.call.program && g.backend === c.backend && sameShape(g.shape, c.shape)) {
+        group = groups[q];
+        break;
+      }
+    }
     if (group) group.push(c);
     else groups.push([c]);
   }
-  for (const group of groups) {
+  for (let q = 0; q < groups.length; q++) {
+    const group = groups[q];
     const { backend, shape } = group[0];
     const limit = backend.capabilities.maxPointwiseBuffers ?? Number.POSITIVE_INFINITY;
     let start = 0;
@@ -137,15 +152,16 @@ export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string
       const written: Storage[] = [];
       for (let i = start; i < end; i++) {
         const { call } = group[i];
-        for (const t of call.inputs) inputs.push(t);
-        for (const v of call.scalars) scalars.push(v);
-        for (const t of call.outputs) outputs.push(t);
-        for (const s of group[i].written) written.push(s);
+        for (let k = 0; k < call.inputs.length; k++) inputs.push(call.inputs[k]);
+        for (let k = 0; k < call.scalars.length; k++) scalars.push(call.scalars[k]);
+        for (let k = 0; k < call.outputs.length; k++) outputs.push(call.outputs[k]);
+        const w = group[i].written;
+        for (let k = 0; k < w.length; k++) written.push(w[k]);
       }
       const first = group[start].call.program;
       const label = name ?? first.name;
       run(backend, replicateProgram(first, end - start), inputs, scalars, outputs, shape, label);
-      for (const storage of written) storage.markModified();
+      for (let k = 0; k < written.length; k++) written[k].markModified();
       start = end;
     }
   }
@@ -164,8 +180,8 @@ interface CheckedCall {
 
 /** Appends the storages of `tensors` that `into` does not hold yet; returns `into`. */
 function distinctStorages(tensors: readonly Tensor[], name: string, into: Storage[]): Storage[] {
-  for (const t of tensors) {
-    const s = t.storageFor(name);
+  for (let k = 0; k < tensors.length; k++) {
+    const s = tensors[k].storageFor(name);
     if (!into.includes(s)) into.push(s);
   }
   return into;
@@ -195,7 +211,8 @@ function checkInto(
       throw new Error(
         `${name}: output ${j} has shape ${formatShape(o.shape)}, the inputs broadcast to ${formatShape(shape)}`,
       );
-    for (const t of inputs) {
+    for (let k = 0; k < inputs.length; k++) {
+      const t = inputs[k];
       if (t.storageFor(name) === storage && !(t.isDense && sameShape(t.shape, shape)))
         throw new Error(`${name}: output ${j} overlaps an input that is not read whole and in order`);
     }

@@ -3,7 +3,7 @@ import type { ReduceOp } from '../backend.js';
 import { E } from '../expr/expr.js';
 import { pointwiseProgram } from '../expr/program.js';
 import { tidy } from '../scope.js';
-import { formatShape, normalizeAxes, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { formatShape, normalizeAxes, normalizeAxis, type Shape, sameShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { record, requireFloat } from './graph.js';
 import { pointwiseInto } from './pointwise.js';
@@ -19,10 +19,10 @@ const SCALE = pointwiseProgram('scale', {
 /** Shape after reducing `axes` (kept as 1 with `keepDim`). */
 function reducedShape(shape: Shape, axes: readonly number[], keepDim: boolean): number[] {
   const out: number[] = [];
-  shape.forEach((d, i) => {
-    if (!axes.includes(i)) out.push(d);
+  for (let i = 0; i < shape.length; i++) {
+    if (!axes.includes(i)) out.push(shape[i]);
     else if (keepDim) out.push(1);
-  });
+  }
   return out;
 }
 
@@ -37,7 +37,8 @@ export function reduceKernel(
   const backend = x.backendFor(name);
   const shape = x.shape;
   const outShape = reducedShape(shape, axes, keepDim);
-  const size = sizeOf(axes.map((a) => shape[a]));
+  let size = 1;
+  for (let i = 0; i < axes.length; i++) size *= shape[axes[i]];
   if (size === 0 && op !== 'sum') {
     throw new Error(`${name}: cannot reduce over a zero-size dimension (input shape ${formatShape(shape)})`);
   }
@@ -75,7 +76,7 @@ export function reduceKernel(
 
 /** Sums `g` down to `shape` (the adjoint of broadcasting). */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  if (sameShape(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) {

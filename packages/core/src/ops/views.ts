@@ -110,19 +110,20 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
       `permute: number of dims don't match (input has ${x.rank} dims, got ${dims.length}: [${dims.join(', ')}])`,
     );
   }
-  const norm = dims.map((d) => normalizeAxis(d, x.rank, 'permute'));
-  if (new Set(norm).size !== norm.length) throw new Error(`permute: repeated dim in [${dims.join(', ')}]`);
-  const out = viewOf(
-    x,
-    norm.map((d) => x.shape[d]),
-    norm.map((d) => x.strides[d]),
-    x.offset,
-    'permute',
-  );
-  const inverse = new Array<number>(norm.length);
-  norm.forEach((d, i) => {
+  const rank = dims.length;
+  const shape = new Array<number>(rank);
+  const strides = new Array<number>(rank);
+  const norm = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) norm[i] = normalizeAxis(dims[i], rank, 'permute');
+  const inverse = new Array<number>(rank).fill(-1);
+  for (let i = 0; i < rank; i++) {
+    const d = norm[i];
+    if (inverse[d] !== -1) throw new Error(`permute: repeated dim in [${dims.join(', ')}]`);
     inverse[d] = i;
-  });
+    shape[i] = x.shape[d];
+    strides[i] = x.strides[d];
+  }
+  const out = viewOf(x, shape, strides, x.offset, 'permute');
   return record(out, 'permute', [x], [], (g) => [permute(g, inverse)]);
 }
 
@@ -132,7 +133,8 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   if (x.rank === 0) return permute(x, []);
   const a = normalizeAxis(dim0, x.rank, 'transpose');
   const b = normalizeAxis(dim1, x.rank, 'transpose');
-  const dims = x.shape.map((_, i) => i);
+  const dims = new Array<number>(x.rank);
+  for (let i = 0; i < dims.length; i++) dims[i] = i;
   dims[a] = b;
   dims[b] = a;
   return permute(x, dims);

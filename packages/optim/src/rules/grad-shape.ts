@@ -6,7 +6,9 @@ import type { Tensor } from '@nabla/core';
  * smaller gradient silently.
  */
 export function checkGradShape(rule: string, param: Tensor, grad: Tensor): void {
-  if (grad.rank !== param.rank || grad.shape.some((d, i) => d !== param.shape[i])) {
+  let same = grad.rank === param.rank;
+  for (let i = 0; same && i < grad.rank; i++) same = grad.shape[i] === param.shape[i];
+  if (!same) {
     throw new Error(
       `${rule}: grad has shape [${grad.shape.join(', ')}] but the parameter has shape [${param.shape.join(', ')}]`,
     );

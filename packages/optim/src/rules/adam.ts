@@ -71,18 +71,20 @@ export function adamScalars(h: AdamHyper, step: () => number): ScalarArg[] {
   let row: number[] = [];
   const compute = (): number => {
     const t = step();
+    // each hyper-parameter read once: they are getters over the live group
+    const { beta1, beta2, lr, weightDecay } = h;
     row = [
-      h.beta1,
-      1 - h.beta1,
-      h.beta2,
-      1 - h.beta2,
-      h.weightDecay,
-      1 - h.lr * h.weightDecay,
-      Math.sqrt(1 - h.beta2 ** t),
-      -h.lr / (1 - h.beta1 ** t),
+      beta1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      weightDecay,
+      1 - lr * weightDecay,
+      Math.sqrt(1 - beta2 ** t),
+      -lr / (1 - beta1 ** t),
       h.eps,
     ];
-    return row[0];
+    return beta1;
   };
   return [compute, ...Array.from({ length: 8 }, (_, i) => () => row[i + 1])];
 }

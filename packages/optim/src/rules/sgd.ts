@@ -4,15 +4,7 @@
  * one kernel per shape, see `pointwiseIntoEach`). Structure flags pick the program; every
  * number is a per-call scalar, so a program's key never changes from step to step.
  */
-import {
-  E,
-  type Expr,
-  guardValue,
-  type PointwiseCall,
-  pointwiseProgram,
-  type ScalarArg,
-  type Tensor,
-} from '@nabla/core';
+import { E, type Expr, guardValue, type PointwiseCall, pointwiseProgram, type Tensor } from '@nabla/core';
 import { checkGradShape } from './grad-shape.js';
 import { programsBy } from './programs-by.js';
 
@@ -101,10 +93,10 @@ export function sgdCall(
 }
 
 /** Each hyper-parameter object's scalar readers, made once (the optimizer passes its live groups). */
-const scalarRows = new WeakMap<SgdHyper, ScalarArg[]>();
+const scalarRows = new WeakMap<SgdHyper, PointwiseCall['scalars']>();
 
 /** The numbers, read from the live hyper-parameters on every call (and every replay). */
-function scalarsOf(h: SgdHyper): ScalarArg[] {
+function scalarsOf(h: SgdHyper): PointwiseCall['scalars'] {
   let row = scalarRows.get(h);
   if (!row) {
     row = [() => h.lr, () => h.weightDecay, () => h.momentum, () => 1 - h.dampening];

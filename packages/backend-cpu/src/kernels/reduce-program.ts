@@ -44,15 +44,11 @@ export function plainInput(x: TypedArray, size: number, inner: number): ProgramO
   return { program, xs: [x], ps: [0], ss: [[size * inner, inner, 1]], scalars: [] };
 }
 
-/** A rendered reduction: {@link reduceProgram}'s arguments after the op. */
-type ReduceFn = (
-  out: TypedArray,
-  outer: number,
-  size: number,
-  inner: number,
-  input: ProgramOperands,
-  epilogue: ProgramOperands | null,
-) => void;
+/** A rendered reduction: takes {@link reduceProgram}'s arguments after the op. */
+type ReduceFn =
+  Parameters<typeof reduceProgram> extends [ReduceOp, ...infer Operands]
+    ? (...operands: Operands) => void
+    : never;
 
 const isArg = (op: ReduceOp) => op === 'argmax' || op === 'argmin';
 const INIT: Record<ReduceOp, number> = {

@@ -34,8 +34,7 @@ import { codegenEnabled } from './kernels/codegen.js';
 import { gather, scatterAdd } from './kernels/indexing.js';
 import { linear, matmul } from './kernels/matmul.js';
 import { type ArrayView, planPointwise, pointwise } from './kernels/pointwise.js';
-import { reduce } from './kernels/reduce.js';
-import { type ExpressionOp, type ProgramOperands, reduceProgram } from './kernels/reduce-program.js';
+import { type ProgramOperands, plainInput, reduceProgram } from './kernels/reduce-program.js';
 import { softmaxCrossEntropy } from './kernels/softmax-cross-entropy.js';
 
 /**
@@ -86,15 +85,16 @@ function fillKernel({ out, value }: FillArgs): void {
   cpuBuffer(out, 'fill target').data.fill(value);
 }
 
+/** A checked reduction (see `kernels/reduce-program.ts`); a plain one reduces the identity program of `x`. */
 function reduceKernel(args: ReduceArgs): void {
   checkReduceArgs(args, 'cpu');
-  const { op, out, outer, size, inner } = args;
-  if (args.input !== undefined) {
-    reduceExpressionKernel(args);
-    return;
-  }
-  const x = cpuBuffer(args.x as BackendBuffer, 'reduce input', op);
-  reduce(op, x.data, cpuBuffer(out, 'reduce output', op).data, outer, size, inner);
+  const { op, out, outer, size, inner, epilogue } = args;
+  const input =
+    args.input === undefined
+      ? plainInput(cpuBuffer(args.x as BackendBuffer, 'reduce input', op).data, size, inner)
+      : programOperands(args.input, op, 'input', 0);
+  const epi = epilogue === undefined ? null : programOperands(epilogue, op, 'epilogue input', 1);
+  reduceProgram(op, cpuBuffer(out, 'reduce output', op).data, outer, size, inner, input, epi);
 }
 
 /** The operands of a checked program; `first` inputs of the program are not views (the epilogue's reduced value). */
@@ -109,15 +109,6 @@ function programOperands(e: ReduceExpression, op: string, part: string, first: n
     ss.push(v.strides);
   }
   return { program: e.program, xs, ps, ss, scalars: e.scalars };
-}
-
-/** A checked reduction whose input is a program (see `kernels/reduce-program.ts`). */
-function reduceExpressionKernel(args: ReduceArgs & { readonly input: ReduceExpression }): void {
-  const { op, out, outer, size, inner, epilogue } = args;
-  const input = programOperands(args.input, op, 'input', 0);
-  const epi = epilogue === undefined ? null : programOperands(epilogue, op, 'epilogue input', 1);
-  // checkReduceArgs let only sum, max and min take a program
-  reduceProgram(op as ExpressionOp, cpuBuffer(out, 'reduce output', op).data, outer, size, inner, input, epi);
 }
 
 function matmulKernel(args: MatmulArgs): void {

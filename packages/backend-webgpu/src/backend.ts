@@ -14,7 +14,6 @@ import type {
   PreparedKernel,
   ReduceArgs,
   ReduceExpression,
-  ReduceOp,
   TypedArray,
 } from '@nabla/core';
 import { checkPointwiseArgs, checkReduceArgs, reduceStaged } from '@nabla/core';
@@ -23,7 +22,6 @@ import * as bn from './kernels/batchnorm.js';
 import * as ix from './kernels/indexing.js';
 import * as mm from './kernels/matmul.js';
 import { dispatchPointwise } from './kernels/pointwise.js';
-import * as red from './kernels/reduce.js';
 import * as rp from './kernels/reduce-program.js';
 import * as ce from './kernels/softmax-cross-entropy.js';
 import { BufferPool, sizeClass } from './pool.js';
@@ -241,27 +239,7 @@ export class WebGpuBackend implements Backend {
 
       reduce: (args) => {
         checkReduceArgs(args, 'WebGPU');
-        if (args.input !== undefined) {
-          this.reduceExpression(args);
-          return;
-        }
-        const { op, x, out, outer, size, inner } = args;
-        this.guard(`reduce(${op})`);
-        const xb = this.buf(x, 'reduce');
-        this.buf(out, 'reduce');
-        const outputs = outer * inner;
-        if (outputs === 0) return;
-        const chunks = red.reduceChunks(op, outputs, size);
-        if (chunks > 1) {
-          // Two stages through a pooled scratch buffer; releasing it right away is safe because
-          // later users of that buffer are ordered after this stream.
-          const partial = this.alloc(outer * chunks * inner, xb.dtype);
-          this.reduceStage(op, x, partial, outer, size, inner, chunks);
-          this.reduceStage(op, partial, out, outer, chunks, inner, 1);
-          this.disposeBuffer(partial);
-          return;
-        }
-        this.reduceStage(op, x, out, outer, size, inner, 1);
+        this.reduce(args);
       },
 
       matmul: (args) => this.gemm('matmul', args.a, args.b, null, args.out, args, false),
@@ -356,21 +334,26 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * A reduction whose input and/or epilogue are programs: both are rendered into the reduction
-   * shader (kernels/reduce-program.ts), one dispatch (two when the axis is cut into chunks).
-   * Only when that shader would bind more storage buffers than the device allows (or need
-   * more uniform words than a slot holds) do the programs run apart: the input program as a
-   * pointwise dispatch into pooled scratch, the plain reduction, then the epilogue, each with
-   * fewer bindings. Either way it is one kernel call with no tensor in between.
+   * A reduction, rendered into one reduction shader (kernels/reduce-program.ts) with its input
+   * (a contiguous buffer, or a program) and epilogue: one dispatch, two when the axis is cut
+   * into chunks. Only when that shader would bind more storage buffers than the device allows
+   * (or need more uniform words than a slot holds) do the programs run apart: the input
+   * program as a pointwise dispatch into pooled scratch, the plain reduction, then the
+   * epilogue, each with fewer bindings. Either way it is one kernel call with no tensor in
+   * between.
    */
-  private reduceExpression(args: ReduceArgs & { readonly input: ReduceExpression }): void {
-    const { op, input, epilogue, out, outer, size, inner } = args;
+  private reduce(args: ReduceArgs): void {
+    const { op, epilogue, out, outer, size, inner } = args;
     const name = `reduce(${op})`;
     this.guard(name);
-    const o = this.buf(out, name);
+    const x = args.input === undefined ? this.buf(args.x, 'reduce') : null;
+    const o = this.buf(out, x === null ? name : 'reduce');
     const views = (e: ReduceExpression) =>
       e.inputs.map((v) => ({ buffer: this.buf(v.buffer, name).gpu, offset: v.offset, strides: v.strides }));
-    const inputViews = views(input);
+    const input =
+      args.input === undefined
+        ? { buffer: x!.gpu, dtype: x!.dtype }
+        : { program: args.input.program, views: views(args.input), scalars: args.input.scalars };
     const epilogueViews = epilogue === undefined ? null : views(epilogue);
     if (outer * inner === 0) return;
     // private scratch from the pool: not a tensor buffer, so no alloc/dispose a replay would see
@@ -401,7 +384,7 @@ export class WebGpuBackend implements Backend {
         limits,
         {
           op,
-          input: { program: input.program, views: inputViews, scalars: input.scalars },
+          input,
           epilogue:
             epilogue === undefined || epilogueViews === null
               ? null
@@ -413,9 +396,9 @@ export class WebGpuBackend implements Backend {
         },
         (n, dtype) => temp(n, dtype).gpu,
       );
-      if (fused) return;
       // Over the binding (or uniform) limit: the staged path, each dispatch binding less.
-      reduceStaged(this.table, { op, input, epilogue, out, outer, size, inner }, temp);
+      if (!fused && args.input !== undefined)
+        reduceStaged(this.table, { op, input: args.input, epilogue, out, outer, size, inner }, temp);
     } finally {
       // safe at once: the pool hands a buffer out only to later commands, in order
       for (const b of scratch) {
@@ -423,19 +406,6 @@ export class WebGpuBackend implements Backend {
         if (!this.pool.release(b.gpu, b.classBytes)) this.runtime.destroyLater(b.gpu);
       }
     }
-  }
-
-  private reduceStage(
-    op: ReduceOp,
-    x: BackendBuffer,
-    out: BackendBuffer,
-    outer: number,
-    size: number,
-    inner: number,
-    chunks: number,
-  ): void {
-    const bindings = [this.bind(x, 'reduce'), this.bind(out, 'reduce', true)];
-    red.reduceStage(this.runtime, this.maxPerDim, bindings, op, x.dtype, outer, size, inner, chunks);
   }
 
   private gemm(

@@ -1,14 +1,12 @@
 /**
  * Run-time code generation for the kernel templates, with an interpreter fallback.
  *
- * The templates (pointwise programs, reduce, the GEMM micro-kernel) emit JavaScript source
+ * The templates (pointwise programs, reductions, the GEMM micro-kernel) emit JavaScript source
  * with the scalar operation inlined and compile it with `new Function`, which gives every
  * variant its own function literal: V8 keeps its type feedback monomorphic and inlines the
  * operation into the loop. Where a Content-Security-Policy forbids `'unsafe-eval'`,
  * `new Function` throws; each template then falls back to a generic loop (correct, several
- * times slower): pointwise programs through core's reference interpreter, reductions through
- * the same scalar functions, written once as arrow functions whose source is read back with
- * `Function.prototype.toString`.
+ * times slower): programs and reductions through core's reference interpreter.
  */
 
 let enabled = probe();
@@ -70,33 +68,4 @@ export function compile<F>(params: readonly string[], body: string, name: string
   } catch {
     return null;
   }
-}
-
-/** Parameter names and expression body of an expression-bodied arrow function. */
-export interface ArrowSource {
-  readonly params: string[];
-  readonly body: string;
-}
-
-const ARROW = /^\s*(?:\(([^()]*)\)|([A-Za-z_$][\w$]*))\s*=>\s*([\s\S]+?)\s*;?\s*$/;
-
-/**
- * Reads back `(a, b) => expr` as `{ params: ['a', 'b'], body: 'expr' }`, or null when the
- * function is not an expression-bodied arrow (then the caller uses the interpreter).
- * Bundlers may rename the parameters; generated code declares whatever names it finds, and
- * prefixes its own locals with `$$` so they cannot collide.
- */
-export function arrowSource(fn: (...args: number[]) => number): ArrowSource | null {
-  const m = ARROW.exec(fn.toString());
-  if (m === null) return null;
-  const params = (m[1] ?? m[2]).split(',').map((p) => p.trim());
-  const body = m[3];
-  if (
-    body.startsWith('{') ||
-    params.length !== fn.length ||
-    params.some((p) => !/^[A-Za-z_][\w]*$/.test(p))
-  ) {
-    return null;
-  }
-  return { params, body: `(${body})` };
 }

@@ -1,9 +1,9 @@
 /**
- * Reductions whose input and epilogue are programs (core's `ReduceArgs.input`/`.epilogue`),
- * rendered into the reduction template of reduce.ts: the input program's instructions become
- * the loop's `load`, the epilogue's wrap its `store`, so the values reduced never reach memory.
- * The loops are the plain reduction's, so results are the bits of "pointwise into a buffer,
- * reduce it, pointwise epilogue" (the path this replaces).
+ * Reductions (core's `ReduceArgs`) rendered into the reduction template of reduce.ts: an input
+ * program's instructions become the loop's `load` (a plain reduction loads its contiguous
+ * buffer directly), the epilogue's wrap its `store`, so the values reduced never reach memory.
+ * Every reduction takes the same loops, so a program's results are the bits of "pointwise into
+ * a buffer, reduce it, pointwise epilogue" (the staged path, see core's `reduceStaged`).
  *
  * Uniform words after the template's: input scalars, then per input view its offset and its
  * `[outer, size, inner]` strides; epilogue scalars, then per extra epilogue view its offset
@@ -41,9 +41,10 @@ export interface ProgramOf<B> {
 export type BoundProgram = ProgramOf<number>;
 
 /**
- * One stage of a program reduction: the values come from `input` (or, when null, from a
- * contiguous partials buffer at binding 1: the second stage of a chunked reduction); each
- * result goes through `epilogue` when present, into `out`.
+ * One stage of a reduction: the values come from `input` (or, when null, from a contiguous
+ * buffer at binding 1: a plain reduction's input, or the partials of a chunked reduction's
+ * first stage); each result goes through `epilogue` when present, into `out` (int32 indices
+ * for argmax/argmin).
  */
 export interface ProgramStage {
   readonly op: ReduceOp;
@@ -140,7 +141,7 @@ export function stageSource(stage: ProgramStage, serial: boolean): string {
     word = f.next;
     load = (j) => `value(o, ${j}, i)`;
   }
-  let store = 'out[dst] = s.v;';
+  let store = stage.op === 'argmax' || stage.op === 'argmin' ? 'out[dst] = i32(s.i);' : 'out[dst] = s.v;';
   if (stage.epilogue !== null) {
     const f = programFn('finish', stage.epilogue, ['o', 'i'], word, { name: 'acc', type: t }, used);
     fns.push(f.source);
@@ -191,10 +192,16 @@ export function cachedStageSource(stage: ProgramStage, serial: boolean): string 
 /** A checked program operand of a reduction, its views on device buffers. */
 export type GpuExpression = ProgramOf<GPUBuffer>;
 
+/** A plain reduction's input: a contiguous `[outer, size, inner]` buffer of `dtype`. */
+export interface GpuContiguous {
+  readonly buffer: GPUBuffer;
+  readonly dtype: DType;
+}
+
 /** Arguments of {@link reduceProgramStages}: checked by the backend already. */
 export interface ProgramReduceArgs {
   readonly op: ReduceOp;
-  readonly input: GpuExpression;
+  readonly input: GpuExpression | GpuContiguous;
   readonly epilogue: GpuExpression | null;
   readonly out: GPUBuffer;
   readonly outer: number;
@@ -215,14 +222,15 @@ interface Planned {
 }
 
 /**
- * Binds each distinct buffer the programs read once (read-only), then `out` (written; the
- * runtime reads an input that aliases it from a copy).
+ * Binds the contiguous input (when the values are not a program's) and each distinct buffer
+ * the programs read once (read-only), then `out` (written; the runtime reads an input that
+ * aliases it from a copy).
  */
 function plan(
   op: ReduceOp,
   dtype: DType,
   input: GpuExpression | null,
-  partials: GPUBuffer | null,
+  contiguous: GPUBuffer | null,
   epilogue: GpuExpression | null,
   out: { buffer: GPUBuffer; dtype: DType },
 ): Planned {
@@ -237,7 +245,7 @@ function plan(
     }
     return k + 1;
   };
-  if (partials !== null) bindOf(partials, dtype);
+  if (contiguous !== null) bindOf(contiguous, dtype);
   const bound = (e: GpuExpression | null, skip: number): BoundProgram | null =>
     e === null
       ? null
@@ -258,11 +266,12 @@ function plan(
 }
 
 /**
- * Encodes a program reduction as one dispatch, or two when the axis is cut into chunks (as the
- * plain reduction cuts it: the first stage writes partials to `scratch(n)`, the second reduces
- * them and applies the epilogue). Returns false, encoding nothing, when a stage would bind more
- * storage buffers than the device allows or need more uniform words than a slot holds: the
- * caller then runs the programs as separate pointwise dispatches, each with fewer bindings.
+ * Encodes a reduction as one dispatch, or two when the axis is cut into chunks (see
+ * `reduceChunks`: the first stage writes partials to `scratch(n)`, the second reduces them and
+ * applies the epilogue). Returns false, encoding nothing, when a stage would bind more storage
+ * buffers than the device allows or need more uniform words than a slot holds (never for a
+ * plain reduction): the caller then runs the programs as separate pointwise dispatches, each
+ * with fewer bindings.
  */
 export function reduceProgramStages(
   rt: Runtime,
@@ -270,9 +279,12 @@ export function reduceProgramStages(
   args: ProgramReduceArgs,
   scratch: (elements: number, dtype: DType) => GPUBuffer,
 ): boolean {
-  const { op, input, epilogue, outer, size, inner } = args;
-  const reduced = input.program.outputDtypes[0];
-  const final = { buffer: args.out, dtype: epilogue?.program.outputDtypes[0] ?? reduced };
+  const { op, epilogue, outer, size, inner } = args;
+  const input = 'program' in args.input ? args.input : null;
+  const x = 'program' in args.input ? null : args.input;
+  const reduced = input?.program.outputDtypes[0] ?? (x as GpuContiguous).dtype;
+  const arg = op === 'argmax' || op === 'argmin';
+  const final = { buffer: args.out, dtype: arg ? 'int32' : (epilogue?.program.outputDtypes[0] ?? reduced) };
   const chunks = reduceChunks(op, outer * inner, size);
   const fits = (p: Planned) =>
     p.bindings.length <= limits.maxStorageBuffersPerShaderStage && stageWords(p.stage) <= PARAM_WORDS;
@@ -282,7 +294,7 @@ export function reduceProgramStages(
       limits.maxWorkgroupsPerDimension,
       {
         source: cachedStageSource(p.stage, isSerial(stageSize, stageChunks)),
-        label: `reduce-${op} ${input.program.name}`,
+        label: input === null ? `reduce-${op}` : `reduce-${op} ${input.program.name}`,
         bindings: p.bindings,
         params: (w) => stageParams(p.stage, w),
       },
@@ -292,14 +304,14 @@ export function reduceProgramStages(
       stageChunks,
     );
   if (chunks === 1) {
-    const one = plan(op, reduced, input, null, epilogue, final);
+    const one = plan(op, reduced, input, x?.buffer ?? null, epilogue, final);
     if (!fits(one)) return false;
     encode(one, size, 1);
     return true;
   }
   // A placeholder partials buffer only sizes the plans; the real one is taken once both fit.
   const first = (partials: GPUBuffer) =>
-    plan(op, reduced, input, null, null, { buffer: partials, dtype: reduced });
+    plan(op, reduced, input, x?.buffer ?? null, null, { buffer: partials, dtype: reduced });
   const second = (partials: GPUBuffer) => plan(op, reduced, null, partials, epilogue, final);
   const probe = {} as GPUBuffer;
   if (!fits(first(probe)) || !fits(second(probe))) return false;

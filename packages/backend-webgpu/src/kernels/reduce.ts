@@ -1,12 +1,13 @@
 /**
- * Axis reductions of a contiguous `[outer, size, inner]` input into `[outer, inner]`, from
- * one template over a combine rule. Two generated schedules: one invocation per output
- * (short axes), or one workgroup per output with a tree reduction in workgroup memory
- * (long axes). Max/min propagate NaN; argmax/argmin keep the first index on ties.
+ * The loops of axis reductions of `[outer, size, inner]` into `[outer, inner]`: one template
+ * over a combine rule, around a load and a store that reduce-program.ts renders (a contiguous
+ * buffer's elements, or an input program's values). Two schedules: one invocation per output
+ * (short axes), or one workgroup per output with a tree reduction in workgroup memory (long
+ * axes). Max/min propagate NaN; argmax/argmin keep the first index on ties.
  */
 import type { DType, ReduceOp } from '@nabla/core';
 import type { Binding, ParamWriter, Runtime } from '../runtime.js';
-import { flatEntry, grid, PARAMS_HEADER, sourceCache, storage, WG, wgslType } from './wgsl.js';
+import { flatEntry, grid, PARAMS_HEADER, WG, wgslType } from './wgsl.js';
 
 /** Invocations per workgroup of the workgroup schedule. */
 export const REDUCE_WG = 128;
@@ -78,17 +79,6 @@ export interface ReduceIo {
   readonly store: string;
 }
 
-/** The plain reduction's io: a contiguous `x`, `out` of the reduced dtype (int32 indices for arg-reductions). */
-function plainIo(op: ReduceOp, dtype: DType): ReduceIo {
-  const t = wgslType(dtype);
-  const arg = op === 'argmax' || op === 'argmin';
-  return {
-    decls: `${storage(1, 'x', t, false)}\n${storage(2, 'out', arg ? 'i32' : t, true)}`,
-    load: (j) => `x[base + ${j} * inner]`,
-    store: `out[dst] = ${arg ? 'i32(s.i)' : 's.v'};`,
-  };
-}
-
 /** Whether a stage runs one invocation per output (else one workgroup per output chunk). */
 export function isSerial(size: number, chunks: number): boolean {
   return chunks === 1 && size <= SERIAL_REDUCE_MAX;
@@ -157,32 +147,6 @@ ${flatEntry(REDUCE_WG)}
 
 /** Uniform words of the template's own parameters; an io's follow. */
 export const REDUCE_WORDS = 5;
-
-const cached = sourceCache();
-
-/** Shader source of a plain reduction variant. */
-export function reduceSource(op: ReduceOp, dtype: DType, serial: boolean): string {
-  return cached(`${op}|${dtype}|${serial}`, () => reduceTemplate(op, dtype, serial, plainIo(op, dtype)));
-}
-
-/**
- * Encodes one stage: `chunks` partial results per output (1: the final ones); `bindings`: x,
- * then out (written).
- */
-export function reduceStage(
-  rt: Runtime,
-  maxPerDim: number,
-  bindings: Binding[],
-  op: ReduceOp,
-  dtype: DType,
-  outer: number,
-  size: number,
-  inner: number,
-  chunks: number,
-): void {
-  const source = reduceSource(op, dtype, isSerial(size, chunks));
-  dispatchReduce(rt, maxPerDim, { source, label: `reduce-${op}`, bindings }, outer, size, inner, chunks);
-}
 
 /** A rendered reduction stage to dispatch: its source, bindings and the io's own uniform words. */
 export interface ReduceDispatch {

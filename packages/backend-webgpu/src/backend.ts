@@ -396,7 +396,8 @@ export class WebGpuBackend implements Backend {
         },
         (n, dtype) => temp(n, dtype).gpu,
       );
-      // Over the binding (or uniform) limit: the staged path, each dispatch binding less.
+      // Over the binding (or uniform) limit: the staged path, each dispatch binding less. A plain
+      // reduction always fits (two buffers; checkReduceArgs gives it no epilogue).
       if (!fused && args.input !== undefined)
         reduceStaged(this.table, { op, input: args.input, epilogue, out, outer, size, inner }, temp);
     } finally {

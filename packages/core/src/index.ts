@@ -96,5 +96,5 @@ export {
   withBackend,
 } from './registry.js';
 export { keep, tidy } from './scope.js';
-export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
+export { broadcastShapes, contiguousStrides, type Shape, sameShape, sizeOf } from './shape.js';
 export { Tensor, type TensorJSON, type TensorOrScalar } from './tensor.js';

@@ -45,10 +45,9 @@ export function linear(
   const [outF, inF] = checkLinearShapes(x, weight, bias);
   const backend = bias ? sameBackend(op, x, weight, bias) : sameBackend(op, x, weight);
   const relu = options.relu ?? false;
-  const lead = x.shape.slice(0, -1);
-  const rows = sizeOf(lead); // not x.size / inF, which is 0 when inF is 0
-  lead.push(outF);
-  const outShape = lead;
+  const outShape = x.shape.slice(0, -1); // the leading dims, then outF (pushed below)
+  const rows = sizeOf(outShape); // not x.size / inF, which is 0 when inF is 0
+  outShape.push(outF);
   let out: Tensor;
   if (hasFused(backend, 'linear') && inF > 0) {
     const y = Tensor.empty(outShape, 'float32', backend);

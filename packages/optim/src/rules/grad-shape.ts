@@ -1,14 +1,12 @@
 /** The one operand check the update rules add to `pointwiseInto`'s own. */
-import type { Tensor } from '@nabla/core';
+import { sameShape, type Tensor } from '@nabla/core';
 
 /**
  * Throws unless `grad` has exactly the parameter's shape: `pointwiseInto` would broadcast a
  * smaller gradient silently.
  */
 export function checkGradShape(rule: string, param: Tensor, grad: Tensor): void {
-  let same = grad.rank === param.rank;
-  for (let i = 0; same && i < grad.rank; i++) same = grad.shape[i] === param.shape[i];
-  if (!same) {
+  if (!sameShape(grad.shape, param.shape)) {
     throw new Error(
       `${rule}: grad has shape [${grad.shape.join(', ')}] but the parameter has shape [${param.shape.join(', ')}]`,
     );

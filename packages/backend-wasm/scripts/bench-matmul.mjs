@@ -34,12 +34,12 @@ for (const threads of [...new Set(threadList)]) {
       [false, true],
       [true, true],
     ]) {
-      const args = { batch: 1, m: n, n, k: n, transA: tA, transB: tB, strideA: 0, strideB: 0 };
-      for (let i = 0; i < 3; i++) be.matmul(a, b, c, args);
+      const args = { a, b, out: c, batch: 1, m: n, n, k: n, transA: tA, transB: tB, strideA: 0, strideB: 0 };
+      for (let i = 0; i < 3; i++) be.kernels.matmul(args);
       const times = [];
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
-        be.matmul(a, b, c, args);
+        be.kernels.matmul(args);
         times.push(performance.now() - t0);
       }
       const ms = median(times);

@@ -9,8 +9,10 @@ import * as nb from '@nabla/core';
 import { BatchNorm1d, CrossEntropyLoss, Linear, ReLU, Sequential } from '@nabla/nn';
 import { Adam } from '@nabla/optim';
 import { trainingStep } from '@nabla/test-kit';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/backend.js';
+import { shareRows } from '../src/kernels/matmul.js';
 import { DEFAULT_THREADING, resolveThreading } from '../src/threading.js';
 import { registerWasm } from './helpers.js';
 
@@ -136,13 +138,36 @@ describe('the wasm small-size path', () => {
       const args = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
       const before = { ...split.poolStats };
       expect(matmulOn(split, a, b, args)).toEqual(matmulOn(alone, a, b, args));
-      // C's 256 rows went out in 8 shares of 32 (B's packing, one block here, ran unsplit)
+      // C's 256 rows went out in 8 shares (B's packing, one block here, ran unsplit)
       expect(split.poolStats.runs - before.runs).toBe(1);
       expect(split.poolStats.shares - before.shares).toBe(8);
     } finally {
       split.destroy();
       alone.destroy();
     }
+  });
+
+  it('shares cover every row once, in whole micro-tiles, smallest where the threads meet', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4096 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 24 }),
+        (m, threads, extra) => {
+          const rows = shareRows(m, threads + extra, threads);
+          expect(rows.reduce((a, b) => a + b, 0)).toBe(m);
+          expect(rows.length).toBeLessThanOrEqual(threads + extra);
+          for (let i = 0; i < rows.length; i++) {
+            expect(rows[i]).toBeGreaterThan(0);
+            if (i < rows.length - 1) expect((rows[i] as number) % 4).toBe(0);
+          }
+        },
+      ),
+    );
+    // W1's first layer on two threads, eight shares: the caller's and the worker's own, then
+    // six unowned ones that shrink toward the middle, where the two threads meet
+    expect(shareRows(256, 8, 2)).toEqual([44, 40, 44, 28, 16, 12, 28, 44]);
+    expect(shareRows(256, 2, 2)).toEqual([128, 128]);
   });
 
   it('threading options are validated and default to the measured thresholds', () => {

@@ -74,11 +74,10 @@ export function gemm(rt: Runtime, g: Gemm): void {
     return;
   }
   // large products: the threads first pack op(B) once, together (blocks split between them),
-  // then split rows of C (multiples of 4, the micro-tile height) and read the shared packing.
-  // Rows go out in several shares per thread, taken by whichever thread is free, so a thread
-  // that woke late or runs slower (a worker trails the caller by 10-15% here) does less.
-  const shares = Math.max(T, Math.min(rt.maxShares, Math.floor(m / MIN_SHARE_ROWS)));
-  const per = Math.max(4, Math.ceil(m / shares / 4) * 4);
+  // then split rows of C (see shareRows) and read the shared packing. Rows go out in several
+  // shares per thread, taken by whichever thread is free, so a thread that woke late or runs
+  // slower (a worker trails the caller by 10-15% here) does less.
+  const rows = shareRows(m, Math.max(T, Math.min(rt.maxShares, Math.floor(m / MIN_SHARE_ROWS))), T);
   const { kc: KC, nc: NC } = rt.gemmBlocking;
   const nBlocks = Math.ceil(n / NC) * Math.ceil(k / KC);
   const packed = rt.packScratch(k * Math.ceil(n / 8) * 8 * 4);
@@ -95,12 +94,43 @@ export function gemm(rt: Runtime, g: Gemm): void {
       rt.parallel('pack_b_blocks', packJobs);
     }
     const jobs: number[][] = [];
-    for (let r = 0, t = 0; r < m; r += per, t++) {
+    for (let t = 0, r = 0; t < rows.length; r += rows[t] as number, t++) {
       const a = g.transA ? a0 + r * 4 : a0 + r * lda * 4;
-      jobs.push(args(a, c0 + r * n * 4, 1, Math.min(per, m - r), b0, t, packed));
+      jobs.push(args(a, c0 + r * n * 4, 1, rows[t] as number, b0, t, packed));
     }
     rt.parallel('sgemm_batched', jobs);
   }
+}
+
+/**
+ * Rows of C per share: multiples of 4 (the micro-tile height; the last takes the remainder),
+ * summing to m. The caller runs share 0 and then the unowned shares from the last, each worker
+ * its own and then the unowned ones from the first (see ThreadPool.run), so the shares that run
+ * last lie in the middle of the unowned ones. Those are made the smallest: the thread that
+ * finishes first waits at most for a small share, not for an m/shares one.
+ */
+export function shareRows(m: number, shares: number, threads: number): number[] {
+  const unowned = Math.max(0, shares - threads);
+  // owned shares and the outer unowned ones weigh `unowned`, the middle ones 1 or 2
+  const weights: number[] = [];
+  let total = 0;
+  for (let s = 0; s < shares; s++) {
+    const j = s - threads;
+    const w = j < 0 ? Math.max(1, unowned) : 1 + Math.abs(2 * j - (unowned - 1));
+    weights.push(w);
+    total += w;
+  }
+  const units = Math.ceil(m / 4);
+  const rows: number[] = [];
+  let cum = 0;
+  let done = 0;
+  for (let s = 0; s < shares; s++) {
+    cum += weights[s] as number;
+    const end = Math.round((units * cum) / total);
+    if (end > done) rows.push(Math.min(4 * end, m) - 4 * done);
+    done = end;
+  }
+  return rows;
 }
 
 /** `out[b] = op(A[b]) · op(B[b])` (see MatmulArgs). */

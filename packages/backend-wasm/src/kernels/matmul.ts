@@ -20,8 +20,9 @@ interface Gemm {
 }
 
 /**
- * Rows of C below which a share is not split further than one per thread: every share reads
- * all of the packed B, so thin shares trade balance for memory traffic.
+ * Average rows of C per share below which a product is not split further than one share per
+ * thread: every share reads all of the packed B, so thin shares trade balance for memory
+ * traffic (shareRows then makes the middle shares thinner and the outer ones thicker).
  */
 const MIN_SHARE_ROWS = 16;
 

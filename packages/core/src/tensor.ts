@@ -58,6 +58,8 @@ export class Tensor {
   private _gradFn: GradNode | null = null;
   /** Whether the garbage-collection safety net holds this tensor (see {@link _net}). */
   private _netted = false;
+  /** {@link isDense} once asked (undefined before). */
+  private _dense: boolean | undefined = undefined;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(
@@ -141,12 +143,11 @@ export class Tensor {
 
   /** @internal true when the tensor is row-major over its whole storage from offset 0. */
   get isDense(): boolean {
-    return (
-      this.offset === 0 &&
-      this._storage !== null &&
-      this._storage.size === this.size &&
-      isContiguous(this.shape, this.strides)
-    );
+    if (this._storage === null) return false;
+    // the layout and the storage change only in _rehome, so the answer is computed once
+    this._dense ??=
+      this.offset === 0 && this._storage.size === this.size && isContiguous(this.shape, this.strides);
+    return this._dense;
   }
 
   /**
@@ -351,6 +352,7 @@ export class Tensor {
     this._storage = storage;
     (this as { strides: readonly number[] }).strides = contiguousStrides(this.shape);
     (this as { offset: number }).offset = 0;
+    this._dense = true;
     if (this._netted) {
       collectedTensors.unregister(this);
       collectedTensors.register(this, storage, this);

@@ -8,7 +8,7 @@ import type { Backend, BackendBuffer, StridedView } from '../backend.js';
 import { resolveScalars, type ScalarArg } from '../compile/hooks.js';
 import type { PointwiseProgram } from '../expr/program.js';
 import { replicateProgram } from '../expr/rebuild.js';
-import { broadcastShapes, broadcastStrides, formatShape, sameShape } from '../shape.js';
+import { broadcastShapes, broadcastStrides, formatShape, type Shape, sameShape } from '../shape.js';
 import type { Storage } from '../storage.js';
 import { Tensor } from '../tensor.js';
 import { backendOfAll } from './graph.js';
@@ -18,6 +18,7 @@ function checkOperands(
   program: PointwiseProgram,
   inputs: readonly Tensor[],
   scalars: readonly ScalarArg[],
+  storages: Storage[] | null,
 ): Backend {
   if (inputs.length !== program.inputs.length)
     throw new Error(`${name}: expected ${program.inputs.length} inputs, got ${inputs.length}`);
@@ -25,7 +26,8 @@ function checkOperands(
     throw new Error(`${name}: expected ${program.scalars.length} scalars, got ${scalars.length}`);
   for (let k = 0; k < inputs.length; k++) {
     const t = inputs[k];
-    t.storageFor(name); // a disposed input is reported under this op's name
+    const storage = t.storageFor(name); // a disposed input is reported under this op's name
+    if (storages) storages[k] = storage;
     if (t.dtype !== program.inputs[k])
       throw new Error(`${name}: input ${k} must be ${program.inputs[k]}, got ${t.dtype}`);
   }
@@ -33,9 +35,10 @@ function checkOperands(
 }
 
 /** The shape a call runs over: the inputs broadcast together, of a rank the program can index. */
-function iterationShape(name: string, program: PointwiseProgram, tensors: readonly Tensor[]): number[] {
-  let shape: readonly number[] = [];
-  for (let k = 0; k < tensors.length; k++) {
+function iterationShape(name: string, program: PointwiseProgram, tensors: readonly Tensor[]): Shape {
+  // shapes are never mutated, so the common case (every input of one shape) shares the first's
+  let shape: Shape = tensors.length > 0 ? tensors[0].shape : [];
+  for (let k = 1; k < tensors.length; k++) {
     const s = tensors[k].shape;
     if (!sameShape(shape, s)) shape = broadcastShapes(shape, s, name);
   }
@@ -44,7 +47,7 @@ function iterationShape(name: string, program: PointwiseProgram, tensors: readon
       `${name}: the program reads E.index(${program.minRank - 1}), the coordinate along dim ` +
         `${program.minRank - 1}, but runs over shape ${formatShape(shape)} of rank ${shape.length}`,
     );
-  return shape as number[];
+  return shape;
 }
 
 /**
@@ -57,7 +60,7 @@ export function pointwise(
   scalars: readonly ScalarArg[] = [],
   name: string = program.name,
 ): Tensor[] {
-  const backend = checkOperands(name, program, inputs, scalars);
+  const backend = checkOperands(name, program, inputs, scalars, null);
   const shape = iterationShape(name, program, inputs);
   const dtypes = program.outputDtypes;
   const outs = new Array<Tensor>(dtypes.length);
@@ -78,10 +81,9 @@ export function pointwiseInto(
   outputs: readonly Tensor[],
   name: string = program.name,
 ): void {
-  const { backend, shape } = checkInto(program, inputs, scalars, outputs, name);
+  const { backend, shape, touched, writes } = checkInto(program, inputs, scalars, outputs, name);
   run(backend, program, inputs, scalars, outputs, shape, name);
-  const written = distinctStorages(outputs, name, []);
-  for (let j = 0; j < written.length; j++) written[j].markModified();
+  for (let j = 0; j < writes; j++) touched[j].markModified();
 }
 
 /** One in-place call of {@link pointwiseIntoEach}: the arguments of {@link pointwiseInto}. */
@@ -101,24 +103,23 @@ export interface PointwiseCall {
  * reads or writes; when some are not, every call runs on its own, in order.
  */
 export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string): void {
-  // Plain loops and identity keys: this runs once per optimizer step over every parameter.
-  const checked: CheckedCall[] = new Array(calls.length);
+  // Plain loops, identity keys, arrays sized up front: this runs once per optimizer step over
+  // every parameter, mostly before V8 has optimized it.
+  const checked = new Array<CheckedCall>(calls.length);
   const callsTouching = new Map<Storage, number>();
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i];
-    const label = name ?? call.program.name;
-    const { backend, shape } = checkInto(call.program, call.inputs, call.scalars, call.outputs, label);
-    const written = distinctStorages(call.outputs, label, []);
-    const touched = distinctStorages(call.inputs, label, written.slice());
+    const c = checkInto(call.program, call.inputs, call.scalars, call.outputs, name ?? call.program.name);
+    const touched = c.touched;
     for (let k = 0; k < touched.length; k++)
       callsTouching.set(touched[k], (callsTouching.get(touched[k]) ?? 0) + 1);
-    checked[i] = { call, backend, shape, written, touched };
+    checked[i] = { call, backend: c.backend, shape: c.shape, touched, writes: c.writes };
   }
   // independent: memory a call writes is touched by no other call
   let independent = true;
   for (let i = 0; independent && i < checked.length; i++) {
-    const written = checked[i].written;
-    for (let k = 0; k < written.length; k++) if (callsTouching.get(written[k]) !== 1) independent = false;
+    const { touched, writes } = checked[i];
+    for (let k = 0; k < writes; k++) if (callsTouching.get(touched[k]) !== 1) independent = false;
   }
   // calls that may share a kernel: one program, one shape, one backend (each alone if not independent)
   const groups: CheckedCall[][] = [];
@@ -146,59 +147,58 @@ export function pointwiseIntoEach(calls: readonly PointwiseCall[], name?: string
       let bound = group[start].touched.length;
       while (end < group.length && bound + group[end].touched.length <= limit)
         bound += group[end++].touched.length;
-      const inputs: Tensor[] = [];
-      const scalars: ScalarArg[] = [];
-      const outputs: Tensor[] = [];
-      const written: Storage[] = [];
-      for (let i = start; i < end; i++) {
-        const { call } = group[i];
-        for (let k = 0; k < call.inputs.length; k++) inputs.push(call.inputs[k]);
-        for (let k = 0; k < call.scalars.length; k++) scalars.push(call.scalars[k]);
-        for (let k = 0; k < call.outputs.length; k++) outputs.push(call.outputs[k]);
-        const w = group[i].written;
-        for (let k = 0; k < w.length; k++) written.push(w[k]);
-      }
       const first = group[start].call.program;
-      const label = name ?? first.name;
-      run(backend, replicateProgram(first, end - start), inputs, scalars, outputs, shape, label);
-      for (let k = 0; k < written.length; k++) written[k].markModified();
+      const copies = end - start;
+      const inputs = new Array<Tensor>(copies * first.inputs.length);
+      const scalars = new Array<ScalarArg>(copies * first.scalars.length);
+      const outputs = new Array<Tensor>(copies * first.outputDtypes.length);
+      for (let i = start, ni = 0, ns = 0, no = 0; i < end; i++) {
+        const call = group[i].call;
+        for (let k = 0; k < call.inputs.length; k++) inputs[ni++] = call.inputs[k];
+        for (let k = 0; k < call.scalars.length; k++) scalars[ns++] = call.scalars[k];
+        for (let k = 0; k < call.outputs.length; k++) outputs[no++] = call.outputs[k];
+      }
+      run(backend, replicateProgram(first, copies), inputs, scalars, outputs, shape, name ?? first.name);
+      for (let i = start; i < end; i++) {
+        const { touched, writes } = group[i];
+        for (let k = 0; k < writes; k++) touched[k].markModified();
+      }
       start = end;
     }
   }
 }
 
-/** A call of {@link pointwiseIntoEach} after its checks, with the memory it writes and touches. */
-interface CheckedCall {
-  readonly call: PointwiseCall;
+/** The result of {@link checkInto}. */
+interface CheckedInto {
   readonly backend: Backend;
-  readonly shape: readonly number[];
-  /** Distinct storages of the outputs. */
-  readonly written: Storage[];
-  /** Distinct storages of the outputs and inputs. */
+  readonly shape: Shape;
+  /** Distinct storages of the outputs (the first `writes`), then of the inputs. */
   readonly touched: Storage[];
+  readonly writes: number;
 }
 
-/** Appends the storages of `tensors` that `into` does not hold yet; returns `into`. */
-function distinctStorages(tensors: readonly Tensor[], name: string, into: Storage[]): Storage[] {
-  for (let k = 0; k < tensors.length; k++) {
-    const s = tensors[k].storageFor(name);
-    if (!into.includes(s)) into.push(s);
-  }
-  return into;
+/** A call of {@link pointwiseIntoEach} after its checks. */
+interface CheckedCall extends CheckedInto {
+  readonly call: PointwiseCall;
 }
 
-/** The checks of {@link pointwiseInto}; returns the backend and the shape the call runs over. */
+/**
+ * The checks of {@link pointwiseInto}; returns the backend, the shape the call runs over and
+ * the memory the call writes and touches.
+ */
 function checkInto(
   program: PointwiseProgram,
   inputs: readonly Tensor[],
   scalars: readonly ScalarArg[],
   outputs: readonly Tensor[],
   name: string,
-): { backend: Backend; shape: number[] } {
-  const backend = checkOperands(name, program, inputs, scalars);
+): CheckedInto {
+  const read = new Array<Storage>(inputs.length);
+  const backend = checkOperands(name, program, inputs, scalars, read);
   if (outputs.length !== program.outputDtypes.length)
     throw new Error(`${name}: expected ${program.outputDtypes.length} outputs, got ${outputs.length}`);
   const shape = iterationShape(name, program, inputs);
+  const touched: Storage[] = [];
   for (let j = 0; j < outputs.length; j++) {
     const o = outputs[j];
     const storage = o.storageFor(name);
@@ -213,11 +213,14 @@ function checkInto(
       );
     for (let k = 0; k < inputs.length; k++) {
       const t = inputs[k];
-      if (t.storageFor(name) === storage && !(t.isDense && sameShape(t.shape, shape)))
+      if (read[k] === storage && !(t.isDense && sameShape(t.shape, shape)))
         throw new Error(`${name}: output ${j} overlaps an input that is not read whole and in order`);
     }
+    if (!touched.includes(storage)) touched.push(storage);
   }
-  return { backend, shape };
+  const writes = touched.length;
+  for (let k = 0; k < read.length; k++) if (!touched.includes(read[k])) touched.push(read[k]);
+  return { backend, shape, touched, writes };
 }
 
 function run(

@@ -2,6 +2,7 @@
 import {
   guardValue,
   hostEffect,
+  isCapturing,
   noGrad,
   type PointwiseCall,
   pointwiseIntoEach,
@@ -9,7 +10,7 @@ import {
   type Tensor,
 } from '@nabla/core';
 import { Optimizer, type ParamGroup, type ParamsInput } from './optimizer.js';
-import { type AdamHyper, adamGroupRule, adamScalars } from './rules/adam.js';
+import { type AdamHyper, adamGroupRule, adamRow, adamScalars } from './rules/adam.js';
 import type { StateSchema } from './validate.js';
 
 /** Hyper-parameters of {@link Adam} and {@link AdamW}. */
@@ -46,17 +47,22 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   /** Each group's live view as {@link AdamHyper} (made once per group object). */
   private readonly hypers = new WeakMap<ParamGroup<AdamOptions>, AdamHyper>();
-  /** Each parameter state's scalars, with the view they read (made once per state object). */
+  /** Each parameter state's scalars for a compiled step, with the view they read (made once per state object). */
   private readonly scalarRows = new WeakMap<object, { h: AdamHyper; scalars: ScalarArg[] }>();
 
   step(): void {
     noGrad(() => {
       const calls: PointwiseCall[] = [];
+      // A compiled step needs scalars it can read again on every replay; an eager step passes
+      // the numbers, computed once for the parameters of a group at the same step count.
+      const capturing = isCapturing();
       for (let gi = 0; gi < this.paramGroups.length; gi++) {
         const g = this.paramGroups[gi];
         const h = this.hyperOf(g);
         const rule = adamGroupRule(h);
         const params = this.paramsWithGrads(g);
+        let eagerRow: number[] = [];
+        let eagerStep = -1;
         for (let i = 0; i < params.length; i++) {
           const p = params[i];
           const grad = p.grad as Tensor;
@@ -74,13 +80,23 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           hostEffect(() => {
             s.step = (s.step as number) + 1;
           });
-          let row = this.scalarRows.get(s);
-          if (row?.h !== h) {
-            row = { h, scalars: adamScalars(h, () => s.step as number) };
-            this.scalarRows.set(s, row);
+          let scalars: readonly ScalarArg[];
+          if (capturing) {
+            let row = this.scalarRows.get(s);
+            if (row?.h !== h) {
+              row = { h, scalars: adamScalars(h, () => s.step as number) };
+              this.scalarRows.set(s, row);
+            }
+            scalars = row.scalars;
+          } else {
+            if (s.step !== eagerStep) {
+              eagerStep = s.step as number;
+              eagerRow = adamRow(h, eagerStep);
+            }
+            scalars = eagerRow;
           }
           const vMax = g.amsgrad ? (s.maxExpAvgSq as Tensor) : null;
-          calls.push(rule.call(p, grad, s.expAvg as Tensor, s.expAvgSq as Tensor, vMax, row.scalars));
+          calls.push(rule.call(p, grad, s.expAvg as Tensor, s.expAvgSq as Tensor, vMax, scalars));
         }
       }
       pointwiseIntoEach(calls, this.decoupled ? 'adamW' : 'adam');

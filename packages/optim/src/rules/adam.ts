@@ -62,29 +62,35 @@ const adamProgram = programsBy(
 );
 
 /**
- * The per-call scalars of one parameter's update, read from the live hyper-parameters and step
- * count on every call (and every replay of a compiled step). The first scalar computes the
- * whole row; the others read it (scalars are always evaluated in order). Made once per
- * parameter and reused: they hold no tensors.
+ * The scalars of an update at step `t`, from the live hyper-parameters (getters over the group,
+ * each read once).
+ */
+export function adamRow(h: AdamHyper, t: number): number[] {
+  const { beta1, beta2, lr, weightDecay } = h;
+  return [
+    beta1,
+    1 - beta1,
+    beta2,
+    1 - beta2,
+    weightDecay,
+    1 - lr * weightDecay,
+    Math.sqrt(1 - beta2 ** t),
+    -lr / (1 - beta1 ** t),
+    h.eps,
+  ];
+}
+
+/**
+ * The per-call scalars of one parameter's update for a compiled step: read from the live
+ * hyper-parameters and step count on every replay. The first scalar computes the whole row;
+ * the others read it (scalars are always evaluated in order). Made once per parameter and
+ * reused: they hold no tensors.
  */
 export function adamScalars(h: AdamHyper, step: () => number): ScalarArg[] {
   let row: number[] = [];
   const compute = (): number => {
-    const t = step();
-    // each hyper-parameter read once: they are getters over the live group
-    const { beta1, beta2, lr, weightDecay } = h;
-    row = [
-      beta1,
-      1 - beta1,
-      beta2,
-      1 - beta2,
-      weightDecay,
-      1 - lr * weightDecay,
-      Math.sqrt(1 - beta2 ** t),
-      -lr / (1 - beta1 ** t),
-      h.eps,
-    ];
-    return beta1;
+    row = adamRow(h, step());
+    return row[0];
   };
   return [compute, ...Array.from({ length: 8 }, (_, i) => () => row[i + 1])];
 }

@@ -59,5 +59,7 @@ for (let r = 0; r < 3; r++) {
   for (let i = 0; i < steps; i++) opt.step();
   rounds.push((((performance.now() - t0) / steps) * 1000).toFixed(1));
 }
-console.log(`${id} ${values.optimizer} step on ${values.backend}: ${rounds.join(' ')} µs per step (3 rounds)`);
+console.log(
+  `${id} ${values.optimizer} step on ${values.backend}: ${rounds.join(' ')} µs per step (3 rounds)`,
+);
 process.exit(0);

@@ -1,7 +1,7 @@
 /** TensorDataset and DataLoader: batching, shuffling by seed, dropLast, and ownership of batches. */
 import { backends, useBackend } from '@nabla/conformance';
 import { memory, tensor } from '@nabla/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DataLoader, TensorDataset } from '../src/index.js';
 
 const names = await backends();
@@ -16,6 +16,15 @@ async function epoch(loader: DataLoader): Promise<number[][]> {
     out.push(ys);
   }
   return out;
+}
+
+/**
+ * Tests free what they make: a tensor left unreferenced is released by the garbage collector's
+ * safety net whenever an asynchronous read lets the event loop turn, which would move the
+ * counts the ownership test compares.
+ */
+function disposeDataset(ds: TensorDataset): void {
+  for (const t of ds.tensors) t.dispose();
 }
 
 describe.each(names)('DataLoader on %s', (backend) => {
@@ -41,6 +50,7 @@ describe.each(names)('DataLoader on %s', (backend) => {
     const dropping = new DataLoader(ds, { batchSize: 4, dropLast: true });
     expect(dropping.length).toBe(2);
     expect((await epoch(dropping)).length).toBe(2);
+    disposeDataset(ds);
   });
 
   it('shuffles every epoch; the same seed gives the same orders', async () => {
@@ -55,6 +65,7 @@ describe.each(names)('DataLoader on %s', (backend) => {
     expect(a1.flat()).not.toEqual(a2.flat());
     expect([...a1.flat()].sort((p, q) => p - q)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await epoch(new DataLoader(ds, { batchSize: 3, shuffle: true, seed: 8 }))).not.toEqual(a1);
+    disposeDataset(ds);
   });
 
   it('disposes every batch it made, also after break', async () => {
@@ -68,15 +79,24 @@ describe.each(names)('DataLoader on %s', (backend) => {
       break;
     }
     expect(memory().tensors).toBe(before);
+    disposeDataset(ds);
   });
 
   it("PyTorch's errors", async () => {
     await useBackend(backend);
-    expect(() => new TensorDataset(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(
-      'Size mismatch between tensors',
-    );
-    expect(() => new DataLoader(make(), { batchSize: 0 })).toThrow(
+    const a = tensor([1, 2]);
+    const b = tensor([1, 2, 3]);
+    expect(() => new TensorDataset(a, b)).toThrow('Size mismatch between tensors');
+    const ds = make();
+    expect(() => new DataLoader(ds, { batchSize: 0 })).toThrow(
       'batch_size should be a positive integer value',
     );
+    for (const t of [a, b]) t.dispose();
+    disposeDataset(ds);
   });
+});
+
+// nothing is left for the garbage collector's safety net to release mid-test (see disposeDataset)
+afterAll(() => {
+  expect(memory().tensors).toBe(0);
 });

@@ -3,6 +3,7 @@
  * safety net. JavaScript's collector does not see wasm or GPU memory, so every tensor is
  * disposed explicitly, by a scope, or (as a last resort) when it becomes unreachable.
  */
+import { storageTotals } from './storage.js';
 import type { Tensor } from './tensor.js';
 
 interface Scope {
@@ -109,5 +110,22 @@ function isTensorLike(v: object): boolean {
  */
 export const collectedTensors = new FinalizationRegistry<{ release(): void }>((storage) => {
   liveTensors--;
+  const held = storageTotals();
   storage.release();
+  const left = storageTotals();
+  collected.tensors++;
+  collected.bytes += held.bytes - left.bytes;
+  collected.buffers += held.buffers - left.buffers;
 });
+
+/** What the safety net has released since the program started (see {@link collectedCount}). */
+const collected = { tensors: 0, bytes: 0, buffers: 0 };
+
+/**
+ * Tensors the safety net released because they became unreachable without `dispose()`, and the
+ * bytes and buffers that freed (releasing a view frees nothing while another tensor shares its
+ * storage).
+ */
+export function collectedCount(): { tensors: number; bytes: number; buffers: number } {
+  return { ...collected };
+}

@@ -121,14 +121,22 @@ describe('the FinalizationRegistry safety net', () => {
     await settle(); // collect anything earlier tests dropped, so the baseline is stable
     const before = nb.memory();
     make();
-    expect(nb.memory().tensors).toBeGreaterThan(before.tensors);
+    const made = nb.memory();
+    expect(made.tensors).toBeGreaterThan(before.tensors);
     for (let i = 0; i < 20 && nb.memory().tensors > before.tensors; i++) {
       gc();
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(nb.memory().tensors).toBe(before.tensors);
-    expect(nb.memory().bytes).toBe(before.bytes);
-    expect(nb.memory().backends.cpu.bytes).toBe(before.backends.cpu.bytes);
+    const after = nb.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.bytes).toBe(before.bytes);
+    expect(after.backends.cpu.bytes).toBe(before.backends.cpu.bytes);
+    // memory().collected reports each release, and what it freed
+    expect(after.collected).toEqual({
+      tensors: before.collected.tensors + made.tensors - before.tensors,
+      bytes: before.collected.bytes + made.bytes - before.bytes,
+      buffers: before.collected.buffers + made.buffers - before.buffers,
+    });
   };
 
   it('releases the memory of an unreachable, undisposed tensor', async () => {

@@ -1,7 +1,7 @@
 /** Activation modules and functions against PyTorch 1.13, extremes included, and finite differences. */
 import { expectClose, useBackend } from '@nabla/conformance';
-import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
-import { type Fx, fromFx } from '@nabla/test-kit';
+import { setBackend, type Tensor, tensor } from '@nabla/core';
+import { type Fx, fromFx, held } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
   functional as F,
@@ -85,7 +85,7 @@ describe.each(names)('activations on %s', (backend) => {
   it('functional forms equal the modules and leave nothing behind', async () => {
     await useBackend(backend);
     const x = tensor([[-2, -0.5, 0, 0.5, 3]]);
-    const before = memory().tensors;
+    const before = held().tensors;
     for (const [m, f] of [
       [new GELU(), (t: Tensor) => F.gelu(t)],
       [new GELU({ approximate: 'tanh' }), (t: Tensor) => F.gelu(t, { approximate: 'tanh' })],
@@ -98,7 +98,7 @@ describe.each(names)('activations on %s', (backend) => {
       a.dispose();
       b.dispose();
     }
-    expect(memory().tensors).toBe(before);
+    expect(held().tensors).toBe(before);
   });
 
   it('errors: bad GELU approximation, int input, missing softmax dim', async () => {

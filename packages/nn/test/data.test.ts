@@ -1,6 +1,7 @@
 /** TensorDataset and DataLoader: batching, shuffling by seed, dropLast, and ownership of batches. */
 import { backends, useBackend } from '@nabla/conformance';
 import { memory, tensor } from '@nabla/core';
+import { held } from '@nabla/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataLoader, TensorDataset } from '../src/index.js';
 
@@ -71,14 +72,14 @@ describe.each(names)('DataLoader on %s', (backend) => {
   it('disposes every batch it made, also after break', async () => {
     await useBackend(backend);
     const ds = make();
-    const before = memory().tensors;
+    const before = held().tensors; // not memory(): the epoch awaits
     await epoch(new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 1 }));
-    expect(memory().tensors).toBe(before);
+    expect(held().tensors).toBe(before);
     for (const [xb] of new DataLoader(ds, { batchSize: 4 })) {
       expect(xb.shape).toEqual([4, 2]);
       break;
     }
-    expect(memory().tensors).toBe(before);
+    expect(held().tensors).toBe(before);
     disposeDataset(ds);
   });
 

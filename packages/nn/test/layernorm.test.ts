@@ -1,7 +1,7 @@
 /** LayerNorm against PyTorch 1.13 (forward, input/weight/bias gradients), errors, keys, reprs. */
 import { expectClose, useBackend } from '@nabla/conformance';
 import { memory, setBackend, type Tensor, tensor } from '@nabla/core';
-import { type Fx, fromFx } from '@nabla/test-kit';
+import { type Fx, fromFx, held } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 import { functional as F, LayerNorm } from '../src/index.js';
 import { checkFiniteDifferences } from './finite-diff.js';
@@ -72,7 +72,7 @@ describe.each(names)('LayerNorm on %s', (backend) => {
       [1, 2, 3, 4, 6],
       [0, -1, 0, 1, 0.5],
     ]);
-    const before = memory().tensors;
+    const before = held().tensors; // not memory(): the reads await
     const ya = ln.forward(x);
     const a = await ya.data();
     ln.eval();
@@ -81,7 +81,7 @@ describe.each(names)('LayerNorm on %s', (backend) => {
     expect([...a]).toEqual([...b]);
     ya.dispose();
     yb.dispose();
-    expect(memory().tensors).toBe(before);
+    expect(held().tensors).toBe(before);
   });
 });
 

@@ -7,6 +7,7 @@ export { matmulArgs, readBack, softmaxCrossEntropyForward, upload, view } from '
 export { expectClose } from './close.js';
 export { type Fx, fixtureReader, fromFx, intFromFx, stateFromFx } from './fixtures.js';
 export { float32Sweep } from './float-sweep.mjs';
+export { type Held, held } from './held.js';
 export { type Rng, randInt, randomArray, randomF32, randomNumbers, rng } from './random.js';
 export { refBinary, refMatmul, refSoftmaxCrossEntropy } from './reference.js';
 export { adamUpdate, trainingStep } from './training.js';

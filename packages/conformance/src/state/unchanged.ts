@@ -1,12 +1,7 @@
 /** The shared assertion of the bad-input cases: the right error, and nothing changed. */
-import * as nb from '@nabla/core';
+import type * as nb from '@nabla/core';
+import { held } from '@nabla/test-kit';
 import { expect } from 'vitest';
-
-/** Live tensors and bytes (totals and per backend), the numbers an error must leave alone. */
-export function memorySnapshot() {
-  const m = nb.memory();
-  return { tensors: m.tensors, bytes: m.bytes, buffers: m.buffers };
-}
 
 /**
  * Runs `fn` and asserts it throws an error whose message contains `message` (and is of class
@@ -20,7 +15,8 @@ export async function expectNoChange(
 ): Promise<Error> {
   const values = await Promise.all(watched.map(async (t) => Array.from(await t.data())));
   const versions = watched.map((t) => t.version);
-  const before = memorySnapshot();
+  // held(), not memory(): `fn` may await, and the collector may free an earlier test's leftovers
+  const before = held();
   let caught: unknown = null;
   try {
     const r = fn();
@@ -30,7 +26,7 @@ export async function expectNoChange(
   }
   expect(caught, `expected an error containing: ${message}`).toBeInstanceOf(kind);
   expect((caught as Error).message).toContain(message);
-  expect(memorySnapshot()).toEqual(before);
+  expect(held()).toEqual(before);
   expect(watched.map((t) => t.version)).toEqual(versions);
   for (const [i, t] of watched.entries()) expect(Array.from(await t.data())).toEqual(values[i]);
   return caught as Error;

@@ -1,10 +1,11 @@
 /** Memory accounting: exact alloc/dispose deltas, scopes, saved tensors, and a flat training loop. */
 import * as nb from '@nabla/core';
+import { held } from '@nabla/test-kit';
 import { describe, expect, it } from 'vitest';
 
+/** The totals as {@link held} counts them (steady across an `await`), and the backend's own report. */
 function snapshot(name: string) {
-  const m = nb.memory();
-  return { tensors: m.tensors, bytes: m.bytes, buffers: m.buffers, backend: m.backends[name] };
+  return { ...held(), backend: nb.memory().backends[name] };
 }
 
 /** Registers the memory cases for the backend named `name`. */

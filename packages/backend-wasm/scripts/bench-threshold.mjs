@@ -5,6 +5,7 @@
 // thresholds in src/threading.ts are the sizes where the cold 2-thread time wins.
 // Usage: npx tsup (in packages/backend-wasm) && node packages/backend-wasm/scripts/bench-threshold.mjs [--runs 60]
 import { readFileSync } from 'node:fs';
+import { E, pointwiseProgram } from '@nabla/core';
 import { createWasmBackend } from '../dist/index.js';
 
 const arg = (name, def) => {
@@ -55,7 +56,7 @@ function time(fn, cold) {
 function bufs(be, sizes) {
   return sizes.map((n) => {
     const b = be.alloc(n, 'float32');
-    be.fill(b, 0.5);
+    be.kernels.fill({ out: b, value: 0.5 });
     return b;
   });
 }
@@ -87,8 +88,8 @@ for (const [m, n, k] of shapes) {
     [two, false],
   ]) {
     const [a, b, c] = bufs(be, [m * k, k * n, m * n]);
-    const args = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
-    row.push(time(() => be.matmul(a, b, c, args), cold));
+    const args = { a, b, out: c, batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
+    row.push(time(() => be.kernels.matmul(args), cold));
     for (const x of [a, b, c]) be.disposeBuffer(x);
   }
   const macs = m * n * k;
@@ -97,23 +98,59 @@ for (const [m, n, k] of shapes) {
   );
 }
 
-console.log(`elementwise add (n elements) and sum over rows: µs on 1 thread | 2 asleep | 2 spinning`);
+// add: one output from two inputs; sgd: SGD with momentum's in-place update (buf = 0.9·buf + g,
+// p = p - lr·buf: three inputs, two outputs), the largest elementwise kernel of a W1 step.
+const add = pointwiseProgram('threshold-add', {
+  inputs: ['float32', 'float32'],
+  outputs: [E.add(E.input(0), E.input(1))],
+});
+const momentum = E.add(E.mul(E.input(2), 0.9), E.input(1));
+const sgd = pointwiseProgram('threshold-sgd', {
+  inputs: ['float32', 'float32', 'float32'],
+  scalars: ['float32'],
+  outputs: [E.sub(E.input(0), E.mul(E.scalar(0), momentum)), momentum],
+});
+const fmt = (row) =>
+  `${row.map((t) => t.toFixed(1).padStart(7)).join(' |')} (×${(row[0] / row[1]).toFixed(2)} asleep)`;
+console.log(
+  `elementwise add, sgd update and sum over rows (n elements): µs on 1 thread | 2 asleep | 2 spinning`,
+);
 for (const n of [1 << 12, 1 << 14, 1 << 15, 1 << 16, 1 << 17, 1 << 18, 1 << 19, 1 << 20]) {
-  const row = [];
-  const rrow = [];
+  const rows = { add: [], sgd: [], sum: [] };
   for (const [be, cold] of [
     [one, false],
     [two, true],
     [two, false],
   ]) {
-    const [x, y, z] = bufs(be, [n, n, n]);
+    const [x, y, z, w] = bufs(be, [n, n, n, n]);
     const v = (buffer) => ({ buffer, offset: 0, strides: [1] });
-    row.push(time(() => be.binary('add', v(x), v(y), z, [n]), cold));
-    rrow.push(time(() => be.reduce('sum', x, z, n / 64, 64, 1), cold));
-    for (const q of [x, y, z]) be.disposeBuffer(q);
+    const shape = [n];
+    rows.add.push(
+      time(
+        () => be.kernels.pointwise({ program: add, inputs: [v(x), v(y)], scalars: [], outputs: [z], shape }),
+        cold,
+      ),
+    );
+    rows.sgd.push(
+      time(
+        () =>
+          be.kernels.pointwise({
+            program: sgd,
+            inputs: [v(x), v(y), v(z)],
+            scalars: [1e-3],
+            outputs: [x, z],
+            shape,
+          }),
+        cold,
+      ),
+    );
+    rows.sum.push(
+      time(() => be.kernels.reduce({ op: 'sum', x: w, out: y, outer: n / 64, size: 64, inner: 1 }), cold),
+    );
+    for (const q of [x, y, z, w]) be.disposeBuffer(q);
   }
   console.log(
-    `  ${String(n).padStart(8)}: add ${row.map((t) => t.toFixed(1).padStart(7)).join(' |')} (×${(row[0] / row[1]).toFixed(2)} asleep)   sum ${rrow.map((t) => t.toFixed(1).padStart(7)).join(' |')} (×${(rrow[0] / rrow[1]).toFixed(2)} asleep)`,
+    `  ${String(n).padStart(8)}: add ${fmt(rows.add)}   sgd ${fmt(rows.sgd)}   sum ${fmt(rows.sum)}`,
   );
 }
 const l1 = load();

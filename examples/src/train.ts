@@ -76,7 +76,12 @@ export interface TrainResult {
   metricName: string;
   files: string[];
   seconds: number;
-  /** Live tensors and bytes (`memory()`) after each trained epoch: flat when nothing leaks. */
+  /**
+   * Tensors and bytes made and not disposed after each trained epoch: `memory()`'s live counts
+   * plus what the garbage-collection safety net released (`memory().collected`), so the numbers
+   * stay flat when nothing leaks even if the collector frees something between epochs, and a
+   * tensor left to the collector still shows.
+   */
   memoryPerEpoch: { tensors: number; bytes: number }[];
 }
 
@@ -354,7 +359,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     opts.onCheckpoint?.({ path: checkpointPath, epoch: epoch + 1, runId });
     const m = memory();
-    memoryPerEpoch.push({ tensors: m.tensors, bytes: m.bytes });
+    memoryPerEpoch.push({ tensors: m.tensors + m.collected.tensors, bytes: m.bytes + m.collected.bytes });
   }
   if (!files.includes(checkpointPath) && history.length) files.push(checkpointPath);
 

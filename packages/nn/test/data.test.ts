@@ -19,11 +19,7 @@ async function epoch(loader: DataLoader): Promise<number[][]> {
   return out;
 }
 
-/**
- * Tests free what they make: a tensor left unreferenced is released by the garbage collector's
- * safety net whenever an asynchronous read lets the event loop turn, which would move the
- * counts the ownership test compares.
- */
+/** Tests free what they make (the `afterAll` below checks that the file leaves no tensor). */
 function disposeDataset(ds: TensorDataset): void {
   for (const t of ds.tensors) t.dispose();
 }
@@ -97,7 +93,7 @@ describe.each(names)('DataLoader on %s', (backend) => {
   });
 });
 
-// nothing is left for the garbage collector's safety net to release mid-test (see disposeDataset)
+// every test disposes what it made: none is left to the garbage collector's safety net
 afterAll(() => {
   expect(memory().tensors).toBe(0);
 });
